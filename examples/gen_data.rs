@@ -1,0 +1,152 @@
+//! Deterministic generator for the committed `sample_data/` and for benchmark inputs.
+//!
+//!   cargo run --example gen_data -- sample sample_data
+//!   cargo run --release --example gen_data -- bench DIR [IMAGES] [ROWS]
+//!
+//! Every random choice comes from a ChaCha8 stream with a fixed seed, so the same
+//! crate versions produce byte-identical files.
+
+use image::{ImageFormat, Rgb, RgbImage};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Cursor;
+use std::path::Path;
+
+type R = ChaCha8Rng;
+
+fn shape_image(rng: &mut R, class: &str, size: u32) -> RgbImage {
+    let bg = [rng.random_range(0..80u8), rng.random_range(0..80u8), rng.random_range(0..80u8)];
+    let fg = [rng.random_range(150..=255u8), rng.random_range(120..=255u8), rng.random_range(100..=255u8)];
+    let s = size as f32;
+    let cx = s / 2.0 + rng.random_range(-3.0..3.0f32);
+    let cy = s / 2.0 + rng.random_range(-3.0..3.0f32);
+    let r = s * rng.random_range(0.22..0.36f32);
+    let mut img = RgbImage::new(size, size);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+        let inside = match class {
+            "circle" => dx * dx + dy * dy <= r * r,
+            "square" => dx.abs() <= r * 0.85 && dy.abs() <= r * 0.85,
+            _ => dy <= r * 0.8 && dy >= -r && dx.abs() <= (dy + r) * 0.6,
+        };
+        let base = if inside { fg } else { bg };
+        let noise = rng.random_range(-12i16..=12);
+        *p = Rgb(base.map(|c| (c as i16 + noise).clamp(0, 255) as u8));
+    }
+    img
+}
+
+fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
+    let mut buf = Cursor::new(Vec::new());
+    img.write_to(&mut buf, format).expect("encode");
+    buf.into_inner()
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+fn sample(out: &Path) {
+    let mut rng = R::seed_from_u64(20261123);
+    let images = out.join("images");
+    let classes = ["circle", "square", "triangle"];
+    for (split, n) in [("train", 40), ("test", 12)] {
+        for class in classes {
+            for i in 0..n {
+                let img = shape_image(&mut rng, class, 32);
+                write(&images.join(format!("{split}/{class}/{i:03}.png")), &encode(&img, ImageFormat::Png));
+            }
+        }
+    }
+    // Deliberate problems, one of each integrity kind.
+    let png = encode(&shape_image(&mut rng, "circle", 32), ImageFormat::Png);
+    write(&images.join("train/circle/040_truncated.png"), &png[..png.len() / 2]);
+    write(&images.join("train/square/040_empty.png"), b"");
+    write(&images.join("train/triangle/040_really_jpeg.png"), &encode(&shape_image(&mut rng, "triangle", 32), ImageFormat::Jpeg));
+    write(&images.join("train/triangle/notes.txt"), b"collected 2026-11-01, camera B\n");
+    write(&images.join("train/stray.png"), &encode(&shape_image(&mut rng, "square", 32), ImageFormat::Png));
+    write(&images.join("test/hexagon/.gitkeep"), b"");
+    write(
+        &images.join("README.md"),
+        b"Synthetic shapes (circle, square, triangle), 32x32 RGB, made by examples/gen_data.rs.\n\
+          Deliberate problems: a truncated PNG, a zero-byte file, a JPEG named .png, a text file\n\
+          in a class folder, an image outside any class folder, and an empty class folder (test/hexagon).\n",
+    );
+
+    // A table: three classes separated by the first features, with missing and
+    // non-finite values and unlabeled rows injected at fixed positions.
+    let mut csv = String::from("sepal_length,sepal_width,petal_length,petal_width,ratio,color,label,split\n");
+    let colors = ["red", "green", "blue"];
+    for i in 0..300 {
+        let k = i % 3;
+        let label = ["setosa", "versicolor", "virginica"][k];
+        let base = [5.0 + k as f64 * 0.9, 3.4 - k as f64 * 0.3, 1.5 + k as f64 * 2.0, 0.25 + k as f64 * 0.8];
+        let v: Vec<f64> = base.iter().map(|b| b + rng.random_range(-0.4..0.4f64)).collect();
+        let mut f: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
+        let ratio = v[2] / v[3];
+        f.push(format!("{ratio:.3}"));
+        if [17, 101, 222].contains(&i) {
+            f[1] = String::new();
+        }
+        if i == 45 || i == 190 {
+            f[4] = "NaN".into();
+        }
+        if i == 260 {
+            f[4] = "inf".into();
+        }
+        let label = if [12, 150].contains(&i) { "" } else { label };
+        let split = if i % 5 == 0 { "test" } else { "train" };
+        let _ = writeln!(csv, "{},{},{},{}", f.join(","), colors[rng.random_range(0..3usize)], label, split);
+    }
+    write(&out.join("table.csv"), csv.as_bytes());
+}
+
+fn bench(out: &Path, n_images: usize, n_rows: usize) {
+    let mut rng = R::seed_from_u64(7);
+    let images = out.join("images");
+    let classes = ["circle", "square", "triangle"];
+    // A few hundred distinct pictures, written many times under new names: the
+    // scan decodes every file, and generation stays fast.
+    let pool: Vec<Vec<u8>> = (0..300).map(|i| encode(&shape_image(&mut rng, classes[i % 3], 32), ImageFormat::Png)).collect();
+    for i in 0..n_images {
+        let split = if i % 5 == 0 { "test" } else { "train" };
+        let k = i % 3;
+        let mut bytes = pool[(i / 3 * 3 + k) % pool.len()].clone();
+        // Fresh pictures now and then keep the pool from being one long repeat.
+        if i % 1000 == 0 {
+            bytes = encode(&shape_image(&mut rng, classes[k], 32), ImageFormat::Png);
+        }
+        write(&images.join(format!("{split}/{}/{i:06}.png", classes[k])), &bytes);
+    }
+    let mut csv = String::with_capacity(n_rows * 200);
+    let header: Vec<String> = (0..19).map(|j| format!("f{j}")).chain(["label".to_string()]).collect();
+    csv.push_str(&header.join(","));
+    csv.push('\n');
+    for _ in 0..n_rows {
+        for j in 0..19 {
+            let _ = write!(csv, "{:.5},", rng.random_range(-1.0..1.0f64) * (j as f64 + 1.0));
+        }
+        let _ = writeln!(csv, "{}", rng.random_range(0..10u32));
+    }
+    write(&out.join("table.csv"), csv.as_bytes());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("sample") => sample(Path::new(args.get(2).map(String::as_str).unwrap_or("sample_data"))),
+        Some("bench") => {
+            let dir = Path::new(args.get(2).expect("bench DIR"));
+            let n_images = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+            let n_rows = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+            bench(dir, n_images, n_rows);
+        }
+        _ => {
+            eprintln!("usage: gen_data sample [DIR] | gen_data bench DIR [IMAGES] [ROWS]");
+            std::process::exit(2);
+        }
+    }
+}

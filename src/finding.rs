@@ -1,0 +1,103 @@
+//! What a rule reports: a finding with its severity, the samples involved and the evidence.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// One sample named in a finding: its manifest id and where it lives.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SampleRef {
+    pub id: u64,
+    /// Path relative to the dataset root (images, tables, arrays).
+    pub source: String,
+    /// Row number inside `source` for tables and arrays (0-based, header excluded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// What is wrong with this sample in particular (e.g. the decoder's error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl SampleRef {
+    pub fn display(&self) -> String {
+        match self.row {
+            Some(r) => format!("{}:row {}", self.source, r),
+            None => self.source.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// What the user should do about it.
+    pub fix: String,
+    /// Total number of samples involved; `samples` may hold fewer when the rule
+    /// only keeps examples (e.g. one column with a million missing values).
+    pub sample_count: u64,
+    pub samples: Vec<SampleRef>,
+    /// Numbers behind the finding, keyed by name; BTreeMap keeps JSON output stable.
+    pub evidence: BTreeMap<String, serde_json::Value>,
+}
+
+impl Finding {
+    pub fn new(rule: &dyn crate::rules::Rule, message: impl Into<String>) -> Finding {
+        Finding {
+            code: rule.code(),
+            rule: rule.name(),
+            severity: rule.default_severity(),
+            message: message.into(),
+            fix: rule.fix().to_string(),
+            sample_count: 0,
+            samples: Vec::new(),
+            evidence: BTreeMap::new(),
+        }
+    }
+
+    pub fn with_samples(mut self, samples: Vec<SampleRef>) -> Finding {
+        self.sample_count = samples.len() as u64;
+        self.samples = samples;
+        self
+    }
+
+    /// Example samples out of a larger total.
+    pub fn with_examples(mut self, examples: Vec<SampleRef>, total: u64) -> Finding {
+        self.samples = examples;
+        self.sample_count = total;
+        self
+    }
+
+    pub fn evidence(mut self, key: &str, value: impl Into<serde_json::Value>) -> Finding {
+        self.evidence.insert(key.to_string(), value.into());
+        self
+    }
+}

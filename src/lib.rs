@@ -1,0 +1,17 @@
+//! dsaudit: audit machine-learning datasets. The pipeline runs one way:
+//! discover (layout) → load (samples, in parallel) → describe (the manifest) →
+//! check (rules → findings) → report. See docs/architecture.md.
+
+pub mod cli;
+pub mod discover;
+pub mod docs;
+pub mod finding;
+pub mod load;
+pub mod manifest;
+pub mod output;
+pub mod progress;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod util;
+pub mod walk;

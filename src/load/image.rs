@@ -1,0 +1,205 @@
+//! Reads one image file once and describes it: size, content hashes, format, mode,
+//! and what went wrong if it cannot be decoded.
+
+use image::{ColorType, DynamicImage, ImageFormat};
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The file could not be opened or read (permissions, I/O).
+    Unreadable,
+    /// Zero bytes.
+    Empty,
+    /// Cut short: decoding ran out of data or the end marker is missing.
+    Truncated,
+    /// Claims to be an image but does not decode.
+    Corrupt,
+    /// Not an image format dsaudit reads.
+    Unsupported,
+    /// Listed in a labels file but not on disk.
+    Missing,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Unreadable => "unreadable",
+            ErrorKind::Empty => "empty",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImageInfo {
+    pub bytes: Option<u64>,
+    pub file_blake3: Option<String>,
+    pub pixel_blake3: Option<String>,
+    /// Format found from the content (magic bytes).
+    pub format: Option<&'static str>,
+    /// Format the extension claims.
+    pub ext_format: Option<&'static str>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub channels: Option<u8>,
+    pub bit_depth: Option<u8>,
+    pub mode: Option<&'static str>,
+    pub error_kind: Option<ErrorKind>,
+    pub error: Option<String>,
+}
+
+impl ImageInfo {
+    fn failed(mut self, kind: ErrorKind, msg: impl Into<String>) -> ImageInfo {
+        self.error_kind = Some(kind);
+        self.error = Some(msg.into());
+        self
+    }
+}
+
+pub fn format_name(f: ImageFormat) -> &'static str {
+    match f {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpeg",
+        ImageFormat::Gif => "gif",
+        ImageFormat::WebP => "webp",
+        ImageFormat::Tiff => "tiff",
+        ImageFormat::Bmp => "bmp",
+        ImageFormat::Ico => "ico",
+        ImageFormat::Avif => "avif",
+        ImageFormat::Pnm => "pnm",
+        ImageFormat::Tga => "tga",
+        ImageFormat::Dds => "dds",
+        ImageFormat::Hdr => "hdr",
+        ImageFormat::OpenExr => "exr",
+        ImageFormat::Farbfeld => "farbfeld",
+        ImageFormat::Qoi => "qoi",
+        _ => "other",
+    }
+}
+
+const READABLE: &[ImageFormat] = &[
+    ImageFormat::Png,
+    ImageFormat::Jpeg,
+    ImageFormat::Gif,
+    ImageFormat::WebP,
+    ImageFormat::Tiff,
+    ImageFormat::Bmp,
+];
+
+/// Decides whether a file without an image extension is worth reading whole.
+pub fn sniff(path: &Path) -> bool {
+    let mut head = [0u8; 32];
+    let Ok(mut f) = std::fs::File::open(path) else { return true };
+    let n = f.read(&mut head).unwrap_or(0);
+    image::guess_format(&head[..n]).is_ok()
+}
+
+pub fn describe(path: &Path) -> ImageInfo {
+    let ext_format = ImageFormat::from_path(path).ok().map(format_name);
+    let info = ImageInfo { ext_format, ..Default::default() };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return info.failed(ErrorKind::Missing, "file not found");
+        }
+        Err(e) => return info.failed(ErrorKind::Unreadable, crate::util::io_problem(&e)),
+    };
+    describe_bytes(&bytes, info)
+}
+
+pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
+    info.bytes = Some(bytes.len() as u64);
+    if bytes.is_empty() {
+        return info.failed(ErrorKind::Empty, "zero-byte file");
+    }
+    info.file_blake3 = Some(blake3::hash(bytes).to_hex().to_string());
+    let format = match image::guess_format(bytes) {
+        Ok(f) => f,
+        Err(_) => {
+            let (kind, msg) = if info.ext_format.is_some() {
+                (ErrorKind::Corrupt, format!("not a valid {} file: unrecognised header", info.ext_format.unwrap_or("image")))
+            } else {
+                (ErrorKind::Unsupported, "not an image file".to_string())
+            };
+            return info.failed(kind, msg);
+        }
+    };
+    info.format = Some(format_name(format));
+    if !READABLE.contains(&format) {
+        return info.failed(
+            ErrorKind::Unsupported,
+            format!("{} images are not supported (png, jpeg, bmp, gif, tiff, webp are)", format_name(format)),
+        );
+    }
+    let img = match image::load_from_memory_with_format(bytes, format) {
+        Ok(img) => img,
+        Err(e) => {
+            let msg = one_line(&e.to_string());
+            let kind = if looks_truncated(&msg) || missing_end_marker(bytes, format) {
+                ErrorKind::Truncated
+            } else {
+                ErrorKind::Corrupt
+            };
+            return info.failed(kind, msg);
+        }
+    };
+    let color = img.color();
+    info.width = Some(img.width());
+    info.height = Some(img.height());
+    let channels = color.channel_count();
+    info.channels = Some(channels);
+    info.bit_depth = Some((color.bits_per_pixel() / channels as u16) as u8);
+    info.mode = Some(mode_name(color));
+    info.pixel_blake3 = Some(pixel_hash(&img));
+    // Some decoders fill a cut-off image with grey and report success, so a
+    // missing end marker is checked even when decoding worked.
+    if missing_end_marker(bytes, format) {
+        return info.failed(ErrorKind::Truncated, format!("{} end marker missing: file is cut short", format_name(format)));
+    }
+    info
+}
+
+fn mode_name(color: ColorType) -> &'static str {
+    match color.channel_count() {
+        1 => "L",
+        2 => "LA",
+        3 => "RGB",
+        _ => "RGBA",
+    }
+}
+
+/// Hash of the decoded pixels with their geometry, so that the same picture saved
+/// under another name or encoding hashes the same, and a reshaped buffer does not.
+fn pixel_hash(img: &DynamicImage) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(&img.width().to_le_bytes());
+    h.update(&img.height().to_le_bytes());
+    h.update(format!("{:?}", img.color()).as_bytes());
+    h.update(img.as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+fn looks_truncated(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    ["eof", "end of file", "unexpected end", "truncat", "not enough data", "no more data", "too short", "failed to fill whole buffer"]
+        .iter()
+        .any(|k| m.contains(k))
+}
+
+fn missing_end_marker(bytes: &[u8], format: ImageFormat) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(64)..];
+    match format {
+        ImageFormat::Png => !tail.windows(4).any(|w| w == b"IEND"),
+        ImageFormat::Jpeg => !tail.windows(2).any(|w| w == [0xFF, 0xD9]),
+        ImageFormat::Gif => !tail.contains(&0x3B),
+        _ => false,
+    }
+}
+
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

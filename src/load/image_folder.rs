@@ -1,0 +1,80 @@
+//! `ROOT/<split>/<class>/*` and `ROOT/<class>/*`: labels and splits from folder names.
+
+use super::image::{self, ImageInfo};
+use super::Loaded;
+use crate::discover::{is_image_path, DatasetSpec};
+use crate::manifest::{ImageSample, Manifest};
+use crate::util::split_value;
+use anyhow::Result;
+use rayon::prelude::*;
+
+pub struct Job<'a> {
+    pub path: &'a std::path::Path,
+    pub source: String,
+    pub split: Option<String>,
+    pub label: Option<String>,
+    pub row: Option<u64>,
+}
+
+/// Describes every job in parallel, keeping the jobs' order.
+pub fn describe_all(jobs: Vec<Job<'_>>, quiet: bool) -> Vec<ImageSample> {
+    let pb = crate::progress::bar(jobs.len() as u64, quiet, "images");
+    let out = jobs
+        .into_par_iter()
+        .map(|j| {
+            let info = if is_image_path(j.path) || image::sniff(j.path) {
+                image::describe(j.path)
+            } else {
+                unsupported(j.path)
+            };
+            pb.inc(1);
+            ImageSample { split: j.split, label: j.label, source: j.source, row: j.row, info }
+        })
+        .collect();
+    pb.finish_and_clear();
+    out
+}
+
+fn unsupported(path: &std::path::Path) -> ImageInfo {
+    ImageInfo {
+        bytes: std::fs::metadata(path).ok().map(|m| m.len()),
+        error_kind: Some(image::ErrorKind::Unsupported),
+        error: Some("not an image file".into()),
+        ..Default::default()
+    }
+}
+
+pub fn load(spec: &DatasetSpec, split_dirs: bool, quiet: bool) -> Result<Loaded> {
+    let depth_of_class = if split_dirs { 1 } else { 0 };
+    let mut jobs = Vec::new();
+    let mut ignored = Vec::new();
+    for f in &spec.walked.files {
+        let parts: Vec<&str> = f.rel.split('/').collect();
+        let dirs = &parts[..parts.len() - 1];
+        let split = if split_dirs { dirs.first().map(|s| split_value(s)) } else { None };
+        let label = dirs.get(depth_of_class).map(|s| s.to_string());
+        // Files beside the split or class folders (README, a stray CSV) are not
+        // samples, unless they are images, which then count as unlabeled.
+        if label.is_none() && !is_image_path(&f.path) {
+            ignored.push(f.rel.clone());
+            continue;
+        }
+        jobs.push(Job { path: &f.path, source: f.rel.clone(), split, label, row: None });
+    }
+    let samples = describe_all(jobs, quiet);
+    let mut loaded = Loaded::empty(Manifest::from_images(&samples)?);
+    for d in &spec.walked.dirs {
+        let parts: Vec<&str> = d.split('/').collect();
+        if split_dirs {
+            match parts.as_slice() {
+                [s] => loaded.declared_splits.push(split_value(s)),
+                [s, c] => loaded.declared_classes.push((Some(split_value(s)), c.to_string())),
+                _ => {}
+            }
+        } else if let [c] = parts.as_slice() {
+            loaded.declared_classes.push((None, c.to_string()));
+        }
+    }
+    loaded.ignored_files = ignored;
+    Ok(loaded)
+}

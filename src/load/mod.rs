@@ -1,0 +1,63 @@
+//! Reads the samples a `DatasetSpec` names, in parallel, into the manifest plus the
+//! per-column tallies. An unreadable sample is recorded in the manifest, never fatal.
+
+pub mod columns;
+pub mod image;
+pub mod image_folder;
+pub mod labels;
+pub mod npy;
+pub mod table;
+
+use crate::discover::{DatasetSpec, Layout};
+use crate::manifest::Manifest;
+use crate::walk::WalkIssue;
+use anyhow::Result;
+use columns::ColumnStats;
+
+pub struct Loaded {
+    pub manifest: Manifest,
+    /// Feature columns of tables and arrays.
+    pub columns: Vec<ColumnStats>,
+    /// Column names that carry the label and split, when the data is a table.
+    pub label_column: Option<String>,
+    pub split_column: Option<String>,
+    /// Every split the layout declares (folders, files), even when it holds nothing.
+    pub declared_splits: Vec<String>,
+    /// Every (split, class) the layout declares, e.g. class folders, even empty ones.
+    pub declared_classes: Vec<(Option<String>, String)>,
+    /// Files under the root that are not samples (e.g. a README), relative paths.
+    pub ignored_files: Vec<String>,
+    pub walk_issues: Vec<WalkIssue>,
+    /// Guesses made while loading (columns chosen), appended to the spec's.
+    pub guesses: Vec<String>,
+}
+
+impl Loaded {
+    pub fn empty(manifest: Manifest) -> Loaded {
+        Loaded {
+            manifest,
+            columns: Vec::new(),
+            label_column: None,
+            split_column: None,
+            declared_splits: Vec::new(),
+            declared_classes: Vec::new(),
+            ignored_files: Vec::new(),
+            walk_issues: Vec::new(),
+            guesses: Vec::new(),
+        }
+    }
+}
+
+pub fn load(spec: &DatasetSpec, quiet: bool) -> Result<Loaded> {
+    let mut loaded = match &spec.layout {
+        Layout::ImageFolder { split_dirs } => image_folder::load(spec, *split_dirs, quiet)?,
+        Layout::ImageLabels { labels_file } => labels::load(spec, labels_file, quiet)?,
+        Layout::Table { files } => table::load(spec, files)?,
+        Layout::Npy { pairs } => npy::load(spec, pairs)?,
+    };
+    loaded.walk_issues = spec.walked.issues.clone();
+    Ok(loaded)
+}
+
+/// Label column names tried in order when none is given.
+pub const LABEL_NAMES: &[&str] = &["label", "target", "class", "y"];

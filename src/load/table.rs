@@ -1,0 +1,250 @@
+//! Tables (CSV, Parquet, Arrow IPC/Feather, NDJSON) through polars: one file with a
+//! label column and optional split column, or one file per split.
+
+use super::columns::{ColumnStats, MAX_EXAMPLES};
+use super::{Loaded, LABEL_NAMES};
+use crate::discover::{ext_of, DatasetSpec};
+use crate::finding::SampleRef;
+use crate::manifest::{Manifest, TablePart};
+use crate::util::split_value;
+use anyhow::{bail, Result};
+use polars::prelude::*;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+fn name_of(path: &Path) -> String {
+    path.file_name().unwrap_or_default().to_string_lossy().into_owned()
+}
+
+/// Reads a whole table, or its first `n_rows`.
+pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| anyhow::anyhow!("{shown}: {}", crate::util::io_problem(&e)))?;
+    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+        bail!("{shown}: empty file: no header and no rows");
+    }
+    let ext = ext_of(path);
+    let result = match ext.as_str() {
+        "csv" | "tsv" => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_n_rows(n_rows)
+            .with_infer_schema_length(Some(10_000))
+            .map_parse_options(|o| o.with_separator(if ext == "tsv" { b'\t' } else { b',' }))
+            .into_reader_with_file_handle(file)
+            .finish(),
+        "parquet" | "pq" => {
+            let r = ParquetReader::new(file);
+            match n_rows {
+                Some(n) => r.with_slice(Some((0, n))).finish(),
+                None => r.finish(),
+            }
+        }
+        "arrow" | "feather" | "ipc" => IpcReader::new(file).with_n_rows(n_rows).finish(),
+        "ndjson" | "jsonl" => JsonReader::new(file)
+            .with_json_format(JsonFormat::JsonLines)
+            .infer_schema_len(std::num::NonZeroUsize::new(10_000))
+            .finish()
+            .map(|df| match n_rows {
+                Some(n) => df.head(Some(n)),
+                None => df,
+            }),
+        other => bail!("{shown}: unsupported table extension '.{other}'"),
+    };
+    match result {
+        Ok(df) => Ok(df),
+        Err(e) => {
+            if matches!(ext.as_str(), "csv" | "tsv") {
+                if let Some(msg) = ragged_row(path, if ext == "tsv" { b'\t' } else { b',' }) {
+                    bail!("{shown}: {msg}");
+                }
+            }
+            bail!("{shown}: cannot read table: {}", super::image::one_line(&e.to_string()))
+        }
+    }
+}
+
+/// Names the first line whose field count differs from the header's; only run after
+/// polars failed, so the happy path reads the file once.
+fn ragged_row(path: &Path, sep: u8) -> Option<String> {
+    let text = std::fs::read(path).ok()?;
+    let mut expected = None;
+    let mut in_quotes = false;
+    let mut fields = 1usize;
+    let mut line = 1usize;
+    let mut line_start = true;
+    for &b in &text {
+        line_start = false;
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b if b == sep && !in_quotes => fields += 1,
+            b'\n' if !in_quotes => {
+                match expected {
+                    None => expected = Some(fields),
+                    Some(n) if n != fields => {
+                        return Some(format!("ragged rows: line {line} has {fields} fields, the header has {n}"));
+                    }
+                    _ => {}
+                }
+                fields = 1;
+                line += 1;
+                line_start = true;
+            }
+            _ => {}
+        }
+    }
+    let _ = line_start;
+    None
+}
+
+fn find_column(df: &DataFrame, wanted: &str) -> Option<String> {
+    df.get_column_names()
+        .into_iter()
+        .find(|c| c.as_str().eq_ignore_ascii_case(wanted))
+        .map(|c| c.to_string())
+}
+
+fn columns_list(df: &DataFrame) -> String {
+    df.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The label column: the one the user named (which must exist), else the first of
+/// `LABEL_NAMES` present.
+pub fn resolve_label(df: &DataFrame, path: &Path, hint: Option<&str>) -> Result<Option<String>> {
+    if let Some(h) = hint {
+        return match df.get_column_names().iter().find(|c| c.as_str() == h) {
+            Some(c) => Ok(Some(c.to_string())),
+            None => bail!("{}: --label column '{h}' not found; columns are: {}", path.display(), columns_list(df)),
+        };
+    }
+    Ok(LABEL_NAMES.iter().find_map(|n| find_column(df, n)))
+}
+
+pub fn resolve_split(df: &DataFrame, path: &Path, hint: Option<&str>) -> Result<Option<String>> {
+    if let Some(h) = hint {
+        return match df.get_column_names().iter().find(|c| c.as_str() == h) {
+            Some(c) => Ok(Some(c.to_string())),
+            None => bail!("{}: --split column '{h}' not found; columns are: {}", path.display(), columns_list(df)),
+        };
+    }
+    Ok(find_column(df, "split"))
+}
+
+/// Label values as strings; a float NaN label counts as missing, not as a class "NaN".
+pub fn label_strings(col: &Column) -> Result<Column> {
+    let s = col.as_materialized_series();
+    let s = if s.dtype().is_float() {
+        let f = s.cast(&DataType::Float64)?;
+        let ca = f.f64()?;
+        let cleaned: Float64Chunked = ca.apply(|v| v.filter(|x| !x.is_nan()));
+        // Whole-number float labels (1.0) read as the integers they stand for.
+        if cleaned.iter().flatten().all(|v| v.fract() == 0.0 && v.abs() < 1e15) {
+            cleaned.into_series().cast(&DataType::Int64)?.cast(&DataType::String)?
+        } else {
+            cleaned.into_series().cast(&DataType::String)?
+        }
+    } else {
+        s.cast(&DataType::String)?
+    };
+    Ok(s.into_column())
+}
+
+pub fn split_strings(col: &Column) -> Result<Column> {
+    let s = col.cast(&DataType::String)?;
+    let ca = s.str()?;
+    let out: StringChunked = ca.apply_values(|v| split_value(v).into());
+    Ok(out.into_column())
+}
+
+/// Nulls and non-finite values per feature column, with example rows.
+pub fn column_stats(df: &DataFrame, skip: &[&str], source: &str, id_offset: u64) -> Result<Vec<ColumnStats>> {
+    let mut out = Vec::new();
+    for c in df.columns() {
+        if skip.contains(&c.name().as_str()) {
+            continue;
+        }
+        let mut st = ColumnStats::new(c.name(), &c.dtype().to_string());
+        st.count = c.len() as u64;
+        st.nulls = c.null_count() as u64;
+        if st.nulls > 0 {
+            st.null_examples = mask_examples(&c.is_null(), source, id_offset);
+        }
+        if c.dtype().is_float() {
+            let nan = c.is_nan()?;
+            let inf = c.is_infinite()?;
+            st.nan = nan.sum().unwrap_or(0) as u64;
+            st.inf = inf.sum().unwrap_or(0) as u64;
+            if st.nan + st.inf > 0 {
+                st.nonfinite_examples = mask_examples(&(&nan | &inf), source, id_offset);
+            }
+        }
+        out.push(st);
+    }
+    Ok(out)
+}
+
+fn mask_examples(mask: &BooleanChunked, source: &str, id_offset: u64) -> Vec<SampleRef> {
+    mask.iter()
+        .enumerate()
+        .filter(|(_, v)| v.unwrap_or(false))
+        .take(MAX_EXAMPLES)
+        .map(|(i, _)| SampleRef { id: id_offset + i as u64, source: source.to_string(), row: Some(i as u64), note: None })
+        .collect()
+}
+
+pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<Loaded> {
+    let mut parts = Vec::new();
+    let mut stats = Vec::new();
+    let mut guesses = Vec::new();
+    let mut label_column = None;
+    let mut split_column = None;
+    let mut declared_splits = Vec::new();
+    let mut offset = 0u64;
+    for (file_split, path) in files {
+        let df = read(path, None)?;
+        let source = crate::walk::rel_string(&spec.root, path).0;
+        let source = if source.is_empty() { name_of(path) } else { source };
+        let label = resolve_label(&df, path, spec.hints.label.as_deref())?;
+        // With one file per split the file names the split; a split column is then data.
+        let split = if file_split.is_none() { resolve_split(&df, path, spec.hints.split.as_deref())? } else { None };
+        if label_column.is_none() {
+            match (&label, spec.hints.label.is_some()) {
+                (Some(l), false) => guesses.push(format!("label column: {l}")),
+                (None, _) => guesses.push(format!(
+                    "label column: none found in {} (looked for {}); pass --label",
+                    name_of(path),
+                    LABEL_NAMES.join(", ")
+                )),
+                _ => {}
+            }
+            if let (Some(s), false) = (&split, spec.hints.split.is_some()) {
+                guesses.push(format!("split column: {s}"));
+            }
+        }
+        let h = df.height();
+        let label_col = match &label {
+            Some(l) => label_strings(df.column(l)?)?,
+            None => Column::full_null("label".into(), h, &DataType::String),
+        };
+        let split_col = match (file_split, &split) {
+            (Some(s), _) => Column::new_scalar("split".into(), Scalar::from(PlSmallStr::from(s.as_str())), h),
+            (None, Some(c)) => split_strings(df.column(c)?)?,
+            (None, None) => Column::full_null("split".into(), h, &DataType::String),
+        };
+        if let Some(s) = file_split {
+            declared_splits.push(s.clone());
+        }
+        let skip: Vec<&str> = [label.as_deref(), split.as_deref()].into_iter().flatten().collect();
+        stats.push(column_stats(&df, &skip, &source, offset)?);
+        parts.push(TablePart { source, split: split_col, label: label_col });
+        label_column = label_column.or(label);
+        split_column = split_column.or(split);
+        offset += h as u64;
+    }
+    let mut loaded = Loaded::empty(Manifest::from_table_parts(parts)?);
+    loaded.columns = super::columns::merge_all(stats);
+    loaded.label_column = label_column;
+    loaded.split_column = split_column;
+    loaded.declared_splits = declared_splits;
+    loaded.guesses = guesses;
+    Ok(loaded)
+}

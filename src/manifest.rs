@@ -1,0 +1,158 @@
+//! The manifest: one polars row per sample, the single description every check reads.
+//!
+//! Columns (documented in docs/json-schema.md as well):
+//! id u64, split str?, label str?, source str, row u64?, bytes u64?, file_blake3 str?,
+//! pixel_blake3 str?, format str?, ext_format str?, width u32?, height u32?,
+//! channels u8?, bit_depth u8?, mode str?, error_kind str?, error str?
+
+use crate::finding::SampleRef;
+use crate::load::image::ImageInfo;
+use anyhow::{Context, Result};
+use polars::prelude::*;
+use std::path::Path;
+
+pub const STRING_COLUMNS: &[&str] = &[
+    "split", "label", "source", "file_blake3", "pixel_blake3", "format", "ext_format", "mode", "error_kind", "error",
+];
+
+/// One image sample before it becomes a manifest row.
+#[derive(Debug, Clone)]
+pub struct ImageSample {
+    pub split: Option<String>,
+    pub label: Option<String>,
+    pub source: String,
+    pub row: Option<u64>,
+    pub info: ImageInfo,
+}
+
+/// A block of table rows sharing one source file.
+pub struct TablePart {
+    pub source: String,
+    pub split: Column,
+    pub label: Column,
+}
+
+pub struct Manifest {
+    pub df: DataFrame,
+}
+
+impl Manifest {
+    pub fn from_images(samples: &[ImageSample]) -> Result<Manifest> {
+        let n = samples.len();
+        let s = |f: &dyn Fn(&ImageSample) -> Option<String>| -> Vec<Option<String>> { samples.iter().map(f).collect() };
+        let columns = vec![
+            Column::new("id".into(), (0..n as u64).collect::<Vec<u64>>()),
+            Column::new("split".into(), s(&|x| x.split.clone())),
+            Column::new("label".into(), s(&|x| x.label.clone())),
+            Column::new("source".into(), samples.iter().map(|x| x.source.clone()).collect::<Vec<String>>()),
+            Column::new("row".into(), samples.iter().map(|x| x.row).collect::<Vec<Option<u64>>>()),
+            Column::new("bytes".into(), samples.iter().map(|x| x.info.bytes).collect::<Vec<Option<u64>>>()),
+            Column::new("file_blake3".into(), s(&|x| x.info.file_blake3.clone())),
+            Column::new("pixel_blake3".into(), s(&|x| x.info.pixel_blake3.clone())),
+            Column::new("format".into(), s(&|x| x.info.format.map(str::to_string))),
+            Column::new("ext_format".into(), s(&|x| x.info.ext_format.map(str::to_string))),
+            Column::new("width".into(), samples.iter().map(|x| x.info.width).collect::<Vec<Option<u32>>>()),
+            Column::new("height".into(), samples.iter().map(|x| x.info.height).collect::<Vec<Option<u32>>>()),
+            Column::new("channels".into(), samples.iter().map(|x| x.info.channels).collect::<Vec<Option<u8>>>()),
+            Column::new("bit_depth".into(), samples.iter().map(|x| x.info.bit_depth).collect::<Vec<Option<u8>>>()),
+            Column::new("mode".into(), s(&|x| x.info.mode.map(str::to_string))),
+            Column::new("error_kind".into(), s(&|x| x.info.error_kind.map(|k| k.as_str().to_string()))),
+            Column::new("error".into(), s(&|x| x.info.error.clone())),
+        ];
+        Ok(Manifest { df: DataFrame::new(n, columns)? })
+    }
+
+    pub fn from_table_parts(parts: Vec<TablePart>) -> Result<Manifest> {
+        let n: usize = parts.iter().map(|p| p.split.len()).sum();
+        let mut split = Vec::with_capacity(parts.len());
+        let mut label = Vec::with_capacity(parts.len());
+        let mut source: Vec<Column> = Vec::with_capacity(parts.len());
+        let mut row: Vec<Column> = Vec::with_capacity(parts.len());
+        for p in parts {
+            let h = p.split.len();
+            source.push(Column::new_scalar("source".into(), Scalar::from(PlSmallStr::from(p.source.as_str())), h));
+            row.push(Column::new("row".into(), (0..h as u64).collect::<Vec<u64>>()));
+            split.push(p.split.with_name("split".into()));
+            label.push(p.label.with_name("label".into()));
+        }
+        let concat = |parts: Vec<Column>, name: &str, dtype: DataType| -> Result<Column> {
+            let mut it = parts.into_iter();
+            let mut acc = match it.next() {
+                Some(c) => c.cast(&dtype)?.as_materialized_series().clone(),
+                None => Series::new_empty(name.into(), &dtype),
+            };
+            for c in it {
+                acc.append(&c.cast(&dtype)?.as_materialized_series().clone())?;
+            }
+            Ok(acc.rechunk().into_column())
+        };
+        let mut columns = vec![
+            Column::new("id".into(), (0..n as u64).collect::<Vec<u64>>()),
+            concat(split, "split", DataType::String)?,
+            concat(label, "label", DataType::String)?,
+            concat(source, "source", DataType::String)?,
+            concat(row, "row", DataType::UInt64)?,
+        ];
+        for (name, dtype) in [
+            ("bytes", DataType::UInt64),
+            ("file_blake3", DataType::String),
+            ("pixel_blake3", DataType::String),
+            ("format", DataType::String),
+            ("ext_format", DataType::String),
+            ("width", DataType::UInt32),
+            ("height", DataType::UInt32),
+            ("channels", DataType::UInt8),
+            ("bit_depth", DataType::UInt8),
+            ("mode", DataType::String),
+            ("error_kind", DataType::String),
+            ("error", DataType::String),
+        ] {
+            columns.push(Column::full_null(name.into(), n, &dtype));
+        }
+        Ok(Manifest { df: DataFrame::new(n, columns)? })
+    }
+
+    pub fn len(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.df.height() == 0
+    }
+
+    pub fn strs(&self, name: &str) -> &StringChunked {
+        self.df
+            .column(name)
+            .and_then(|c| c.str())
+            .expect("manifest string column")
+    }
+
+    pub fn sample_ref(&self, i: usize) -> SampleRef {
+        let row = self.df.column("row").and_then(|c| c.u64()).ok().and_then(|c| c.get(i));
+        SampleRef {
+            id: i as u64,
+            source: self.strs("source").get(i).unwrap_or("").to_string(),
+            row,
+            note: None,
+        }
+    }
+
+    /// Writes Parquet or CSV by extension, atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let ext = crate::discover::ext_of(path);
+        let mut df = self.df.clone();
+        crate::output::write_atomic(path, |file| {
+            match ext.as_str() {
+                "parquet" | "pq" => {
+                    ParquetWriter::new(file).finish(&mut df)?;
+                }
+                "csv" => {
+                    CsvWriter::new(file).include_header(true).finish(&mut df)?;
+                }
+                other => anyhow::bail!("unsupported manifest extension '.{other}': use .parquet or .csv"),
+            }
+            Ok(())
+        })
+        .with_context(|| format!("{}: cannot write manifest", path.display()))
+    }
+}

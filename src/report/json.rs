@@ -1,0 +1,52 @@
+//! The JSON report: a versioned, stable schema documented in docs/json-schema.md.
+//! No timings or absolute paths, so the same input gives byte-identical output.
+
+use crate::finding::Severity;
+use crate::scan::Scan;
+use serde_json::{json, Value};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub fn dataset(scan: &Scan) -> Value {
+    let splits: Vec<Value> = scan
+        .splits_ordered()
+        .into_iter()
+        .map(|(split, classes)| {
+            let total: u64 = classes.values().sum();
+            let classes: serde_json::Map<String, Value> = classes
+                .iter()
+                .filter_map(|(l, n)| l.as_ref().map(|l| (l.clone(), json!(n))))
+                .collect();
+            let unlabeled = scan.tally().get(&split).and_then(|c| c.get(&None)).copied().unwrap_or(0);
+            json!({ "name": split, "samples": total, "unlabeled": unlabeled, "classes": classes })
+        })
+        .collect();
+    json!({
+        "path": scan.spec.input.to_string_lossy(),
+        "layout": scan.spec.layout.name(),
+        "guesses": scan.guesses().collect::<Vec<_>>(),
+        "label_column": scan.loaded.label_column,
+        "split_column": scan.loaded.split_column,
+        "samples": scan.loaded.manifest.len(),
+        "unreadable": scan.unreadable(),
+        "ignored_files": scan.loaded.ignored_files,
+        "splits": splits,
+        "summary": {
+            "error": scan.count(Severity::Error),
+            "warning": scan.count(Severity::Warning),
+            "info": scan.count(Severity::Info),
+        },
+        "findings": scan.findings,
+    })
+}
+
+pub fn render(scans: &[Scan]) -> String {
+    let doc = json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": { "name": "dsaudit", "version": env!("CARGO_PKG_VERSION") },
+        "datasets": scans.iter().map(dataset).collect::<Vec<_>>(),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("report serialises");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,95 @@
+//! The terminal report: what was scanned and guessed, the class table, then the
+//! findings worst first, each with its samples capped at `max_samples`.
+
+use crate::finding::Severity;
+use crate::scan::Scan;
+use std::fmt::Write;
+
+pub fn render(scan: &Scan, max_samples: usize) -> String {
+    let mut o = String::new();
+    let m = &scan.loaded.manifest;
+    let _ = writeln!(o, "dsaudit {} · {}", env!("CARGO_PKG_VERSION"), scan.spec.input.display());
+    let _ = writeln!(o, "layout   {}", scan.spec.layout.name());
+    for g in scan.guesses() {
+        let _ = writeln!(o, "guessed  {g}");
+    }
+    let _ = writeln!(
+        o,
+        "samples  {} ({} unreadable){}",
+        m.len(),
+        scan.unreadable(),
+        if scan.loaded.ignored_files.is_empty() {
+            String::new()
+        } else {
+            format!(", {} other files ignored", scan.loaded.ignored_files.len())
+        }
+    );
+    o.push('\n');
+    class_table(scan, &mut o);
+    o.push('\n');
+    let (e, w, i) = (scan.count(Severity::Error), scan.count(Severity::Warning), scan.count(Severity::Info));
+    if scan.findings.is_empty() {
+        let _ = writeln!(o, "No findings.");
+    } else {
+        let _ = writeln!(o, "{} findings: {e} errors, {w} warnings, {i} info", scan.findings.len());
+    }
+    for f in &scan.findings {
+        o.push('\n');
+        let _ = writeln!(o, "{}[{}] {}: {}", f.severity.as_str(), f.code, f.rule, f.message);
+        for s in f.samples.iter().take(max_samples) {
+            match &s.note {
+                Some(n) => {
+                    let _ = writeln!(o, "    {}  ({n})", s.display());
+                }
+                None => {
+                    let _ = writeln!(o, "    {}", s.display());
+                }
+            }
+        }
+        let shown = f.samples.len().min(max_samples) as u64;
+        if f.sample_count > shown {
+            let _ = writeln!(o, "    ... and {} more", f.sample_count - shown);
+        }
+        let _ = writeln!(o, "  fix: {}", f.fix);
+    }
+    let _ = writeln!(o, "\nscanned in {:.2} s", scan.elapsed.as_secs_f64());
+    o
+}
+
+fn class_table(scan: &Scan, o: &mut String) {
+    let splits = scan.splits_ordered();
+    let mut classes: Vec<Option<String>> = splits.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
+    classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
+    classes.dedup();
+    // A table of a million distinct regression targets is no class table.
+    if classes.len() > 50 {
+        let _ = writeln!(o, "{} distinct labels (table omitted)", classes.len());
+        for (s, c) in &splits {
+            let _ = writeln!(o, "  {:<10} {:>8}", s.as_deref().unwrap_or("(all)"), c.values().sum::<u64>());
+        }
+        return;
+    }
+    let name = |l: &Option<String>| l.clone().unwrap_or_else(|| "(unlabeled)".into());
+    let w = classes.iter().map(|c| name(c).chars().count()).max().unwrap_or(5).max(5);
+    let _ = write!(o, "  {:<w$}", "class");
+    for (s, _) in &splits {
+        let _ = write!(o, " {:>8}", s.as_deref().unwrap_or("(all)"));
+    }
+    o.push('\n');
+    let class_total = |c: &Option<String>| splits.iter().map(|(_, counts)| counts.get(c).copied().unwrap_or(0)).sum::<u64>();
+    let max = classes.iter().map(class_total).max().unwrap_or(1).max(1);
+    for c in &classes {
+        let _ = write!(o, "  {:<w$}", name(c));
+        for (_, counts) in &splits {
+            let _ = write!(o, " {:>8}", counts.get(c).copied().unwrap_or(0));
+        }
+        // The bar shows each class's share of the largest class, all splits together.
+        let bar = ((class_total(c) as f64 / max as f64) * 20.0).round() as usize;
+        let _ = writeln!(o, "  {}", "█".repeat(bar).trim_end());
+    }
+    let _ = write!(o, "  {:<w$}", "total");
+    for (_, counts) in &splits {
+        let _ = write!(o, " {:>8}", counts.values().sum::<u64>());
+    }
+    o.push('\n');
+}

@@ -1,0 +1,94 @@
+//! The rule registry. A rule is one file with a code, a kebab-case name, a default
+//! severity, its documentation, and a `check` over the loaded dataset.
+
+pub mod integrity;
+pub mod select;
+
+use crate::discover::DatasetSpec;
+use crate::finding::{Finding, SampleRef, Severity};
+use crate::load::Loaded;
+
+pub struct Context<'a> {
+    pub spec: &'a DatasetSpec,
+    pub loaded: &'a Loaded,
+}
+
+pub trait Rule: Sync {
+    fn code(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    fn default_severity(&self) -> Severity;
+    /// One line: what the rule finds.
+    fn summary(&self) -> &'static str;
+    /// Markdown in three parts: what it finds, why it matters, an example.
+    fn doc(&self) -> &'static str;
+    /// The threshold(s), in words, or "none".
+    fn threshold(&self) -> &'static str {
+        "none: any occurrence is reported"
+    }
+    /// What to do about a finding.
+    fn fix(&self) -> &'static str;
+    fn check(&self, ctx: &Context) -> Vec<Finding>;
+}
+
+/// Every rule, in code order. A new rule is one file plus one line here.
+pub fn registry() -> Vec<&'static dyn Rule> {
+    use integrity::*;
+    vec![
+        &unreadable_file::UnreadableFile,
+        &truncated_file::TruncatedFile,
+        &empty_file::EmptyFile,
+        &unsupported_file::UnsupportedFile,
+        &extension_mismatch::ExtensionMismatch,
+        &missing_file::MissingFile,
+        &unlabeled_sample::UnlabeledSample,
+        &missing_values::MissingValues,
+        &non_finite_values::NonFiniteValues,
+        &empty_class::EmptyClass,
+        &empty_split::EmptySplit,
+        &single_class::SingleClass,
+        &unreadable_path::UnreadablePath,
+        &non_utf8_path::NonUtf8Path,
+    ]
+}
+
+pub fn run(rules: &[&'static dyn Rule], ctx: &Context) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = rules.iter().flat_map(|r| r.check(ctx)).collect();
+    // Worst first, then by code, then by the first sample: a stable order.
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.code.cmp(b.code))
+            .then_with(|| a.samples.first().map(|s| s.id).cmp(&b.samples.first().map(|s| s.id)))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    findings
+}
+
+/// Samples whose `error_kind` is one of `kinds`, each with its error as the note.
+pub fn samples_with_error(ctx: &Context, kinds: &[&str]) -> Vec<SampleRef> {
+    let m = &ctx.loaded.manifest;
+    let errs = m.strs("error");
+    m.strs("error_kind").iter()
+        .enumerate()
+        .filter(|(_, k)| k.is_some_and(|k| kinds.contains(&k)))
+        .map(|(i, _)| {
+            let mut r = m.sample_ref(i);
+            r.note = errs.get(i).map(str::to_string);
+            r
+        })
+        .collect()
+}
+
+/// Per-split tallies of usable samples (no error), keyed by split then label.
+pub fn usable_counts(ctx: &Context) -> std::collections::BTreeMap<Option<String>, std::collections::BTreeMap<Option<String>, u64>> {
+    let m = &ctx.loaded.manifest;
+    let mut out: std::collections::BTreeMap<_, std::collections::BTreeMap<_, u64>> = Default::default();
+    let kinds = m.strs("error_kind");
+    for ((split, label), kind) in m.strs("split").iter().zip(m.strs("label").iter()).zip(kinds.iter()) {
+        if kind.is_some() {
+            continue;
+        }
+        *out.entry(split.map(str::to_string)).or_default().entry(label.map(str::to_string)).or_insert(0) += 1;
+    }
+    out
+}

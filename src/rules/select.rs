@@ -1,0 +1,38 @@
+//! `--select` / `--ignore`: rule codes or code prefixes, as ruff does it.
+
+use super::{registry, Rule};
+use anyhow::{bail, Result};
+
+/// Rules selected by `select` (all when empty or "ALL") minus those in `ignore`.
+pub fn select(select: &[String], ignore: &[String]) -> Result<Vec<&'static dyn Rule>> {
+    let all = registry();
+    let matches = |pat: &str, r: &dyn Rule| pat == "ALL" || r.code().starts_with(pat) || r.name() == pat;
+    for pat in select.iter().chain(ignore) {
+        if !all.iter().any(|r| matches(pat, *r)) {
+            let codes: Vec<&str> = all.iter().map(|r| r.code()).collect();
+            bail!("unknown rule code or prefix '{pat}'; known codes: {}", codes.join(", "));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|r| select.is_empty() || select.iter().any(|p| matches(p, *r)))
+        .filter(|r| !ignore.iter().any(|p| matches(p, *r)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_ignores() {
+        let all = select(&[], &[]).unwrap().len();
+        assert_eq!(select(&["I".into()], &[]).unwrap().len(), all);
+        let one = select(&["I001".into()], &[]).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].code(), "I001");
+        assert_eq!(select(&[], &["I00".into()]).unwrap().len(), all - 9);
+        assert!(select(&["Z9".into()], &[]).is_err());
+        assert_eq!(select(&["missing-values".into()], &[]).unwrap()[0].code(), "I008");
+    }
+}

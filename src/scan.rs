@@ -1,0 +1,68 @@
+//! The scan pipeline: discover → load → check, for one dataset path.
+
+use crate::discover::{self, DatasetSpec, Hints};
+use crate::finding::{Finding, Severity};
+use crate::load::{self, Loaded};
+use crate::rules::{self, Context, Rule};
+use anyhow::Result;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub struct ScanOptions {
+    pub hints: Hints,
+    pub rules: Vec<&'static dyn Rule>,
+    pub quiet: bool,
+}
+
+pub struct Scan {
+    pub spec: DatasetSpec,
+    pub loaded: Loaded,
+    pub findings: Vec<Finding>,
+    pub elapsed: Duration,
+}
+
+/// Counts of samples per split, then per label (None = no split / no label).
+pub type Tally = BTreeMap<Option<String>, BTreeMap<Option<String>, u64>>;
+
+impl Scan {
+    pub fn guesses(&self) -> impl Iterator<Item = &String> {
+        self.spec.guesses.iter().chain(&self.loaded.guesses)
+    }
+
+    pub fn tally(&self) -> Tally {
+        let m = &self.loaded.manifest;
+        let mut out: Tally = BTreeMap::new();
+        for (s, l) in m.strs("split").iter().zip(m.strs("label").iter()) {
+            *out.entry(s.map(str::to_string)).or_default().entry(l.map(str::to_string)).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// Splits in train, val, test order, then the rest by name.
+    pub fn splits_ordered(&self) -> Vec<(Option<String>, BTreeMap<Option<String>, u64>)> {
+        let mut v: Vec<_> = self.tally().into_iter().collect();
+        v.sort_by_key(|(s, _)| (s.is_none(), crate::util::split_order(s.as_deref().unwrap_or(""))));
+        v
+    }
+
+    pub fn unreadable(&self) -> usize {
+        self.loaded.manifest.strs("error_kind").len() - self.loaded.manifest.strs("error_kind").null_count()
+    }
+
+    pub fn count(&self, sev: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == sev).count()
+    }
+
+    pub fn fails(&self, fail_on: Option<Severity>) -> bool {
+        fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level))
+    }
+}
+
+pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
+    let start = Instant::now();
+    let spec = discover::discover(path, opts.hints.clone())?;
+    let loaded = load::load(&spec, opts.quiet)?;
+    let findings = rules::run(&opts.rules, &Context { spec: &spec, loaded: &loaded });
+    Ok(Scan { spec, loaded, findings, elapsed: start.elapsed() })
+}

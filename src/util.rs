@@ -1,0 +1,51 @@
+//! Small helpers shared by loaders and writers.
+
+use std::io;
+
+/// A short, lower-case description of an I/O error for one-line messages.
+pub fn io_problem(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            // std appends " (os error N)"; the number helps nobody reading a report.
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Canonical split name: the aliases people use for the same three roles.
+pub fn canonical_split(name: &str) -> Option<&'static str> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "train" | "training" => Some("train"),
+        "val" | "valid" | "validation" | "dev" => Some("val"),
+        "test" | "testing" => Some("test"),
+        _ => None,
+    }
+}
+
+/// Split value as stored in the manifest: canonical when recognised, else lower-cased.
+pub fn split_value(name: &str) -> String {
+    canonical_split(name)
+        .map(str::to_string)
+        .unwrap_or_else(|| name.trim().to_ascii_lowercase())
+}
+
+pub fn split_order(split: &str) -> (u8, String) {
+    let rank = match split {
+        "train" => 0,
+        "val" => 1,
+        "test" => 2,
+        _ => 3,
+    };
+    (rank, split.to_string())
+}
+
+/// Rounds for reports: four decimals keep JSON stable and readable.
+pub fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
