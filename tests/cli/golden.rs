@@ -1,0 +1,62 @@
+//! Golden JSON reports on the committed sample data. `UPDATE_GOLDEN=1 cargo test`
+//! rewrites them; review the diff before committing.
+
+use crate::util::{run, snapshot};
+use std::path::Path;
+
+fn check_golden(dataset: &str, golden: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let before = snapshot(&root.join(dataset));
+    let out = run(&["scan", dataset, "--format", "json", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1), "sample data has error findings; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let actual = String::from_utf8(out.stdout).unwrap();
+    let path = root.join("tests/golden").join(golden);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(actual == expected, "{dataset}: report differs from {}; rerun with UPDATE_GOLDEN=1 and review\n{actual}", path.display());
+    // A second run gives the same bytes, and the input is untouched.
+    let again = run(&["scan", dataset, "--format", "json", "--quiet"]);
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), actual);
+    assert!(before == snapshot(&root.join(dataset)), "scan modified the input");
+}
+
+#[test]
+fn sample_images_golden() {
+    check_golden("sample_data/images", "sample_images.json");
+}
+
+#[test]
+fn sample_table_golden() {
+    check_golden("sample_data/table.csv", "sample_table.json");
+}
+
+#[test]
+fn text_report_names_layout_counts_and_findings() {
+    let out = run(&["scan", "sample_data/images", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "layout   image-folder (ROOT/<split>/<class>/*)",
+        "guessed  layout: image folder with split folders",
+        "samples  161 (3 unreadable)",
+        "error[I002] truncated-file",
+        "train/circle/040_truncated.png",
+        "warning[I010] empty-class: class folder 'test/hexagon'",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // Worst first: every error line comes before every warning line.
+    let last_error = text.rfind("\nerror[").unwrap();
+    let first_warning = text.find("\nwarning[").unwrap();
+    assert!(last_error < first_warning);
+}
+
+#[test]
+fn rules_doc_is_up_to_date() {
+    let out = run(&["rules", "--markdown"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md")).unwrap_or_default();
+    assert!(doc == String::from_utf8(out.stdout).unwrap(), "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`");
+}

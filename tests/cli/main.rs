@@ -1,0 +1,8 @@
+//! Integration tests: drive the real binary on real files in temporary directories.
+
+mod bad_input;
+mod golden;
+mod images;
+mod options;
+mod tables;
+mod util;

@@ -1,0 +1,133 @@
+//! Test helper after ripgrep's tests/util.rs: a temporary dataset directory and a
+//! way to run the binary on it.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Dir {
+        Dir { tmp: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    pub fn mkdir(&self, rel: &str) {
+        std::fs::create_dir_all(self.join(rel)).unwrap();
+    }
+
+    /// A small RGB PNG whose pixels depend on `seed`.
+    pub fn png(&self, rel: &str, seed: u8) -> PathBuf {
+        self.write(rel, encode(&rgb(8, 8, seed), image::ImageFormat::Png))
+    }
+}
+
+pub fn rgb(w: u32, h: u32, seed: u8) -> image::DynamicImage {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x as u8).wrapping_mul(seed), (y as u8).wrapping_add(seed), seed]));
+    image::DynamicImage::ImageRgb8(img)
+}
+
+pub fn encode(img: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut buf, format).expect("encode");
+    buf.into_inner()
+}
+
+pub fn dsaudit() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dsaudit"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    dsaudit().args(args).output().expect("run dsaudit")
+}
+
+pub fn run_path(path: &Path, extra: &[&str]) -> Output {
+    let mut c = dsaudit();
+    c.arg("scan").arg(path).args(extra);
+    c.output().expect("run dsaudit")
+}
+
+/// Scans `path` as JSON and returns the one dataset object, asserting a clean exit (0 or 1).
+pub fn scan_json(path: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["--format", "json", "--quiet"];
+    args.extend_from_slice(extra);
+    let out = run_path(path, &args);
+    let code = out.status.code();
+    assert!(matches!(code, Some(0) | Some(1)), "exit {code:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    v["datasets"][0].clone()
+}
+
+/// The one-line error of a run that must fail with exit code 2.
+pub fn error_of(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(2), "expected exit 2; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    assert_eq!(err.lines().count(), 1, "error must be one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+pub fn codes(ds: &Value) -> Vec<String> {
+    ds["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+}
+
+pub fn finding<'a>(ds: &'a Value, code: &str) -> &'a Value {
+    ds["findings"].as_array().unwrap().iter().find(|f| f["code"] == code).unwrap_or_else(|| panic!("no {code} in {ds:#}"))
+}
+
+pub fn sources(f: &Value) -> Vec<String> {
+    f["samples"].as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap().to_string()).collect()
+}
+
+/// Split → class → count, from the report.
+pub fn counts(ds: &Value) -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    for s in ds["splits"].as_array().unwrap() {
+        let split = s["name"].as_str().unwrap_or("-").to_string();
+        for (c, n) in s["classes"].as_object().unwrap() {
+            out.push((split.clone(), c.clone(), n.as_u64().unwrap()));
+        }
+    }
+    out
+}
+
+/// Every file under `root` with its bytes, to prove a scan left the input untouched.
+pub fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if root.is_file() {
+        return vec![(root.to_path_buf(), std::fs::read(root).unwrap())];
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if ft.is_file() {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
