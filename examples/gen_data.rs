@@ -17,8 +17,16 @@ use std::path::Path;
 type R = ChaCha8Rng;
 
 fn shape_image(rng: &mut R, class: &str, size: u32) -> RgbImage {
-    let bg = [rng.random_range(0..80u8), rng.random_range(0..80u8), rng.random_range(0..80u8)];
-    let fg = [rng.random_range(150..=255u8), rng.random_range(120..=255u8), rng.random_range(100..=255u8)];
+    let bg = [
+        rng.random_range(0..80u8),
+        rng.random_range(0..80u8),
+        rng.random_range(0..80u8),
+    ];
+    let fg = [
+        rng.random_range(150..=255u8),
+        rng.random_range(120..=255u8),
+        rng.random_range(100..=255u8),
+    ];
     let s = size as f32;
     let cx = s / 2.0 + rng.random_range(-3.0..3.0f32);
     let cy = s / 2.0 + rng.random_range(-3.0..3.0f32);
@@ -57,17 +65,32 @@ fn sample(out: &Path) {
         for class in classes {
             for i in 0..n {
                 let img = shape_image(&mut rng, class, 32);
-                write(&images.join(format!("{split}/{class}/{i:03}.png")), &encode(&img, ImageFormat::Png));
+                write(
+                    &images.join(format!("{split}/{class}/{i:03}.png")),
+                    &encode(&img, ImageFormat::Png),
+                );
             }
         }
     }
     // Deliberate problems, one of each integrity kind.
     let png = encode(&shape_image(&mut rng, "circle", 32), ImageFormat::Png);
-    write(&images.join("train/circle/040_truncated.png"), &png[..png.len() / 2]);
+    write(
+        &images.join("train/circle/040_truncated.png"),
+        &png[..png.len() / 2],
+    );
     write(&images.join("train/square/040_empty.png"), b"");
-    write(&images.join("train/triangle/040_really_jpeg.png"), &encode(&shape_image(&mut rng, "triangle", 32), ImageFormat::Jpeg));
-    write(&images.join("train/triangle/notes.txt"), b"collected 2026-11-01, camera B\n");
-    write(&images.join("train/stray.png"), &encode(&shape_image(&mut rng, "square", 32), ImageFormat::Png));
+    write(
+        &images.join("train/triangle/040_really_jpeg.png"),
+        &encode(&shape_image(&mut rng, "triangle", 32), ImageFormat::Jpeg),
+    );
+    write(
+        &images.join("train/triangle/notes.txt"),
+        b"collected 2026-11-01, camera B\n",
+    );
+    write(
+        &images.join("train/stray.png"),
+        &encode(&shape_image(&mut rng, "square", 32), ImageFormat::Png),
+    );
     write(&images.join("test/hexagon/.gitkeep"), b"");
     write(
         &images.join("README.md"),
@@ -78,13 +101,22 @@ fn sample(out: &Path) {
 
     // A table: three classes separated by the first features, with missing and
     // non-finite values and unlabeled rows injected at fixed positions.
-    let mut csv = String::from("sepal_length,sepal_width,petal_length,petal_width,ratio,color,label,split\n");
+    let mut csv =
+        String::from("sepal_length,sepal_width,petal_length,petal_width,ratio,color,label,split\n");
     let colors = ["red", "green", "blue"];
     for i in 0..300 {
         let k = i % 3;
         let label = ["setosa", "versicolor", "virginica"][k];
-        let base = [5.0 + k as f64 * 0.9, 3.4 - k as f64 * 0.3, 1.5 + k as f64 * 2.0, 0.25 + k as f64 * 0.8];
-        let v: Vec<f64> = base.iter().map(|b| b + rng.random_range(-0.4..0.4f64)).collect();
+        let base = [
+            5.0 + k as f64 * 0.9,
+            3.4 - k as f64 * 0.3,
+            1.5 + k as f64 * 2.0,
+            0.25 + k as f64 * 0.8,
+        ];
+        let v: Vec<f64> = base
+            .iter()
+            .map(|b| b + rng.random_range(-0.4..0.4f64))
+            .collect();
         let mut f: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
         let ratio = v[2] / v[3];
         f.push(format!("{ratio:.3}"));
@@ -99,7 +131,14 @@ fn sample(out: &Path) {
         }
         let label = if [12, 150].contains(&i) { "" } else { label };
         let split = if i % 5 == 0 { "test" } else { "train" };
-        let _ = writeln!(csv, "{},{},{},{}", f.join(","), colors[rng.random_range(0..3usize)], label, split);
+        let _ = writeln!(
+            csv,
+            "{},{},{},{}",
+            f.join(","),
+            colors[rng.random_range(0..3usize)],
+            label,
+            split
+        );
     }
     write(&out.join("table.csv"), csv.as_bytes());
 }
@@ -110,7 +149,9 @@ fn bench(out: &Path, n_images: usize, n_rows: usize) {
     let classes = ["circle", "square", "triangle"];
     // A few hundred distinct pictures, written many times under new names: the
     // scan decodes every file, and generation stays fast.
-    let pool: Vec<Vec<u8>> = (0..300).map(|i| encode(&shape_image(&mut rng, classes[i % 3], 32), ImageFormat::Png)).collect();
+    let pool: Vec<Vec<u8>> = (0..300)
+        .map(|i| encode(&shape_image(&mut rng, classes[i % 3], 32), ImageFormat::Png))
+        .collect();
     for i in 0..n_images {
         let split = if i % 5 == 0 { "test" } else { "train" };
         let k = i % 3;
@@ -119,15 +160,25 @@ fn bench(out: &Path, n_images: usize, n_rows: usize) {
         if i % 1000 == 0 {
             bytes = encode(&shape_image(&mut rng, classes[k], 32), ImageFormat::Png);
         }
-        write(&images.join(format!("{split}/{}/{i:06}.png", classes[k])), &bytes);
+        write(
+            &images.join(format!("{split}/{}/{i:06}.png", classes[k])),
+            &bytes,
+        );
     }
     let mut csv = String::with_capacity(n_rows * 200);
-    let header: Vec<String> = (0..19).map(|j| format!("f{j}")).chain(["label".to_string()]).collect();
+    let header: Vec<String> = (0..19)
+        .map(|j| format!("f{j}"))
+        .chain(["label".to_string()])
+        .collect();
     csv.push_str(&header.join(","));
     csv.push('\n');
     for _ in 0..n_rows {
         for j in 0..19 {
-            let _ = write!(csv, "{:.5},", rng.random_range(-1.0..1.0f64) * (j as f64 + 1.0));
+            let _ = write!(
+                csv,
+                "{:.5},",
+                rng.random_range(-1.0..1.0f64) * (j as f64 + 1.0)
+            );
         }
         let _ = writeln!(csv, "{}", rng.random_range(0..10u32));
     }
@@ -137,11 +188,16 @@ fn bench(out: &Path, n_images: usize, n_rows: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("sample") => sample(Path::new(args.get(2).map(String::as_str).unwrap_or("sample_data"))),
+        Some("sample") => sample(Path::new(
+            args.get(2).map(String::as_str).unwrap_or("sample_data"),
+        )),
         Some("bench") => {
             let dir = Path::new(args.get(2).expect("bench DIR"));
             let n_images = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
-            let n_rows = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+            let n_rows = args
+                .get(4)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1_000_000);
             bench(dir, n_images, n_rows);
         }
         _ => {

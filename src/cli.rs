@@ -12,7 +12,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "dsaudit", version, about = "Audit machine-learning datasets before you train on them.")]
+#[command(
+    name = "dsaudit",
+    version,
+    about = "Audit machine-learning datasets before you train on them."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -87,7 +91,10 @@ pub fn main() -> i32 {
 }
 
 fn one_line_chain(e: &anyhow::Error) -> String {
-    let parts: Vec<String> = e.chain().map(|c| crate::load::image::one_line(&c.to_string())).collect();
+    let parts: Vec<String> = e
+        .chain()
+        .map(|c| crate::load::image::one_line(&c.to_string()))
+        .collect();
     parts.join(": ")
 }
 
@@ -95,7 +102,11 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Rules { markdown } => {
-            let text = if markdown { crate::docs::rules_markdown() } else { crate::docs::rules_list() };
+            let text = if markdown {
+                crate::docs::rules_markdown()
+            } else {
+                crate::docs::rules_list()
+            };
             print!("{text}");
             Ok(0)
         }
@@ -116,7 +127,10 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
     let fail_on = parse_fail_on(&args.fail_on)?;
     let selected = rules::select::select(&args.select, &args.ignore)?;
     if args.manifest.is_some() && args.paths.len() > 1 {
-        bail!("--manifest takes one dataset path, got {}", args.paths.len());
+        bail!(
+            "--manifest takes one dataset path, got {}",
+            args.paths.len()
+        );
     }
     for p in &args.paths {
         for out in args.output.iter().chain(&args.manifest) {
@@ -124,7 +138,11 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
         }
     }
     let opts = ScanOptions {
-        hints: Hints { layout: args.layout, label: args.label.clone(), split: args.split.clone() },
+        hints: Hints {
+            layout: args.layout,
+            label: args.label.clone(),
+            split: args.split.clone(),
+        },
         rules: selected,
         quiet: args.quiet,
     };
@@ -137,7 +155,11 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
     }
     let text = match args.format {
         Format::Json => report::json::render(&scans),
-        Format::Text => scans.iter().map(|s| report::text::render(s, args.max_samples)).collect::<Vec<_>>().join("\n"),
+        Format::Text => scans
+            .iter()
+            .map(|s| report::text::render(s, args.max_samples))
+            .collect::<Vec<_>>()
+            .join("\n"),
     };
     match &args.output {
         Some(path) => crate::output::write_bytes_atomic(path, text.as_bytes())?,
@@ -151,5 +173,9 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
             }
         }
     }
-    Ok(if scans.iter().any(|s| s.fails(fail_on)) { 1 } else { 0 })
+    Ok(if scans.iter().any(|s| s.fails(fail_on)) {
+        1
+    } else {
+        0
+    })
 }

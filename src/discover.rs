@@ -5,9 +5,7 @@ use crate::walk::{self, Walked};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 
-pub const IMAGE_EXTS: &[&str] = &[
-    "png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp",
-];
+pub const IMAGE_EXTS: &[&str] = &["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"];
 pub const TABLE_EXTS: &[&str] = &[
     "csv", "tsv", "parquet", "pq", "arrow", "feather", "ipc", "ndjson", "jsonl",
 ];
@@ -26,11 +24,19 @@ pub enum LayoutKind {
 
 #[derive(Debug, Clone)]
 pub enum Layout {
-    ImageFolder { split_dirs: bool },
-    ImageLabels { labels_file: PathBuf },
+    ImageFolder {
+        split_dirs: bool,
+    },
+    ImageLabels {
+        labels_file: PathBuf,
+    },
     /// Each file with the split its name gives (None for a single table).
-    Table { files: Vec<(Option<String>, PathBuf)> },
-    Npy { pairs: Vec<NpyPair> },
+    Table {
+        files: Vec<(Option<String>, PathBuf)>,
+    },
+    Npy {
+        pairs: Vec<NpyPair>,
+    },
 }
 
 impl Layout {
@@ -46,7 +52,10 @@ impl Layout {
     }
 
     pub fn is_image(&self) -> bool {
-        matches!(self, Layout::ImageFolder { .. } | Layout::ImageLabels { .. })
+        matches!(
+            self,
+            Layout::ImageFolder { .. } | Layout::ImageLabels { .. }
+        )
     }
 }
 
@@ -110,11 +119,17 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
         return discover_file(input, hints, guesses);
     }
     if let Err(e) = std::fs::read_dir(input) {
-        bail!("{shown}: cannot list directory: {}", crate::util::io_problem(&e));
+        bail!(
+            "{shown}: cannot list directory: {}",
+            crate::util::io_problem(&e)
+        );
     }
     let walked = walk::walk(input);
-    let top_files: Vec<&walk::WalkedFile> =
-        walked.files.iter().filter(|f| !f.rel.contains('/')).collect();
+    let top_files: Vec<&walk::WalkedFile> = walked
+        .files
+        .iter()
+        .filter(|f| !f.rel.contains('/'))
+        .collect();
     let top_tables: Vec<PathBuf> = top_files
         .iter()
         .filter(|f| is_table_path(&f.path))
@@ -125,7 +140,11 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
         .filter(|f| ext_of(&f.path) == "npy")
         .map(|f| f.path.clone())
         .collect();
-    let n_images = walked.files.iter().filter(|f| is_image_path(&f.path)).count();
+    let n_images = walked
+        .files
+        .iter()
+        .filter(|f| is_image_path(&f.path))
+        .count();
 
     let kind = match hints.layout {
         Some(k) => {
@@ -135,7 +154,10 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
         None => {
             let k = if top_npy.iter().any(|p| stem_lower(p).starts_with("x")) {
                 LayoutKind::Npy
-            } else if n_images > 0 && !top_tables.is_empty() && labels_file_candidate(&top_tables).is_some() {
+            } else if n_images > 0
+                && !top_tables.is_empty()
+                && labels_file_candidate(&top_tables).is_some()
+            {
                 LayoutKind::ImageLabels
             } else if n_images > 0 {
                 LayoutKind::ImageFolder
@@ -171,18 +193,27 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
                 "labels file: {}",
                 labels.file_name().unwrap_or_default().to_string_lossy()
             ));
-            Layout::ImageLabels { labels_file: labels }
+            Layout::ImageLabels {
+                labels_file: labels,
+            }
         }
         LayoutKind::ImageFolder => {
             let split_dirs = has_split_dirs(&walked);
             if split_dirs {
-                let names: Vec<&str> = walked.dirs.iter().filter(|d| !d.contains('/')).map(|s| s.as_str()).collect();
+                let names: Vec<&str> = walked
+                    .dirs
+                    .iter()
+                    .filter(|d| !d.contains('/'))
+                    .map(|s| s.as_str())
+                    .collect();
                 guesses.push(format!(
                     "layout: image folder with split folders ({}) then class folders",
                     names.join(", ")
                 ));
             } else {
-                guesses.push("layout: image folder with one folder per class (no split folders)".into());
+                guesses.push(
+                    "layout: image folder with one folder per class (no split folders)".into(),
+                );
             }
             Layout::ImageFolder { split_dirs }
         }
@@ -196,9 +227,18 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
             } else {
                 let names: Vec<String> = files
                     .iter()
-                    .map(|(s, p)| format!("{} = {}", s.as_deref().unwrap_or("?"), p.file_name().unwrap_or_default().to_string_lossy()))
+                    .map(|(s, p)| {
+                        format!(
+                            "{} = {}",
+                            s.as_deref().unwrap_or("?"),
+                            p.file_name().unwrap_or_default().to_string_lossy()
+                        )
+                    })
                     .collect();
-                guesses.push(format!("layout: one table per split ({})", names.join(", ")));
+                guesses.push(format!(
+                    "layout: one table per split ({})",
+                    names.join(", ")
+                ));
             }
             Layout::Table { files }
         }
@@ -223,7 +263,9 @@ fn discover_file(input: &Path, hints: Hints, mut guesses: Vec<String>) -> Result
         .unwrap_or_else(|| PathBuf::from("."));
     if !is_table_path(input) {
         if is_image_path(input) {
-            bail!("{shown}: a single image is not a dataset; pass the folder that holds the images");
+            bail!(
+                "{shown}: a single image is not a dataset; pass the folder that holds the images"
+            );
         }
         if ext_of(input) == "npy" {
             bail!("{shown}: pass the folder that holds the X_*.npy / y_*.npy pairs, not one array");
@@ -236,25 +278,40 @@ fn discover_file(input: &Path, hints: Hints, mut guesses: Vec<String>) -> Result
     let wants_images = match hints.layout {
         Some(LayoutKind::ImageLabels) => true,
         Some(LayoutKind::Table) | None => false,
-        Some(other) => bail!("{shown}: --layout {:?} does not apply to a single table file", other),
+        Some(other) => bail!(
+            "{shown}: --layout {:?} does not apply to a single table file",
+            other
+        ),
     };
     // A table handed over directly is a labels file when it names image files.
     let looks_like_labels = wants_images
-        || (hints.layout.is_none() && crate::load::labels::path_column_of_file(input).ok().flatten().is_some());
+        || (hints.layout.is_none()
+            && crate::load::labels::path_column_of_file(input)
+                .ok()
+                .flatten()
+                .is_some());
     let layout = if looks_like_labels {
         guesses.push(format!(
             "layout: images listed in {} (it has a column of image paths)",
             input.file_name().unwrap_or_default().to_string_lossy()
         ));
-        Layout::ImageLabels { labels_file: input.to_path_buf() }
+        Layout::ImageLabels {
+            labels_file: input.to_path_buf(),
+        }
     } else {
         guesses.push(format!(
             "layout: one table ({})",
             input.file_name().unwrap_or_default().to_string_lossy()
         ));
-        Layout::Table { files: vec![(None, input.to_path_buf())] }
+        Layout::Table {
+            files: vec![(None, input.to_path_buf())],
+        }
     };
-    let walked = if looks_like_labels { walk::walk(&root) } else { Walked::default() };
+    let walked = if looks_like_labels {
+        walk::walk(&root)
+    } else {
+        Walked::default()
+    };
     Ok(DatasetSpec {
         input: input.to_path_buf(),
         root,
@@ -281,7 +338,12 @@ fn labels_file_candidate(tables: &[PathBuf]) -> Option<PathBuf> {
     };
     candidates
         .into_iter()
-        .find(|p| crate::load::labels::path_column_of_file(p).ok().flatten().is_some())
+        .find(|p| {
+            crate::load::labels::path_column_of_file(p)
+                .ok()
+                .flatten()
+                .is_some()
+        })
         .cloned()
 }
 
@@ -330,7 +392,12 @@ fn table_files(input: &Path, tables: &[PathBuf]) -> Result<Vec<(Option<String>, 
     }
     let names: Vec<String> = tables
         .iter()
-        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     bail!(
         "{}: {} tables ({}) and none named train/val/test; pass one file, or name them by split",
@@ -362,12 +429,23 @@ fn npy_pairs(input: &Path, files: &[PathBuf]) -> Result<Vec<NpyPair>> {
             .iter()
             .find(|p| suffix(p, 'y').as_deref() == Some(sfx.as_str()))
             .cloned();
-        let split = if sfx.is_empty() { None } else { Some(crate::util::split_value(&sfx)) };
-        pairs.push(NpyPair { split, x: x.clone(), y });
+        let split = if sfx.is_empty() {
+            None
+        } else {
+            Some(crate::util::split_value(&sfx))
+        };
+        pairs.push(NpyPair {
+            split,
+            x: x.clone(),
+            y,
+        });
     }
     for y in files {
         if let Some(sfx) = suffix(y, 'y') {
-            if !files.iter().any(|p| suffix(p, 'x').as_deref() == Some(sfx.as_str())) {
+            if !files
+                .iter()
+                .any(|p| suffix(p, 'x').as_deref() == Some(sfx.as_str()))
+            {
                 bail!(
                     "{}: labels without features: no X file matches {}",
                     input.display(),

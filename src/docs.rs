@@ -6,7 +6,14 @@ use std::fmt::Write;
 pub fn rules_list() -> String {
     let mut o = String::new();
     for r in registry() {
-        let _ = writeln!(o, "{:<6} {:<20} {:<8} {}", r.code(), r.name(), r.default_severity().as_str(), r.summary());
+        let _ = writeln!(
+            o,
+            "{:<6} {:<20} {:<8} {}",
+            r.code(),
+            r.name(),
+            r.default_severity().as_str(),
+            r.summary()
+        );
     }
     o
 }
@@ -18,7 +25,14 @@ pub fn rules_markdown() -> String {
          | code | name | default severity | finds |\n| --- | --- | --- | --- |\n",
     );
     for r in registry() {
-        let _ = writeln!(o, "| {} | `{}` | {} | {} |", r.code(), r.name(), r.default_severity().as_str(), r.summary());
+        let _ = writeln!(
+            o,
+            "| {} | `{}` | {} | {} |",
+            r.code(),
+            r.name(),
+            r.default_severity().as_str(),
+            r.summary()
+        );
     }
     for r in registry() {
         let _ = write!(

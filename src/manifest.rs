@@ -12,7 +12,16 @@ use polars::prelude::*;
 use std::path::Path;
 
 pub const STRING_COLUMNS: &[&str] = &[
-    "split", "label", "source", "file_blake3", "pixel_blake3", "format", "ext_format", "mode", "error_kind", "error",
+    "split",
+    "label",
+    "source",
+    "file_blake3",
+    "pixel_blake3",
+    "format",
+    "ext_format",
+    "mode",
+    "error_kind",
+    "error",
 ];
 
 /// One image sample before it becomes a manifest row.
@@ -39,27 +48,76 @@ pub struct Manifest {
 impl Manifest {
     pub fn from_images(samples: &[ImageSample]) -> Result<Manifest> {
         let n = samples.len();
-        let s = |f: &dyn Fn(&ImageSample) -> Option<String>| -> Vec<Option<String>> { samples.iter().map(f).collect() };
+        let s = |f: &dyn Fn(&ImageSample) -> Option<String>| -> Vec<Option<String>> {
+            samples.iter().map(f).collect()
+        };
         let columns = vec![
             Column::new("id".into(), (0..n as u64).collect::<Vec<u64>>()),
             Column::new("split".into(), s(&|x| x.split.clone())),
             Column::new("label".into(), s(&|x| x.label.clone())),
-            Column::new("source".into(), samples.iter().map(|x| x.source.clone()).collect::<Vec<String>>()),
-            Column::new("row".into(), samples.iter().map(|x| x.row).collect::<Vec<Option<u64>>>()),
-            Column::new("bytes".into(), samples.iter().map(|x| x.info.bytes).collect::<Vec<Option<u64>>>()),
+            Column::new(
+                "source".into(),
+                samples
+                    .iter()
+                    .map(|x| x.source.clone())
+                    .collect::<Vec<String>>(),
+            ),
+            Column::new(
+                "row".into(),
+                samples.iter().map(|x| x.row).collect::<Vec<Option<u64>>>(),
+            ),
+            Column::new(
+                "bytes".into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.bytes)
+                    .collect::<Vec<Option<u64>>>(),
+            ),
             Column::new("file_blake3".into(), s(&|x| x.info.file_blake3.clone())),
             Column::new("pixel_blake3".into(), s(&|x| x.info.pixel_blake3.clone())),
             Column::new("format".into(), s(&|x| x.info.format.map(str::to_string))),
-            Column::new("ext_format".into(), s(&|x| x.info.ext_format.map(str::to_string))),
-            Column::new("width".into(), samples.iter().map(|x| x.info.width).collect::<Vec<Option<u32>>>()),
-            Column::new("height".into(), samples.iter().map(|x| x.info.height).collect::<Vec<Option<u32>>>()),
-            Column::new("channels".into(), samples.iter().map(|x| x.info.channels).collect::<Vec<Option<u8>>>()),
-            Column::new("bit_depth".into(), samples.iter().map(|x| x.info.bit_depth).collect::<Vec<Option<u8>>>()),
+            Column::new(
+                "ext_format".into(),
+                s(&|x| x.info.ext_format.map(str::to_string)),
+            ),
+            Column::new(
+                "width".into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.width)
+                    .collect::<Vec<Option<u32>>>(),
+            ),
+            Column::new(
+                "height".into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.height)
+                    .collect::<Vec<Option<u32>>>(),
+            ),
+            Column::new(
+                "channels".into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.channels)
+                    .collect::<Vec<Option<u8>>>(),
+            ),
+            Column::new(
+                "bit_depth".into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.bit_depth)
+                    .collect::<Vec<Option<u8>>>(),
+            ),
             Column::new("mode".into(), s(&|x| x.info.mode.map(str::to_string))),
-            Column::new("error_kind".into(), s(&|x| x.info.error_kind.map(|k| k.as_str().to_string()))),
+            Column::new(
+                "error_kind".into(),
+                s(&|x| x.info.error_kind.map(|k| k.as_str().to_string())),
+            ),
             Column::new("error".into(), s(&|x| x.info.error.clone())),
         ];
-        Ok(Manifest { df: DataFrame::new(n, columns)? })
+        Ok(Manifest {
+            df: DataFrame::new(n, columns)?,
+        })
     }
 
     pub fn from_table_parts(parts: Vec<TablePart>) -> Result<Manifest> {
@@ -70,8 +128,15 @@ impl Manifest {
         let mut row: Vec<Column> = Vec::with_capacity(parts.len());
         for p in parts {
             let h = p.split.len();
-            source.push(Column::new_scalar("source".into(), Scalar::from(PlSmallStr::from(p.source.as_str())), h));
-            row.push(Column::new("row".into(), (0..h as u64).collect::<Vec<u64>>()));
+            source.push(Column::new_scalar(
+                "source".into(),
+                Scalar::from(PlSmallStr::from(p.source.as_str())),
+                h,
+            ));
+            row.push(Column::new(
+                "row".into(),
+                (0..h as u64).collect::<Vec<u64>>(),
+            ));
             split.push(p.split.with_name("split".into()));
             label.push(p.label.with_name("label".into()));
         }
@@ -109,7 +174,9 @@ impl Manifest {
         ] {
             columns.push(Column::full_null(name.into(), n, &dtype));
         }
-        Ok(Manifest { df: DataFrame::new(n, columns)? })
+        Ok(Manifest {
+            df: DataFrame::new(n, columns)?,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -128,7 +195,12 @@ impl Manifest {
     }
 
     pub fn sample_ref(&self, i: usize) -> SampleRef {
-        let row = self.df.column("row").and_then(|c| c.u64()).ok().and_then(|c| c.get(i));
+        let row = self
+            .df
+            .column("row")
+            .and_then(|c| c.u64())
+            .ok()
+            .and_then(|c| c.get(i));
         SampleRef {
             id: i as u64,
             source: self.strs("source").get(i).unwrap_or("").to_string(),
@@ -149,7 +221,9 @@ impl Manifest {
                 "csv" => {
                     CsvWriter::new(file).include_header(true).finish(&mut df)?;
                 }
-                other => anyhow::bail!("unsupported manifest extension '.{other}': use .parquet or .csv"),
+                other => {
+                    anyhow::bail!("unsupported manifest extension '.{other}': use .parquet or .csv")
+                }
             }
             Ok(())
         })

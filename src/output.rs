@@ -14,7 +14,11 @@ fn absolute(p: &Path) -> PathBuf {
         match (existing.parent(), existing.file_name()) {
             (Some(parent), Some(name)) => {
                 rest.push(name.to_os_string());
-                existing = if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent.to_path_buf() };
+                existing = if parent.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    parent.to_path_buf()
+                };
             }
             _ => break,
         }
@@ -41,7 +45,10 @@ pub fn ensure_outside(output: &Path, dataset: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -49,10 +56,15 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Res
     if !dir.is_dir() {
         bail!("{}: output directory does not exist", dir.display());
     }
-    let name = path.file_name().context("output path has no file name")?.to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .context("output path has no file name")?
+        .to_string_lossy()
+        .into_owned();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> Result<()> {
-        let file = File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let file =
+            File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
         let mut w = BufWriter::new(file);
         write(&mut w)?;
         w.flush()?;
@@ -63,7 +75,8 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Res
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot rename into place", path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("{}: cannot rename into place", path.display()))?;
     Ok(())
 }
 

@@ -32,22 +32,24 @@ impl Scan {
 
     pub fn tally(&self) -> Tally {
         let m = &self.loaded.manifest;
-        let mut out: Tally = BTreeMap::new();
-        for (s, l) in m.strs("split").iter().zip(m.strs("label").iter()) {
-            *out.entry(s.map(str::to_string)).or_default().entry(l.map(str::to_string)).or_insert(0) += 1;
-        }
-        out
+        tally(m.strs("split").iter().zip(m.strs("label").iter()))
     }
 
     /// Splits in train, val, test order, then the rest by name.
     pub fn splits_ordered(&self) -> Vec<(Option<String>, BTreeMap<Option<String>, u64>)> {
         let mut v: Vec<_> = self.tally().into_iter().collect();
-        v.sort_by_key(|(s, _)| (s.is_none(), crate::util::split_order(s.as_deref().unwrap_or(""))));
+        v.sort_by_key(|(s, _)| {
+            (
+                s.is_none(),
+                crate::util::split_order(s.as_deref().unwrap_or("")),
+            )
+        });
         v
     }
 
     pub fn unreadable(&self) -> usize {
-        self.loaded.manifest.strs("error_kind").len() - self.loaded.manifest.strs("error_kind").null_count()
+        self.loaded.manifest.strs("error_kind").len()
+            - self.loaded.manifest.strs("error_kind").null_count()
     }
 
     pub fn count(&self, sev: Severity) -> usize {
@@ -59,10 +61,37 @@ impl Scan {
     }
 }
 
+/// Counts (split, label) pairs; borrowed keys keep a million-row table allocation-free.
+pub fn tally<'a>(pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Tally {
+    let mut counts: std::collections::HashMap<(Option<&str>, Option<&str>), u64> =
+        Default::default();
+    for key in pairs {
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    let mut out: Tally = BTreeMap::new();
+    for ((s, l), n) in counts {
+        out.entry(s.map(str::to_string))
+            .or_default()
+            .insert(l.map(str::to_string), n);
+    }
+    out
+}
+
 pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     let start = Instant::now();
     let spec = discover::discover(path, opts.hints.clone())?;
     let loaded = load::load(&spec, opts.quiet)?;
-    let findings = rules::run(&opts.rules, &Context { spec: &spec, loaded: &loaded });
-    Ok(Scan { spec, loaded, findings, elapsed: start.elapsed() })
+    let findings = rules::run(
+        &opts.rules,
+        &Context {
+            spec: &spec,
+            loaded: &loaded,
+        },
+    );
+    Ok(Scan {
+        spec,
+        loaded,
+        findings,
+        elapsed: start.elapsed(),
+    })
 }

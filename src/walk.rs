@@ -93,10 +93,7 @@ fn walk_issue(root: &Path, err: &ignore::Error) -> WalkIssue {
         E::WithDepth { err, .. } | E::WithLineNumber { err, .. } => walk_issue(root, err),
         E::Loop { ancestor, child } => WalkIssue {
             path: rel_string(root, child).0,
-            problem: format!(
-                "symbolic link loop back to {}",
-                display_rel(root, ancestor)
-            ),
+            problem: format!("symbolic link loop back to {}", display_rel(root, ancestor)),
         },
         E::Io(io) => WalkIssue {
             path: String::new(),

@@ -23,7 +23,11 @@ pub struct ColumnStats {
 
 impl ColumnStats {
     pub fn new(name: &str, dtype: &str) -> ColumnStats {
-        ColumnStats { name: name.to_string(), dtype: dtype.to_string(), ..Default::default() }
+        ColumnStats {
+            name: name.to_string(),
+            dtype: dtype.to_string(),
+            ..Default::default()
+        }
     }
 
     pub fn merge(&mut self, other: ColumnStats) {
@@ -68,9 +72,36 @@ mod tests {
 
     #[test]
     fn merge_adds_counts_and_caps_examples() {
-        let ex = |n: u64| (0..n).map(|i| SampleRef { id: i, source: "a".into(), row: Some(i), note: None }).collect::<Vec<_>>();
-        let mut a = ColumnStats { name: "x".into(), dtype: "f64".into(), count: 10, nulls: 2, nan: 1, inf: 0, null_examples: ex(15), nonfinite_examples: vec![] };
-        let b = ColumnStats { name: "x".into(), dtype: "f64".into(), count: 5, nulls: 1, nan: 0, inf: 3, null_examples: ex(15), nonfinite_examples: ex(3) };
+        let ex = |n: u64| {
+            (0..n)
+                .map(|i| SampleRef {
+                    id: i,
+                    source: "a".into(),
+                    row: Some(i),
+                    note: None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut a = ColumnStats {
+            name: "x".into(),
+            dtype: "f64".into(),
+            count: 10,
+            nulls: 2,
+            nan: 1,
+            inf: 0,
+            null_examples: ex(15),
+            nonfinite_examples: vec![],
+        };
+        let b = ColumnStats {
+            name: "x".into(),
+            dtype: "f64".into(),
+            count: 5,
+            nulls: 1,
+            nan: 0,
+            inf: 3,
+            null_examples: ex(15),
+            nonfinite_examples: ex(3),
+        };
         a.merge(b);
         assert_eq!((a.count, a.nulls, a.nan, a.inf), (15, 3, 1, 3));
         assert_eq!(a.null_examples.len(), MAX_EXAMPLES);

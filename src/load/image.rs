@@ -93,14 +93,19 @@ const READABLE: &[ImageFormat] = &[
 /// Decides whether a file without an image extension is worth reading whole.
 pub fn sniff(path: &Path) -> bool {
     let mut head = [0u8; 32];
-    let Ok(mut f) = std::fs::File::open(path) else { return true };
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return true;
+    };
     let n = f.read(&mut head).unwrap_or(0);
     image::guess_format(&head[..n]).is_ok()
 }
 
 pub fn describe(path: &Path) -> ImageInfo {
     let ext_format = ImageFormat::from_path(path).ok().map(format_name);
-    let info = ImageInfo { ext_format, ..Default::default() };
+    let info = ImageInfo {
+        ext_format,
+        ..Default::default()
+    };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -121,7 +126,13 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
         Ok(f) => f,
         Err(_) => {
             let (kind, msg) = if info.ext_format.is_some() {
-                (ErrorKind::Corrupt, format!("not a valid {} file: unrecognised header", info.ext_format.unwrap_or("image")))
+                (
+                    ErrorKind::Corrupt,
+                    format!(
+                        "not a valid {} file: unrecognised header",
+                        info.ext_format.unwrap_or("image")
+                    ),
+                )
             } else {
                 (ErrorKind::Unsupported, "not an image file".to_string())
             };
@@ -132,7 +143,10 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
     if !READABLE.contains(&format) {
         return info.failed(
             ErrorKind::Unsupported,
-            format!("{} images are not supported (png, jpeg, bmp, gif, tiff, webp are)", format_name(format)),
+            format!(
+                "{} images are not supported (png, jpeg, bmp, gif, tiff, webp are)",
+                format_name(format)
+            ),
         );
     }
     let img = match image::load_from_memory_with_format(bytes, format) {
@@ -158,7 +172,13 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
     // Some decoders fill a cut-off image with grey and report success, so a
     // missing end marker is checked even when decoding worked.
     if missing_end_marker(bytes, format) {
-        return info.failed(ErrorKind::Truncated, format!("{} end marker missing: file is cut short", format_name(format)));
+        return info.failed(
+            ErrorKind::Truncated,
+            format!(
+                "{} end marker missing: file is cut short",
+                format_name(format)
+            ),
+        );
     }
     info
 }
@@ -185,9 +205,18 @@ fn pixel_hash(img: &DynamicImage) -> String {
 
 fn looks_truncated(msg: &str) -> bool {
     let m = msg.to_ascii_lowercase();
-    ["eof", "end of file", "unexpected end", "truncat", "not enough data", "no more data", "too short", "failed to fill whole buffer"]
-        .iter()
-        .any(|k| m.contains(k))
+    [
+        "eof",
+        "end of file",
+        "unexpected end",
+        "truncat",
+        "not enough data",
+        "no more data",
+        "too short",
+        "failed to fill whole buffer",
+    ]
+    .iter()
+    .any(|k| m.contains(k))
 }
 
 fn missing_end_marker(bytes: &[u8], format: ImageFormat) -> bool {

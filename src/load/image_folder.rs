@@ -28,7 +28,13 @@ pub fn describe_all(jobs: Vec<Job<'_>>, quiet: bool) -> Vec<ImageSample> {
                 unsupported(j.path)
             };
             pb.inc(1);
-            ImageSample { split: j.split, label: j.label, source: j.source, row: j.row, info }
+            ImageSample {
+                split: j.split,
+                label: j.label,
+                source: j.source,
+                row: j.row,
+                info,
+            }
         })
         .collect();
     pb.finish_and_clear();
@@ -51,7 +57,11 @@ pub fn load(spec: &DatasetSpec, split_dirs: bool, quiet: bool) -> Result<Loaded>
     for f in &spec.walked.files {
         let parts: Vec<&str> = f.rel.split('/').collect();
         let dirs = &parts[..parts.len() - 1];
-        let split = if split_dirs { dirs.first().map(|s| split_value(s)) } else { None };
+        let split = if split_dirs {
+            dirs.first().map(|s| split_value(s))
+        } else {
+            None
+        };
         let label = dirs.get(depth_of_class).map(|s| s.to_string());
         // Files beside the split or class folders (README, a stray CSV) are not
         // samples, unless they are images, which then count as unlabeled.
@@ -59,7 +69,13 @@ pub fn load(spec: &DatasetSpec, split_dirs: bool, quiet: bool) -> Result<Loaded>
             ignored.push(f.rel.clone());
             continue;
         }
-        jobs.push(Job { path: &f.path, source: f.rel.clone(), split, label, row: None });
+        jobs.push(Job {
+            path: &f.path,
+            source: f.rel.clone(),
+            split,
+            label,
+            row: None,
+        });
     }
     let samples = describe_all(jobs, quiet);
     let mut loaded = Loaded::empty(Manifest::from_images(&samples)?);
@@ -68,7 +84,9 @@ pub fn load(spec: &DatasetSpec, split_dirs: bool, quiet: bool) -> Result<Loaded>
         if split_dirs {
             match parts.as_slice() {
                 [s] => loaded.declared_splits.push(split_value(s)),
-                [s, c] => loaded.declared_classes.push((Some(split_value(s)), c.to_string())),
+                [s, c] => loaded
+                    .declared_classes
+                    .push((Some(split_value(s)), c.to_string())),
                 _ => {}
             }
         } else if let [c] = parts.as_slice() {

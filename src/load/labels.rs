@@ -12,26 +12,46 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 const PATH_NAMES: &[&str] = &[
-    "path", "file", "filename", "file_name", "filepath", "file_path", "image", "image_path", "img", "image_file",
+    "path",
+    "file",
+    "filename",
+    "file_name",
+    "filepath",
+    "file_path",
+    "image",
+    "image_path",
+    "img",
+    "image_file",
 ];
 
 /// The column holding image paths: a conventional name, else the first string
 /// column whose values mostly end in an image extension.
 pub fn path_column(df: &DataFrame) -> Option<String> {
-    let string_cols: Vec<&Column> = df.columns().iter().filter(|c| c.dtype() == &DataType::String).collect();
+    let string_cols: Vec<&Column> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .collect();
     let mostly_images = |c: &Column| -> bool {
         let Ok(ca) = c.str() else { return false };
         let vals: Vec<&str> = ca.iter().flatten().take(200).collect();
-        !vals.is_empty() && vals.iter().filter(|v| is_image_path(Path::new(v))).count() * 2 >= vals.len()
+        !vals.is_empty()
+            && vals.iter().filter(|v| is_image_path(Path::new(v))).count() * 2 >= vals.len()
     };
     for name in PATH_NAMES {
-        if let Some(c) = string_cols.iter().find(|c| c.name().as_str().eq_ignore_ascii_case(name)) {
+        if let Some(c) = string_cols
+            .iter()
+            .find(|c| c.name().as_str().eq_ignore_ascii_case(name))
+        {
             if mostly_images(c) {
                 return Some(c.name().to_string());
             }
         }
     }
-    string_cols.into_iter().find(|c| mostly_images(c)).map(|c| c.name().to_string())
+    string_cols
+        .into_iter()
+        .find(|c| mostly_images(c))
+        .map(|c| c.name().to_string())
 }
 
 pub fn path_column_of_file(path: &Path) -> Result<Option<String>> {
@@ -41,20 +61,31 @@ pub fn path_column_of_file(path: &Path) -> Result<Option<String>> {
 pub fn load(spec: &DatasetSpec, labels_file: &Path, quiet: bool) -> Result<Loaded> {
     let df = read(labels_file, None)?;
     let Some(path_col) = path_column(&df) else {
-        bail!("{}: no column of image paths found (looked for {})", labels_file.display(), PATH_NAMES.join(", "));
+        bail!(
+            "{}: no column of image paths found (looked for {})",
+            labels_file.display(),
+            PATH_NAMES.join(", ")
+        );
     };
     let label = resolve_label(&df, labels_file, spec.hints.label.as_deref())?;
     let split = resolve_split(&df, labels_file, spec.hints.split.as_deref())?;
     let mut guesses = vec![format!("path column: {path_col}")];
     match (&label, spec.hints.label.is_some()) {
         (Some(l), false) => guesses.push(format!("label column: {l}")),
-        (None, _) => guesses.push(format!("label column: none found (looked for {}); pass --label", LABEL_NAMES.join(", "))),
+        (None, _) => guesses.push(format!(
+            "label column: none found (looked for {}); pass --label",
+            LABEL_NAMES.join(", ")
+        )),
         _ => {}
     }
     if let (Some(s), false) = (&split, spec.hints.split.is_some()) {
         guesses.push(format!("split column: {s}"));
     }
-    let base = labels_file.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let base = labels_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let h = df.height();
     let paths = df.column(&path_col)?.str()?.clone();
     let labels_col = match &label {
@@ -68,11 +99,17 @@ pub fn load(spec: &DatasetSpec, labels_file: &Path, quiet: bool) -> Result<Loade
     };
     let splits = splits_col.str()?.clone();
 
-    let listed: Vec<PathBuf> = (0..h).map(|i| base.join(paths.get(i).unwrap_or(""))).collect();
+    let listed: Vec<PathBuf> = (0..h)
+        .map(|i| base.join(paths.get(i).unwrap_or("")))
+        .collect();
     let mut jobs = Vec::with_capacity(h);
     let mut seen = HashSet::new();
     for (i, p) in listed.iter().enumerate() {
-        let rel = paths.get(i).unwrap_or("").trim_start_matches("./").to_string();
+        let rel = paths
+            .get(i)
+            .unwrap_or("")
+            .trim_start_matches("./")
+            .to_string();
         seen.insert(crate::walk::rel_string(&spec.root, p).0);
         jobs.push(Job {
             path: p,
@@ -89,7 +126,13 @@ pub fn load(spec: &DatasetSpec, labels_file: &Path, quiet: bool) -> Result<Loade
             continue;
         }
         if is_image_path(&f.path) {
-            jobs.push(Job { path: &f.path, source: f.rel.clone(), split: None, label: None, row: None });
+            jobs.push(Job {
+                path: &f.path,
+                source: f.rel.clone(),
+                split: None,
+                label: None,
+                row: None,
+            });
         } else {
             ignored.push(f.rel.clone());
         }

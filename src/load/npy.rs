@@ -13,8 +13,15 @@ use std::io::BufReader;
 use std::path::Path;
 
 fn open(path: &Path) -> Result<NpyFile<BufReader<File>>> {
-    let f = File::open(path).map_err(|e| anyhow!("{}: {}", path.display(), crate::util::io_problem(&e)))?;
-    NpyFile::new(BufReader::new(f)).map_err(|e| anyhow!("{}: not a valid .npy file: {}", path.display(), super::image::one_line(&e.to_string())))
+    let f = File::open(path)
+        .map_err(|e| anyhow!("{}: {}", path.display(), crate::util::io_problem(&e)))?;
+    NpyFile::new(BufReader::new(f)).map_err(|e| {
+        anyhow!(
+            "{}: not a valid .npy file: {}",
+            path.display(),
+            super::image::one_line(&e.to_string())
+        )
+    })
 }
 
 fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
@@ -50,24 +57,45 @@ fn scan_features(path: &Path, source: &str, id_offset: u64) -> Result<(u64, Colu
             let r = i / per_row;
             if r != bad_row && st.nonfinite_examples.len() < MAX_EXAMPLES {
                 bad_row = r;
-                st.nonfinite_examples.push(SampleRef { id: id_offset + r, source: source.to_string(), row: Some(r), note: None });
+                st.nonfinite_examples.push(SampleRef {
+                    id: id_offset + r,
+                    source: source.to_string(),
+                    row: Some(r),
+                    note: None,
+                });
             }
         };
         match size {
             4 => {
-                for (i, v) in npy.data::<f32>().map_err(|e| anyhow!("{}: {e}", path.display()))?.enumerate() {
+                for (i, v) in npy
+                    .data::<f32>()
+                    .map_err(|e| anyhow!("{}: {e}", path.display()))?
+                    .enumerate()
+                {
                     visit(i as u64, v.map_err(err)? as f64);
                 }
             }
             8 => {
-                for (i, v) in npy.data::<f64>().map_err(|e| anyhow!("{}: {e}", path.display()))?.enumerate() {
+                for (i, v) in npy
+                    .data::<f64>()
+                    .map_err(|e| anyhow!("{}: {e}", path.display()))?
+                    .enumerate()
+                {
                     visit(i as u64, v.map_err(err)?);
                 }
             }
-            _ => bail!("{}: float{} arrays are not supported", path.display(), size * 8),
+            _ => bail!(
+                "{}: float{} arrays are not supported",
+                path.display(),
+                size * 8
+            ),
         }
     } else if !matches!(tc, TypeChar::Int | TypeChar::Uint | TypeChar::Bool) {
-        bail!("{}: dtype {} is not numeric", path.display(), npy.dtype().descr());
+        bail!(
+            "{}: dtype {} is not numeric",
+            path.display(),
+            npy.dtype().descr()
+        );
     }
     Ok((rows, st))
 }
@@ -76,14 +104,21 @@ fn read_labels(path: &Path) -> Result<Vec<Option<String>>> {
     let npy = open(path)?;
     let shape = npy.shape().to_vec();
     if shape.len() != 1 && !(shape.len() == 2 && shape[1] == 1) {
-        bail!("{}: labels must be one value per sample, got shape {:?}", path.display(), shape);
+        bail!(
+            "{}: labels must be one value per sample, got shape {:?}",
+            path.display(),
+            shape
+        );
     }
     let (tc, size) = type_of(path, &npy.dtype())?;
     let bad = |e: npyz::DTypeError| anyhow!("{}: {e}", path.display());
     let io = |e: std::io::Error| anyhow!("{}: cannot read labels: {e}", path.display());
     macro_rules! ints {
         ($t:ty) => {
-            npy.data::<$t>().map_err(bad)?.map(|v| v.map(|v| Some(v.to_string())).map_err(io)).collect()
+            npy.data::<$t>()
+                .map_err(bad)?
+                .map(|v| v.map(|v| Some(v.to_string())).map_err(io))
+                .collect()
         };
     }
     match (tc, size) {
@@ -98,19 +133,40 @@ fn read_labels(path: &Path) -> Result<Vec<Option<String>>> {
         (TypeChar::Bool, _) => ints!(bool),
         (TypeChar::Float, 4 | 8) => {
             let vals: Vec<f64> = if size == 4 {
-                npy.data::<f32>().map_err(bad)?.map(|v| v.map(f64::from)).collect::<std::io::Result<_>>().map_err(io)?
+                npy.data::<f32>()
+                    .map_err(bad)?
+                    .map(|v| v.map(f64::from))
+                    .collect::<std::io::Result<_>>()
+                    .map_err(io)?
             } else {
-                npy.data::<f64>().map_err(bad)?.collect::<std::io::Result<_>>().map_err(io)?
+                npy.data::<f64>()
+                    .map_err(bad)?
+                    .collect::<std::io::Result<_>>()
+                    .map_err(io)?
             };
             Ok(vals
                 .into_iter()
-                .map(|v| if v.is_nan() { None } else if v.fract() == 0.0 { Some(format!("{}", v as i64)) } else { Some(v.to_string()) })
+                .map(|v| {
+                    if v.is_nan() {
+                        None
+                    } else if v.fract() == 0.0 {
+                        Some(format!("{}", v as i64))
+                    } else {
+                        Some(v.to_string())
+                    }
+                })
                 .collect())
         }
-        (TypeChar::UnicodeStr, _) | (TypeChar::ByteStr, _) => {
-            npy.data::<String>().map_err(bad)?.map(|v| v.map(Some).map_err(io)).collect()
-        }
-        _ => bail!("{}: label dtype {} is not supported", path.display(), npy.dtype().descr()),
+        (TypeChar::UnicodeStr, _) | (TypeChar::ByteStr, _) => npy
+            .data::<String>()
+            .map_err(bad)?
+            .map(|v| v.map(Some).map_err(io))
+            .collect(),
+        _ => bail!(
+            "{}: label dtype {} is not supported",
+            path.display(),
+            npy.dtype().descr()
+        ),
     }
 }
 
@@ -142,11 +198,19 @@ pub fn load(spec: &DatasetSpec, pairs: &[NpyPair]) -> Result<Loaded> {
         let split = match &p.split {
             Some(s) => {
                 declared.push(s.clone());
-                Column::new_scalar("split".into(), Scalar::from(PlSmallStr::from(s.as_str())), n)
+                Column::new_scalar(
+                    "split".into(),
+                    Scalar::from(PlSmallStr::from(s.as_str())),
+                    n,
+                )
             }
             None => Column::full_null("split".into(), n, &DataType::String),
         };
-        parts.push(TablePart { source, split, label: Column::new("label".into(), labels) });
+        parts.push(TablePart {
+            source,
+            split,
+            label: Column::new("label".into(), labels),
+        });
         stats.push(vec![st]);
         offset += rows;
     }

@@ -13,25 +13,42 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 fn name_of(path: &Path) -> String {
-    path.file_name().unwrap_or_default().to_string_lossy().into_owned()
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Reads a whole table, or its first `n_rows`.
 pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
     let shown = path.display();
-    let file = File::open(path).map_err(|e| anyhow::anyhow!("{shown}: {}", crate::util::io_problem(&e)))?;
+    let file = File::open(path)
+        .map_err(|e| anyhow::anyhow!("{shown}: {}", crate::util::io_problem(&e)))?;
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         bail!("{shown}: empty file: no header and no rows");
     }
     let ext = ext_of(path);
-    let result = match ext.as_str() {
-        "csv" | "tsv" => CsvReadOptions::default()
+    let csv = |file: File, infer: Option<usize>| {
+        CsvReadOptions::default()
             .with_has_header(true)
             .with_n_rows(n_rows)
-            .with_infer_schema_length(Some(10_000))
+            .with_infer_schema_length(infer)
             .map_parse_options(|o| o.with_separator(if ext == "tsv" { b'\t' } else { b',' }))
             .into_reader_with_file_handle(file)
-            .finish(),
+            .finish()
+    };
+    let result = match ext.as_str() {
+        // Types are inferred from the first 10,000 rows; a column whose type changes
+        // later (ints, then a float) is re-read with inference over the whole file.
+        "csv" | "tsv" => match csv(file, Some(10_000)) {
+            Err(e) if e.to_string().contains("could not parse") => File::open(path)
+                .map_err(|io| PolarsError::IO {
+                    error: io.into(),
+                    msg: None,
+                })
+                .and_then(|f| csv(f, None)),
+            other => other,
+        },
         "parquet" | "pq" => {
             let r = ParquetReader::new(file);
             match n_rows {
@@ -58,7 +75,10 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
                     bail!("{shown}: {msg}");
                 }
             }
-            bail!("{shown}: cannot read table: {}", super::image::one_line(&e.to_string()))
+            bail!(
+                "{shown}: cannot read table: {}",
+                super::image::one_line(&e.to_string())
+            )
         }
     }
 }
@@ -81,7 +101,9 @@ fn ragged_row(path: &Path, sep: u8) -> Option<String> {
                 match expected {
                     None => expected = Some(fields),
                     Some(n) if n != fields => {
-                        return Some(format!("ragged rows: line {line} has {fields} fields, the header has {n}"));
+                        return Some(format!(
+                            "ragged rows: line {line} has {fields} fields, the header has {n}"
+                        ));
                     }
                     _ => {}
                 }
@@ -104,7 +126,11 @@ fn find_column(df: &DataFrame, wanted: &str) -> Option<String> {
 }
 
 fn columns_list(df: &DataFrame) -> String {
-    df.get_column_names().iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+    df.get_column_names()
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The label column: the one the user named (which must exist), else the first of
@@ -113,7 +139,11 @@ pub fn resolve_label(df: &DataFrame, path: &Path, hint: Option<&str>) -> Result<
     if let Some(h) = hint {
         return match df.get_column_names().iter().find(|c| c.as_str() == h) {
             Some(c) => Ok(Some(c.to_string())),
-            None => bail!("{}: --label column '{h}' not found; columns are: {}", path.display(), columns_list(df)),
+            None => bail!(
+                "{}: --label column '{h}' not found; columns are: {}",
+                path.display(),
+                columns_list(df)
+            ),
         };
     }
     Ok(LABEL_NAMES.iter().find_map(|n| find_column(df, n)))
@@ -123,7 +153,11 @@ pub fn resolve_split(df: &DataFrame, path: &Path, hint: Option<&str>) -> Result<
     if let Some(h) = hint {
         return match df.get_column_names().iter().find(|c| c.as_str() == h) {
             Some(c) => Ok(Some(c.to_string())),
-            None => bail!("{}: --split column '{h}' not found; columns are: {}", path.display(), columns_list(df)),
+            None => bail!(
+                "{}: --split column '{h}' not found; columns are: {}",
+                path.display(),
+                columns_list(df)
+            ),
         };
     }
     Ok(find_column(df, "split"))
@@ -137,8 +171,15 @@ pub fn label_strings(col: &Column) -> Result<Column> {
         let ca = f.f64()?;
         let cleaned: Float64Chunked = ca.apply(|v| v.filter(|x| !x.is_nan()));
         // Whole-number float labels (1.0) read as the integers they stand for.
-        if cleaned.iter().flatten().all(|v| v.fract() == 0.0 && v.abs() < 1e15) {
-            cleaned.into_series().cast(&DataType::Int64)?.cast(&DataType::String)?
+        if cleaned
+            .iter()
+            .flatten()
+            .all(|v| v.fract() == 0.0 && v.abs() < 1e15)
+        {
+            cleaned
+                .into_series()
+                .cast(&DataType::Int64)?
+                .cast(&DataType::String)?
         } else {
             cleaned.into_series().cast(&DataType::String)?
         }
@@ -156,7 +197,12 @@ pub fn split_strings(col: &Column) -> Result<Column> {
 }
 
 /// Nulls and non-finite values per feature column, with example rows.
-pub fn column_stats(df: &DataFrame, skip: &[&str], source: &str, id_offset: u64) -> Result<Vec<ColumnStats>> {
+pub fn column_stats(
+    df: &DataFrame,
+    skip: &[&str],
+    source: &str,
+    id_offset: u64,
+) -> Result<Vec<ColumnStats>> {
     let mut out = Vec::new();
     for c in df.columns() {
         if skip.contains(&c.name().as_str()) {
@@ -187,7 +233,12 @@ fn mask_examples(mask: &BooleanChunked, source: &str, id_offset: u64) -> Vec<Sam
         .enumerate()
         .filter(|(_, v)| v.unwrap_or(false))
         .take(MAX_EXAMPLES)
-        .map(|(i, _)| SampleRef { id: id_offset + i as u64, source: source.to_string(), row: Some(i as u64), note: None })
+        .map(|(i, _)| SampleRef {
+            id: id_offset + i as u64,
+            source: source.to_string(),
+            row: Some(i as u64),
+            note: None,
+        })
         .collect()
 }
 
@@ -202,10 +253,18 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     for (file_split, path) in files {
         let df = read(path, None)?;
         let source = crate::walk::rel_string(&spec.root, path).0;
-        let source = if source.is_empty() { name_of(path) } else { source };
+        let source = if source.is_empty() {
+            name_of(path)
+        } else {
+            source
+        };
         let label = resolve_label(&df, path, spec.hints.label.as_deref())?;
         // With one file per split the file names the split; a split column is then data.
-        let split = if file_split.is_none() { resolve_split(&df, path, spec.hints.split.as_deref())? } else { None };
+        let split = if file_split.is_none() {
+            resolve_split(&df, path, spec.hints.split.as_deref())?
+        } else {
+            None
+        };
         if label_column.is_none() {
             match (&label, spec.hints.label.is_some()) {
                 (Some(l), false) => guesses.push(format!("label column: {l}")),
@@ -226,16 +285,27 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
             None => Column::full_null("label".into(), h, &DataType::String),
         };
         let split_col = match (file_split, &split) {
-            (Some(s), _) => Column::new_scalar("split".into(), Scalar::from(PlSmallStr::from(s.as_str())), h),
+            (Some(s), _) => Column::new_scalar(
+                "split".into(),
+                Scalar::from(PlSmallStr::from(s.as_str())),
+                h,
+            ),
             (None, Some(c)) => split_strings(df.column(c)?)?,
             (None, None) => Column::full_null("split".into(), h, &DataType::String),
         };
         if let Some(s) = file_split {
             declared_splits.push(s.clone());
         }
-        let skip: Vec<&str> = [label.as_deref(), split.as_deref()].into_iter().flatten().collect();
+        let skip: Vec<&str> = [label.as_deref(), split.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
         stats.push(column_stats(&df, &skip, &source, offset)?);
-        parts.push(TablePart { source, split: split_col, label: label_col });
+        parts.push(TablePart {
+            source,
+            split: split_col,
+            label: label_col,
+        });
         label_column = label_column.or(label);
         split_column = split_column.or(split);
         offset += h as u64;

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub fn dataset(scan: &Scan) -> Value {
+    let tally = scan.tally();
     let splits: Vec<Value> = scan
         .splits_ordered()
         .into_iter()
@@ -17,7 +18,11 @@ pub fn dataset(scan: &Scan) -> Value {
                 .iter()
                 .filter_map(|(l, n)| l.as_ref().map(|l| (l.clone(), json!(n))))
                 .collect();
-            let unlabeled = scan.tally().get(&split).and_then(|c| c.get(&None)).copied().unwrap_or(0);
+            let unlabeled = tally
+                .get(&split)
+                .and_then(|c| c.get(&None))
+                .copied()
+                .unwrap_or(0);
             json!({ "name": split, "samples": total, "unlabeled": unlabeled, "classes": classes })
         })
         .collect();

@@ -8,7 +8,12 @@ use std::fmt::Write;
 pub fn render(scan: &Scan, max_samples: usize) -> String {
     let mut o = String::new();
     let m = &scan.loaded.manifest;
-    let _ = writeln!(o, "dsaudit {} · {}", env!("CARGO_PKG_VERSION"), scan.spec.input.display());
+    let _ = writeln!(
+        o,
+        "dsaudit {} · {}",
+        env!("CARGO_PKG_VERSION"),
+        scan.spec.input.display()
+    );
     let _ = writeln!(o, "layout   {}", scan.spec.layout.name());
     for g in scan.guesses() {
         let _ = writeln!(o, "guessed  {g}");
@@ -27,15 +32,30 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
     o.push('\n');
     class_table(scan, &mut o);
     o.push('\n');
-    let (e, w, i) = (scan.count(Severity::Error), scan.count(Severity::Warning), scan.count(Severity::Info));
+    let (e, w, i) = (
+        scan.count(Severity::Error),
+        scan.count(Severity::Warning),
+        scan.count(Severity::Info),
+    );
     if scan.findings.is_empty() {
         let _ = writeln!(o, "No findings.");
     } else {
-        let _ = writeln!(o, "{} findings: {e} errors, {w} warnings, {i} info", scan.findings.len());
+        let _ = writeln!(
+            o,
+            "{} findings: {e} errors, {w} warnings, {i} info",
+            scan.findings.len()
+        );
     }
     for f in &scan.findings {
         o.push('\n');
-        let _ = writeln!(o, "{}[{}] {}: {}", f.severity.as_str(), f.code, f.rule, f.message);
+        let _ = writeln!(
+            o,
+            "{}[{}] {}: {}",
+            f.severity.as_str(),
+            f.code,
+            f.rule,
+            f.message
+        );
         for s in f.samples.iter().take(max_samples) {
             match &s.note {
                 Some(n) => {
@@ -58,25 +78,41 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
 
 fn class_table(scan: &Scan, o: &mut String) {
     let splits = scan.splits_ordered();
-    let mut classes: Vec<Option<String>> = splits.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
+    let mut classes: Vec<Option<String>> =
+        splits.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
     classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
     classes.dedup();
     // A table of a million distinct regression targets is no class table.
     if classes.len() > 50 {
         let _ = writeln!(o, "{} distinct labels (table omitted)", classes.len());
         for (s, c) in &splits {
-            let _ = writeln!(o, "  {:<10} {:>8}", s.as_deref().unwrap_or("(all)"), c.values().sum::<u64>());
+            let _ = writeln!(
+                o,
+                "  {:<10} {:>8}",
+                s.as_deref().unwrap_or("(all)"),
+                c.values().sum::<u64>()
+            );
         }
         return;
     }
     let name = |l: &Option<String>| l.clone().unwrap_or_else(|| "(unlabeled)".into());
-    let w = classes.iter().map(|c| name(c).chars().count()).max().unwrap_or(5).max(5);
+    let w = classes
+        .iter()
+        .map(|c| name(c).chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let _ = write!(o, "  {:<w$}", "class");
     for (s, _) in &splits {
         let _ = write!(o, " {:>8}", s.as_deref().unwrap_or("(all)"));
     }
     o.push('\n');
-    let class_total = |c: &Option<String>| splits.iter().map(|(_, counts)| counts.get(c).copied().unwrap_or(0)).sum::<u64>();
+    let class_total = |c: &Option<String>| {
+        splits
+            .iter()
+            .map(|(_, counts)| counts.get(c).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
     let max = classes.iter().map(class_total).max().unwrap_or(1).max(1);
     for c in &classes {
         let _ = write!(o, "  {:<w$}", name(c));

@@ -58,7 +58,12 @@ pub fn run(rules: &[&'static dyn Rule], ctx: &Context) -> Vec<Finding> {
         b.severity
             .cmp(&a.severity)
             .then(a.code.cmp(b.code))
-            .then_with(|| a.samples.first().map(|s| s.id).cmp(&b.samples.first().map(|s| s.id)))
+            .then_with(|| {
+                a.samples
+                    .first()
+                    .map(|s| s.id)
+                    .cmp(&b.samples.first().map(|s| s.id))
+            })
             .then_with(|| a.message.cmp(&b.message))
     });
     findings
@@ -68,7 +73,8 @@ pub fn run(rules: &[&'static dyn Rule], ctx: &Context) -> Vec<Finding> {
 pub fn samples_with_error(ctx: &Context, kinds: &[&str]) -> Vec<SampleRef> {
     let m = &ctx.loaded.manifest;
     let errs = m.strs("error");
-    m.strs("error_kind").iter()
+    m.strs("error_kind")
+        .iter()
         .enumerate()
         .filter(|(_, k)| k.is_some_and(|k| kinds.contains(&k)))
         .map(|(i, _)| {
@@ -80,15 +86,15 @@ pub fn samples_with_error(ctx: &Context, kinds: &[&str]) -> Vec<SampleRef> {
 }
 
 /// Per-split tallies of usable samples (no error), keyed by split then label.
-pub fn usable_counts(ctx: &Context) -> std::collections::BTreeMap<Option<String>, std::collections::BTreeMap<Option<String>, u64>> {
+pub fn usable_counts(ctx: &Context) -> crate::scan::Tally {
     let m = &ctx.loaded.manifest;
-    let mut out: std::collections::BTreeMap<_, std::collections::BTreeMap<_, u64>> = Default::default();
     let kinds = m.strs("error_kind");
-    for ((split, label), kind) in m.strs("split").iter().zip(m.strs("label").iter()).zip(kinds.iter()) {
-        if kind.is_some() {
-            continue;
-        }
-        *out.entry(split.map(str::to_string)).or_default().entry(label.map(str::to_string)).or_insert(0) += 1;
-    }
-    out
+    crate::scan::tally(
+        m.strs("split")
+            .iter()
+            .zip(m.strs("label").iter())
+            .zip(kinds.iter())
+            .filter(|(_, k)| k.is_none())
+            .map(|(pair, _)| pair),
+    )
 }

@@ -6,11 +6,15 @@ use anyhow::{bail, Result};
 /// Rules selected by `select` (all when empty or "ALL") minus those in `ignore`.
 pub fn select(select: &[String], ignore: &[String]) -> Result<Vec<&'static dyn Rule>> {
     let all = registry();
-    let matches = |pat: &str, r: &dyn Rule| pat == "ALL" || r.code().starts_with(pat) || r.name() == pat;
+    let matches =
+        |pat: &str, r: &dyn Rule| pat == "ALL" || r.code().starts_with(pat) || r.name() == pat;
     for pat in select.iter().chain(ignore) {
         if !all.iter().any(|r| matches(pat, *r)) {
             let codes: Vec<&str> = all.iter().map(|r| r.code()).collect();
-            bail!("unknown rule code or prefix '{pat}'; known codes: {}", codes.join(", "));
+            bail!(
+                "unknown rule code or prefix '{pat}'; known codes: {}",
+                codes.join(", ")
+            );
         }
     }
     Ok(all
@@ -33,6 +37,9 @@ mod tests {
         assert_eq!(one[0].code(), "I001");
         assert_eq!(select(&[], &["I00".into()]).unwrap().len(), all - 9);
         assert!(select(&["Z9".into()], &[]).is_err());
-        assert_eq!(select(&["missing-values".into()], &[]).unwrap()[0].code(), "I008");
+        assert_eq!(
+            select(&["missing-values".into()], &[]).unwrap()[0].code(),
+            "I008"
+        );
     }
 }

@@ -12,7 +12,10 @@ fn nonexistent_path() {
 fn empty_directory() {
     let d = Dir::new();
     let err = error_of(&run_path(d.path(), &[]));
-    assert!(err.ends_with(": empty directory: no files to scan"), "{err}");
+    assert!(
+        err.ends_with(": empty directory: no files to scan"),
+        "{err}"
+    );
     assert!(err.contains(d.path().to_str().unwrap()));
 }
 
@@ -22,7 +25,10 @@ fn no_recognisable_layout() {
     d.write("notes.txt", "hi");
     d.write("sub/model.bin", [0u8, 1, 2]);
     let err = error_of(&run_path(d.path(), &[]));
-    assert!(err.contains("no recognisable dataset layout: found 2 files"), "{err}");
+    assert!(
+        err.contains("no recognisable dataset layout: found 2 files"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -30,7 +36,10 @@ fn single_image_and_unknown_file() {
     let d = Dir::new();
     let p = d.png("a.png", 1);
     let err = error_of(&run_path(&p, &[]));
-    assert!(err.contains("a.png: a single image is not a dataset"), "{err}");
+    assert!(
+        err.contains("a.png: a single image is not a dataset"),
+        "{err}"
+    );
     let q = d.write("weights.bin", [1u8]);
     let err = error_of(&run_path(&q, &[]));
     assert!(err.contains("weights.bin: unsupported file type"), "{err}");
@@ -86,9 +95,26 @@ fn symlink_loops_and_dangling_links() {
     let ds = scan_json(d.path(), &[]);
     assert_eq!(ds["samples"], 2);
     let f = finding(&ds, "I013");
-    let notes: Vec<String> = f["samples"].as_array().unwrap().iter().map(|s| format!("{}: {}", s["source"].as_str().unwrap(), s["note"].as_str().unwrap())).collect();
-    assert!(notes.contains(&"a/loop: symbolic link loop back to the dataset root".to_string()), "{notes:?}");
-    assert!(notes.iter().any(|n| n.starts_with("b/dangling.png: ")), "{notes:?}");
+    let notes: Vec<String> = f["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s["source"].as_str().unwrap(),
+                s["note"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        notes.contains(&"a/loop: symbolic link loop back to the dataset root".to_string()),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("b/dangling.png: ")),
+        "{notes:?}"
+    );
 }
 
 #[cfg(target_os = "linux")]
@@ -99,7 +125,11 @@ fn non_utf8_file_names() {
     let d = Dir::new();
     d.png("a/0.png", 1);
     let name = OsStr::from_bytes(b"caf\xe9.png");
-    std::fs::write(d.join("a").join(name), crate::util::encode(&rgb(4, 4, 1), image::ImageFormat::Png)).unwrap();
+    std::fs::write(
+        d.join("a").join(name),
+        crate::util::encode(&rgb(4, 4, 1), image::ImageFormat::Png),
+    )
+    .unwrap();
     let ds = scan_json(d.path(), &[]);
     assert_eq!(ds["samples"], 2);
     assert_eq!(ds["unreadable"], 0);
@@ -111,7 +141,10 @@ fn ragged_csv_names_the_line() {
     let d = Dir::new();
     d.write("t.csv", "a,b,label\n1,2,x\n3,4,y,extra\n5,6,z\n");
     let err = error_of(&run_path(&d.join("t.csv"), &[]));
-    assert!(err.contains("t.csv: ragged rows: line 3 has 4 fields, the header has 3"), "{err}");
+    assert!(
+        err.contains("t.csv: ragged rows: line 3 has 4 fields, the header has 3"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -119,7 +152,10 @@ fn missing_label_column() {
     let d = Dir::new();
     d.write("t.csv", "a,b,label\n1,2,x\n");
     let err = error_of(&run_path(&d.join("t.csv"), &["--label", "nope"]));
-    assert!(err.contains("t.csv: --label column 'nope' not found; columns are: a, b, label"), "{err}");
+    assert!(
+        err.contains("t.csv: --label column 'nope' not found; columns are: a, b, label"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -153,10 +189,22 @@ fn refuses_to_write_inside_the_dataset() {
     d.png("a/0.png", 1);
     let before = snapshot(d.path());
     let inside = d.join("a/manifest.parquet");
-    let err = error_of(&run_path(d.path(), &["--manifest", inside.to_str().unwrap()]));
-    assert!(err.contains("refusing to write inside the dataset"), "{err}");
-    let err = error_of(&run_path(d.path(), &["--output", d.join("report.json").to_str().unwrap()]));
-    assert!(err.contains("refusing to write inside the dataset"), "{err}");
+    let err = error_of(&run_path(
+        d.path(),
+        &["--manifest", inside.to_str().unwrap()],
+    ));
+    assert!(
+        err.contains("refusing to write inside the dataset"),
+        "{err}"
+    );
+    let err = error_of(&run_path(
+        d.path(),
+        &["--output", d.join("report.json").to_str().unwrap()],
+    ));
+    assert!(
+        err.contains("refusing to write inside the dataset"),
+        "{err}"
+    );
     assert!(before == snapshot(d.path()));
 }
 

@@ -8,18 +8,30 @@ fn check_golden(dataset: &str, golden: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let before = snapshot(&root.join(dataset));
     let out = run(&["scan", dataset, "--format", "json", "--quiet"]);
-    assert_eq!(out.status.code(), Some(1), "sample data has error findings; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "sample data has error findings; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let actual = String::from_utf8(out.stdout).unwrap();
     let path = root.join("tests/golden").join(golden);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &actual).unwrap();
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(actual == expected, "{dataset}: report differs from {}; rerun with UPDATE_GOLDEN=1 and review\n{actual}", path.display());
+    assert!(
+        actual == expected,
+        "{dataset}: report differs from {}; rerun with UPDATE_GOLDEN=1 and review\n{actual}",
+        path.display()
+    );
     // A second run gives the same bytes, and the input is untouched.
     let again = run(&["scan", dataset, "--format", "json", "--quiet"]);
     assert_eq!(String::from_utf8(again.stdout).unwrap(), actual);
-    assert!(before == snapshot(&root.join(dataset)), "scan modified the input");
+    assert!(
+        before == snapshot(&root.join(dataset)),
+        "scan modified the input"
+    );
 }
 
 #[test]
@@ -57,6 +69,49 @@ fn text_report_names_layout_counts_and_findings() {
 fn rules_doc_is_up_to_date() {
     let out = run(&["rules", "--markdown"]);
     assert_eq!(out.status.code(), Some(0));
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md")).unwrap_or_default();
-    assert!(doc == String::from_utf8(out.stdout).unwrap(), "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`");
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
+        .unwrap_or_default();
+    assert!(
+        doc == String::from_utf8(out.stdout).unwrap(),
+        "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`"
+    );
+}
+
+#[test]
+fn sample_data_is_what_the_generator_makes() {
+    // `cargo test` builds the examples beside the test binaries (target/debug/examples).
+    let exe = std::env::current_exe().unwrap();
+    let gen = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(format!("gen_data{}", std::env::consts::EXE_SUFFIX));
+    assert!(gen.exists(), "{} not built", gen.display());
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(&gen)
+        .arg("sample")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let strip = |base: &Path, files: Vec<(std::path::PathBuf, Vec<u8>)>| {
+        files
+            .into_iter()
+            .map(|(p, b)| (p.strip_prefix(base).unwrap().to_path_buf(), b))
+            .collect::<Vec<_>>()
+    };
+    let made = strip(out.path(), snapshot(out.path()));
+    let committed = strip(&root, snapshot(&root));
+    assert_eq!(made.len(), committed.len());
+    for ((pm, bm), (pc, bc)) in made.iter().zip(&committed) {
+        assert_eq!(pm, pc);
+        assert!(
+            bm == bc,
+            "{} differs from the generator's output: run `just sample-data`",
+            pc.display()
+        );
+    }
 }

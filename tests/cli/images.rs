@@ -15,7 +15,10 @@ fn class_folders_without_splits() {
     let ds = scan_json(d.path(), &[]);
     assert_eq!(ds["layout"], "image-folder (ROOT/<class>/*)");
     assert_eq!(ds["samples"], 7);
-    assert_eq!(counts(&ds), vec![("-".into(), "cat".into(), 3), ("-".into(), "dog".into(), 4)]);
+    assert_eq!(
+        counts(&ds),
+        vec![("-".into(), "cat".into(), 3), ("-".into(), "dog".into(), 4)]
+    );
     assert!(codes(&ds).is_empty(), "{ds:#}");
 }
 
@@ -30,7 +33,12 @@ fn split_folders_any_case_and_aliases() {
     d.png("test/b/0.png", 6);
     let ds = scan_json(d.path(), &[]);
     assert_eq!(ds["layout"], "image-folder (ROOT/<split>/<class>/*)");
-    let splits: Vec<&str> = ds["splits"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let splits: Vec<&str> = ds["splits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(splits, ["train", "val", "test"]);
     assert!(codes(&ds).is_empty(), "{ds:#}");
 }
@@ -79,13 +87,20 @@ fn images_with_labels_parquet_and_overridden_columns() {
     assert_eq!(ds["samples"], 4);
     assert_eq!(
         counts(&ds),
-        vec![("train".into(), "x".into(), 1), ("train".into(), "y".into(), 1), ("test".into(), "x".into(), 1), ("test".into(), "y".into(), 1)]
+        vec![
+            ("train".into(), "x".into(), 1),
+            ("train".into(), "y".into(), 1),
+            ("test".into(), "x".into(), 1),
+            ("test".into(), "y".into(), 1)
+        ]
     );
     assert!(codes(&ds).is_empty(), "{ds:#}");
 }
 
 fn read_manifest(path: &std::path::Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
 }
 
 #[test]
@@ -94,16 +109,65 @@ fn formats_modes_and_bit_depths_in_manifest() {
     let base = rgb(6, 5, 7);
     let cases: Vec<(&str, DynamicImage, ImageFormat, u8, u8, &str)> = vec![
         ("c/png_rgb.png", base.clone(), ImageFormat::Png, 3, 8, "RGB"),
-        ("c/png_l.png", DynamicImage::ImageLuma8(base.to_luma8()), ImageFormat::Png, 1, 8, "L"),
-        ("c/png_la.png", DynamicImage::ImageLumaA8(base.to_luma_alpha8()), ImageFormat::Png, 2, 8, "LA"),
-        ("c/png_rgba.png", DynamicImage::ImageRgba8(base.to_rgba8()), ImageFormat::Png, 4, 8, "RGBA"),
-        ("c/png_l16.png", DynamicImage::ImageLuma16(base.to_luma16()), ImageFormat::Png, 1, 16, "L"),
-        ("c/png_rgb16.png", DynamicImage::ImageRgb16(base.to_rgb16()), ImageFormat::Png, 3, 16, "RGB"),
+        (
+            "c/png_l.png",
+            DynamicImage::ImageLuma8(base.to_luma8()),
+            ImageFormat::Png,
+            1,
+            8,
+            "L",
+        ),
+        (
+            "c/png_la.png",
+            DynamicImage::ImageLumaA8(base.to_luma_alpha8()),
+            ImageFormat::Png,
+            2,
+            8,
+            "LA",
+        ),
+        (
+            "c/png_rgba.png",
+            DynamicImage::ImageRgba8(base.to_rgba8()),
+            ImageFormat::Png,
+            4,
+            8,
+            "RGBA",
+        ),
+        (
+            "c/png_l16.png",
+            DynamicImage::ImageLuma16(base.to_luma16()),
+            ImageFormat::Png,
+            1,
+            16,
+            "L",
+        ),
+        (
+            "c/png_rgb16.png",
+            DynamicImage::ImageRgb16(base.to_rgb16()),
+            ImageFormat::Png,
+            3,
+            16,
+            "RGB",
+        ),
         ("c/jpeg.jpg", base.clone(), ImageFormat::Jpeg, 3, 8, "RGB"),
         ("c/bmp.bmp", base.clone(), ImageFormat::Bmp, 3, 8, "RGB"),
-        ("c/gif.gif", DynamicImage::ImageRgba8(base.to_rgba8()), ImageFormat::Gif, 4, 8, "RGBA"),
+        (
+            "c/gif.gif",
+            DynamicImage::ImageRgba8(base.to_rgba8()),
+            ImageFormat::Gif,
+            4,
+            8,
+            "RGBA",
+        ),
         ("c/tiff.tiff", base.clone(), ImageFormat::Tiff, 3, 8, "RGB"),
-        ("c/tiff16.tif", DynamicImage::ImageRgb16(base.to_rgb16()), ImageFormat::Tiff, 3, 16, "RGB"),
+        (
+            "c/tiff16.tif",
+            DynamicImage::ImageRgb16(base.to_rgb16()),
+            ImageFormat::Tiff,
+            3,
+            16,
+            "RGB",
+        ),
         ("c/webp.webp", base.clone(), ImageFormat::WebP, 3, 8, "RGB"),
     ];
     for (rel, img, fmt, ..) in &cases {
@@ -118,15 +182,37 @@ fn formats_modes_and_bit_depths_in_manifest() {
     assert_eq!(m.height(), cases.len() + 1);
     let src = m.column("source").unwrap().str().unwrap().clone();
     for (rel, _, fmt, ch, depth, mode) in &cases {
-        let i = src.iter().position(|s| s == Some(rel)).unwrap_or_else(|| panic!("{rel} missing"));
-        let get_u = |c: &str| m.column(c).unwrap().cast(&DataType::UInt64).unwrap().u64().unwrap().get(i);
-        let get_s = |c: &str| m.column(c).unwrap().str().unwrap().get(i).map(str::to_string);
+        let i = src
+            .iter()
+            .position(|s| s == Some(rel))
+            .unwrap_or_else(|| panic!("{rel} missing"));
+        let get_u = |c: &str| {
+            m.column(c)
+                .unwrap()
+                .cast(&DataType::UInt64)
+                .unwrap()
+                .u64()
+                .unwrap()
+                .get(i)
+        };
+        let get_s = |c: &str| {
+            m.column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(i)
+                .map(str::to_string)
+        };
         assert_eq!(get_u("width"), Some(6), "{rel}");
         assert_eq!(get_u("height"), Some(5), "{rel}");
         assert_eq!(get_u("channels"), Some(*ch as u64), "{rel}");
         assert_eq!(get_u("bit_depth"), Some(*depth as u64), "{rel}");
         assert_eq!(get_s("mode").as_deref(), Some(*mode), "{rel}");
-        assert_eq!(get_s("format").as_deref(), Some(format!("{fmt:?}").to_lowercase().as_str()), "{rel}");
+        assert_eq!(
+            get_s("format").as_deref(),
+            Some(format!("{fmt:?}").to_lowercase().as_str()),
+            "{rel}"
+        );
         assert_eq!(get_s("label").as_deref(), Some("c"));
         assert_eq!(get_s("file_blake3").map(|h| h.len()), Some(64));
         assert!(get_s("error_kind").is_none(), "{rel}");
@@ -134,7 +220,22 @@ fn formats_modes_and_bit_depths_in_manifest() {
     // Lossless encodings of the same pixels share the pixel hash, not the file hash.
     let px = |rel: &str| {
         let i = src.iter().position(|s| s == Some(rel)).unwrap();
-        (m.column("pixel_blake3").unwrap().str().unwrap().get(i).unwrap().to_string(), m.column("file_blake3").unwrap().str().unwrap().get(i).unwrap().to_string())
+        (
+            m.column("pixel_blake3")
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(i)
+                .unwrap()
+                .to_string(),
+            m.column("file_blake3")
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(i)
+                .unwrap()
+                .to_string(),
+        )
     };
     let (png_px, png_file) = px("c/png_rgb.png");
     let (bmp_px, bmp_file) = px("c/bmp.bmp");
@@ -154,12 +255,18 @@ fn manifest_as_csv_has_one_row_per_sample() {
     scan_json(d.path(), &["--manifest", manifest.to_str().unwrap()]);
     let text = std::fs::read_to_string(&manifest).unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("id,split,label,source,row,bytes,file_blake3,pixel_blake3"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("id,split,label,source,row,bytes,file_blake3,pixel_blake3"));
     assert_eq!(lines.count(), 2);
     assert!(text.contains("a/1.png"), "{text}");
     assert!(text.contains(",empty,zero-byte file"), "{text}");
     // Written via a temporary file that is gone now.
-    let leftovers: Vec<_> = std::fs::read_dir(out_dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
@@ -183,8 +290,14 @@ fn broken_images_are_findings_not_crashes() {
     assert_eq!(sources(finding(&ds, "I001")), ["a/garbage.png"]);
     assert_eq!(sources(finding(&ds, "I003")), ["a/zero.jpg"]);
     assert_eq!(sources(finding(&ds, "I004")), ["a/readme.txt"]);
-    assert_eq!(sources(finding(&ds, "I005")), ["a/jpeg_named.bmp", "a/noext"]);
-    let note = finding(&ds, "I005")["samples"][0]["note"].as_str().unwrap().to_string();
+    assert_eq!(
+        sources(finding(&ds, "I005")),
+        ["a/jpeg_named.bmp", "a/noext"]
+    );
+    let note = finding(&ds, "I005")["samples"][0]["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(note, "content is jpeg, extension says bmp");
 }
 
@@ -196,7 +309,19 @@ fn empty_class_and_split_folders() {
     d.mkdir("train/c");
     d.write("test/a/broken.png", b"not an image");
     let ds = scan_json(d.path(), &[]);
-    let empties: Vec<&str> = ds["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "I010").map(|f| f["message"].as_str().unwrap()).collect();
-    assert_eq!(empties, ["class folder 'test/a' holds no readable sample", "class folder 'train/c' holds no readable sample"]);
+    let empties: Vec<&str> = ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "I010")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        empties,
+        [
+            "class folder 'test/a' holds no readable sample",
+            "class folder 'train/c' holds no readable sample"
+        ]
+    );
     assert_eq!(finding(&ds, "I011")["evidence"]["split"], "test");
 }

@@ -30,8 +30,19 @@ fn check_frame_report(ds: &serde_json::Value) {
     );
     let nf = finding(ds, "I009");
     assert_eq!(nf["evidence"]["column"], "x1");
-    assert_eq!((nf["evidence"]["nan"].as_u64(), nf["evidence"]["inf"].as_u64()), (Some(1), Some(1)));
-    let rows: Vec<u64> = nf["samples"].as_array().unwrap().iter().map(|s| s["row"].as_u64().unwrap()).collect();
+    assert_eq!(
+        (
+            nf["evidence"]["nan"].as_u64(),
+            nf["evidence"]["inf"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let rows: Vec<u64> = nf["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["row"].as_u64().unwrap())
+        .collect();
     assert_eq!(rows, [2, 5]);
     let mv = finding(ds, "I008");
     assert_eq!(mv["evidence"]["column"], "x2");
@@ -51,7 +62,9 @@ fn csv_table() {
 #[test]
 fn parquet_table() {
     let d = Dir::new();
-    ParquetWriter::new(std::fs::File::create(d.join("data.parquet")).unwrap()).finish(&mut frame()).unwrap();
+    ParquetWriter::new(std::fs::File::create(d.join("data.parquet")).unwrap())
+        .finish(&mut frame())
+        .unwrap();
     check_frame_report(&scan_json(&d.join("data.parquet"), &[]));
 }
 
@@ -59,7 +72,9 @@ fn parquet_table() {
 fn arrow_ipc_and_feather_tables() {
     let d = Dir::new();
     for name in ["data.arrow", "data.feather"] {
-        IpcWriter::new(std::fs::File::create(d.join(name)).unwrap()).finish(&mut frame()).unwrap();
+        IpcWriter::new(std::fs::File::create(d.join(name)).unwrap())
+            .finish(&mut frame())
+            .unwrap();
         check_frame_report(&scan_json(&d.join(name), &[]));
     }
 }
@@ -85,7 +100,12 @@ fn split_files_side_by_side() {
     d.write("test.csv", "f,label\n5,0\n6,1\n");
     let ds = scan_json(d.path(), &[]);
     assert_eq!(ds["layout"], "table (one file per split)");
-    let splits: Vec<(&str, u64)> = ds["splits"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap(), s["samples"].as_u64().unwrap())).collect();
+    let splits: Vec<(&str, u64)> = ds["splits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["samples"].as_u64().unwrap()))
+        .collect();
     assert_eq!(splits, [("train", 3), ("val", 1), ("test", 2)]);
     assert!(codes(&ds).is_empty(), "{ds:#}");
     // Sample ids run across files; rows restart in each file.
@@ -93,7 +113,10 @@ fn split_files_side_by_side() {
     let m = out.path().join("m.csv");
     scan_json(d.path(), &["--manifest", m.to_str().unwrap()]);
     let text = std::fs::read_to_string(&m).unwrap();
-    assert!(text.lines().any(|l| l.starts_with("3,val,1,val.csv,0,")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("3,val,1,val.csv,0,")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -124,13 +147,21 @@ fn float_labels_nan_is_unlabeled_and_whole_numbers_read_as_ints() {
     let d = Dir::new();
     d.write("t.csv", "f,y\n1,1.0\n2,0.0\n3,NaN\n4,1.0\n");
     let ds = scan_json(&d.join("t.csv"), &[]);
-    assert_eq!(counts(&ds), vec![("-".into(), "0".into(), 1), ("-".into(), "1".into(), 2)]);
+    assert_eq!(
+        counts(&ds),
+        vec![("-".into(), "0".into(), 1), ("-".into(), "1".into(), 2)]
+    );
     assert_eq!(finding(&ds, "I007")["sample_count"], 1);
 }
 
 fn write_npy_2d(path: &std::path::Path, rows: u64, cols: u64, values: &[f32]) {
     use npyz::WriterBuilder;
-    let mut w = npyz::WriteOptions::new().default_dtype().shape(&[rows, cols]).writer(std::fs::File::create(path).unwrap()).begin_nd().unwrap();
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&[rows, cols])
+        .writer(std::fs::File::create(path).unwrap())
+        .begin_nd()
+        .unwrap();
     w.extend(values.iter().copied()).unwrap();
     w.finish().unwrap();
 }
@@ -150,8 +181,19 @@ fn npy_pairs() {
     assert_eq!(ds["samples"], 6);
     assert_eq!(counts(&ds).len(), 5);
     let nf = finding(&ds, "I009");
-    assert_eq!((nf["evidence"]["nan"].as_u64(), nf["evidence"]["inf"].as_u64()), (Some(1), Some(1)));
-    let rows: Vec<u64> = nf["samples"].as_array().unwrap().iter().map(|s| s["row"].as_u64().unwrap()).collect();
+    assert_eq!(
+        (
+            nf["evidence"]["nan"].as_u64(),
+            nf["evidence"]["inf"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let rows: Vec<u64> = nf["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["row"].as_u64().unwrap())
+        .collect();
     assert_eq!(rows, [1, 3]);
 }
 
@@ -161,5 +203,28 @@ fn npy_length_mismatch_is_an_error() {
     write_npy_2d(&d.join("X_train.npy"), 2, 1, &[1.0, 2.0]);
     npyz::to_file_1d(d.join("y_train.npy"), vec![0i64, 1, 1]).unwrap();
     let err = error_of(&run_path(d.path(), &[]));
-    assert!(err.contains("y_train.npy: 3 labels for 2 samples in X_train.npy"), "{err}");
+    assert!(
+        err.contains("y_train.npy: 3 labels for 2 samples in X_train.npy"),
+        "{err}"
+    );
+}
+
+#[test]
+fn csv_column_whose_type_changes_after_the_inference_window() {
+    let d = Dir::new();
+    let mut text = String::from("x,label\n");
+    for i in 0..10_050 {
+        text.push_str(&format!(
+            "{},a\n",
+            if i == 10_040 {
+                "2.5".to_string()
+            } else {
+                i.to_string()
+            }
+        ));
+    }
+    text.push_str("1,b\n");
+    d.write("t.csv", text);
+    let ds = scan_json(&d.join("t.csv"), &[]);
+    assert_eq!(ds["samples"], 10_051);
 }

@@ -11,7 +11,9 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Dir {
-        Dir { tmp: tempfile::tempdir().expect("tempdir") }
+        Dir {
+            tmp: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -40,7 +42,13 @@ impl Dir {
 }
 
 pub fn rgb(w: u32, h: u32, seed: u8) -> image::DynamicImage {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x as u8).wrapping_mul(seed), (y as u8).wrapping_add(seed), seed]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x as u8).wrapping_mul(seed),
+            (y as u8).wrapping_add(seed),
+            seed,
+        ])
+    });
     image::DynamicImage::ImageRgb8(img)
 }
 
@@ -72,14 +80,23 @@ pub fn scan_json(path: &Path, extra: &[&str]) -> Value {
     args.extend_from_slice(extra);
     let out = run_path(path, &args);
     let code = out.status.code();
-    assert!(matches!(code, Some(0) | Some(1)), "exit {code:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        matches!(code, Some(0) | Some(1)),
+        "exit {code:?}; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json report");
     v["datasets"][0].clone()
 }
 
 /// The one-line error of a run that must fail with exit code 2.
 pub fn error_of(out: &Output) -> String {
-    assert_eq!(out.status.code(), Some(2), "expected exit 2; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected exit 2; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
     assert_eq!(err.lines().count(), 1, "error must be one line: {err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -87,15 +104,30 @@ pub fn error_of(out: &Output) -> String {
 }
 
 pub fn codes(ds: &Value) -> Vec<String> {
-    ds["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
 }
 
 pub fn finding<'a>(ds: &'a Value, code: &str) -> &'a Value {
-    ds["findings"].as_array().unwrap().iter().find(|f| f["code"] == code).unwrap_or_else(|| panic!("no {code} in {ds:#}"))
+    ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {ds:#}"))
 }
 
 pub fn sources(f: &Value) -> Vec<String> {
-    f["samples"].as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap().to_string()).collect()
+    f["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Split → class → count, from the report.

@@ -4,30 +4,47 @@ use crate::rules::{usable_counts, Context, Rule};
 pub struct EmptyClass;
 
 impl Rule for EmptyClass {
-    fn code(&self) -> &'static str { "I010" }
-    fn name(&self) -> &'static str { "empty-class" }
-    fn default_severity(&self) -> Severity { Severity::Warning }
-    fn summary(&self) -> &'static str { "A class folder holds no readable sample." }
+    fn code(&self) -> &'static str {
+        "I010"
+    }
+    fn name(&self) -> &'static str {
+        "empty-class"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "A class folder holds no readable sample."
+    }
     fn doc(&self) -> &'static str {
         "**What it finds.** Class folders that are empty or whose every file failed to load.\n\n\
          **Why it matters.** Folder-based loaders (torchvision `ImageFolder`) still create the class index, so the model gets an output it can never learn, and class indices shift between splits that do and do not have the folder.\n\n\
          **Example.** `train/zebra/` exists but holds no image."
     }
-    fn fix(&self) -> &'static str { "Add samples for the class or delete the empty folder." }
+    fn fix(&self) -> &'static str {
+        "Add samples for the class or delete the empty folder."
+    }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let counts = usable_counts(ctx);
         let mut out = Vec::new();
         for (split, class) in &ctx.loaded.declared_classes {
-            let n = counts.get(split).and_then(|c| c.get(&Some(class.clone()))).copied().unwrap_or(0);
+            let n = counts
+                .get(split)
+                .and_then(|c| c.get(&Some(class.clone())))
+                .copied()
+                .unwrap_or(0);
             if n == 0 {
                 let folder = match split {
                     Some(s) => format!("{s}/{class}"),
                     None => class.clone(),
                 };
                 out.push(
-                    Finding::new(self, format!("class folder '{folder}' holds no readable sample"))
-                        .evidence("class", class.clone())
-                        .evidence("split", split.clone()),
+                    Finding::new(
+                        self,
+                        format!("class folder '{folder}' holds no readable sample"),
+                    )
+                    .evidence("class", class.clone())
+                    .evidence("split", split.clone()),
                 );
             }
         }

@@ -4,16 +4,26 @@ use crate::rules::{usable_counts, Context, Rule};
 pub struct EmptySplit;
 
 impl Rule for EmptySplit {
-    fn code(&self) -> &'static str { "I011" }
-    fn name(&self) -> &'static str { "empty-split" }
-    fn default_severity(&self) -> Severity { Severity::Error }
-    fn summary(&self) -> &'static str { "A split folder, file or array holds no readable sample." }
+    fn code(&self) -> &'static str {
+        "I011"
+    }
+    fn name(&self) -> &'static str {
+        "empty-split"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "A split folder, file or array holds no readable sample."
+    }
     fn doc(&self) -> &'static str {
         "**What it finds.** A split that the layout declares (a `test/` folder, a `val.csv` file, an `X_test.npy` array) with no readable sample in it.\n\n\
          **Why it matters.** Evaluation on an empty split reports nothing or divides by zero, and a pipeline that expects the split fails late.\n\n\
          **Example.** `val.csv` has a header and no rows."
     }
-    fn fix(&self) -> &'static str { "Fill the split (see `dsaudit split`) or remove it." }
+    fn fix(&self) -> &'static str {
+        "Fill the split (see `dsaudit split`) or remove it."
+    }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let counts = usable_counts(ctx);
         let mut out = Vec::new();
@@ -22,9 +32,15 @@ impl Rule for EmptySplit {
             if !seen.insert(split) {
                 continue;
             }
-            let n: u64 = counts.get(&Some(split.clone())).map(|c| c.values().sum()).unwrap_or(0);
+            let n: u64 = counts
+                .get(&Some(split.clone()))
+                .map(|c| c.values().sum())
+                .unwrap_or(0);
             if n == 0 {
-                out.push(Finding::new(self, format!("split '{split}' holds no readable sample")).evidence("split", split.clone()));
+                out.push(
+                    Finding::new(self, format!("split '{split}' holds no readable sample"))
+                        .evidence("split", split.clone()),
+                );
             }
         }
         out

@@ -4,24 +4,42 @@ use crate::rules::{Context, Rule};
 pub struct ExtensionMismatch;
 
 impl Rule for ExtensionMismatch {
-    fn code(&self) -> &'static str { "I005" }
-    fn name(&self) -> &'static str { "extension-mismatch" }
-    fn default_severity(&self) -> Severity { Severity::Warning }
-    fn summary(&self) -> &'static str { "A file's extension names a different format from its content." }
+    fn code(&self) -> &'static str {
+        "I005"
+    }
+    fn name(&self) -> &'static str {
+        "extension-mismatch"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "A file's extension names a different format from its content."
+    }
     fn doc(&self) -> &'static str {
         "**What it finds.** Images whose content (magic bytes) is one format while the extension says another, e.g. a JPEG saved as `.png`, or an image with no image extension at all.\n\n\
          **Why it matters.** Loaders that trust the extension fail or pick the wrong decoder; lossy JPEGs posing as PNGs hide compression artefacts in a dataset believed lossless.\n\n\
          **Example.** `train/cat/0012.png: content is jpeg, extension says png`."
     }
-    fn fix(&self) -> &'static str { "Rename the files to their real format's extension, or re-encode them." }
+    fn fix(&self) -> &'static str {
+        "Rename the files to their real format's extension, or re-encode them."
+    }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let m = &ctx.loaded.manifest;
         let mut samples = Vec::new();
-        for (i, (fmt, ext)) in m.strs("format").iter().zip(m.strs("ext_format").iter()).enumerate() {
+        for (i, (fmt, ext)) in m
+            .strs("format")
+            .iter()
+            .zip(m.strs("ext_format").iter())
+            .enumerate()
+        {
             let Some(fmt) = fmt else { continue };
             if ext != Some(fmt) {
                 let mut r = m.sample_ref(i);
-                r.note = Some(format!("content is {fmt}, extension says {}", ext.unwrap_or("nothing")));
+                r.note = Some(format!(
+                    "content is {fmt}, extension says {}",
+                    ext.unwrap_or("nothing")
+                ));
                 samples.push(r);
             }
         }
@@ -29,8 +47,11 @@ impl Rule for ExtensionMismatch {
             return Vec::new();
         }
         let n = samples.len();
-        vec![Finding::new(self, format!("{n} files have an extension that does not match their content"))
-            .evidence("count", n)
-            .with_samples(samples)]
+        vec![Finding::new(
+            self,
+            format!("{n} files have an extension that does not match their content"),
+        )
+        .evidence("count", n)
+        .with_samples(samples)]
     }
 }

@@ -19,7 +19,12 @@ use crate::finding::Finding;
 use crate::rules::{samples_with_error, Context, Rule};
 
 /// One finding listing every sample whose load failed with one of `kinds`.
-pub(crate) fn error_finding(rule: &dyn Rule, ctx: &Context, kinds: &[&str], what: &str) -> Vec<Finding> {
+pub(crate) fn error_finding(
+    rule: &dyn Rule,
+    ctx: &Context,
+    kinds: &[&str],
+    what: &str,
+) -> Vec<Finding> {
     let samples = samples_with_error(ctx, kinds);
     if samples.is_empty() {
         return Vec::new();

@@ -5,24 +5,42 @@ use std::collections::HashSet;
 pub struct NonUtf8Path;
 
 impl Rule for NonUtf8Path {
-    fn code(&self) -> &'static str { "I014" }
-    fn name(&self) -> &'static str { "non-utf8-path" }
-    fn default_severity(&self) -> Severity { Severity::Warning }
-    fn summary(&self) -> &'static str { "A sample's path is not valid UTF-8." }
+    fn code(&self) -> &'static str {
+        "I014"
+    }
+    fn name(&self) -> &'static str {
+        "non-utf8-path"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "A sample's path is not valid UTF-8."
+    }
     fn doc(&self) -> &'static str {
         "**What it finds.** Sample files whose names are not valid UTF-8 (often Latin-1 names from old archives). dsaudit reads them; their names are shown with U+FFFD in place of the bad bytes.\n\n\
          **Why it matters.** Python's loaders, CSV exports and most cloud storage choke on such names or mangle them, so the sample silently disappears downstream.\n\n\
          **Example.** `train/caf\\xe9/01.png`."
     }
-    fn fix(&self) -> &'static str { "Rename the files to UTF-8 names (e.g. with convmv)." }
+    fn fix(&self) -> &'static str {
+        "Rename the files to UTF-8 names (e.g. with convmv)."
+    }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let bad: HashSet<&str> = ctx.spec.walked.files.iter().filter(|f| !f.utf8).map(|f| f.rel.as_str()).collect();
+        let bad: HashSet<&str> = ctx
+            .spec
+            .walked
+            .files
+            .iter()
+            .filter(|f| !f.utf8)
+            .map(|f| f.rel.as_str())
+            .collect();
         if bad.is_empty() {
             return Vec::new();
         }
         let m = &ctx.loaded.manifest;
         let samples: Vec<_> = m
-            .strs("source").iter()
+            .strs("source")
+            .iter()
             .enumerate()
             .filter(|(_, s)| s.is_some_and(|s| bad.contains(s)))
             .map(|(i, _)| m.sample_ref(i))
@@ -30,8 +48,11 @@ impl Rule for NonUtf8Path {
         if samples.is_empty() {
             return Vec::new();
         }
-        vec![Finding::new(self, format!("{} sample paths are not valid UTF-8", samples.len()))
-            .evidence("count", samples.len())
-            .with_samples(samples)]
+        vec![Finding::new(
+            self,
+            format!("{} sample paths are not valid UTF-8", samples.len()),
+        )
+        .evidence("count", samples.len())
+        .with_samples(samples)]
     }
 }

@@ -5,16 +5,26 @@ use crate::rules::{Context, Rule};
 pub struct UnlabeledSample;
 
 impl Rule for UnlabeledSample {
-    fn code(&self) -> &'static str { "I007" }
-    fn name(&self) -> &'static str { "unlabeled-sample" }
-    fn default_severity(&self) -> Severity { Severity::Warning }
-    fn summary(&self) -> &'static str { "A sample has no label." }
+    fn code(&self) -> &'static str {
+        "I007"
+    }
+    fn name(&self) -> &'static str {
+        "unlabeled-sample"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "A sample has no label."
+    }
     fn doc(&self) -> &'static str {
         "**What it finds.** Samples without a label: images outside any class folder, images on disk that the labels file does not list, rows whose label is empty or NaN, and every row when no label column exists.\n\n\
          **Why it matters.** Supervised training either drops them silently or crashes on a missing target; a NaN label can also become a class of its own.\n\n\
          **Example.** `train/IMG_0001.png` sits in the split folder, not in a class folder."
     }
-    fn fix(&self) -> &'static str { "Label these samples, move them into a class folder, or remove them; name the label column with --label if it was not found." }
+    fn fix(&self) -> &'static str {
+        "Label these samples, move them into a class folder, or remove them; name the label column with --label if it was not found."
+    }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let m = &ctx.loaded.manifest;
         let labels = m.strs("label");
@@ -22,7 +32,8 @@ impl Rule for UnlabeledSample {
         if total == 0 {
             return Vec::new();
         }
-        let examples = labels.iter()
+        let examples = labels
+            .iter()
             .enumerate()
             .filter(|(_, l)| l.is_none())
             .take(if total > 1000 { MAX_EXAMPLES } else { total })
@@ -33,9 +44,15 @@ impl Rule for UnlabeledSample {
         } else {
             ""
         };
-        vec![Finding::new(self, format!("{total} of {} samples have no label{why}", m.len()))
-            .evidence("count", total)
-            .evidence("share", crate::util::round4(total as f64 / m.len().max(1) as f64))
-            .with_examples(examples, total as u64)]
+        vec![Finding::new(
+            self,
+            format!("{total} of {} samples have no label{why}", m.len()),
+        )
+        .evidence("count", total)
+        .evidence(
+            "share",
+            crate::util::round4(total as f64 / m.len().max(1) as f64),
+        )
+        .with_examples(examples, total as u64)]
     }
 }

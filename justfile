@@ -1,0 +1,64 @@
+# dsaudit developer recipes. The README's two commands need only cargo; these are shortcuts.
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target")
+
+default:
+    @just --list
+
+# Debug build of the binary.
+build:
+    cargo build
+
+# The whole test suite (the README's test command).
+test:
+    cargo test
+
+# Formatting and lints.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+
+# Regenerate the committed sample data (deterministic: same bytes every time).
+sample-data:
+    rm -rf sample_data
+    cargo run --example gen_data -- sample sample_data
+
+# Regenerate docs/rules.md from the rule registry.
+docs:
+    cargo run -q -- rules --markdown > docs/rules.md
+
+# Rewrite the golden reports after an intended change; review the diff.
+golden:
+    UPDATE_GOLDEN=1 cargo test --test cli golden
+
+# Scan speed and peak memory: 100,000 32x32 PNGs and a 1,000,000 x 20 CSV.
+bench images="100000" rows="1000000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example gen_data
+    bin="$CARGO_TARGET_DIR/release/dsaudit"
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    echo "generating {{images}} images and {{rows}} rows in $dir"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir" {{images}} {{rows}}
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    for target in images table.csv; do
+        # Warm the page cache once so the figure is the scan, not the disk.
+        "$bin" scan -q --fail-on never "$dir/$target" >/dev/null
+        /usr/bin/time -f '%e %M' -o "$dir/time" "$bin" scan -q --fail-on never --format json "$dir/$target" > "$dir/report.json"
+        read -r secs kib < "$dir/time"
+        n=$(grep -o -m1 '"samples": [0-9]*' "$dir/report.json" | head -1 | grep -o '[0-9]*$')
+        awk -v t="$target" -v n="$n" -v s="$secs" -v k="$kib" 'BEGIN { printf "%-10s %8d samples  %6.2f s  %9.0f samples/s  peak %6.0f MiB\n", t, n, s, n / s, k / 1024 }'
+    done
+
+# Clean build times (release with and without default features, test build), each in a fresh target dir.
+bench-build:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for what in "build --release" "build --release --no-default-features" "test --no-run"; do
+        dir=$(mktemp -d)
+        start=$(date +%s)
+        CARGO_TARGET_DIR="$dir" cargo $what -q
+        echo "cargo $what: $(( $(date +%s) - start )) s"
+        rm -rf "$dir"
+    done
