@@ -92,17 +92,39 @@ fn sample(out: &Path) {
         &encode(&shape_image(&mut rng, "square", 32), ImageFormat::Png),
     );
     write(&images.join("test/hexagon/.gitkeep"), b"");
+    // Normalization problems: a greyscale image among RGB ones, an underexposed one,
+    // and a blank frame.
+    let grey = image::DynamicImage::ImageRgb8(shape_image(&mut rng, "circle", 32)).to_luma8();
+    let mut buf = Cursor::new(Vec::new());
+    grey.write_to(&mut buf, ImageFormat::Png).expect("encode");
+    write(&images.join("train/circle/041_grey.png"), &buf.into_inner());
+    let mut dark = shape_image(&mut rng, "square", 32);
+    dark.pixels_mut().for_each(|p| p.0 = p.0.map(|c| c / 5));
+    write(
+        &images.join("train/square/041_dark.png"),
+        &encode(&dark, ImageFormat::Png),
+    );
+    write(
+        &images.join("train/triangle/041_blank.png"),
+        &encode(
+            &RgbImage::from_pixel(32, 32, Rgb([128, 128, 128])),
+            ImageFormat::Png,
+        ),
+    );
     write(
         &images.join("README.md"),
         b"Synthetic shapes (circle, square, triangle), 32x32 RGB, made by examples/gen_data.rs.\n\
           Deliberate problems: a truncated PNG, a zero-byte file, a JPEG named .png, a text file\n\
-          in a class folder, an image outside any class folder, and an empty class folder (test/hexagon).\n",
+          in a class folder, an image outside any class folder, an empty class folder (test/hexagon),\n\
+          a greyscale image among RGB ones, an underexposed image and a blank one.\n",
     );
 
     // A table: three classes separated by the first features, with missing and
     // non-finite values and unlabeled rows injected at fixed positions.
-    let mut csv =
-        String::from("sepal_length,sepal_width,petal_length,petal_width,ratio,color,label,split\n");
+    // petal_area is in mm² while the other lengths are in cm: a deliberate scale mismatch.
+    let mut csv = String::from(
+        "sepal_length,sepal_width,petal_length,petal_width,ratio,petal_area,color,label,split\n",
+    );
     let colors = ["red", "green", "blue"];
     for i in 0..300 {
         let k = i % 3;
@@ -120,6 +142,7 @@ fn sample(out: &Path) {
         let mut f: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
         let ratio = v[2] / v[3];
         f.push(format!("{ratio:.3}"));
+        f.push(format!("{:.1}", v[2] * v[3].abs() * 100.0));
         if [17, 101, 222].contains(&i) {
             f[1] = String::new();
         }

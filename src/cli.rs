@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan datasets (image folders, tables, .npy pairs) and report their problems.
     Scan(ScanArgs),
+    /// Print just the statistics: per-channel mean/std to paste, image histograms, column summaries.
+    Stats(StatsArgs),
     /// List the rules, or print docs/rules.md with --markdown.
     Rules {
         #[arg(long)]
@@ -61,12 +63,39 @@ pub struct ScanArgs {
     /// Rule codes, prefixes or names to skip (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Set a rule's threshold, e.g. class-imbalance.max-ratio=20 (repeatable).
+    #[arg(long = "threshold", value_name = "RULE.KEY=VALUE")]
+    pub thresholds: Vec<String>,
     /// Exit 1 when a finding has at least this severity: error, warning, info or never.
     #[arg(long, default_value = "error")]
     pub fail_on: String,
     /// Samples listed per finding in the text report.
     #[arg(long, default_value_t = 10)]
     pub max_samples: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatsArgs {
+    /// Dataset folders or table files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Column holding the label (tables and labels files).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Column holding the split (tables and labels files).
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Layout, instead of guessing it.
+    #[arg(long, value_enum)]
+    pub layout: Option<LayoutKind>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the statistics here (atomically) instead of to stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -101,6 +130,7 @@ fn one_line_chain(e: &anyhow::Error) -> String {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Stats(args) => run_stats(args),
         Command::Rules { markdown } => {
             let text = if markdown {
                 crate::docs::rules_markdown()
@@ -121,6 +151,66 @@ fn parse_fail_on(s: &str) -> Result<Option<Severity>> {
         Some(sev) => Ok(Some(sev)),
         None => bail!("--fail-on '{s}': expected error, warning, info or never"),
     }
+}
+
+fn emit(output: Option<&PathBuf>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => crate::output::write_bytes_atomic(path, text.as_bytes()),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn run_stats(args: StatsArgs) -> Result<i32> {
+    for p in &args.paths {
+        if let Some(out) = &args.output {
+            crate::output::ensure_outside(out, p)?;
+        }
+    }
+    let opts = ScanOptions {
+        hints: Hints {
+            layout: args.layout,
+            label: args.label.clone(),
+            split: args.split.clone(),
+        },
+        rules: Vec::new(),
+        thresholds: Default::default(),
+        quiet: args.quiet,
+    };
+    let scans = args
+        .paths
+        .iter()
+        .map(|p| scan::scan(p, &opts))
+        .collect::<Result<Vec<Scan>>>()?;
+    let text = match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "schema_version": report::json::SCHEMA_VERSION,
+                "tool": { "name": "dsaudit", "version": env!("CARGO_PKG_VERSION") },
+                "datasets": scans.iter().map(|s| serde_json::json!({ "path": s.spec.input.to_string_lossy(), "stats": report::stats::json(s) })).collect::<Vec<_>>(),
+            });
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
+        Format::Text => scans
+            .iter()
+            .map(|s| {
+                format!(
+                    "dsaudit stats · {}\n{}",
+                    s.spec.input.display(),
+                    report::stats::text(s)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    emit(args.output.as_ref(), &text)?;
+    Ok(0)
 }
 
 fn run_scan(args: ScanArgs) -> Result<i32> {
@@ -144,6 +234,7 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
             split: args.split.clone(),
         },
         rules: selected,
+        thresholds: crate::rules::thresholds::Thresholds::parse(&args.thresholds)?,
         quiet: args.quiet,
     };
     let mut scans: Vec<Scan> = Vec::new();
@@ -161,18 +252,7 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
             .collect::<Vec<_>>()
             .join("\n"),
     };
-    match &args.output {
-        Some(path) => crate::output::write_bytes_atomic(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth a message.
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(e.into());
-                }
-            }
-        }
-    }
+    emit(args.output.as_ref(), &text)?;
     Ok(if scans.iter().any(|s| s.fails(fail_on)) {
         1
     } else {

@@ -13,5 +13,6 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod stats;
 pub mod util;
 pub mod walk;

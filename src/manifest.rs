@@ -7,6 +7,7 @@
 
 use crate::finding::SampleRef;
 use crate::load::image::ImageInfo;
+use crate::load::pixel_stats::PixelStats;
 use anyhow::{Context, Result};
 use polars::prelude::*;
 use std::path::Path;
@@ -22,6 +23,26 @@ pub const STRING_COLUMNS: &[&str] = &[
     "mode",
     "error_kind",
     "error",
+];
+
+type PixelGetter = fn(&PixelStats) -> Option<f64>;
+
+/// Per-image pixel statistics as manifest columns (0–1 units except `sharpness`).
+pub const PIXEL_COLUMNS: &[(&str, PixelGetter)] = &[
+    ("mean_r", |p| Some(p.mean[0])),
+    ("mean_g", |p| Some(p.mean[1])),
+    ("mean_b", |p| Some(p.mean[2])),
+    ("std_r", |p| Some(p.std[0])),
+    ("std_g", |p| Some(p.std[1])),
+    ("std_b", |p| Some(p.std[2])),
+    ("brightness", |p| Some(p.brightness)),
+    ("brightness_p5", |p| Some(p.brightness_p5)),
+    ("brightness_p99", |p| Some(p.brightness_p99)),
+    ("contrast", |p| Some(p.contrast)),
+    ("dynamic_range", |p| Some(p.dynamic_range)),
+    ("max_value", |p| Some(p.max_value)),
+    ("entropy", |p| Some(p.entropy)),
+    ("sharpness", |p| p.sharpness),
 ];
 
 /// One image sample before it becomes a manifest row.
@@ -115,6 +136,16 @@ impl Manifest {
             ),
             Column::new("error".into(), s(&|x| x.info.error.clone())),
         ];
+        let mut columns = columns;
+        for (name, get) in PIXEL_COLUMNS {
+            columns.push(Column::new(
+                (*name).into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.pixels.as_ref().and_then(get))
+                    .collect::<Vec<Option<f64>>>(),
+            ));
+        }
         Ok(Manifest {
             df: DataFrame::new(n, columns)?,
         })
@@ -171,7 +202,10 @@ impl Manifest {
             ("mode", DataType::String),
             ("error_kind", DataType::String),
             ("error", DataType::String),
-        ] {
+        ]
+        .into_iter()
+        .chain(PIXEL_COLUMNS.iter().map(|(n, _)| (*n, DataType::Float64)))
+        {
             columns.push(Column::full_null(name.into(), n, &dtype));
         }
         Ok(Manifest {
@@ -185,6 +219,27 @@ impl Manifest {
 
     pub fn is_empty(&self) -> bool {
         self.df.height() == 0
+    }
+
+    pub fn f64s(&self, name: &str) -> &Float64Chunked {
+        self.df
+            .column(name)
+            .and_then(|c| c.f64())
+            .expect("manifest float column")
+    }
+
+    pub fn u32s(&self, name: &str) -> &UInt32Chunked {
+        self.df
+            .column(name)
+            .and_then(|c| c.u32())
+            .expect("manifest u32 column")
+    }
+
+    pub fn u8s(&self, name: &str) -> &UInt8Chunked {
+        self.df
+            .column(name)
+            .and_then(|c| c.u8())
+            .expect("manifest u8 column")
     }
 
     pub fn strs(&self, name: &str) -> &StringChunked {

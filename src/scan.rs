@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 pub struct ScanOptions {
     pub hints: Hints,
     pub rules: Vec<&'static dyn Rule>,
+    pub thresholds: rules::thresholds::Thresholds,
     pub quiet: bool,
 }
 
@@ -86,6 +87,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         &Context {
             spec: &spec,
             loaded: &loaded,
+            thresholds: &opts.thresholds,
         },
     );
     Ok(Scan {

@@ -2,6 +2,7 @@
 //! states so that shards (files, splits, later machines) combine with `merge`.
 
 use crate::finding::SampleRef;
+use crate::stats::numeric::{NumericStats, StringStats};
 use serde::Serialize;
 
 /// Examples kept per problem; counts are always exact.
@@ -19,6 +20,10 @@ pub struct ColumnStats {
     pub null_examples: Vec<SampleRef>,
     #[serde(skip)]
     pub nonfinite_examples: Vec<SampleRef>,
+    /// Moments and quantiles of the finite values, for numeric columns.
+    pub numeric: Option<NumericStats>,
+    /// Distinct values and numeric look, for string columns.
+    pub strings: Option<StringStats>,
 }
 
 impl ColumnStats {
@@ -44,6 +49,16 @@ impl ColumnStats {
         self.inf += other.inf;
         extend_capped(&mut self.null_examples, other.null_examples);
         extend_capped(&mut self.nonfinite_examples, other.nonfinite_examples);
+        match (&mut self.numeric, other.numeric) {
+            (Some(a), Some(b)) => a.merge(&b),
+            (a @ None, b) => *a = b,
+            _ => {}
+        }
+        match (&mut self.strings, other.strings) {
+            (Some(a), Some(b)) => a.merge(&b),
+            (a @ None, b) => *a = b,
+            _ => {}
+        }
     }
 }
 
@@ -91,6 +106,7 @@ mod tests {
             inf: 0,
             null_examples: ex(15),
             nonfinite_examples: vec![],
+            ..Default::default()
         };
         let b = ColumnStats {
             name: "x".into(),
@@ -101,6 +117,7 @@ mod tests {
             inf: 3,
             null_examples: ex(15),
             nonfinite_examples: ex(3),
+            ..Default::default()
         };
         a.merge(b);
         assert_eq!((a.count, a.nulls, a.nan, a.inf), (15, 3, 1, 3));

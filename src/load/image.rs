@@ -50,6 +50,7 @@ pub struct ImageInfo {
     pub mode: Option<&'static str>,
     pub error_kind: Option<ErrorKind>,
     pub error: Option<String>,
+    pub pixels: Option<super::pixel_stats::PixelStats>,
 }
 
 impl ImageInfo {
@@ -169,6 +170,7 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
     info.bit_depth = Some((color.bits_per_pixel() / channels as u16) as u8);
     info.mode = Some(mode_name(color));
     info.pixel_blake3 = Some(pixel_hash(&img));
+    info.pixels = Some(super::pixel_stats::compute(&img));
     // Some decoders fill a cut-off image with grey and report success, so a
     // missing end marker is checked even when decoding worked.
     if missing_end_marker(bytes, format) {

@@ -6,6 +6,7 @@ pub mod image;
 pub mod image_folder;
 pub mod labels;
 pub mod npy;
+pub mod pixel_stats;
 pub mod table;
 
 use crate::discover::{DatasetSpec, Layout};
@@ -28,6 +29,8 @@ pub struct Loaded {
     /// Files under the root that are not samples (e.g. a README), relative paths.
     pub ignored_files: Vec<String>,
     pub walk_issues: Vec<WalkIssue>,
+    /// Summary over every value of the feature arrays (npy layout).
+    pub array_values: Option<crate::stats::numeric::NumericStats>,
     /// Guesses made while loading (columns chosen), appended to the spec's.
     pub guesses: Vec<String>,
 }
@@ -43,6 +46,7 @@ impl Loaded {
             declared_classes: Vec::new(),
             ignored_files: Vec::new(),
             walk_issues: Vec::new(),
+            array_values: None,
             guesses: Vec::new(),
         }
     }

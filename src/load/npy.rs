@@ -5,6 +5,9 @@ use super::Loaded;
 use crate::discover::{DatasetSpec, NpyPair};
 use crate::finding::SampleRef;
 use crate::manifest::{Manifest, TablePart};
+use crate::stats::moments::Moments;
+use crate::stats::numeric::NumericStats;
+use crate::stats::sketch::{QuantileSketch, CAP};
 use anyhow::{anyhow, bail, Result};
 use npyz::{DType, NpyFile, TypeChar};
 use polars::prelude::*;
@@ -31,8 +34,75 @@ fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
     }
 }
 
-/// Streams X once, counting non-finite values and the rows that hold them.
-fn scan_features(path: &Path, source: &str, id_offset: u64) -> Result<(u64, ColumnStats)> {
+/// Per-feature columns are kept for 2-D arrays up to this width; wider arrays (and
+/// images stored as arrays) get one summary over all values.
+const MAX_FEATURE_COLUMNS: u64 = 1024;
+
+struct FeatureScan {
+    per_row: u64,
+    per_column: bool,
+    columns: Vec<ColumnStats>,
+    samples: Vec<Vec<f64>>,
+    step: u64,
+    all: Moments,
+    all_sample: Vec<f64>,
+    all_step: u64,
+    seen: u64,
+    source: String,
+    id_offset: u64,
+    last_bad_row: u64,
+}
+
+impl FeatureScan {
+    #[inline]
+    fn visit(&mut self, i: u64, v: f64) {
+        let r = i / self.per_row;
+        let j = if self.per_column {
+            (i % self.per_row) as usize
+        } else {
+            0
+        };
+        if !v.is_finite() {
+            let st = &mut self.columns[j];
+            if v.is_nan() {
+                st.nan += 1;
+            } else {
+                st.inf += 1;
+            }
+            if r != self.last_bad_row && st.nonfinite_examples.len() < MAX_EXAMPLES {
+                self.last_bad_row = r;
+                st.nonfinite_examples.push(SampleRef {
+                    id: self.id_offset + r,
+                    source: self.source.clone(),
+                    row: Some(r),
+                    note: None,
+                });
+            }
+            return;
+        }
+        self.all.push(v);
+        if self.seen % self.all_step == 0 {
+            self.all_sample.push(v);
+        }
+        self.seen += 1;
+        if self.per_column {
+            if let Some(n) = self.columns[j].numeric.as_mut() {
+                n.moments.push(v);
+            }
+            if r % self.step == 0 {
+                self.samples[j].push(v);
+            }
+        }
+    }
+}
+
+/// Streams X once: non-finite values and the rows holding them, moments and
+/// quantiles per feature (2-D) and over all values.
+fn scan_features(
+    path: &Path,
+    source: &str,
+    id_offset: u64,
+) -> Result<(u64, Vec<ColumnStats>, NumericStats)> {
     let npy = open(path)?;
     let shape = npy.shape().to_vec();
     if shape.is_empty() {
@@ -41,63 +111,90 @@ fn scan_features(path: &Path, source: &str, id_offset: u64) -> Result<(u64, Colu
     let rows = shape[0];
     let per_row: u64 = shape[1..].iter().product::<u64>().max(1);
     let (tc, size) = type_of(path, &npy.dtype())?;
-    let mut st = ColumnStats::new("X", &npy.dtype().descr());
-    st.count = rows * per_row;
-    let err = |e: std::io::Error| anyhow!("{}: cannot read array data: {}", path.display(), e);
-    if tc == TypeChar::Float {
-        let mut bad_row = u64::MAX;
-        let mut visit = |i: u64, v: f64| {
-            if v.is_nan() {
-                st.nan += 1;
-            } else if v.is_infinite() {
-                st.inf += 1;
-            } else {
-                return;
+    let per_column = shape.len() <= 2 && per_row <= MAX_FEATURE_COLUMNS;
+    let names: Vec<String> = if per_column {
+        if shape.len() == 1 {
+            vec!["X".to_string()]
+        } else {
+            (0..per_row).map(|j| format!("x{j}")).collect()
+        }
+    } else {
+        vec!["X".to_string()]
+    };
+    let descr = npy.dtype().descr();
+    let columns = names
+        .iter()
+        .map(|n| {
+            let mut st = ColumnStats::new(n, &descr);
+            st.count = if per_column { rows } else { rows * per_row };
+            if per_column {
+                st.numeric = Some(NumericStats::default());
             }
-            let r = i / per_row;
-            if r != bad_row && st.nonfinite_examples.len() < MAX_EXAMPLES {
-                bad_row = r;
-                st.nonfinite_examples.push(SampleRef {
-                    id: id_offset + r,
-                    source: source.to_string(),
-                    row: Some(r),
-                    note: None,
-                });
+            st
+        })
+        .collect::<Vec<_>>();
+    let total = rows * per_row;
+    let mut scan = FeatureScan {
+        per_row,
+        per_column,
+        samples: vec![Vec::new(); columns.len()],
+        columns,
+        step: rows.div_ceil(CAP as u64).max(1),
+        all: Moments::default(),
+        all_sample: Vec::new(),
+        all_step: total.div_ceil(CAP as u64).max(1),
+        seen: 0,
+        source: source.to_string(),
+        id_offset,
+        last_bad_row: u64::MAX,
+    };
+    let bad = |e: npyz::DTypeError| anyhow!("{}: {e}", path.display());
+    let err = |e: std::io::Error| anyhow!("{}: cannot read array data: {}", path.display(), e);
+    macro_rules! read_as {
+        ($t:ty) => {
+            for (i, v) in npy.data::<$t>().map_err(bad)?.enumerate() {
+                scan.visit(i as u64, v.map_err(err)? as f64);
             }
         };
-        match size {
-            4 => {
-                for (i, v) in npy
-                    .data::<f32>()
-                    .map_err(|e| anyhow!("{}: {e}", path.display()))?
-                    .enumerate()
-                {
-                    visit(i as u64, v.map_err(err)? as f64);
-                }
-            }
-            8 => {
-                for (i, v) in npy
-                    .data::<f64>()
-                    .map_err(|e| anyhow!("{}: {e}", path.display()))?
-                    .enumerate()
-                {
-                    visit(i as u64, v.map_err(err)?);
-                }
-            }
-            _ => bail!(
-                "{}: float{} arrays are not supported",
-                path.display(),
-                size * 8
-            ),
-        }
-    } else if !matches!(tc, TypeChar::Int | TypeChar::Uint | TypeChar::Bool) {
-        bail!(
-            "{}: dtype {} is not numeric",
-            path.display(),
-            npy.dtype().descr()
-        );
     }
-    Ok((rows, st))
+    match (tc, size) {
+        (TypeChar::Float, 4) => read_as!(f32),
+        (TypeChar::Float, 8) => read_as!(f64),
+        (TypeChar::Int, 1) => read_as!(i8),
+        (TypeChar::Int, 2) => read_as!(i16),
+        (TypeChar::Int, 4) => read_as!(i32),
+        (TypeChar::Int, 8) => read_as!(i64),
+        (TypeChar::Uint, 1) => read_as!(u8),
+        (TypeChar::Uint, 2) => read_as!(u16),
+        (TypeChar::Uint, 4) => read_as!(u32),
+        (TypeChar::Uint, 8) => read_as!(u64),
+        (TypeChar::Bool, _) => {
+            for (i, v) in npy.data::<bool>().map_err(bad)?.enumerate() {
+                scan.visit(i as u64, v.map_err(err)? as u8 as f64);
+            }
+        }
+        _ => bail!("{}: dtype {} is not numeric", path.display(), descr),
+    }
+    let FeatureScan {
+        mut columns,
+        samples,
+        all,
+        all_sample,
+        ..
+    } = scan;
+    for (c, s) in columns.iter_mut().zip(samples) {
+        if let Some(n) = c.numeric.as_mut() {
+            n.sketch = QuantileSketch::from_values(s.into_iter());
+        }
+    }
+    Ok((
+        rows,
+        columns,
+        NumericStats {
+            moments: all,
+            sketch: QuantileSketch::from_values(all_sample.into_iter()),
+        },
+    ))
 }
 
 fn read_labels(path: &Path) -> Result<Vec<Option<String>>> {
@@ -175,9 +272,14 @@ pub fn load(spec: &DatasetSpec, pairs: &[NpyPair]) -> Result<Loaded> {
     let mut stats = Vec::new();
     let mut offset = 0u64;
     let mut declared = Vec::new();
+    let mut array: Option<NumericStats> = None;
     for p in pairs {
         let source = crate::walk::rel_string(&spec.root, &p.x).0;
-        let (rows, st) = scan_features(&p.x, &source, offset)?;
+        let (rows, cols, all) = scan_features(&p.x, &source, offset)?;
+        match array.as_mut() {
+            Some(a) => NumericStats::merge(a, &all),
+            None => array = Some(all),
+        }
         let labels = match &p.y {
             Some(y) => {
                 let l = read_labels(y)?;
@@ -211,11 +313,12 @@ pub fn load(spec: &DatasetSpec, pairs: &[NpyPair]) -> Result<Loaded> {
             split,
             label: Column::new("label".into(), labels),
         });
-        stats.push(vec![st]);
+        stats.push(cols);
         offset += rows;
     }
     let mut loaded = Loaded::empty(Manifest::from_table_parts(parts)?);
     loaded.columns = super::columns::merge_all(stats);
     loaded.declared_splits = declared;
+    loaded.array_values = array;
     Ok(loaded)
 }

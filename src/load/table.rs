@@ -6,6 +6,7 @@ use super::{Loaded, LABEL_NAMES};
 use crate::discover::{ext_of, DatasetSpec};
 use crate::finding::SampleRef;
 use crate::manifest::{Manifest, TablePart};
+use crate::stats::numeric::{NumericStats, StringStats};
 use crate::util::split_value;
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -196,36 +197,41 @@ pub fn split_strings(col: &Column) -> Result<Column> {
     Ok(out.into_column())
 }
 
-/// Nulls and non-finite values per feature column, with example rows.
+/// Nulls and non-finite values per feature column, with example rows, and the
+/// numeric or string summary; columns are independent, so they run in parallel.
 pub fn column_stats(
     df: &DataFrame,
     skip: &[&str],
     source: &str,
     id_offset: u64,
 ) -> Result<Vec<ColumnStats>> {
-    let mut out = Vec::new();
-    for c in df.columns() {
-        if skip.contains(&c.name().as_str()) {
-            continue;
-        }
-        let mut st = ColumnStats::new(c.name(), &c.dtype().to_string());
-        st.count = c.len() as u64;
-        st.nulls = c.null_count() as u64;
-        if st.nulls > 0 {
-            st.null_examples = mask_examples(&c.is_null(), source, id_offset);
-        }
-        if c.dtype().is_float() {
-            let nan = c.is_nan()?;
-            let inf = c.is_infinite()?;
-            st.nan = nan.sum().unwrap_or(0) as u64;
-            st.inf = inf.sum().unwrap_or(0) as u64;
-            if st.nan + st.inf > 0 {
-                st.nonfinite_examples = mask_examples(&(&nan | &inf), source, id_offset);
+    use rayon::prelude::*;
+    df.columns()
+        .par_iter()
+        .filter(|c| !skip.contains(&c.name().as_str()))
+        .map(|c| -> Result<ColumnStats> {
+            let mut st = ColumnStats::new(c.name(), &c.dtype().to_string());
+            st.count = c.len() as u64;
+            st.nulls = c.null_count() as u64;
+            if st.nulls > 0 {
+                st.null_examples = mask_examples(&c.is_null(), source, id_offset);
             }
-        }
-        out.push(st);
-    }
-    Ok(out)
+            if c.dtype().is_float() {
+                let nan = c.is_nan()?;
+                let inf = c.is_infinite()?;
+                st.nan = nan.sum().unwrap_or(0) as u64;
+                st.inf = inf.sum().unwrap_or(0) as u64;
+                if st.nan + st.inf > 0 {
+                    st.nonfinite_examples = mask_examples(&(&nan | &inf), source, id_offset);
+                }
+            }
+            st.numeric = NumericStats::of_column(c);
+            if c.dtype() == &DataType::String {
+                st.strings = StringStats::of_column(c);
+            }
+            Ok(st)
+        })
+        .collect()
 }
 
 fn mask_examples(mask: &BooleanChunked, source: &str, id_offset: u64) -> Vec<SampleRef> {

@@ -42,6 +42,7 @@ pub fn dataset(scan: &Scan) -> Value {
             "info": scan.count(Severity::Info),
         },
         "findings": scan.findings,
+        "stats": super::stats::json(scan),
     })
 }
 

@@ -31,6 +31,19 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
     );
     o.push('\n');
     class_table(scan, &mut o);
+    if let Some(c) = crate::stats::images::image_stats(m)
+        .as_ref()
+        .and_then(super::stats::normalize_constants)
+    {
+        let f = |v: [f64; 3]| format!("[{:.4}, {:.4}, {:.4}]", v[0], v[1], v[2]);
+        let _ = writeln!(
+            o,
+            "\nnormalize  mean={} std={}  ({} split; `dsaudit stats` for more)",
+            f(c.mean),
+            f(c.std),
+            c.split.as_deref().unwrap_or("all")
+        );
+    }
     o.push('\n');
     let (e, w, i) = (
         scan.count(Severity::Error),

@@ -1,8 +1,11 @@
 //! The rule registry. A rule is one file with a code, a kebab-case name, a default
 //! severity, its documentation, and a `check` over the loaded dataset.
 
+pub mod balance;
 pub mod integrity;
+pub mod normalization;
 pub mod select;
+pub mod thresholds;
 
 use crate::discover::DatasetSpec;
 use crate::finding::{Finding, SampleRef, Severity};
@@ -11,6 +14,21 @@ use crate::load::Loaded;
 pub struct Context<'a> {
     pub spec: &'a DatasetSpec,
     pub loaded: &'a Loaded,
+    pub thresholds: &'a thresholds::Thresholds,
+}
+
+impl Context<'_> {
+    /// The user's value for a rule's threshold, else its documented default.
+    pub fn threshold(&self, rule: &dyn Rule, key: &str) -> f64 {
+        self.thresholds.get(rule, key)
+    }
+}
+
+/// A tunable number of a rule, with its default and meaning (documented in docs/rules.md).
+pub struct Threshold {
+    pub key: &'static str,
+    pub default: f64,
+    pub doc: &'static str,
 }
 
 pub trait Rule: Sync {
@@ -21,9 +39,9 @@ pub trait Rule: Sync {
     fn summary(&self) -> &'static str;
     /// Markdown in three parts: what it finds, why it matters, an example.
     fn doc(&self) -> &'static str;
-    /// The threshold(s), in words, or "none".
-    fn threshold(&self) -> &'static str {
-        "none: any occurrence is reported"
+    /// Tunable thresholds; set with `--threshold NAME.KEY=VALUE`.
+    fn thresholds(&self) -> &'static [Threshold] {
+        &[]
     }
     /// What to do about a finding.
     fn fix(&self) -> &'static str;
@@ -48,6 +66,27 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &single_class::SingleClass,
         &unreadable_path::UnreadablePath,
         &non_utf8_path::NonUtf8Path,
+        &balance::class_imbalance::ClassImbalance,
+        &balance::too_few_samples::TooFewSamples,
+        &balance::class_missing_from_split::ClassMissingFromSplit,
+        &balance::label_shift::LabelShift,
+        &normalization::scale_mismatch::ScaleMismatch,
+        &normalization::not_standardized::NotStandardized,
+        &normalization::heavy_skew::HeavySkew,
+        &normalization::constant_column::ConstantColumn,
+        &normalization::high_cardinality::HighCardinality,
+        &normalization::mixed_types::MixedTypes,
+        &normalization::unnormalized_array::UnnormalizedArray,
+        &normalization::mixed_image_sizes::MixedImageSizes,
+        &normalization::odd_aspect_ratio::OddAspectRatio,
+        &normalization::mixed_modes::MixedModes,
+        &normalization::mixed_bit_depths::MixedBitDepths,
+        &normalization::dark_image::DarkImage,
+        &normalization::overexposed_image::OverexposedImage,
+        &normalization::low_contrast_image::LowContrastImage,
+        &normalization::blank_image::BlankImage,
+        &normalization::blurry_image::BlurryImage,
+        &normalization::unused_dynamic_range::UnusedDynamicRange,
     ]
 }
 

@@ -52,7 +52,7 @@ fn text_report_names_layout_counts_and_findings() {
     for needle in [
         "layout   image-folder (ROOT/<split>/<class>/*)",
         "guessed  layout: image folder with split folders",
-        "samples  161 (3 unreadable)",
+        "samples  164 (3 unreadable)",
         "error[I002] truncated-file",
         "train/circle/040_truncated.png",
         "warning[I010] empty-class: class folder 'test/hexagon'",

@@ -19,7 +19,7 @@ fn class_folders_without_splits() {
         counts(&ds),
         vec![("-".into(), "cat".into(), 3), ("-".into(), "dog".into(), 4)]
     );
-    assert!(codes(&ds).is_empty(), "{ds:#}");
+    assert!(integrity_codes(&ds).is_empty(), "{ds:#}");
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn split_folders_any_case_and_aliases() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(splits, ["train", "val", "test"]);
-    assert!(codes(&ds).is_empty(), "{ds:#}");
+    assert!(integrity_codes(&ds).is_empty(), "{ds:#}");
 }
 
 fn labels_dataset(d: &Dir) {
@@ -94,7 +94,7 @@ fn images_with_labels_parquet_and_overridden_columns() {
             ("test".into(), "y".into(), 1)
         ]
     );
-    assert!(codes(&ds).is_empty(), "{ds:#}");
+    assert!(integrity_codes(&ds).is_empty(), "{ds:#}");
 }
 
 fn read_manifest(path: &std::path::Path) -> DataFrame {
@@ -177,7 +177,7 @@ fn formats_modes_and_bit_depths_in_manifest() {
     let out_dir = tempfile::tempdir().unwrap();
     let manifest = out_dir.path().join("m.parquet");
     let ds = scan_json(d.path(), &["--manifest", manifest.to_str().unwrap()]);
-    assert!(codes(&ds).is_empty(), "{ds:#}");
+    assert!(integrity_codes(&ds).is_empty(), "{ds:#}");
     let m = read_manifest(&manifest);
     assert_eq!(m.height(), cases.len() + 1);
     let src = m.column("source").unwrap().str().unwrap().clone();

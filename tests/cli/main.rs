@@ -1,6 +1,7 @@
 //! Integration tests: drive the real binary on real files in temporary directories.
 
 mod bad_input;
+mod balance_norm;
 mod golden;
 mod images;
 mod options;

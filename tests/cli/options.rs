@@ -41,7 +41,7 @@ fn exit_codes_follow_fail_on() {
 #[test]
 fn select_and_ignore_by_code_prefix_and_name() {
     let d = dataset_with_warning_and_error();
-    assert_eq!(codes(&scan_json(d.path(), &[])), ["I003", "I007"]);
+    assert_eq!(integrity_codes(&scan_json(d.path(), &[])), ["I003", "I007"]);
     assert_eq!(codes(&scan_json(d.path(), &["--select", "I007"])), ["I007"]);
     assert_eq!(
         codes(&scan_json(
@@ -51,7 +51,7 @@ fn select_and_ignore_by_code_prefix_and_name() {
         ["I003"]
     );
     assert_eq!(
-        codes(&scan_json(d.path(), &["--ignore", "I"])),
+        integrity_codes(&scan_json(d.path(), &["--ignore", "I"])),
         Vec::<String>::new()
     );
 }

@@ -47,7 +47,7 @@ fn check_frame_report(ds: &serde_json::Value) {
     let mv = finding(ds, "I008");
     assert_eq!(mv["evidence"]["column"], "x2");
     assert_eq!(mv["evidence"]["count"], 2);
-    assert_eq!(codes(ds), ["I009", "I008"]);
+    assert_eq!(integrity_codes(ds), ["I009", "I008"]);
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn split_files_side_by_side() {
         .map(|s| (s["name"].as_str().unwrap(), s["samples"].as_u64().unwrap()))
         .collect();
     assert_eq!(splits, [("train", 3), ("val", 1), ("test", 2)]);
-    assert!(codes(&ds).is_empty(), "{ds:#}");
+    assert!(integrity_codes(&ds).is_empty(), "{ds:#}");
     // Sample ids run across files; rows restart in each file.
     let out = tempfile::tempdir().unwrap();
     let m = out.path().join("m.csv");
@@ -138,7 +138,7 @@ fn no_label_column_means_unlabeled_and_label_flag_fixes_it() {
     assert_eq!(f["sample_count"], 2);
     assert!(f["message"].as_str().unwrap().contains("no label column"));
     let ds = scan_json(&d.join("t.csv"), &["--label", "species"]);
-    assert!(codes(&ds).is_empty(), "{ds:#}");
+    assert!(integrity_codes(&ds).is_empty(), "{ds:#}");
     assert_eq!(ds["label_column"], "species");
 }
 
@@ -180,21 +180,26 @@ fn npy_pairs() {
     assert_eq!(ds["layout"], "npy (X_*.npy / y_*.npy pairs)");
     assert_eq!(ds["samples"], 6);
     assert_eq!(counts(&ds).len(), 5);
-    let nf = finding(&ds, "I009");
-    assert_eq!(
-        (
-            nf["evidence"]["nan"].as_u64(),
-            nf["evidence"]["inf"].as_u64()
-        ),
-        (Some(1), Some(1))
-    );
-    let rows: Vec<u64> = nf["samples"]
+    // Non-finite values are reported per feature column of a 2-D array.
+    let nf: Vec<(String, u64, u64, u64)> = ds["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["row"].as_u64().unwrap())
+        .filter(|f| f["code"] == "I009")
+        .map(|f| {
+            let e = &f["evidence"];
+            (
+                e["column"].as_str().unwrap().to_string(),
+                e["nan"].as_u64().unwrap(),
+                e["inf"].as_u64().unwrap(),
+                f["samples"][0]["row"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(rows, [1, 3]);
+    assert_eq!(
+        nf,
+        [("x1".to_string(), 1, 0, 1), ("x2".to_string(), 0, 1, 3)]
+    );
 }
 
 #[test]

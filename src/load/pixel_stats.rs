@@ -1,0 +1,191 @@
+//! Per-image pixel statistics, computed once from the decoded image: what the
+//! normalization constants and the image-quality rules need, and nothing more.
+
+use image::DynamicImage;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PixelStats {
+    /// Per RGB channel in 0–1 units; grey images count as R = G = B (what
+    /// `convert('RGB')` gives a training script), alpha is left out.
+    pub mean: [f64; 3],
+    pub std: [f64; 3],
+    /// Luminance (Rec. 601) mean, 5th and 99th percentiles, std (RMS contrast), 0–1.
+    pub brightness: f64,
+    pub brightness_p5: f64,
+    pub brightness_p99: f64,
+    pub contrast: f64,
+    /// Largest minus smallest luminance, 0–1.
+    pub dynamic_range: f64,
+    /// Largest sample value of any colour channel over the format's full scale, 0–1.
+    pub max_value: f64,
+    /// Shannon entropy of the 256-bin luminance histogram, bits.
+    pub entropy: f64,
+    /// Variance of the 4-neighbour Laplacian of the 8-bit luminance; None below 3×3.
+    pub sharpness: Option<f64>,
+}
+
+pub fn compute(img: &DynamicImage) -> PixelStats {
+    let c = img.color().channel_count() as usize;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if let Some(fs) = img.as_flat_samples_u8() {
+        stats(fs.samples, c, w, h, 255.0)
+    } else if let Some(fs) = img.as_flat_samples_u16() {
+        stats(fs.samples, c, w, h, 65535.0)
+    } else if let Some(fs) = img.as_flat_samples_f32() {
+        stats(fs.samples, c, w, h, 1.0)
+    } else {
+        stats(img.to_rgb8().as_raw(), 3, w, h, 255.0)
+    }
+}
+
+fn stats<T: Copy + Into<f64>>(
+    samples: &[T],
+    c: usize,
+    w: usize,
+    h: usize,
+    full: f64,
+) -> PixelStats {
+    let n = w * h;
+    let mut out = PixelStats::default();
+    if n == 0 || samples.len() < n * c {
+        return out;
+    }
+    let mut lum_sum = 0f64;
+    let mut lum_sumsq = 0f64;
+    let mut hist = [0u64; 256];
+    let mut lum8 = Vec::with_capacity(n);
+    let mut max_value = 0f64;
+    let mut lum_min = f64::INFINITY;
+    let mut lum_max = f64::NEG_INFINITY;
+    // Channel sums are taken on the raw sample values: exact for 8- and 16-bit data,
+    // so a constant image has a standard deviation of exactly 0.
+    let mut raw_sum = [0f64; 3];
+    let mut raw_sumsq = [0f64; 3];
+    for px in samples.chunks_exact(c).take(n) {
+        let raw = if c >= 3 {
+            [px[0].into(), px[1].into(), px[2].into()]
+        } else {
+            [px[0].into(); 3]
+        };
+        let rgb = raw.map(|v| v / full);
+        for k in 0..3 {
+            raw_sum[k] += raw[k];
+            raw_sumsq[k] += raw[k] * raw[k];
+            max_value = max_value.max(rgb[k]);
+        }
+        let lum = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+        lum_sum += lum;
+        lum_sumsq += lum * lum;
+        lum_min = lum_min.min(lum);
+        lum_max = lum_max.max(lum);
+        let bin = (lum * 255.0).round().clamp(0.0, 255.0) as u8;
+        hist[bin as usize] += 1;
+        lum8.push(bin);
+    }
+    let nf = n as f64;
+    for k in 0..3 {
+        let mean = raw_sum[k] / nf;
+        out.mean[k] = mean / full;
+        out.std[k] = (raw_sumsq[k] / nf - mean * mean).max(0.0).sqrt() / full;
+    }
+    out.brightness = lum_sum / nf;
+    // Luminance mixes channels with inexact weights; variance below float noise is 0.
+    let lum_var = lum_sumsq / nf - out.brightness * out.brightness;
+    out.contrast = if lum_var < 1e-12 { 0.0 } else { lum_var.sqrt() };
+    out.dynamic_range = (lum_max - lum_min).max(0.0);
+    out.max_value = max_value;
+    out.brightness_p5 = percentile(&hist, n, 0.05);
+    out.brightness_p99 = percentile(&hist, n, 0.99);
+    out.entropy = hist
+        .iter()
+        .filter(|&&k| k > 0)
+        .map(|&k| {
+            let p = k as f64 / nf;
+            -p * p.log2()
+        })
+        .sum::<f64>()
+        .max(0.0);
+    out.sharpness = laplacian_variance(&lum8, w, h);
+    out
+}
+
+/// The histogram bin (in 0–1 units) below which `q` of the pixels lie.
+fn percentile(hist: &[u64; 256], n: usize, q: f64) -> f64 {
+    let target = (q * n as f64).ceil().max(1.0) as u64;
+    let mut acc = 0u64;
+    for (i, &k) in hist.iter().enumerate() {
+        acc += k;
+        if acc >= target {
+            return i as f64 / 255.0;
+        }
+    }
+    1.0
+}
+
+fn laplacian_variance(lum: &[u8], w: usize, h: usize) -> Option<f64> {
+    if w < 3 || h < 3 {
+        return None;
+    }
+    let (mut s, mut ss, mut k) = (0f64, 0f64, 0f64);
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let i = y * w + x;
+            let v = lum[i - w] as f64 + lum[i + w] as f64 + lum[i - 1] as f64 + lum[i + 1] as f64
+                - 4.0 * lum[i] as f64;
+            s += v;
+            ss += v * v;
+            k += 1.0;
+        }
+    }
+    let mean = s / k;
+    Some((ss / k - mean * mean).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, Luma, Rgb, RgbImage};
+
+    #[test]
+    fn constant_grey_image() {
+        let img = DynamicImage::ImageLuma8(GrayImage::from_pixel(4, 4, Luma([51])));
+        let s = compute(&img);
+        for k in 0..3 {
+            assert!((s.mean[k] - 0.2).abs() < 1e-12);
+            assert_eq!(s.std[k], 0.0);
+        }
+        assert_eq!(s.contrast, 0.0);
+        assert_eq!(s.dynamic_range, 0.0);
+        assert_eq!(s.entropy, 0.0);
+        assert_eq!(s.sharpness, Some(0.0));
+        assert!((s.brightness_p5 - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn half_black_half_white() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_fn(8, 8, |x, _| {
+            if x < 4 {
+                Rgb([0, 0, 0])
+            } else {
+                Rgb([255, 255, 255])
+            }
+        }));
+        let s = compute(&img);
+        assert!((s.mean[0] - 0.5).abs() < 1e-12);
+        assert!((s.std[1] - 0.5).abs() < 1e-12);
+        assert!((s.entropy - 1.0).abs() < 1e-12);
+        assert_eq!(s.brightness_p5, 0.0);
+        assert_eq!(s.brightness_p99, 1.0);
+        assert!(s.sharpness.unwrap() > 0.0);
+    }
+
+    #[test]
+    fn sixteen_bit_uses_full_scale_and_tiny_images_have_no_sharpness() {
+        let img = DynamicImage::ImageLuma16(image::ImageBuffer::from_pixel(2, 1, Luma([4095u16])));
+        let s = compute(&img);
+        assert!((s.max_value - 4095.0 / 65535.0).abs() < 1e-12);
+        assert_eq!(s.sharpness, None);
+        let one = compute(&DynamicImage::ImageRgb8(RgbImage::new(1, 1)));
+        assert_eq!(one.mean, [0.0; 3]);
+    }
+}

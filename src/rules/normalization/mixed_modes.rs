@@ -1,0 +1,52 @@
+use super::{hist_json, minority};
+use crate::finding::{Finding, Severity};
+use crate::rules::{Context, Rule};
+
+pub struct MixedModes;
+
+impl Rule for MixedModes {
+    fn code(&self) -> &'static str {
+        "N103"
+    }
+    fn name(&self) -> &'static str {
+        "mixed-modes"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "Readable images mix colour modes: grey among RGB, or alpha channels among opaque images."
+    }
+    fn doc(&self) -> &'static str {
+        "**What it finds.** More than one mode (`L`, `LA`, `RGB`, `RGBA`) among readable images; lists the images not in the most common mode.\n\n\
+         **Why it matters.** A loader that does not convert gets tensors with 1, 2, 3 or 4 channels and fails at batching, or, converting silently, turns transparent areas black and greyscale images into a colour cue that correlates with the source.\n\n\
+         **Example.** `3 of 900 images are not RGB: L (2), RGBA (1)`."
+    }
+    fn fix(&self) -> &'static str {
+        "Convert every image to one mode in the pipeline (e.g. PIL `convert('RGB')`), and decide how to composite alpha."
+    }
+    fn check(&self, ctx: &Context) -> Vec<Finding> {
+        let modes = ctx.loaded.manifest.strs("mode");
+        let Some((common, hist, samples, total)) =
+            minority(ctx, |i| modes.get(i).map(str::to_string))
+        else {
+            return Vec::new();
+        };
+        let others: Vec<String> = hist
+            .iter()
+            .skip(1)
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect();
+        let readable: u64 = hist.iter().map(|h| h.1).sum();
+        vec![Finding::new(
+            self,
+            format!(
+                "{total} of {readable} images are not {common}: {}",
+                others.join(", ")
+            ),
+        )
+        .evidence("most_common", common)
+        .evidence("modes", hist_json(&hist))
+        .with_examples(samples, total)]
+    }
+}

@@ -1,0 +1,156 @@
+//! Count, mean, central moments (to the third), extremes and zeros in one pass, with
+//! an exact merge (Pébay 2008), so per-shard results combine into the global ones.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Moments {
+    pub n: u64,
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+    /// Sum of cubed deviations from the mean.
+    pub m3: f64,
+    pub min: f64,
+    pub max: f64,
+    pub zeros: u64,
+}
+
+impl Default for Moments {
+    fn default() -> Self {
+        Moments {
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            m3: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            zeros: 0,
+        }
+    }
+}
+
+impl Moments {
+    /// Adds one finite value (callers count NaN and infinities separately).
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        let n1 = self.n as f64;
+        self.n += 1;
+        let n = self.n as f64;
+        let delta = x - self.mean;
+        let delta_n = delta / n;
+        let term1 = delta * delta_n * n1;
+        self.mean += delta_n;
+        self.m3 += term1 * delta_n * (n - 2.0) - 3.0 * delta_n * self.m2;
+        self.m2 += term1;
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        self.zeros += (x == 0.0) as u64;
+    }
+
+    pub fn merge(&mut self, o: &Moments) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *o;
+            return;
+        }
+        let (na, nb) = (self.n as f64, o.n as f64);
+        let n = na + nb;
+        let delta = o.mean - self.mean;
+        let m2 = self.m2 + o.m2 + delta * delta * na * nb / n;
+        let m3 = self.m3
+            + o.m3
+            + delta.powi(3) * na * nb * (na - nb) / (n * n)
+            + 3.0 * delta * (na * o.m2 - nb * self.m2) / n;
+        self.mean += delta * nb / n;
+        self.m2 = m2;
+        self.m3 = m3;
+        self.n += o.n;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.zeros += o.zeros;
+    }
+
+    /// Sample standard deviation (n − 1), as numpy's `std(ddof=1)` and pandas' `std()`.
+    pub fn std(&self) -> f64 {
+        if self.n < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.n as f64 - 1.0)).max(0.0).sqrt()
+        }
+    }
+
+    /// Population skewness g1 (scipy.stats.skew default); 0 for a constant column.
+    pub fn skewness(&self) -> f64 {
+        if self.n < 3 || self.m2 <= 0.0 {
+            return 0.0;
+        }
+        let n = self.n as f64;
+        let var = self.m2 / n;
+        if var <= f64::EPSILON * self.mean.abs().max(1.0).powi(2) {
+            return 0.0;
+        }
+        (self.m3 / n) / var.powf(1.5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive(xs: &[f64]) -> (f64, f64, f64) {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let m2: f64 = xs.iter().map(|x| (x - mean).powi(2)).sum();
+        let m3: f64 = xs.iter().map(|x| (x - mean).powi(3)).sum();
+        (mean, m2, m3)
+    }
+
+    fn of(xs: &[f64]) -> Moments {
+        let mut m = Moments::default();
+        xs.iter().for_each(|&x| m.push(x));
+        m
+    }
+
+    fn close(a: f64, b: f64, scale: f64) -> bool {
+        (a - b).abs() <= 1e-7 * scale.max(1.0)
+    }
+
+    proptest! {
+        #[test]
+        fn push_matches_two_pass(xs in prop::collection::vec(-1e3f64..1e3, 1..200)) {
+            let m = of(&xs);
+            let (mean, m2, m3) = naive(&xs);
+            prop_assert!(close(m.mean, mean, 1e3));
+            prop_assert!(close(m.m2, m2, m2.abs()));
+            prop_assert!(close(m.m3, m3, m3.abs().max(m2.abs() * 1e3)));
+        }
+
+        #[test]
+        fn merge_equals_one_pass(xs in prop::collection::vec(-1e3f64..1e3, 2..200), cut in 0usize..200) {
+            let cut = cut % xs.len();
+            let mut a = of(&xs[..cut]);
+            a.merge(&of(&xs[cut..]));
+            let whole = of(&xs);
+            prop_assert_eq!(a.n, whole.n);
+            prop_assert!(close(a.mean, whole.mean, 1e3));
+            prop_assert!(close(a.m2, whole.m2, whole.m2.abs()));
+            prop_assert!(close(a.m3, whole.m3, whole.m3.abs().max(whole.m2.abs() * 1e3)));
+            prop_assert_eq!(a.min, whole.min);
+            prop_assert_eq!(a.max, whole.max);
+        }
+    }
+
+    #[test]
+    fn reference_values() {
+        // numpy: std([2,4,4,4,5,5,7,9], ddof=1) = 2.138089935299395; scipy.stats.skew = 0.65625
+        let m = of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert!((m.std() - 2.138089935299395).abs() < 1e-12);
+        assert!((m.skewness() - 0.65625).abs() < 1e-12);
+        assert_eq!(of(&[3.0, 3.0, 3.0]).skewness(), 0.0);
+        assert_eq!(of(&[1.0]).std(), 0.0);
+    }
+}
