@@ -56,7 +56,7 @@ impl Rule for ScaleMismatch {
             self,
             format!(
                 "feature scales differ {}×: '{}' (std {}) vs '{}' (std {})",
-                fmt_num(ratio),
+                format!("{ratio:.0}"),
                 big.0,
                 fmt_num(big.1),
                 small.0,
