@@ -21,6 +21,8 @@ pub struct Scan {
     pub loaded: Loaded,
     pub findings: Vec<Finding>,
     pub elapsed: Duration,
+    /// Samples per split and label, readable or not.
+    tally: Tally,
 }
 
 /// Counts of samples per split, then per label (None = no split / no label).
@@ -32,8 +34,7 @@ impl Scan {
     }
 
     pub fn tally(&self) -> Tally {
-        let m = &self.loaded.manifest;
-        tally(m.strs("split").iter().zip(m.strs("label").iter()))
+        self.tally.clone()
     }
 
     /// Splits in train, val, test order, then the rest by name.
@@ -88,9 +89,13 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
             spec: &spec,
             loaded: &loaded,
             thresholds: &opts.thresholds,
+            usable: rules::usable_counts(&loaded),
         },
     );
+    let m = &loaded.manifest;
+    let tally = tally(m.strs("split").iter().zip(m.strs("label").iter()));
     Ok(Scan {
+        tally,
         spec,
         loaded,
         findings,

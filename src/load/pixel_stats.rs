@@ -28,7 +28,13 @@ pub fn compute(img: &DynamicImage) -> PixelStats {
     let c = img.color().channel_count() as usize;
     let (w, h) = (img.width() as usize, img.height() as usize);
     if let Some(fs) = img.as_flat_samples_u8() {
-        stats(fs.samples, c, w, h, 255.0)
+        // A fixed channel count lets the compiler unroll and vectorise the pixel loop.
+        match c {
+            1 => stats_u8::<1>(fs.samples, w, h),
+            2 => stats_u8::<2>(fs.samples, w, h),
+            3 => stats_u8::<3>(fs.samples, w, h),
+            _ => stats_u8::<4>(fs.samples, w, h),
+        }
     } else if let Some(fs) = img.as_flat_samples_u16() {
         stats(fs.samples, c, w, h, 65535.0)
     } else if let Some(fs) = img.as_flat_samples_f32() {
@@ -96,17 +102,87 @@ fn stats<T: Copy + Into<f64>>(
     out.max_value = max_value;
     out.brightness_p5 = percentile(&hist, n, 0.05);
     out.brightness_p99 = percentile(&hist, n, 0.99);
-    out.entropy = hist
-        .iter()
+    out.entropy = entropy(&hist, nf);
+    out.sharpness = laplacian_variance(&lum8, w, h);
+    out
+}
+
+/// The 8-bit case, which is nearly every image: integer sums and a fixed-point
+/// luminance, so the per-pixel work is a handful of integer operations.
+fn stats_u8<const C: usize>(samples: &[u8], w: usize, h: usize) -> PixelStats {
+    let n = w * h;
+    let mut out = PixelStats::default();
+    if n == 0 || samples.len() < n * C {
+        return out;
+    }
+    let mut sum = [0u64; 3];
+    let mut sumsq = [0u64; 3];
+    let mut max = 0u8;
+    let mut hist = [0u64; 256];
+    let mut lum8 = vec![0u8; n];
+    // Per-block sums fit in u32 (65,536 pixels × 255), which keeps the loop narrow.
+    for (block, lblock) in samples[..n * C]
+        .chunks(C * 65536)
+        .zip(lum8.chunks_mut(65536))
+    {
+        let (mut s, mut ss) = ([0u32; 3], [0u64; 3]);
+        for (px, l) in block.chunks_exact(C).zip(lblock.iter_mut()) {
+            let (r, g, b) = if C >= 3 {
+                (px[0] as u32, px[1] as u32, px[2] as u32)
+            } else {
+                (px[0] as u32, px[0] as u32, px[0] as u32)
+            };
+            s[0] += r;
+            s[1] += g;
+            s[2] += b;
+            ss[0] += (r * r) as u64;
+            ss[1] += (g * g) as u64;
+            ss[2] += (b * b) as u64;
+            max = max.max(r.max(g).max(b) as u8);
+            // Rec. 601 weights in 1/1024, rounded: the 8-bit luminance.
+            let lum = ((306 * r + 601 * g + 117 * b + 512) >> 10) as u8;
+            hist[lum as usize] += 1;
+            *l = lum;
+        }
+        for k in 0..3 {
+            sum[k] += s[k] as u64;
+            sumsq[k] += ss[k];
+        }
+    }
+    let nf = n as f64;
+    for k in 0..3 {
+        let mean = sum[k] as f64 / nf;
+        out.mean[k] = mean / 255.0;
+        out.std[k] = (sumsq[k] as f64 / nf - mean * mean).max(0.0).sqrt() / 255.0;
+    }
+    out.max_value = max as f64 / 255.0;
+    let (mut lsum, mut lsumsq) = (0u64, 0u64);
+    for (v, &k) in hist.iter().enumerate() {
+        lsum += v as u64 * k;
+        lsumsq += (v * v) as u64 * k;
+    }
+    let lmean = lsum as f64 / nf;
+    out.brightness = lmean / 255.0;
+    out.contrast = (lsumsq as f64 / nf - lmean * lmean).max(0.0).sqrt() / 255.0;
+    let lo = hist.iter().position(|&k| k > 0).unwrap_or(0);
+    let hi = hist.iter().rposition(|&k| k > 0).unwrap_or(0);
+    out.dynamic_range = (hi - lo) as f64 / 255.0;
+    out.brightness_p5 = percentile(&hist, n, 0.05);
+    out.brightness_p99 = percentile(&hist, n, 0.99);
+    out.entropy = entropy(&hist, nf);
+    out.sharpness = laplacian_variance(&lum8, w, h);
+    out
+}
+
+fn entropy(hist: &[u64; 256], nf: f64) -> f64 {
+    hist.iter()
         .filter(|&&k| k > 0)
         .map(|&k| {
             let p = k as f64 / nf;
             -p * p.log2()
         })
         .sum::<f64>()
-        .max(0.0);
-    out.sharpness = laplacian_variance(&lum8, w, h);
-    out
+        .max(0.0)
 }
 
 /// The histogram bin (in 0–1 units) below which `q` of the pixels lie.
@@ -126,19 +202,23 @@ fn laplacian_variance(lum: &[u8], w: usize, h: usize) -> Option<f64> {
     if w < 3 || h < 3 {
         return None;
     }
-    let (mut s, mut ss, mut k) = (0f64, 0f64, 0f64);
+    let (mut s, mut ss) = (0i64, 0i64);
     for y in 1..h - 1 {
+        let (up, row, down) = (
+            &lum[(y - 1) * w..y * w],
+            &lum[y * w..(y + 1) * w],
+            &lum[(y + 1) * w..(y + 2) * w],
+        );
         for x in 1..w - 1 {
-            let i = y * w + x;
-            let v = lum[i - w] as f64 + lum[i + w] as f64 + lum[i - 1] as f64 + lum[i + 1] as f64
-                - 4.0 * lum[i] as f64;
-            s += v;
-            ss += v * v;
-            k += 1.0;
+            let v = up[x] as i32 + down[x] as i32 + row[x - 1] as i32 + row[x + 1] as i32
+                - 4 * row[x] as i32;
+            s += v as i64;
+            ss += (v * v) as i64;
         }
     }
-    let mean = s / k;
-    Some((ss / k - mean * mean).max(0.0))
+    let k = ((w - 2) * (h - 2)) as f64;
+    let mean = s as f64 / k;
+    Some((ss as f64 / k - mean * mean).max(0.0))
 }
 
 #[cfg(test)]

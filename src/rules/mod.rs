@@ -15,6 +15,8 @@ pub struct Context<'a> {
     pub spec: &'a DatasetSpec,
     pub loaded: &'a Loaded,
     pub thresholds: &'a thresholds::Thresholds,
+    /// Readable samples per split and label, counted once for every rule.
+    pub usable: crate::scan::Tally,
 }
 
 impl Context<'_> {
@@ -125,8 +127,8 @@ pub fn samples_with_error(ctx: &Context, kinds: &[&str]) -> Vec<SampleRef> {
 }
 
 /// Per-split tallies of usable samples (no error), keyed by split then label.
-pub fn usable_counts(ctx: &Context) -> crate::scan::Tally {
-    let m = &ctx.loaded.manifest;
+pub fn usable_counts(loaded: &Loaded) -> crate::scan::Tally {
+    let m = &loaded.manifest;
     let kinds = m.strs("error_kind");
     crate::scan::tally(
         m.strs("split")

@@ -48,6 +48,49 @@ impl Moments {
         self.zeros += (x == 0.0) as u64;
     }
 
+    /// Moments of the finite values of a slice: blocks are summed in two tight passes
+    /// (mean, then deviations) and merged, which is several times faster than `push`.
+    pub fn from_slice(xs: &[f64]) -> Moments {
+        let mut out = Moments::default();
+        for block in xs.chunks(4096) {
+            let (mut n, mut sum) = (0u64, 0f64);
+            for &x in block {
+                if x.is_finite() {
+                    n += 1;
+                    sum += x;
+                }
+            }
+            if n == 0 {
+                continue;
+            }
+            let mean = sum / n as f64;
+            let mut b = Moments {
+                n,
+                mean,
+                ..Default::default()
+            };
+            // The block mean is rounded; a correction term keeps m2 exact to rounding.
+            let (mut m2, mut m3, mut corr) = (0f64, 0f64, 0f64);
+            for &x in block {
+                if x.is_finite() {
+                    let d = x - mean;
+                    corr += d;
+                    m2 += d * d;
+                    m3 += d * d * d;
+                    b.min = b.min.min(x);
+                    b.max = b.max.max(x);
+                    b.zeros += (x == 0.0) as u64;
+                }
+            }
+            let nf = n as f64;
+            b.mean = mean + corr / nf;
+            b.m2 = m2 - corr * corr / nf;
+            b.m3 = m3 - 3.0 * corr * m2 / nf + 2.0 * corr.powi(3) / (nf * nf);
+            out.merge(&b);
+        }
+        out
+    }
+
     pub fn merge(&mut self, o: &Moments) {
         if o.n == 0 {
             return;
@@ -120,6 +163,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn from_slice_matches_two_pass(xs in prop::collection::vec(-1e3f64..1e3, 1..10_000)) {
+            let m = Moments::from_slice(&xs);
+            let (mean, m2, m3) = naive(&xs);
+            prop_assert!(close(m.mean, mean, 1e3));
+            prop_assert!(close(m.m2, m2, m2.abs()));
+            prop_assert!(close(m.m3, m3, m3.abs().max(m2.abs() * 1e3)));
+            prop_assert_eq!(m.n, xs.len() as u64);
+        }
+
         #[test]
         fn push_matches_two_pass(xs in prop::collection::vec(-1e3f64..1e3, 1..200)) {
             let m = of(&xs);

@@ -30,22 +30,20 @@ impl NumericStats {
     pub fn from_slices<'a>(chunks: impl Iterator<Item = &'a [f64]> + Clone) -> NumericStats {
         let mut m = Moments::default();
         for c in chunks.clone() {
-            for &x in c {
-                if x.is_finite() {
-                    m.push(x);
-                }
-            }
+            m.merge(&Moments::from_slice(c));
         }
         let step = (m.n as usize).div_ceil(CAP).max(1);
         let mut sample = Vec::with_capacity((m.n as usize / step) + 1);
-        let mut k = 0usize;
+        // A countdown rather than `k % step`: no division per value.
+        let mut countdown = 0usize;
         for c in chunks {
             for &x in c {
                 if x.is_finite() {
-                    if k % step == 0 {
+                    if countdown == 0 {
                         sample.push(x);
+                        countdown = step;
                     }
-                    k += 1;
+                    countdown -= 1;
                 }
             }
         }

@@ -5,13 +5,15 @@ pub mod class_missing_from_split;
 pub mod label_shift;
 pub mod too_few_samples;
 
-use crate::rules::{usable_counts, Context};
+use crate::rules::Context;
 use std::collections::BTreeMap;
 
 /// Labelled, readable samples per class for each split that has any, splits in
 /// train, val, test order. The split key is None when the data has no splits.
 pub(crate) fn class_counts(ctx: &Context) -> Vec<(Option<String>, BTreeMap<String, u64>)> {
-    let mut out: Vec<(Option<String>, BTreeMap<String, u64>)> = usable_counts(ctx)
+    let mut out: Vec<(Option<String>, BTreeMap<String, u64>)> = ctx
+        .usable
+        .clone()
         .into_iter()
         .map(|(split, labels)| {
             (

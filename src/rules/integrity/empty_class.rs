@@ -1,5 +1,5 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{usable_counts, Context, Rule};
+use crate::rules::{Context, Rule};
 
 pub struct EmptyClass;
 
@@ -25,7 +25,7 @@ impl Rule for EmptyClass {
         "Add samples for the class or delete the empty folder."
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let counts = usable_counts(ctx);
+        let counts = &ctx.usable;
         let mut out = Vec::new();
         for (split, class) in &ctx.loaded.declared_classes {
             let n = counts

@@ -1,5 +1,5 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{usable_counts, Context, Rule};
+use crate::rules::{Context, Rule};
 
 pub struct EmptySplit;
 
@@ -25,7 +25,7 @@ impl Rule for EmptySplit {
         "Fill the split (see `dsaudit split`) or remove it."
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let counts = usable_counts(ctx);
+        let counts = &ctx.usable;
         let mut out = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for split in &ctx.loaded.declared_splits {
