@@ -62,3 +62,26 @@ bench-build:
         echo "cargo $what: $(( $(date +%s) - start )) s"
         rm -rf "$dir"
     done
+
+# Overhead against another commit (e.g. the foundation scan): both binaries, interleaved runs, medians.
+bench-vs rev runs="5" images="100000" rows="1000000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example gen_data
+    dir=$(mktemp -d)
+    trap 'git worktree remove --force "$dir/wt" 2>/dev/null || true; rm -rf "$dir"' EXIT
+    cp "$CARGO_TARGET_DIR/release/dsaudit" "$dir/new"
+    git worktree add -q "$dir/wt" {{rev}}
+    (cd "$dir/wt" && cargo build -q --release --bin dsaudit && cp "$CARGO_TARGET_DIR/release/dsaudit" "$dir/old")
+    cargo build -q --release --bin dsaudit # restore this tree's binary in the shared target dir
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} {{rows}}
+    for target in images table.csv; do
+        for i in $(seq {{runs}}); do
+            for b in old new; do
+                /usr/bin/time -f "$b %e" -a -o "$dir/$target.times" "$dir/$b" scan -q --fail-on never --format json "$dir/data/$target" >/dev/null
+            done
+        done
+        sort -k1,1 -k2,2n "$dir/$target.times" | awk -v t="$target" '{v[$1]=v[$1]" "$2; n[$1]++; a[$1, n[$1]]=$2}
+            END { mo=a["old", int((n["old"]+1)/2)]; mn=a["new", int((n["new"]+1)/2)];
+                  printf "%-10s {{rev}}:%s  new:%s  median %.2f s -> %.2f s (%+.0f%%)\n", t, v["old"], v["new"], mo, mn, 100*(mn/mo-1) }'
+    done

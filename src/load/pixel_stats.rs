@@ -120,12 +120,15 @@ fn stats_u8<const C: usize>(samples: &[u8], w: usize, h: usize) -> PixelStats {
     let mut max = 0u8;
     let mut hist = [0u64; 256];
     let mut lum8 = vec![0u8; n];
-    // Per-block sums fit in u32 (65,536 pixels × 255), which keeps the loop narrow.
+    // Two loops: the arithmetic one has no data-dependent stores, so the compiler can
+    // vectorise it; the histogram is built afterwards from the luminance bytes. Block
+    // sums fit in u32: 65,536 pixels × 255² < 2³².
     for (block, lblock) in samples[..n * C]
         .chunks(C * 65536)
         .zip(lum8.chunks_mut(65536))
     {
-        let (mut s, mut ss) = ([0u32; 3], [0u64; 3]);
+        let (mut s, mut ss) = ([0u32; 3], [0u32; 3]);
+        let mut m = 0u32;
         for (px, l) in block.chunks_exact(C).zip(lblock.iter_mut()) {
             let (r, g, b) = if C >= 3 {
                 (px[0] as u32, px[1] as u32, px[2] as u32)
@@ -135,19 +138,21 @@ fn stats_u8<const C: usize>(samples: &[u8], w: usize, h: usize) -> PixelStats {
             s[0] += r;
             s[1] += g;
             s[2] += b;
-            ss[0] += (r * r) as u64;
-            ss[1] += (g * g) as u64;
-            ss[2] += (b * b) as u64;
-            max = max.max(r.max(g).max(b) as u8);
+            ss[0] += r * r;
+            ss[1] += g * g;
+            ss[2] += b * b;
+            m = m.max(r.max(g).max(b));
             // Rec. 601 weights in 1/1024, rounded: the 8-bit luminance.
-            let lum = ((306 * r + 601 * g + 117 * b + 512) >> 10) as u8;
-            hist[lum as usize] += 1;
-            *l = lum;
+            *l = ((306 * r + 601 * g + 117 * b + 512) >> 10) as u8;
         }
+        max = max.max(m as u8);
         for k in 0..3 {
             sum[k] += s[k] as u64;
-            sumsq[k] += ss[k];
+            sumsq[k] += ss[k] as u64;
         }
+    }
+    for &l in &lum8 {
+        hist[l as usize] += 1;
     }
     let nf = n as f64;
     for k in 0..3 {
