@@ -35,8 +35,9 @@ pub enum Command {
     },
 }
 
+/// What names the datasets and how to read them: shared by `scan` and `stats`.
 #[derive(clap::Args, Debug)]
-pub struct ScanArgs {
+pub struct DatasetArgs {
     /// Dataset folders or table files.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -51,9 +52,28 @@ pub struct ScanArgs {
     pub layout: Option<LayoutKind>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Write the report here (atomically) instead of to stdout.
+    /// Write the output here (atomically) instead of to stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl DatasetArgs {
+    fn hints(&self) -> Hints {
+        Hints {
+            layout: self.layout,
+            label: self.label.clone(),
+            split: self.split.clone(),
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub data: DatasetArgs,
     /// Write the manifest (one row per sample) to a .parquet or .csv file.
     #[arg(long)]
     pub manifest: Option<PathBuf>,
@@ -72,33 +92,12 @@ pub struct ScanArgs {
     /// Samples listed per finding in the text report.
     #[arg(long, default_value_t = 10)]
     pub max_samples: usize,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct StatsArgs {
-    /// Dataset folders or table files.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// Column holding the label (tables and labels files).
-    #[arg(long)]
-    pub label: Option<String>,
-    /// Column holding the split (tables and labels files).
-    #[arg(long)]
-    pub split: Option<String>,
-    /// Layout, instead of guessing it.
-    #[arg(long, value_enum)]
-    pub layout: Option<LayoutKind>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Write the statistics here (atomically) instead of to stdout.
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub data: DatasetArgs,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -167,27 +166,29 @@ fn emit(output: Option<&PathBuf>, text: &str) -> Result<()> {
     }
 }
 
-fn run_stats(args: StatsArgs) -> Result<i32> {
-    for p in &args.paths {
-        if let Some(out) = &args.output {
+/// Checks every output path against every input, then scans each input in turn.
+fn scan_all(
+    data: &DatasetArgs,
+    extra_outputs: &[&PathBuf],
+    rules: Vec<&'static dyn rules::Rule>,
+    thresholds: rules::thresholds::Thresholds,
+) -> Result<Vec<Scan>> {
+    for p in &data.paths {
+        for out in data.output.iter().chain(extra_outputs.iter().copied()) {
             crate::output::ensure_outside(out, p)?;
         }
     }
     let opts = ScanOptions {
-        hints: Hints {
-            layout: args.layout,
-            label: args.label.clone(),
-            split: args.split.clone(),
-        },
-        rules: Vec::new(),
-        thresholds: Default::default(),
-        quiet: args.quiet,
+        hints: data.hints(),
+        rules,
+        thresholds,
+        quiet: data.quiet,
     };
-    let scans = args
-        .paths
-        .iter()
-        .map(|p| scan::scan(p, &opts))
-        .collect::<Result<Vec<Scan>>>()?;
+    data.paths.iter().map(|p| scan::scan(p, &opts)).collect()
+}
+
+fn run_stats(StatsArgs { data: args }: StatsArgs) -> Result<i32> {
+    let scans = scan_all(&args, &[], Vec::new(), Default::default())?;
     let text = match args.format {
         Format::Json => {
             let doc = serde_json::json!({
@@ -216,35 +217,19 @@ fn run_stats(args: StatsArgs) -> Result<i32> {
 fn run_scan(args: ScanArgs) -> Result<i32> {
     let fail_on = parse_fail_on(&args.fail_on)?;
     let selected = rules::select::select(&args.select, &args.ignore)?;
-    if args.manifest.is_some() && args.paths.len() > 1 {
+    let thresholds = rules::thresholds::Thresholds::parse(&args.thresholds)?;
+    if args.manifest.is_some() && args.data.paths.len() > 1 {
         bail!(
             "--manifest takes one dataset path, got {}",
-            args.paths.len()
+            args.data.paths.len()
         );
     }
-    for p in &args.paths {
-        for out in args.output.iter().chain(&args.manifest) {
-            crate::output::ensure_outside(out, p)?;
-        }
-    }
-    let opts = ScanOptions {
-        hints: Hints {
-            layout: args.layout,
-            label: args.label.clone(),
-            split: args.split.clone(),
-        },
-        rules: selected,
-        thresholds: crate::rules::thresholds::Thresholds::parse(&args.thresholds)?,
-        quiet: args.quiet,
-    };
-    let mut scans: Vec<Scan> = Vec::new();
-    for p in &args.paths {
-        scans.push(scan::scan(p, &opts)?);
-    }
+    let manifest: Vec<&PathBuf> = args.manifest.iter().collect();
+    let scans = scan_all(&args.data, &manifest, selected, thresholds)?;
     if let Some(m) = &args.manifest {
         scans[0].loaded.manifest.write(m)?;
     }
-    let text = match args.format {
+    let text = match args.data.format {
         Format::Json => report::json::render(&scans),
         Format::Text => scans
             .iter()
@@ -252,7 +237,7 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
             .collect::<Vec<_>>()
             .join("\n"),
     };
-    emit(args.output.as_ref(), &text)?;
+    emit(args.data.output.as_ref(), &text)?;
     Ok(if scans.iter().any(|s| s.fails(fail_on)) {
         1
     } else {

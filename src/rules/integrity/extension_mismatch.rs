@@ -49,7 +49,11 @@ impl Rule for ExtensionMismatch {
         let n = samples.len();
         vec![Finding::new(
             self,
-            format!("{n} files have an extension that does not match their content"),
+            format!(
+                "{n} {} an extension that does not match {} content",
+                if n == 1 { "file has" } else { "files have" },
+                if n == 1 { "its" } else { "their" }
+            ),
         )
         .evidence("count", n)
         .with_samples(samples)]
