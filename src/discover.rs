@@ -159,6 +159,21 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
                 && labels_file_candidate(&top_tables).is_some()
             {
                 LayoutKind::ImageLabels
+            } else if let Some(dir) = single_image_folder(&walked) {
+                // e.g. `data/` holding `images/train/cat/*` and a stray `notes.csv`:
+                // the dataset is the folder below, not a class called "images".
+                let mut spec = discover(&input.join(&dir), hints)?;
+                let others: Vec<&str> = top_files.iter().map(|f| f.rel.as_str()).collect();
+                let left = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; left out: {} (scan them separately)", others.join(", "))
+                };
+                spec.guesses.insert(
+                    0,
+                    format!("every image is under {dir}/, so that is the dataset root{left}"),
+                );
+                return Ok(spec);
             } else if n_images > 0 {
                 LayoutKind::ImageFolder
             } else if !top_tables.is_empty() {
@@ -345,6 +360,22 @@ fn labels_file_candidate(tables: &[PathBuf]) -> Option<PathBuf> {
                 .is_some()
         })
         .cloned()
+}
+
+/// The one top-level folder that holds every image at least two levels down, when
+/// it is not itself a split folder.
+fn single_image_folder(walked: &Walked) -> Option<String> {
+    let mut dir: Option<&str> = None;
+    for f in walked.files.iter().filter(|f| is_image_path(&f.path)) {
+        let mut parts = f.rel.split('/');
+        let top = parts.next()?;
+        if parts.count() < 2 || dir.is_some_and(|d| d != top) {
+            return None;
+        }
+        dir = Some(top);
+    }
+    dir.filter(|d| canonical_split(d).is_none())
+        .map(str::to_string)
 }
 
 fn has_split_dirs(walked: &Walked) -> bool {

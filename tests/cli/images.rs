@@ -325,3 +325,21 @@ fn empty_class_and_split_folders() {
     );
     assert_eq!(finding(&ds, "I011")["evidence"]["split"], "test");
 }
+
+#[test]
+fn one_folder_holding_the_image_dataset_is_descended_into() {
+    let d = Dir::new();
+    d.png("images/train/a/0.png", 1);
+    d.png("images/train/b/0.png", 2);
+    d.png("images/test/a/0.png", 3);
+    d.write("notes.csv", "x,y\n1,2\n");
+    let ds = scan_json(d.path(), &[]);
+    assert_eq!(ds["layout"], "image-folder (ROOT/<split>/<class>/*)");
+    assert_eq!(ds["samples"], 3);
+    let g = ds["guesses"][0].as_str().unwrap();
+    assert_eq!(g, "every image is under images/, so that is the dataset root; left out: notes.csv (scan them separately)");
+    assert_eq!(
+        sources(&serde_json::json!({"samples": [{"source": "train/a/0.png"}]})),
+        ["train/a/0.png"]
+    );
+}
