@@ -115,3 +115,19 @@ fn sample_data_is_what_the_generator_makes() {
         );
     }
 }
+
+#[test]
+fn stats_text_prints_constants_ready_to_paste() {
+    let out = run(&["stats", "sample_data/images", "sample_data/table.csv"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "  paste: transforms.Normalize(mean=[0.3038, 0.2924, 0.2691], std=[0.2901, 0.2623, 0.2646])  # train split",
+        "Modes: RGB (160), L (1)",
+        "dsaudit stats · sample_data/table.csv",
+        "  petal_area",
+        "  color      text, 3 distinct values, 0 missing",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
