@@ -145,6 +145,12 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
         .iter()
         .filter(|f| is_image_path(&f.path))
         .count();
+    // Reading table heads to find a labels file is only worth it when there are images.
+    let labels = if n_images > 0 || hints.layout == Some(LayoutKind::ImageLabels) {
+        labels_file_candidate(&top_tables)
+    } else {
+        None
+    };
 
     let kind = match hints.layout {
         Some(k) => {
@@ -154,10 +160,7 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
         None => {
             let k = if top_npy.iter().any(|p| stem_lower(p).starts_with("x")) {
                 LayoutKind::Npy
-            } else if n_images > 0
-                && !top_tables.is_empty()
-                && labels_file_candidate(&top_tables).is_some()
-            {
+            } else if n_images > 0 && labels.is_some() {
                 LayoutKind::ImageLabels
             } else if let Some(dir) = single_image_folder(&walked) {
                 // e.g. `data/` holding `images/train/cat/*` and a stray `notes.csv`:
@@ -201,7 +204,7 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
             Layout::Npy { pairs }
         }
         LayoutKind::ImageLabels => {
-            let Some(labels) = labels_file_candidate(&top_tables) else {
+            let Some(labels) = labels.clone() else {
                 bail!("{shown}: --layout image-labels needs one labels table (CSV/Parquet) at the top of the directory");
             };
             guesses.push(format!(

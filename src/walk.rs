@@ -45,7 +45,6 @@ pub fn walk(root: &Path) -> Walked {
         .standard_filters(false)
         .hidden(true)
         .follow_links(true)
-        .sort_by_file_name(|a, b| a.cmp(b))
         .build();
     for entry in walker {
         match entry {
