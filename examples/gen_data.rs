@@ -16,34 +16,87 @@ use std::path::Path;
 
 type R = ChaCha8Rng;
 
+/// A picture of one shape over a textured background with a few faint distractor
+/// blobs: varied enough that distinct pictures have distinct perceptual hashes, as
+/// photographs do, while the class (the shape in front) stays learnable.
 fn shape_image(rng: &mut R, class: &str, size: u32) -> RgbImage {
-    let bg = [
-        rng.random_range(0..80u8),
-        rng.random_range(0..80u8),
-        rng.random_range(0..80u8),
-    ];
-    let fg = [
-        rng.random_range(150..=255u8),
-        rng.random_range(120..=255u8),
-        rng.random_range(100..=255u8),
-    ];
     let s = size as f32;
-    let cx = s / 2.0 + rng.random_range(-3.0..3.0f32);
-    let cy = s / 2.0 + rng.random_range(-3.0..3.0f32);
-    let r = s * rng.random_range(0.22..0.36f32);
+    let bg = [
+        rng.random_range(10..70u8) as f32,
+        rng.random_range(10..70u8) as f32,
+        rng.random_range(10..70u8) as f32,
+    ];
+    // (cycles across the image, direction, phase, amplitude, channel)
+    let waves: Vec<(f32, f32, f32, f32, usize)> = (0..3)
+        .map(|_| {
+            (
+                rng.random_range(0.5..3.0f32),
+                rng.random_range(0.0..std::f32::consts::TAU),
+                rng.random_range(0.0..std::f32::consts::TAU),
+                rng.random_range(8.0..28.0f32),
+                rng.random_range(0..3usize),
+            )
+        })
+        .collect();
+    let blobs: Vec<(f32, f32, f32, [f32; 3])> = (0..rng.random_range(1..4))
+        .map(|_| {
+            (
+                rng.random_range(0.0..s),
+                rng.random_range(0.0..s),
+                s * rng.random_range(0.08..0.2f32),
+                [
+                    rng.random_range(40.0..120.0f32),
+                    rng.random_range(40.0..120.0f32),
+                    rng.random_range(40.0..120.0f32),
+                ],
+            )
+        })
+        .collect();
+    let fg = [
+        rng.random_range(150..=255u8) as f32,
+        rng.random_range(120..=255u8) as f32,
+        rng.random_range(100..=255u8) as f32,
+    ];
+    let cx = s / 2.0 + rng.random_range(-0.15..0.15f32) * s;
+    let cy = s / 2.0 + rng.random_range(-0.15..0.15f32) * s;
+    let r = s * rng.random_range(0.2..0.34f32);
     let mut img = RgbImage::new(size, size);
     for (x, y, p) in img.enumerate_pixels_mut() {
-        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+        let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+        let (dx, dy) = (px - cx, py - cy);
         let inside = match class {
             "circle" => dx * dx + dy * dy <= r * r,
             "square" => dx.abs() <= r * 0.85 && dy.abs() <= r * 0.85,
             _ => dy <= r * 0.8 && dy >= -r && dx.abs() <= (dy + r) * 0.6,
         };
-        let base = if inside { fg } else { bg };
-        let noise = rng.random_range(-12i16..=12);
-        *p = Rgb(base.map(|c| (c as i16 + noise).clamp(0, 255) as u8));
+        let mut c = bg;
+        if inside {
+            c = fg;
+        } else {
+            for &(f, dir, phase, amp, ch) in &waves {
+                let t = (px * dir.cos() + py * dir.sin()) / s;
+                c[ch] += amp * (std::f32::consts::TAU * f * t + phase).sin();
+            }
+            for &(bx, by, br, col) in &blobs {
+                if (px - bx).powi(2) + (py - by).powi(2) <= br * br {
+                    c = col;
+                }
+            }
+        }
+        let noise = rng.random_range(-8.0..=8.0f32);
+        *p = Rgb(c.map(|v| (v + noise).round().clamp(0.0, 255.0) as u8));
     }
     img
+}
+
+/// The same picture, every channel scaled (a re-exposed copy).
+fn brighter(img: &RgbImage, factor: f32) -> RgbImage {
+    let mut out = img.clone();
+    out.pixels_mut().for_each(|p| {
+        p.0 =
+            p.0.map(|c| (c as f32 * factor).round().clamp(0.0, 255.0) as u8)
+    });
+    out
 }
 
 fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
@@ -111,12 +164,26 @@ fn sample(out: &Path) {
             ImageFormat::Png,
         ),
     );
+    // Duplicates: a train picture copied into test (leakage), a train triangle copied
+    // into the square folder (conflicting labels), and a re-exposed copy (near duplicate).
+    let train_circle = fs::read(images.join("train/circle/007.png")).unwrap();
+    write(&images.join("test/circle/012_copy.png"), &train_circle);
+    let triangle = fs::read(images.join("train/triangle/003.png")).unwrap();
+    write(&images.join("train/square/042_copy.png"), &triangle);
+    let original = image::open(images.join("train/circle/011.png"))
+        .unwrap()
+        .to_rgb8();
+    write(
+        &images.join("train/circle/042_brighter.png"),
+        &encode(&brighter(&original, 1.08), ImageFormat::Png),
+    );
     write(
         &images.join("README.md"),
         b"Synthetic shapes (circle, square, triangle), 32x32 RGB, made by examples/gen_data.rs.\n\
           Deliberate problems: a truncated PNG, a zero-byte file, a JPEG named .png, a text file\n\
           in a class folder, an image outside any class folder, an empty class folder (test/hexagon),\n\
-          a greyscale image among RGB ones, an underexposed image and a blank one.\n",
+          a greyscale image among RGB ones, an underexposed image and a blank one; a train image\n\
+          copied into test, a triangle copied into the square folder, and a brightened copy.\n",
     );
 
     // A table: three classes separated by the first features, with missing and
@@ -126,6 +193,7 @@ fn sample(out: &Path) {
         "sepal_length,sepal_width,petal_length,petal_width,ratio,petal_area,color,label,split\n",
     );
     let colors = ["red", "green", "blue"];
+    let mut rows: Vec<(Vec<String>, &str, String, &str)> = Vec::new();
     for i in 0..300 {
         let k = i % 3;
         let label = ["setosa", "versicolor", "virginica"][k];
@@ -154,40 +222,54 @@ fn sample(out: &Path) {
         }
         let label = if [12, 150].contains(&i) { "" } else { label };
         let split = if i % 5 == 0 { "test" } else { "train" };
-        let _ = writeln!(
-            csv,
-            "{},{},{},{}",
-            f.join(","),
+        rows.push((
+            f,
             colors[rng.random_range(0..3usize)],
-            label,
-            split
-        );
+            label.to_string(),
+            split,
+        ));
+    }
+    // Duplicates: a train row repeated in test (leakage), a train row repeated with
+    // another label (conflicting labels), and a row nudged by 0.01 (near duplicate).
+    let mut leaked = rows[3].clone();
+    leaked.3 = "test";
+    let mut relabelled = rows[7].clone();
+    relabelled.2 = "virginica".into();
+    let mut nudged = rows[21].clone();
+    nudged.0[0] = format!("{:.2}", nudged.0[0].parse::<f64>().unwrap() + 0.01);
+    rows.extend([leaked, relabelled, nudged]);
+    for (f, color, label, split) in rows {
+        let _ = writeln!(csv, "{},{color},{label},{split}", f.join(","));
     }
     write(&out.join("table.csv"), csv.as_bytes());
 }
 
 fn bench(out: &Path, n_images: usize, n_rows: usize) {
-    let mut rng = R::seed_from_u64(7);
+    use rayon::prelude::*;
     let images = out.join("images");
     let classes = ["circle", "square", "triangle"];
-    // A few hundred distinct pictures, written many times under new names: the
-    // scan decodes every file, and generation stays fast.
-    let pool: Vec<Vec<u8>> = (0..300)
-        .map(|i| encode(&shape_image(&mut rng, classes[i % 3], 32), ImageFormat::Png))
-        .collect();
-    for i in 0..n_images {
+    // Every picture drawn afresh from its own seed (in parallel, still deterministic),
+    // so the duplicate search sees as many distinct hashes as there are images; one
+    // in 100 is an exact copy of its predecessor and one in 100 a re-exposed copy.
+    (0..n_images).into_par_iter().for_each(|i| {
         let split = if i % 5 == 0 { "test" } else { "train" };
         let k = i % 3;
-        let mut bytes = pool[(i / 3 * 3 + k) % pool.len()].clone();
-        // Fresh pictures now and then keep the pool from being one long repeat.
-        if i % 1000 == 0 {
-            bytes = encode(&shape_image(&mut rng, classes[k], 32), ImageFormat::Png);
+        let source = if i % 100 == 1 || i % 100 == 51 {
+            i - 1
+        } else {
+            i
+        };
+        let mut rng = R::seed_from_u64(7_000_000 + source as u64);
+        let mut img = shape_image(&mut rng, classes[source % 3], 32);
+        if i % 100 == 51 {
+            img = brighter(&img, 1.08);
         }
         write(
             &images.join(format!("{split}/{}/{i:06}.png", classes[k])),
-            &bytes,
+            &encode(&img, ImageFormat::Png),
         );
-    }
+    });
+    let mut rng = R::seed_from_u64(7);
     let mut csv = String::with_capacity(n_rows * 200);
     let header: Vec<String> = (0..19)
         .map(|j| format!("f{j}"))
@@ -195,15 +277,19 @@ fn bench(out: &Path, n_images: usize, n_rows: usize) {
         .collect();
     csv.push_str(&header.join(","));
     csv.push('\n');
-    for _ in 0..n_rows {
-        for j in 0..19 {
-            let _ = write!(
-                csv,
-                "{:.5},",
-                rng.random_range(-1.0..1.0f64) * (j as f64 + 1.0)
-            );
+    let mut prev = [0f64; 19];
+    for i in 0..n_rows {
+        // One row in 1,000 repeats the previous one, one in 1,000 nearly does.
+        let row: [f64; 19] = match i % 1000 {
+            999 if i > 0 => prev,
+            500 => std::array::from_fn(|j| prev[j] + 0.0001 * (j as f64 + 1.0)),
+            _ => std::array::from_fn(|j| rng.random_range(-1.0..1.0f64) * (j as f64 + 1.0)),
+        };
+        for v in row {
+            let _ = write!(csv, "{v:.5},");
         }
         let _ = writeln!(csv, "{}", rng.random_range(0..10u32));
+        prev = row;
     }
     write(&out.join("table.csv"), csv.as_bytes());
 }

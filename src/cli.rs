@@ -58,6 +58,9 @@ pub struct DatasetArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the wall time of each phase (load, duplicates, rules) to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 impl DatasetArgs {
@@ -183,6 +186,7 @@ fn scan_all(
         rules,
         thresholds,
         quiet: data.quiet,
+        timings: data.timings,
     };
     data.paths.iter().map(|p| scan::scan(p, &opts)).collect()
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod discover;
 pub mod docs;
+pub mod duplicates;
 pub mod finding;
 pub mod load;
 pub mod manifest;

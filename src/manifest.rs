@@ -3,7 +3,8 @@
 //! Columns (documented in docs/json-schema.md as well):
 //! id u64, split str?, label str?, source str, row u64?, bytes u64?, file_blake3 str?,
 //! pixel_blake3 str?, format str?, ext_format str?, width u32?, height u32?,
-//! channels u8?, bit_depth u8?, mode str?, error_kind str?, error str?
+//! channels u8?, bit_depth u8?, mode str?, error_kind str?, error str?, phash u64?,
+//! dhash u64?, the pixel statistics (f64?), and dup_cluster u32? once duplicates are found.
 
 use crate::finding::SampleRef;
 use crate::load::image::ImageInfo;
@@ -135,6 +136,20 @@ impl Manifest {
                 s(&|x| x.info.error_kind.map(|k| k.as_str().to_string())),
             ),
             Column::new("error".into(), s(&|x| x.info.error.clone())),
+            Column::new(
+                "phash".into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.hashes.map(|h| h.phash))
+                    .collect::<Vec<Option<u64>>>(),
+            ),
+            Column::new(
+                "dhash".into(),
+                samples
+                    .iter()
+                    .map(|x| x.info.hashes.map(|h| h.dhash))
+                    .collect::<Vec<Option<u64>>>(),
+            ),
         ];
         let mut columns = columns;
         for (name, get) in PIXEL_COLUMNS {
@@ -202,6 +217,8 @@ impl Manifest {
             ("mode", DataType::String),
             ("error_kind", DataType::String),
             ("error", DataType::String),
+            ("phash", DataType::UInt64),
+            ("dhash", DataType::UInt64),
         ]
         .into_iter()
         .chain(PIXEL_COLUMNS.iter().map(|(n, _)| (*n, DataType::Float64)))
@@ -240,6 +257,13 @@ impl Manifest {
             .column(name)
             .and_then(|c| c.u8())
             .expect("manifest u8 column")
+    }
+
+    pub fn u64s(&self, name: &str) -> &UInt64Chunked {
+        self.df
+            .column(name)
+            .and_then(|c| c.u64())
+            .expect("manifest u64 column")
     }
 
     pub fn strs(&self, name: &str) -> &StringChunked {

@@ -1,10 +1,12 @@
 //! The scan pipeline: discover → load → check, for one dataset path.
 
 use crate::discover::{self, DatasetSpec, Hints};
+use crate::duplicates;
 use crate::finding::{Finding, Severity};
 use crate::load::{self, Loaded};
 use crate::rules::{self, Context, Rule};
 use anyhow::Result;
+use polars::prelude::Column;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -14,12 +16,15 @@ pub struct ScanOptions {
     pub rules: Vec<&'static dyn Rule>,
     pub thresholds: rules::thresholds::Thresholds,
     pub quiet: bool,
+    /// Print each phase's wall time to stderr (for benchmarks).
+    pub timings: bool,
 }
 
 pub struct Scan {
     pub spec: DatasetSpec,
     pub loaded: Loaded,
     pub findings: Vec<Finding>,
+    pub dups: crate::duplicates::Duplicates,
     pub elapsed: Duration,
     /// Samples per split and label, readable or not.
     tally: Tally,
@@ -81,8 +86,17 @@ pub fn tally<'a>(pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>
 
 pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     let start = Instant::now();
+    let mut timings = Timings::new(opts.timings);
     let spec = discover::discover(path, opts.hints.clone())?;
-    let loaded = load::load(&spec, opts.quiet)?;
+    timings.lap("discover");
+    let mut loaded = load::load(&spec, opts.quiet)?;
+    timings.lap("load");
+    let dups = duplicates::find(&loaded, duplicate_params(&opts.thresholds));
+    loaded
+        .manifest
+        .df
+        .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
+    timings.lap("duplicates");
     let findings = rules::run(
         &opts.rules,
         &Context {
@@ -90,8 +104,10 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
             loaded: &loaded,
             thresholds: &opts.thresholds,
             usable: rules::usable_counts(&loaded),
+            dups: &dups,
         },
     );
+    timings.lap("rules");
     let m = &loaded.manifest;
     let tally = tally(m.strs("split").iter().zip(m.strs("label").iter()));
     Ok(Scan {
@@ -99,6 +115,43 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         spec,
         loaded,
         findings,
+        dups,
         elapsed: start.elapsed(),
     })
+}
+
+/// The similarity thresholds, from near-duplicates' (D002) documented keys.
+pub fn duplicate_params(t: &rules::thresholds::Thresholds) -> duplicates::Params {
+    let rule = &rules::duplicates::near_duplicates::NearDuplicates;
+    duplicates::Params {
+        phash: t.get(rule, "phash").max(0.0) as u32,
+        dhash: t.get(rule, "dhash").max(0.0) as u32,
+        table_radius: t.get(rule, "table-radius"),
+    }
+}
+
+/// Wall time per phase on stderr, for `--timings`; never part of a report, which
+/// must stay byte-identical from run to run.
+struct Timings {
+    on: bool,
+    last: Instant,
+}
+
+impl Timings {
+    fn new(on: bool) -> Timings {
+        Timings {
+            on,
+            last: Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if self.on {
+            eprintln!(
+                "timing {phase:<10} {:8.3} s",
+                self.last.elapsed().as_secs_f64()
+            );
+        }
+        self.last = Instant::now();
+    }
 }

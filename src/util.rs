@@ -49,3 +49,8 @@ pub fn split_order(split: &str) -> (u8, String) {
 pub fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
+
+/// "1 cluster", "3 clusters": counts in messages read as English.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -51,6 +51,8 @@ pub struct ImageInfo {
     pub error_kind: Option<ErrorKind>,
     pub error: Option<String>,
     pub pixels: Option<super::pixel_stats::PixelStats>,
+    /// Perceptual hashes; None for images smaller than 8×8.
+    pub hashes: Option<super::perceptual::Hashes>,
 }
 
 impl ImageInfo {
@@ -171,6 +173,7 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
     info.mode = Some(mode_name(color));
     info.pixel_blake3 = Some(pixel_hash(&img));
     info.pixels = Some(super::pixel_stats::compute(&img));
+    info.hashes = super::perceptual::hashes(&img);
     // Some decoders fill a cut-off image with grey and report success, so a
     // missing end marker is checked even when decoding worked.
     if missing_end_marker(bytes, format) {

@@ -6,7 +6,9 @@ pub mod image;
 pub mod image_folder;
 pub mod labels;
 pub mod npy;
+pub mod perceptual;
 pub mod pixel_stats;
+pub mod rows;
 pub mod table;
 
 use crate::discover::{DatasetSpec, Layout};
@@ -33,6 +35,8 @@ pub struct Loaded {
     pub array_values: Option<crate::stats::numeric::NumericStats>,
     /// Guesses made while loading (columns chosen), appended to the spec's.
     pub guesses: Vec<String>,
+    /// Row fingerprints and numeric features of a table, for the duplicate search.
+    pub rows: Option<rows::TableRows>,
 }
 
 impl Loaded {
@@ -48,6 +52,7 @@ impl Loaded {
             walk_issues: Vec::new(),
             array_values: None,
             guesses: Vec::new(),
+            rows: None,
         }
     }
 }

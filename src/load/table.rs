@@ -256,6 +256,8 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     let mut split_column = None;
     let mut declared_splits = Vec::new();
     let mut offset = 0u64;
+    let mut features = None;
+    let mut rows: Option<super::rows::TableRows> = None;
     for (file_split, path) in files {
         let df = read(path, None)?;
         let source = crate::walk::rel_string(&spec.root, path).0;
@@ -307,6 +309,14 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
             .flatten()
             .collect();
         stats.push(column_stats(&df, &skip, &source, offset)?);
+        // Every file is fingerprinted over the first file's feature columns, so that
+        // rows of train.csv and test.csv are comparable.
+        let features = features.get_or_insert_with(|| super::rows::Features::of(&df, &skip));
+        let part = super::rows::fingerprint(&df, features)?;
+        match &mut rows {
+            None => rows = Some(part),
+            Some(r) => r.append(part),
+        }
         parts.push(TablePart {
             source,
             split: split_col,
@@ -322,5 +332,6 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     loaded.split_column = split_column;
     loaded.declared_splits = declared_splits;
     loaded.guesses = guesses;
+    loaded.rows = rows;
     Ok(loaded)
 }

@@ -42,6 +42,7 @@ pub fn dataset(scan: &Scan) -> Value {
             "info": scan.count(Severity::Info),
         },
         "findings": scan.findings,
+        "duplicates": scan.dups.json(),
         "stats": super::stats::json(scan),
     })
 }

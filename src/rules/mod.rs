@@ -2,7 +2,9 @@
 //! severity, its documentation, and a `check` over the loaded dataset.
 
 pub mod balance;
+pub mod duplicates;
 pub mod integrity;
+pub mod labels;
 pub mod normalization;
 pub mod select;
 pub mod thresholds;
@@ -17,6 +19,8 @@ pub struct Context<'a> {
     pub thresholds: &'a thresholds::Thresholds,
     /// Readable samples per split and label, counted once for every rule.
     pub usable: crate::scan::Tally,
+    /// Duplicate clusters, found once for every rule.
+    pub dups: &'a crate::duplicates::Duplicates,
 }
 
 impl Context<'_> {
@@ -89,6 +93,10 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &normalization::blank_image::BlankImage,
         &normalization::blurry_image::BlurryImage,
         &normalization::unused_dynamic_range::UnusedDynamicRange,
+        &duplicates::exact_duplicates::ExactDuplicates,
+        &duplicates::near_duplicates::NearDuplicates,
+        &duplicates::leakage::Leakage,
+        &labels::conflicting_labels::ConflictingLabels,
     ]
 }
 

@@ -52,7 +52,7 @@ fn text_report_names_layout_counts_and_findings() {
     for needle in [
         "layout   image-folder (ROOT/<split>/<class>/*)",
         "guessed  layout: image folder with split folders",
-        "samples  164 (3 unreadable)",
+        "samples  167 (3 unreadable)",
         "error[I002] truncated-file",
         "train/circle/040_truncated.png",
         "warning[I010] empty-class: class folder 'test/hexagon'",
@@ -122,8 +122,8 @@ fn stats_text_prints_constants_ready_to_paste() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
-        "  paste: transforms.Normalize(mean=[0.3038, 0.2924, 0.2691], std=[0.2901, 0.2623, 0.2646])  # train split",
-        "Modes: RGB (160), L (1)",
+        "  paste: transforms.Normalize(mean=[0.2936, 0.2805, 0.2714], std=[0.2553, 0.2485, 0.2379])  # train split",
+        "Modes: RGB (163), L (1)",
         "dsaudit stats · sample_data/table.csv",
         "  petal_area",
         "  color      text, 3 distinct values, 0 missing",

@@ -1,0 +1,113 @@
+//! Duplicate clusters: samples that are identical or nearly so, found once per scan
+//! (after loading, before the rules) and shared by the duplicate, leakage and
+//! conflicting-label rules, the manifest's `dup_cluster` column, the JSON report,
+//! and later the group-aware splits.
+
+pub mod clusters;
+pub mod images;
+pub mod table;
+
+use crate::load::Loaded;
+use serde::Serialize;
+
+/// Thresholds of the similarity search (documented with rule D002).
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    /// Largest pHash Hamming distance between near-duplicate images.
+    pub phash: u32,
+    /// Largest dHash Hamming distance, the second opinion.
+    pub dhash: u32,
+    /// Table rows: radius as a fraction of the median nearest-neighbour distance.
+    pub table_radius: f64,
+}
+
+/// Samples joined by identity or similarity; every member is reachable from every
+/// other through identical copies and near-duplicate pairs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Cluster {
+    pub id: u32,
+    /// Sample ids, ascending.
+    pub members: Vec<u32>,
+    /// Groups of identical members (two or more each).
+    pub exact: Vec<Vec<u32>>,
+    /// Whether some members are similar rather than identical.
+    pub near: bool,
+}
+
+/// How the similarity search went, for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NearSearch {
+    pub method: String,
+    /// Distinct samples compared (copies count once).
+    pub compared: u64,
+    /// Why no search ran, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// Images too small for a perceptual hash (compared exactly only).
+    #[serde(skip)]
+    pub unhashed: Vec<u32>,
+    /// Blank images left out of the similarity search.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub blank: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_nn_distance: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub radius: Option<f64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Duplicates {
+    pub clusters: Vec<Cluster>,
+    /// Each sample's cluster, None when it has no copy.
+    pub cluster_of: Vec<Option<u32>>,
+    pub search: NearSearch,
+    pub params: Option<Params>,
+}
+
+pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
+    let m = &loaded.manifest;
+    let (keys, (near, search)) = match &loaded.rows {
+        Some(rows) if rows.len() == m.len() => {
+            let keys = table::keys(rows);
+            (keys, table::near_pairs(rows, &params))
+        }
+        _ if m.strs("pixel_blake3").null_count() < m.len() => {
+            let keys = images::keys(m);
+            let near = images::near_pairs(m, &keys, &params);
+            (keys, near)
+        }
+        _ => {
+            let search = NearSearch {
+                skipped: Some(
+                    "no image pixels or table rows to compare (arrays are not searched yet)".into(),
+                ),
+                ..Default::default()
+            };
+            (vec![None; m.len()], (Vec::new(), search))
+        }
+    };
+    let (clusters, cluster_of) = clusters::build(&keys, &near);
+    Duplicates {
+        clusters,
+        cluster_of,
+        search,
+        params: Some(params),
+    }
+}
+
+impl Duplicates {
+    pub fn json(&self) -> serde_json::Value {
+        let params = self.params.map(|p| {
+            serde_json::json!({ "phash": p.phash, "dhash": p.dhash, "table_radius": p.table_radius })
+        });
+        serde_json::json!({
+            "clusters": self.clusters,
+            "near_search": self.search,
+            "thresholds": params,
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! Perceptual hashes of a decoded image: a 64-bit DCT hash (pHash) and a 64-bit
+//! difference hash (dHash), as imagededup defines them, so that its published
+//! Hamming threshold (pHash distance ≤ 10) means the same thing here.
+//!
+//! Written here rather than taken from a crate because the crates at hand
+//! (image_hasher, img_hash) compute a different DCT hash (a 16×16 transform
+//! compared with the mean), for which that threshold was never calibrated.
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, GrayImage};
+use std::sync::OnceLock;
+
+/// Images narrower or lower than this have too few pixels for a perceptual hash to
+/// mean anything; they are compared by exact hashes only.
+pub const MIN_SIDE: u32 = 8;
+
+const DCT_SIDE: usize = 32;
+const LOW: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hashes {
+    pub phash: u64,
+    pub dhash: u64,
+}
+
+pub fn hashes(img: &DynamicImage) -> Option<Hashes> {
+    if img.width() < MIN_SIDE || img.height() < MIN_SIDE {
+        return None;
+    }
+    let gray = img.to_luma8();
+    Some(Hashes {
+        phash: phash(&gray),
+        dhash: dhash(&gray),
+    })
+}
+
+/// `LOW × DCT_SIDE` cosine table: row u holds cos((2x+1)uπ / 2N). The DCT-II
+/// without normalisation, as scipy.fftpack.dct computes it (up to a common factor
+/// that does not change a comparison with the median).
+fn cosines() -> &'static [[f32; DCT_SIDE]; LOW] {
+    static TABLE: OnceLock<[[f32; DCT_SIDE]; LOW]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = [[0f32; DCT_SIDE]; LOW];
+        for (u, row) in t.iter_mut().enumerate() {
+            for (x, v) in row.iter_mut().enumerate() {
+                *v = (std::f64::consts::PI * (2 * x + 1) as f64 * u as f64 / (2 * DCT_SIDE) as f64)
+                    .cos() as f32;
+            }
+        }
+        t
+    })
+}
+
+/// Grey 32×32, 2-D DCT, the top-left 8×8 low frequencies, each bit set when the
+/// coefficient is at least the median of the 63 non-DC ones.
+fn phash(gray: &GrayImage) -> u64 {
+    let small = imageops::resize(gray, DCT_SIDE as u32, DCT_SIDE as u32, FilterType::Triangle);
+    let px = small.as_raw();
+    let c = cosines();
+    // Rows first (32 rows × 8 frequencies), then columns: only the 64 coefficients kept.
+    let mut rows = [[0f32; LOW]; DCT_SIDE];
+    for (y, out) in rows.iter_mut().enumerate() {
+        let line = &px[y * DCT_SIDE..(y + 1) * DCT_SIDE];
+        for (u, o) in out.iter_mut().enumerate() {
+            *o = line.iter().zip(&c[u]).map(|(&p, &k)| p as f32 * k).sum();
+        }
+    }
+    let mut coef = [0f32; LOW * LOW];
+    for v in 0..LOW {
+        for u in 0..LOW {
+            coef[v * LOW + u] = (0..DCT_SIDE).map(|y| c[v][y] * rows[y][u]).sum();
+        }
+    }
+    let mut ac: Vec<f32> = coef[1..].to_vec();
+    ac.sort_by(f32::total_cmp);
+    let median = ac[ac.len() / 2];
+    bits(coef.iter().map(|&v| v >= median))
+}
+
+/// Grey 9×8; each bit says whether a pixel is brighter than its left neighbour.
+fn dhash(gray: &GrayImage) -> u64 {
+    let small = imageops::resize(gray, 9, 8, FilterType::Triangle);
+    let px = small.as_raw();
+    bits((0..8).flat_map(|y| (0..8).map(move |x| px[y * 9 + x + 1] > px[y * 9 + x])))
+}
+
+fn bits(it: impl Iterator<Item = bool>) -> u64 {
+    it.fold(0u64, |acc, b| (acc << 1) | b as u64)
+}
+
+pub fn distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    fn scene(w: u32, h: u32, shift: i32) -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
+            let (fx, fy) = ((x as i32 - shift) as f32 / w as f32, y as f32 / h as f32);
+            let v = 128.0 + 100.0 * (fx * 7.0).sin() * (fy * 5.0).cos();
+            let d = ((fx - 0.3).powi(2) + (fy - 0.6).powi(2)).sqrt();
+            let v = if d < 0.2 { 250.0 } else { v };
+            Rgb([v as u8, (v * 0.8) as u8, 255 - v as u8])
+        }))
+    }
+
+    #[test]
+    fn robust_to_resize_and_shift_but_not_to_another_picture() {
+        let a = hashes(&scene(64, 64, 0)).unwrap();
+        let resized = hashes(&scene(64, 64, 0).resize_exact(58, 58, FilterType::Triangle)).unwrap();
+        let shifted = hashes(&scene(64, 64, 1)).unwrap();
+        let flipped = hashes(&scene(64, 64, 0).fliph()).unwrap();
+        assert!(distance(a.phash, resized.phash) <= 4);
+        assert!(distance(a.phash, shifted.phash) <= 6);
+        assert!(distance(a.phash, flipped.phash) > 10);
+    }
+
+    #[test]
+    fn too_small_images_have_no_hash() {
+        assert!(hashes(&scene(7, 40, 0)).is_none());
+        assert!(hashes(&scene(8, 8, 0)).is_some());
+    }
+}

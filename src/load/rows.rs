@@ -1,0 +1,220 @@
+//! Per-row fingerprints of a table and its numeric feature matrix: what the
+//! duplicate search needs, computed in one pass while the file is in memory, so
+//! that no check has to read the table again.
+
+use anyhow::Result;
+use polars::prelude::*;
+use rayon::prelude::*;
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+
+/// How a feature column is compared: as a number (exactly, after canonicalising
+/// -0.0 and NaN; also a coordinate for near-duplicate search) or as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Numeric,
+    Text,
+}
+
+impl Kind {
+    pub fn of(dtype: &DataType) -> Option<Kind> {
+        if dtype.is_primitive_numeric() || dtype.is_bool() || dtype.is_temporal() {
+            Some(Kind::Numeric)
+        } else if dtype.is_string() || dtype.is_categorical() || dtype.is_null() {
+            Some(Kind::Text)
+        } else {
+            None
+        }
+    }
+}
+
+/// The feature columns of a table (label and split excluded), in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub numeric: Vec<String>,
+    pub text: Vec<String>,
+    /// Columns whose type cannot be compared (lists, structs), named for the report.
+    pub skipped: Vec<String>,
+}
+
+impl Features {
+    pub fn of(df: &DataFrame, exclude: &[&str]) -> Features {
+        let mut f = Features::default();
+        for c in df.columns() {
+            let name = c.name().to_string();
+            if exclude.contains(&name.as_str()) {
+                continue;
+            }
+            match Kind::of(c.dtype()) {
+                Some(Kind::Numeric) => f.numeric.push(name),
+                Some(Kind::Text) => f.text.push(name),
+                None => f.skipped.push(name),
+            }
+        }
+        f
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TableRows {
+    pub features: Features,
+    /// 128-bit hash of each row's feature values: equal rows, equal hashes.
+    pub hash: Vec<u128>,
+    /// Hash of the text features only: near duplicates must agree on them.
+    pub text_hash: Vec<u64>,
+    /// Numeric features, row-major `len × features.numeric.len()`, raw values,
+    /// NaN where missing or not finite.
+    pub numeric: Vec<f32>,
+}
+
+impl TableRows {
+    pub fn len(&self) -> usize {
+        self.hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hash.is_empty()
+    }
+
+    pub fn append(&mut self, other: TableRows) {
+        self.hash.extend(other.hash);
+        self.text_hash.extend(other.text_hash);
+        self.numeric.extend(other.numeric);
+    }
+}
+
+const CHUNK: usize = 1 << 15;
+
+/// Fingerprints every row of `df` over `features`; a column missing from this
+/// file (e.g. in `test.csv` but not `train.csv`) counts as missing values.
+pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
+    let h = df.height();
+    let get = |name: &String, dtype: DataType| -> Result<Series> {
+        Ok(match df.column(name) {
+            Ok(c) => c.cast(&dtype)?.as_materialized_series().rechunk(),
+            Err(_) => Series::full_null(name.into(), h, &dtype),
+        })
+    };
+    let nums: Vec<Series> = features
+        .numeric
+        .iter()
+        .map(|n| get(n, DataType::Float64))
+        .collect::<Result<_>>()?;
+    let texts: Vec<Series> = features
+        .text
+        .iter()
+        .map(|n| get(n, DataType::String))
+        .collect::<Result<_>>()?;
+    let nums: Vec<&Float64Chunked> = nums.iter().map(|s| s.f64()).collect::<PolarsResult<_>>()?;
+    let texts: Vec<&StringChunked> = texts.iter().map(|s| s.str()).collect::<PolarsResult<_>>()?;
+    let d = nums.len();
+    let parts: Vec<TableRows> = (0..h.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|k| {
+            let (off, len) = (k * CHUNK, CHUNK.min(h - k * CHUNK));
+            let mut num_iters: Vec<_> = nums.iter().map(|c| c.slice(off as i64, len)).collect();
+            let mut text_iters: Vec<_> = texts.iter().map(|c| c.slice(off as i64, len)).collect();
+            let mut out = TableRows {
+                hash: Vec::with_capacity(len),
+                text_hash: Vec::with_capacity(len),
+                numeric: Vec::with_capacity(len * d),
+                ..Default::default()
+            };
+            let mut num_vals: Vec<Vec<Option<f64>>> =
+                num_iters.iter_mut().map(|c| c.iter().collect()).collect();
+            let text_vals: Vec<Vec<Option<&str>>> =
+                text_iters.iter_mut().map(|c| c.iter().collect()).collect();
+            let mut buf = Vec::with_capacity(16 * (d + text_vals.len()));
+            for r in 0..len {
+                buf.clear();
+                for col in num_vals.iter_mut() {
+                    match col[r] {
+                        Some(v) => {
+                            // -0.0 equals 0.0 and every NaN equals every other NaN.
+                            let v = if v == 0.0 {
+                                0.0
+                            } else if v.is_nan() {
+                                f64::NAN
+                            } else {
+                                v
+                            };
+                            buf.push(1);
+                            buf.extend_from_slice(&v.to_bits().to_le_bytes());
+                            out.numeric
+                                .push(if v.is_finite() { v as f32 } else { f32::NAN });
+                        }
+                        None => {
+                            buf.push(0);
+                            out.numeric.push(f32::NAN);
+                        }
+                    }
+                }
+                let text_start = buf.len();
+                for col in &text_vals {
+                    match col[r] {
+                        Some(s) => {
+                            buf.push(2);
+                            buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                            buf.extend_from_slice(s.as_bytes());
+                        }
+                        None => buf.push(0),
+                    }
+                }
+                out.hash.push(xxh3_128(&buf));
+                out.text_hash.push(xxh3_64(&buf[text_start..]));
+            }
+            out
+        })
+        .collect();
+    let mut rows = TableRows {
+        features: features.clone(),
+        ..Default::default()
+    };
+    for p in parts {
+        rows.append(p);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(df: &DataFrame) -> TableRows {
+        fingerprint(df, &Features::of(df, &["label"])).unwrap()
+    }
+
+    #[test]
+    fn canonical_values_hash_alike() {
+        let df = df! {
+            "a" => [Some(0.0), Some(-0.0), Some(f64::NAN), Some(-f64::NAN), None, Some(1.0)],
+            "s" => [Some("x"), Some("x"), Some("y"), Some("y"), None, Some("x")],
+            "label" => ["p", "q", "p", "q", "p", "q"],
+        }
+        .unwrap();
+        let r = rows(&df);
+        assert_eq!(r.hash[0], r.hash[1]);
+        assert_eq!(r.hash[2], r.hash[3]);
+        assert_ne!(r.hash[0], r.hash[5]);
+        assert_ne!(r.hash[4], r.hash[0]);
+        assert_eq!(r.text_hash[0], r.text_hash[5]);
+        assert!(r.numeric[2].is_nan() && r.numeric[4].is_nan());
+    }
+
+    #[test]
+    fn column_boundaries_matter() {
+        // "ab","c" and "a","bc" must not collide: lengths are part of the encoding.
+        let df = df! { "s" => ["ab", "a"], "t" => ["c", "bc"] }.unwrap();
+        let r = rows(&df);
+        assert_ne!(r.hash[0], r.hash[1]);
+    }
+
+    #[test]
+    fn chunks_give_the_same_answer_as_one_pass() {
+        let n = CHUNK * 2 + 17;
+        let df = df! { "a" => (0..n).map(|i| (i % 1000) as f64).collect::<Vec<_>>() }.unwrap();
+        let r = rows(&df);
+        assert_eq!(r.len(), n);
+        assert_eq!(r.hash[5], r.hash[1005]);
+        assert_eq!(r.hash[CHUNK + 3], r.hash[(CHUNK + 3) % 1000]);
+    }
+}

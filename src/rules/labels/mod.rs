@@ -1,0 +1,3 @@
+//! Labels: samples whose label is likely wrong.
+
+pub mod conflicting_labels;
