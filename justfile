@@ -31,7 +31,8 @@ docs:
 golden:
     UPDATE_GOLDEN=1 cargo test --test cli golden
 
-# Scan speed and peak memory: 100,000 32x32 PNGs and a 1,000,000 x 20 CSV.
+# Scan speed and peak memory: 100,000 32x32 PNGs and a 1,000,000 x 20 CSV, with the
+# duplicate-search phase timed on its own, and the search at 10,000 images for scaling.
 bench images="100000" rows="1000000":
     #!/usr/bin/env bash
     set -euo pipefail
@@ -45,11 +46,19 @@ bench images="100000" rows="1000000":
     for target in images table.csv; do
         # Warm the page cache once so the figure is the scan, not the disk.
         "$bin" scan -q --fail-on never "$dir/$target" >/dev/null
-        /usr/bin/time -f '%e %M' -o "$dir/time" "$bin" scan -q --fail-on never --format json "$dir/$target" > "$dir/report.json"
+        /usr/bin/time -f '%e %M' -o "$dir/time" "$bin" scan -q --timings --fail-on never --format json "$dir/$target" > "$dir/report.json" 2> "$dir/phases"
         read -r secs kib < "$dir/time"
         n=$(grep -o -m1 '"samples": [0-9]*' "$dir/report.json" | head -1 | grep -o '[0-9]*$')
-        awk -v t="$target" -v n="$n" -v s="$secs" -v k="$kib" 'BEGIN { printf "%-10s %8d samples  %6.2f s  %9.0f samples/s  peak %6.0f MiB\n", t, n, s, n / s, k / 1024 }'
+        dups=$(awk '/timing duplicates/ { print $3 }' "$dir/phases")
+        awk -v t="$target" -v n="$n" -v s="$secs" -v k="$kib" -v d="$dups" 'BEGIN { printf "%-10s %8d samples  %6.2f s  %9.0f samples/s  peak %6.0f MiB  duplicates %s s\n", t, n, s, n / s, k / 1024, d }'
     done
+    # Growth of the near-duplicate search: the same generator at a tenth of the size.
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/small" $(( {{images}} / 10 )) 10
+    "$bin" scan -q --timings --fail-on never --select D "$dir/small/images" 2>&1 >/dev/null | awk -v n=$(( {{images}} / 10 )) '/timing duplicates/ { printf "images     %8d samples  duplicates %s s\n", n, $3 }'
+    # Worst case: every image one centred shape, so perceptual hashes crowd together.
+    rm -rf "$dir/alike"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/alike" {{images}} 10 alike
+    "$bin" scan -q --timings --fail-on never --select D "$dir/alike/images" 2>&1 >/dev/null | awk -v n={{images}} '/timing duplicates/ { printf "alike      %8d samples  duplicates %s s (crowded hashes)\n", n, $3 }'
 
 # Clean build times (release with and without default features, test build), each in a fresh target dir.
 bench-build:

@@ -1,7 +1,7 @@
 //! Deterministic generator for the committed `sample_data/` and for benchmark inputs.
 //!
 //!   cargo run --example gen_data -- sample sample_data
-//!   cargo run --release --example gen_data -- bench DIR [IMAGES] [ROWS]
+//!   cargo run --release --example gen_data -- bench DIR [IMAGES] [ROWS] [alike]
 //!
 //! Every random choice comes from a ChaCha8 stream with a fixed seed, so the same
 //! crate versions produce byte-identical files.
@@ -84,6 +84,61 @@ fn shape_image(rng: &mut R, class: &str, size: u32) -> RgbImage {
             }
         }
         let noise = rng.random_range(-8.0..=8.0f32);
+        *p = Rgb(c.map(|v| (v + noise).round().clamp(0.0, 255.0) as u8));
+    }
+    img
+}
+
+/// A busier picture for the benchmark: waves and several shapes of any colour
+/// anywhere, so that, as in a photo collection, perceptual hashes spread out
+/// instead of crowding around "one bright shape in the middle".
+fn busy_image(rng: &mut R, size: u32) -> RgbImage {
+    let s = size as f32;
+    let base: [f32; 3] = std::array::from_fn(|_| rng.random_range(40.0..200.0f32));
+    let waves: Vec<(f32, f32, f32, f32, usize)> = (0..4)
+        .map(|_| {
+            (
+                rng.random_range(0.5..3.0f32),
+                rng.random_range(0.0..std::f32::consts::TAU),
+                rng.random_range(0.0..std::f32::consts::TAU),
+                rng.random_range(20.0..60.0f32),
+                rng.random_range(0..3usize),
+            )
+        })
+        .collect();
+    let shapes: Vec<(usize, f32, f32, f32, [f32; 3])> = (0..rng.random_range(3..7))
+        .map(|_| {
+            (
+                rng.random_range(0..3usize),
+                rng.random_range(0.1..0.9f32) * s,
+                rng.random_range(0.1..0.9f32) * s,
+                rng.random_range(0.08..0.3f32) * s,
+                std::array::from_fn(|_| rng.random_range(0.0..255.0f32)),
+            )
+        })
+        .collect();
+    let mut img = RgbImage::new(size, size);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+        let mut c = base;
+        for &(f, dir, phase, amp, ch) in &waves {
+            let v = amp
+                * (std::f32::consts::TAU * f * (px * dir.cos() + py * dir.sin()) / s + phase).sin();
+            c[ch] += v;
+            c[(ch + 1) % 3] += v * 0.5;
+        }
+        for &(kind, cx, cy, r, col) in &shapes {
+            let (dx, dy) = (px - cx, py - cy);
+            let inside = match kind {
+                0 => dx * dx + dy * dy <= r * r,
+                1 => dx.abs() <= r && dy.abs() <= r * 0.6,
+                _ => dy <= r * 0.8 && dy >= -r && dx.abs() <= (dy + r) * 0.6,
+            };
+            if inside {
+                c = col;
+            }
+        }
+        let noise = rng.random_range(-6.0..6.0f32);
         *p = Rgb(c.map(|v| (v + noise).round().clamp(0.0, 255.0) as u8));
     }
     img
@@ -244,7 +299,10 @@ fn sample(out: &Path) {
     write(&out.join("table.csv"), csv.as_bytes());
 }
 
-fn bench(out: &Path, n_images: usize, n_rows: usize) {
+/// `alike`: every image one centred shape (the worst case for a perceptual-hash
+/// search: hashes crowd together); otherwise busy scenes with hashes spread as a
+/// photo collection's are.
+fn bench(out: &Path, n_images: usize, n_rows: usize, alike: bool) {
     use rayon::prelude::*;
     let images = out.join("images");
     let classes = ["circle", "square", "triangle"];
@@ -260,7 +318,11 @@ fn bench(out: &Path, n_images: usize, n_rows: usize) {
             i
         };
         let mut rng = R::seed_from_u64(7_000_000 + source as u64);
-        let mut img = shape_image(&mut rng, classes[source % 3], 32);
+        let mut img = if alike {
+            shape_image(&mut rng, classes[source % 3], 32)
+        } else {
+            busy_image(&mut rng, 32)
+        };
         if i % 100 == 51 {
             img = brighter(&img, 1.08);
         }
@@ -307,10 +369,15 @@ fn main() {
                 .get(4)
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(1_000_000);
-            bench(dir, n_images, n_rows);
+            bench(
+                dir,
+                n_images,
+                n_rows,
+                args.get(5).map(String::as_str) == Some("alike"),
+            );
         }
         _ => {
-            eprintln!("usage: gen_data sample [DIR] | gen_data bench DIR [IMAGES] [ROWS]");
+            eprintln!("usage: gen_data sample [DIR] | gen_data bench DIR [IMAGES] [ROWS] [alike]");
             std::process::exit(2);
         }
     }

@@ -59,7 +59,7 @@ pub fn near_pairs(
     }
     let codes: Vec<u64> = reps
         .iter()
-        .map(|&i| phash.get(i as usize).unwrap_or(0))
+        .map(|&i| spread(phash.get(i as usize).unwrap_or(0)))
         .collect();
     let index =
         mih_rs::Index::new(codes.clone()).expect("non-empty index of fewer than 2^32 codes");
@@ -85,4 +85,16 @@ pub fn near_pairs(
         .flatten()
         .collect();
     (pairs, search)
+}
+
+/// The pHash's bits in another fixed order. Hamming distances do not change, but
+/// the multi-index splits the code into 16-bit blocks, and in DCT order the first
+/// block holds the lowest frequencies, whose bits most images share: its buckets
+/// overflow. Interleaving spreads those bits over every block.
+fn spread(h: u64) -> u64 {
+    let mut out = 0u64;
+    for i in 0..64 {
+        out |= ((h >> i) & 1) << ((i * 23) % 64);
+    }
+    out
 }

@@ -1,18 +1,17 @@
 //! Tables: identical rows by their fingerprint over every feature column, similar
 //! rows by Euclidean distance on standardized numeric features, searched with a k-d
-//! tree (linfa-nn) within a radius relative to the typical nearest-neighbour
+//! tree (kiddo) within a radius relative to the typical nearest-neighbour
 //! distance, as cleanlab's near-duplicate check does.
 
 use super::{NearSearch, Params};
 use crate::load::rows::TableRows;
-use linfa_nn::{distance::L2Dist, CommonNearestNeighbour, NearestNeighbour};
-use ndarray::{Array2, ArrayView1};
+use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Rows sampled to estimate the median nearest-neighbour distance: enough for a
 /// stable median, few enough that the estimate costs a fraction of the search.
-pub const NN_SAMPLE: usize = 1000;
+pub const NN_SAMPLE: usize = 300;
 
 pub fn keys(rows: &TableRows) -> Vec<Option<u128>> {
     rows.hash.iter().map(|&h| Some(h)).collect()
@@ -30,6 +29,12 @@ pub fn near_pairs(rows: &TableRows, params: &Params) -> (Vec<(u32, u32)>, NearSe
         search.skipped = Some("no numeric feature columns".into());
         return (Vec::new(), search);
     }
+    if d > MAX_DIMS {
+        search.skipped = Some(format!(
+            "{d} numeric features: above {MAX_DIMS}, a k-d tree is no faster than comparing all pairs"
+        ));
+        return (Vec::new(), search);
+    }
     // One representative per distinct row: copies are already joined by their key.
     let mut seen: HashMap<u128, ()> = HashMap::with_capacity(rows.len());
     let reps: Vec<u32> = (0..rows.len() as u32)
@@ -44,34 +49,47 @@ pub fn near_pairs(rows: &TableRows, params: &Params) -> (Vec<(u32, u32)>, NearSe
         return (Vec::new(), search);
     }
     let points = standardized(rows, &reps, d);
-    let index = match CommonNearestNeighbour::KdTree.from_batch(&points, L2Dist) {
-        Ok(i) => i,
-        Err(e) => {
-            search.skipped = Some(format!("cannot build the k-d tree: {e}"));
-            return (Vec::new(), search);
-        }
+    // The tree's dimension is a type parameter: pad with zero coordinates, which
+    // change no distance.
+    let pairs = match d {
+        0..=4 => search_tree::<4>(&points, d, rows, &reps, params, &mut search),
+        5..=8 => search_tree::<8>(&points, d, rows, &reps, params, &mut search),
+        9..=16 => search_tree::<16>(&points, d, rows, &reps, params, &mut search),
+        17..=32 => search_tree::<32>(&points, d, rows, &reps, params, &mut search),
+        _ => search_tree::<64>(&points, d, rows, &reps, params, &mut search),
     };
-    let dist = |a: ArrayView1<f32>, b: ArrayView1<f32>| -> f64 {
-        a.iter()
-            .zip(b.iter())
-            .map(|(x, y)| ((x - y) as f64).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    };
+    (pairs, search)
+}
+
+/// Beyond this many numeric features the search is skipped, with the reason stated.
+pub const MAX_DIMS: usize = 64;
+
+fn search_tree<const K: usize>(
+    points: &[f32],
+    d: usize,
+    rows: &TableRows,
+    reps: &[u32],
+    params: &Params,
+    search: &mut NearSearch,
+) -> Vec<(u32, u32)> {
+    let padded: Vec<[f32; K]> = points
+        .chunks_exact(d)
+        .map(|p| std::array::from_fn(|j| if j < d { p[j] } else { 0.0 }))
+        .collect();
+    let tree: ImmutableKdTree<f32, K> = ImmutableKdTree::new_from_slice(&padded);
     // Evenly spaced rows, not random ones: the same input always gives the same estimate.
     let step = (reps.len() / NN_SAMPLE).max(1);
+    let two = std::num::NonZero::new(2).expect("2 is not 0");
     let mut nn: Vec<f64> = (0..reps.len())
         .step_by(step)
         .take(NN_SAMPLE)
         .collect::<Vec<_>>()
         .par_iter()
         .filter_map(|&i| {
-            let q = points.row(i);
-            let found = index.k_nearest(q, 2).ok()?;
-            found
-                .iter()
-                .find(|(_, j)| *j != i)
-                .map(|(p, _)| dist(q, p.view()))
+            tree.nearest_n::<SquaredEuclidean>(&padded[i], two)
+                .into_iter()
+                .find(|n| n.item as usize != i)
+                .map(|n| (n.distance as f64).sqrt())
         })
         .collect();
     nn.sort_by(f64::total_cmp);
@@ -83,34 +101,27 @@ pub fn near_pairs(rows: &TableRows, params: &Params) -> (Vec<(u32, u32)>, NearSe
         search.skipped = Some(
             "the median nearest-neighbour distance is 0: only identical rows are duplicates".into(),
         );
-        return (Vec::new(), search);
+        return Vec::new();
     }
-    let pairs: Vec<(u32, u32)> = (0..reps.len())
+    let r2 = (radius * radius) as f32;
+    let mut pairs: Vec<(u32, u32)> = (0..reps.len())
         .into_par_iter()
-        .map(|a| {
-            let q = points.row(a);
+        .flat_map_iter(|a| {
             let ta = rows.text_hash[reps[a] as usize];
-            index
-                .within_range(q, radius as f32)
-                .map(|found| {
-                    found
-                        .into_iter()
-                        .filter(|&(_, b)| b > a && rows.text_hash[reps[b] as usize] == ta)
-                        .map(|(_, b)| (reps[a], reps[b]))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
+            tree.within_unsorted::<SquaredEuclidean>(&padded[a], r2)
+                .into_iter()
+                .map(|n| n.item as usize)
+                .filter(move |&b| b > a && rows.text_hash[reps[b] as usize] == ta)
+                .map(move |b| (reps[a], reps[b]))
         })
-        .flatten()
         .collect();
-    let mut pairs = pairs;
     pairs.sort_unstable();
-    (pairs, search)
+    pairs
 }
 
 /// z-scores of the representatives; missing and non-finite values sit at the mean
 /// (0) so they neither attract nor repel, and a constant column contributes nothing.
-fn standardized(rows: &TableRows, reps: &[u32], d: usize) -> Array2<f32> {
+fn standardized(rows: &TableRows, reps: &[u32], d: usize) -> Vec<f32> {
     let mut moments = vec![crate::stats::moments::Moments::default(); d];
     for &r in reps {
         let row = &rows.numeric[r as usize * d..(r as usize + 1) * d];
@@ -121,12 +132,12 @@ fn standardized(rows: &TableRows, reps: &[u32], d: usize) -> Array2<f32> {
         }
     }
     let stats: Vec<(f64, f64)> = moments.iter().map(|m| (m.mean, m.std())).collect();
-    let mut out = Array2::<f32>::zeros((reps.len(), d));
+    let mut out = vec![0f32; reps.len() * d];
     for (k, &r) in reps.iter().enumerate() {
         let row = &rows.numeric[r as usize * d..(r as usize + 1) * d];
         for (j, &v) in row.iter().enumerate() {
             let (mean, std) = stats[j];
-            out[[k, j]] = if v.is_finite() && std > 0.0 {
+            out[k * d + j] = if v.is_finite() && std > 0.0 {
                 ((v as f64 - mean) / std) as f32
             } else {
                 0.0
