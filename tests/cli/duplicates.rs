@@ -246,25 +246,22 @@ fn images_injected_copies_are_found_with_high_precision_and_recall() {
 
     // Every leak and every conflict is named by its rule.
     let ds = scan_json(d.path(), &[]);
+    let listed_by = |code: &str| -> BTreeSet<String> {
+        finding(&ds, code)["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["source"].as_str().unwrap().to_string())
+            .collect()
+    };
     let leak = finding(&ds, "D003");
-    let listed: BTreeSet<String> = leak["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["source"].as_str().unwrap().to_string())
-        .collect();
+    let listed = listed_by("D003");
     assert!(
         leaks.is_subset(&listed),
         "missed leaks {:?}",
         leaks.difference(&listed).collect::<Vec<_>>()
     );
-    let conflict = finding(&ds, "L001");
-    let listed: BTreeSet<String> = conflict["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["source"].as_str().unwrap().to_string())
-        .collect();
+    let listed = listed_by("L001");
     assert!(
         conflicts.is_subset(&listed),
         "missed conflicts {:?}",
