@@ -6,7 +6,7 @@
 use super::{NearSearch, Params};
 use crate::manifest::Manifest;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 /// Exact keys: the first 128 bits of the pixel hash, for readable images.
 pub fn keys(m: &Manifest) -> Vec<Option<u128>> {
@@ -33,7 +33,7 @@ pub fn near_pairs(
         ..Default::default()
     };
     // One representative per distinct picture: copies are already joined by their key.
-    let mut seen: HashMap<u128, ()> = HashMap::new();
+    let mut seen: HashSet<u128> = HashSet::new();
     let mut reps: Vec<u32> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let Some(key) = key else { continue };
@@ -49,7 +49,7 @@ pub fn near_pairs(
             search.blank += 1;
             continue;
         }
-        if seen.insert(*key, ()).is_none() {
+        if seen.insert(*key) {
             reps.push(i as u32);
         }
     }
@@ -61,8 +61,7 @@ pub fn near_pairs(
         .iter()
         .map(|&i| spread(phash.get(i as usize).unwrap_or(0)))
         .collect();
-    let index =
-        mih_rs::Index::new(codes.clone()).expect("non-empty index of fewer than 2^32 codes");
+    let index = mih_rs::Index::new(codes).expect("non-empty index of fewer than 2^32 codes");
     let radius = params.phash as usize;
     let pairs: Vec<(u32, u32)> = (0..reps.len())
         .into_par_iter()
@@ -71,7 +70,7 @@ pub fn near_pairs(
             |searcher, a| {
                 let da = dhash.get(reps[a] as usize).unwrap_or(0);
                 searcher
-                    .run(codes[a], radius)
+                    .run(index.codes()[a], radius)
                     .iter()
                     .filter(|&&b| (b as usize) > a)
                     .filter(|&&b| {

@@ -59,13 +59,13 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Duplicates {
     pub clusters: Vec<Cluster>,
     /// Each sample's cluster, None when it has no copy.
     pub cluster_of: Vec<Option<u32>>,
     pub search: NearSearch,
-    pub params: Option<Params>,
+    pub params: Params,
 }
 
 pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
@@ -81,10 +81,13 @@ pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
             (keys, near)
         }
         _ => {
+            let why = if loaded.array_values.is_some() {
+                "arrays are not searched for duplicates yet"
+            } else {
+                "no readable image or table row to compare"
+            };
             let search = NearSearch {
-                skipped: Some(
-                    "no image pixels or table rows to compare (arrays are not searched yet)".into(),
-                ),
+                skipped: Some(why.into()),
                 ..Default::default()
             };
             (vec![None; m.len()], (Vec::new(), search))
@@ -95,15 +98,14 @@ pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
         clusters,
         cluster_of,
         search,
-        params: Some(params),
+        params,
     }
 }
 
 impl Duplicates {
     pub fn json(&self) -> serde_json::Value {
-        let params = self.params.map(|p| {
-            serde_json::json!({ "phash": p.phash, "dhash": p.dhash, "table_radius": p.table_radius })
-        });
+        let p = self.params;
+        let params = serde_json::json!({ "phash": p.phash, "dhash": p.dhash, "table_radius": p.table_radius });
         serde_json::json!({
             "clusters": self.clusters,
             "near_search": self.search,

@@ -7,7 +7,7 @@ use super::{NearSearch, Params};
 use crate::load::rows::TableRows;
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 /// Rows sampled to estimate the median nearest-neighbour distance: enough for a
 /// stable median, few enough that the estimate costs a fraction of the search.
@@ -36,9 +36,9 @@ pub fn near_pairs(rows: &TableRows, params: &Params) -> (Vec<(u32, u32)>, NearSe
         return (Vec::new(), search);
     }
     // One representative per distinct row: copies are already joined by their key.
-    let mut seen: HashMap<u128, ()> = HashMap::with_capacity(rows.len());
+    let mut seen: HashSet<u128> = HashSet::with_capacity(rows.len());
     let reps: Vec<u32> = (0..rows.len() as u32)
-        .filter(|&i| seen.insert(rows.hash[i as usize], ()).is_none())
+        .filter(|&i| seen.insert(rows.hash[i as usize]))
         .collect();
     search.compared = reps.len() as u64;
     if reps.len() < 3 {

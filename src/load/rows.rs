@@ -32,7 +32,7 @@ impl Kind {
 pub struct Features {
     pub numeric: Vec<String>,
     pub text: Vec<String>,
-    /// Columns whose type cannot be compared (lists, structs), named for the report.
+    /// Columns whose type cannot be compared (lists, structs); the loader names them in its guesses.
     pub skipped: Vec<String>,
 }
 
@@ -111,22 +111,25 @@ pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
         .into_par_iter()
         .map(|k| {
             let (off, len) = (k * CHUNK, CHUNK.min(h - k * CHUNK));
-            let mut num_iters: Vec<_> = nums.iter().map(|c| c.slice(off as i64, len)).collect();
-            let mut text_iters: Vec<_> = texts.iter().map(|c| c.slice(off as i64, len)).collect();
             let mut out = TableRows {
                 hash: Vec::with_capacity(len),
                 text_hash: Vec::with_capacity(len),
                 numeric: Vec::with_capacity(len * d),
                 ..Default::default()
             };
-            let mut num_vals: Vec<Vec<Option<f64>>> =
-                num_iters.iter_mut().map(|c| c.iter().collect()).collect();
+            let num_vals: Vec<Vec<Option<f64>>> = nums
+                .iter()
+                .map(|c| c.slice(off as i64, len).iter().collect())
+                .collect();
+            // The &str values borrow from the slices, so those are kept alive here.
+            let text_slices: Vec<StringChunked> =
+                texts.iter().map(|c| c.slice(off as i64, len)).collect();
             let text_vals: Vec<Vec<Option<&str>>> =
-                text_iters.iter_mut().map(|c| c.iter().collect()).collect();
+                text_slices.iter().map(|c| c.iter().collect()).collect();
             let mut buf = Vec::with_capacity(16 * (d + text_vals.len()));
             for r in 0..len {
                 buf.clear();
-                for col in num_vals.iter_mut() {
+                for col in &num_vals {
                     match col[r] {
                         Some(v) => {
                             // -0.0 equals 0.0 and every NaN equals every other NaN.

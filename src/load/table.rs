@@ -311,7 +311,16 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
         stats.push(column_stats(&df, &skip, &source, offset)?);
         // Every file is fingerprinted over the first file's feature columns, so that
         // rows of train.csv and test.csv are comparable.
-        let features = features.get_or_insert_with(|| super::rows::Features::of(&df, &skip));
+        let features = features.get_or_insert_with(|| {
+            let f = super::rows::Features::of(&df, &skip);
+            if !f.skipped.is_empty() {
+                guesses.push(format!(
+                    "not compared for duplicates (nested values): {}",
+                    f.skipped.join(", ")
+                ));
+            }
+            f
+        });
         let part = super::rows::fingerprint(&df, features)?;
         match &mut rows {
             None => rows = Some(part),

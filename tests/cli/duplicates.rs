@@ -396,7 +396,23 @@ fn train_and_test_files_are_compared_with_each_other() {
     let d = Dir::new();
     d.write("train.csv", "x,y,label\n1.5,2,a\n3,4,b\n5,6,a\n7,8,b\n");
     d.write("test.csv", "x,y,label\n3,4,b\n9,10,a\n11,12,b\n");
+    d.write("val.csv", "x,y,label\n5,6,a\n13,14,b\n15,16,a\n");
     let ds = scan_json(d.path(), &[]);
+    // Into test is an error; into val a warning.
+    let leaks: Vec<_> = ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "D003")
+        .map(|f| (f["evidence"]["into_split"].clone(), f["severity"].clone()))
+        .collect();
+    assert_eq!(
+        leaks,
+        vec![
+            (serde_json::json!("test"), serde_json::json!("error")),
+            (serde_json::json!("val"), serde_json::json!("warning"))
+        ]
+    );
     let leak = finding(&ds, "D003");
     assert_eq!(leak["samples"][0]["source"], "test.csv");
     assert_eq!(leak["samples"][0]["row"], 0);
