@@ -2,7 +2,7 @@
 //! clusters: the connected components, numbered in order of their first sample.
 
 use super::Cluster;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Disjoint sets with path halving and union by size. Hand-written: twenty lines,
 /// where a graph crate would bring far more than this one structure.
@@ -46,7 +46,7 @@ impl Sets {
 pub fn build(keys: &[Option<u128>], near: &[(u32, u32)]) -> (Vec<Cluster>, Vec<Option<u32>>) {
     let n = keys.len();
     let mut sets = Sets::new(n);
-    let mut first_with_key: HashMap<u128, u32> = HashMap::new();
+    let mut first_with_key: HashMap<u128, u32> = HashMap::default();
     for (i, k) in keys.iter().enumerate() {
         if let Some(k) = k {
             let first = *first_with_key.entry(*k).or_insert(i as u32);
@@ -57,7 +57,7 @@ pub fn build(keys: &[Option<u128>], near: &[(u32, u32)]) -> (Vec<Cluster>, Vec<O
         sets.union(a, b);
     }
     // Components in order of their smallest member: ids do not depend on hashing order.
-    let mut id_of_root: HashMap<u32, u32> = HashMap::new();
+    let mut id_of_root: HashMap<u32, u32> = HashMap::default();
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut cluster_of = vec![None; n];
     for i in 0..n as u32 {
@@ -77,7 +77,7 @@ pub fn build(keys: &[Option<u128>], near: &[(u32, u32)]) -> (Vec<Cluster>, Vec<O
     }
     for c in &mut clusters {
         let mut groups: Vec<Vec<u32>> = Vec::new();
-        let mut group_of_key: HashMap<u128, usize> = HashMap::new();
+        let mut group_of_key: HashMap<u128, usize> = HashMap::default();
         let mut distinct = 0;
         for &m in &c.members {
             match keys[m as usize] {

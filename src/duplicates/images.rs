@@ -6,7 +6,7 @@
 use super::{NearSearch, Params};
 use crate::manifest::Manifest;
 use rayon::prelude::*;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 /// Exact keys: the first 128 bits of the pixel hash, for readable images.
 pub fn keys(m: &Manifest) -> Vec<Option<u128>> {
@@ -33,7 +33,7 @@ pub fn near_pairs(
         ..Default::default()
     };
     // One representative per distinct picture: copies are already joined by their key.
-    let mut seen: HashSet<u128> = HashSet::new();
+    let mut seen: HashSet<u128> = HashSet::default();
     let mut reps: Vec<u32> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let Some(key) = key else { continue };
