@@ -335,7 +335,7 @@ fn bench(out: &Path, n_images: usize, n_rows: usize, alike: bool) {
     let mut csv = String::with_capacity(n_rows * 200);
     let header: Vec<String> = (0..19)
         .map(|j| format!("f{j}"))
-        .chain(["label".to_string()])
+        .chain(["label".to_string(), "split".to_string()])
         .collect();
     csv.push_str(&header.join(","));
     csv.push('\n');
@@ -350,7 +350,9 @@ fn bench(out: &Path, n_images: usize, n_rows: usize, alike: bool) {
         for v in row {
             let _ = write!(csv, "{v:.5},");
         }
-        let _ = writeln!(csv, "{}", rng.random_range(0..10u32));
+        // 80/20, as the image splits are.
+        let split = if i % 5 == 0 { "test" } else { "train" };
+        let _ = writeln!(csv, "{},{split}", rng.random_range(0..10u32));
         prev = row;
     }
     write(&out.join("table.csv"), csv.as_bytes());

@@ -58,9 +58,18 @@ pub struct DatasetArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Print the wall time of each phase (load, duplicates, rules) to stderr.
+    /// Print the wall time of each phase (load, duplicates, shift, rules) to stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Split the shift tests compare others with (default: train).
+    #[arg(long, value_name = "SPLIT")]
+    pub reference: Option<String>,
+    /// The one split to compare with the reference (default: every other split).
+    #[arg(long, value_name = "SPLIT")]
+    pub current: Option<String>,
+    /// Seed of every random choice (subsamples, folds, permutations).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 impl DatasetArgs {
@@ -187,6 +196,11 @@ fn scan_all(
         thresholds,
         quiet: data.quiet,
         timings: data.timings,
+        shift: crate::shift::Options {
+            reference: data.reference.clone(),
+            current: data.current.clone(),
+            seed: data.seed,
+        },
     };
     data.paths.iter().map(|p| scan::scan(p, &opts)).collect()
 }

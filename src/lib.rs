@@ -14,6 +14,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod shift;
 pub mod stats;
 pub mod util;
 pub mod walk;

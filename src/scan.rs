@@ -18,6 +18,8 @@ pub struct ScanOptions {
     pub quiet: bool,
     /// Print each phase's wall time to stderr (for benchmarks).
     pub timings: bool,
+    /// Which splits the shift tests compare, and their seed.
+    pub shift: crate::shift::Options,
 }
 
 pub struct Scan {
@@ -25,6 +27,7 @@ pub struct Scan {
     pub loaded: Loaded,
     pub findings: Vec<Finding>,
     pub dups: crate::duplicates::Duplicates,
+    pub shift: crate::shift::Shift,
     pub elapsed: Duration,
     /// Samples per split and label, readable or not.
     tally: Tally,
@@ -97,14 +100,35 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         .df
         .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
     timings.lap("duplicates");
+    let usable = rules::usable_counts(&loaded);
+    let shift = crate::shift::find(
+        &loaded,
+        &usable,
+        &shift_params(&opts.thresholds),
+        &opts.shift,
+    )?;
+    timings.lap("shift");
+    if opts.timings {
+        for c in &shift.comparisons {
+            for (what, t) in &c.timings {
+                eprintln!(
+                    "timing shift {} vs {}: {what} {:.3} s",
+                    c.current,
+                    c.reference,
+                    t.as_secs_f64()
+                );
+            }
+        }
+    }
     let findings = rules::run(
         &opts.rules,
         &Context {
             spec: &spec,
             loaded: &loaded,
             thresholds: &opts.thresholds,
-            usable: rules::usable_counts(&loaded),
+            usable,
             dups: &dups,
+            shift: &shift,
         },
     );
     timings.lap("rules");
@@ -116,6 +140,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         loaded,
         findings,
         dups,
+        shift,
         elapsed: start.elapsed(),
     })
 }
@@ -127,6 +152,23 @@ pub fn duplicate_params(t: &rules::thresholds::Thresholds) -> duplicates::Params
         phash: t.get(rule, "phash").max(0.0) as u32,
         dhash: t.get(rule, "dhash").max(0.0) as u32,
         table_radius: t.get(rule, "table-radius"),
+    }
+}
+
+/// The shift tests' levels, from feature-drift's (S001) and covariate-shift's
+/// (S002) documented keys.
+pub fn shift_params(t: &rules::thresholds::Thresholds) -> crate::shift::Params {
+    let (drift, cov) = (
+        &rules::shift::feature_drift::FeatureDrift,
+        &rules::shift::covariate_shift::CovariateShift,
+    );
+    crate::shift::Params {
+        alpha: t.get(drift, "alpha"),
+        min_wasserstein: t.get(drift, "min-wasserstein"),
+        min_js: t.get(drift, "min-js"),
+        strong_share: t.get(drift, "strong-share"),
+        min_auc: t.get(cov, "min-auc"),
+        strong_auc: t.get(cov, "strong-auc"),
     }
 }
 

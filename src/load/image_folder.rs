@@ -3,7 +3,7 @@
 use super::image::{self, ImageInfo};
 use super::Loaded;
 use crate::discover::{is_image_path, DatasetSpec};
-use crate::manifest::{ImageSample, Manifest};
+use crate::manifest::ImageSample;
 use crate::util::split_value;
 use anyhow::Result;
 use rayon::prelude::*;
@@ -78,7 +78,7 @@ pub fn load(spec: &DatasetSpec, split_dirs: bool, quiet: bool) -> Result<Loaded>
         });
     }
     let samples = describe_all(jobs, quiet);
-    let mut loaded = Loaded::empty(Manifest::from_images(&samples)?);
+    let mut loaded = Loaded::from_images(&samples)?;
     for d in &spec.walked.dirs {
         let parts: Vec<&str> = d.split('/').collect();
         if split_dirs {

@@ -5,7 +5,6 @@ use super::image_folder::{describe_all, Job};
 use super::table::{label_strings, read, resolve_label, resolve_split, split_strings};
 use super::{Loaded, LABEL_NAMES};
 use crate::discover::{is_image_path, DatasetSpec};
-use crate::manifest::Manifest;
 use anyhow::{bail, Result};
 use polars::prelude::*;
 use std::collections::HashSet;
@@ -138,7 +137,7 @@ pub fn load(spec: &DatasetSpec, labels_file: &Path, quiet: bool) -> Result<Loade
         }
     }
     let samples = describe_all(jobs, quiet);
-    let mut loaded = Loaded::empty(Manifest::from_images(&samples)?);
+    let mut loaded = Loaded::from_images(&samples)?;
     loaded.label_column = label;
     loaded.split_column = split;
     loaded.ignored_files = ignored;

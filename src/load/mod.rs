@@ -37,6 +37,9 @@ pub struct Loaded {
     pub guesses: Vec<String>,
     /// Row fingerprints and numeric features of a table, for the duplicate search.
     pub rows: Option<rows::TableRows>,
+    /// Per manifest row of an image dataset, its 8×8 grey thumbnail (None when
+    /// unreadable or smaller than 8×8); empty for other layouts.
+    pub thumbs: Vec<Option<[u8; 64]>>,
 }
 
 impl Loaded {
@@ -53,7 +56,17 @@ impl Loaded {
             array_values: None,
             guesses: Vec::new(),
             rows: None,
+            thumbs: Vec::new(),
         }
+    }
+
+    pub fn from_images(samples: &[crate::manifest::ImageSample]) -> Result<Loaded> {
+        let mut loaded = Loaded::empty(Manifest::from_images(samples)?);
+        loaded.thumbs = samples
+            .iter()
+            .map(|s| s.info.hashes.map(|h| h.thumb))
+            .collect();
+        Ok(loaded)
     }
 }
 

@@ -21,6 +21,9 @@ const LOW: usize = 8;
 pub struct Hashes {
     pub phash: u64,
     pub dhash: u64,
+    /// The image as an 8×8 grey thumbnail (4×4 means of the 32×32 the pHash
+    /// starts from): a compact feature vector for the shift tests, free here.
+    pub thumb: [u8; 64],
 }
 
 pub fn hashes(img: &DynamicImage) -> Option<Hashes> {
@@ -28,9 +31,30 @@ pub fn hashes(img: &DynamicImage) -> Option<Hashes> {
         return None;
     }
     let gray = img.to_luma8();
+    let small = imageops::resize(
+        &gray,
+        DCT_SIDE as u32,
+        DCT_SIDE as u32,
+        FilterType::Triangle,
+    );
     Some(Hashes {
-        phash: phash(&gray),
+        phash: phash(&small),
         dhash: dhash(&gray),
+        thumb: thumb(&small),
+    })
+}
+
+fn thumb(small: &GrayImage) -> [u8; 64] {
+    let px = small.as_raw();
+    std::array::from_fn(|k| {
+        let (ty, tx) = (k / 8, k % 8);
+        let mut sum = 0u32;
+        for y in ty * 4..ty * 4 + 4 {
+            for x in tx * 4..tx * 4 + 4 {
+                sum += px[y * DCT_SIDE + x] as u32;
+            }
+        }
+        (sum / 16) as u8
     })
 }
 
@@ -51,10 +75,9 @@ fn cosines() -> &'static [[f32; DCT_SIDE]; LOW] {
     })
 }
 
-/// Grey 32×32, 2-D DCT, the top-left 8×8 low frequencies, each bit set when the
-/// coefficient is at least the median of the 63 non-DC ones.
-fn phash(gray: &GrayImage) -> u64 {
-    let small = imageops::resize(gray, DCT_SIDE as u32, DCT_SIDE as u32, FilterType::Triangle);
+/// Grey 32×32 (given), 2-D DCT, the top-left 8×8 low frequencies, each bit set when
+/// the coefficient is at least the median of the 63 non-DC ones.
+fn phash(small: &GrayImage) -> u64 {
     let px = small.as_raw();
     let c = cosines();
     // Rows first (32 rows × 8 frequencies), then columns: only the 64 coefficients kept.

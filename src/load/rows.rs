@@ -5,6 +5,7 @@
 use anyhow::Result;
 use polars::prelude::*;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
 /// How a feature column is compared: as a number (exactly, after canonicalising
@@ -64,7 +65,17 @@ pub struct TableRows {
     /// Numeric features, row-major `len × features.numeric.len()`, raw values,
     /// NaN where missing or not finite.
     pub numeric: Vec<f32>,
+    /// Text features, row-major `len × features.text.len()`: a 64-bit hash of each
+    /// value (never 0), 0 where missing. The shift tests count categories by it.
+    pub text_codes: Vec<u64>,
+    /// Per text feature, the value behind each code, for the first
+    /// `NAMED_CATEGORIES` distinct values met (enough to name the categories a
+    /// report lists; a column with more is an identifier, not a category).
+    pub text_names: Vec<BTreeMap<u64, String>>,
 }
+
+/// Distinct values per text column whose names are kept.
+pub const NAMED_CATEGORIES: usize = 256;
 
 impl TableRows {
     pub fn len(&self) -> usize {
@@ -79,6 +90,19 @@ impl TableRows {
         self.hash.extend(other.hash);
         self.text_hash.extend(other.text_hash);
         self.numeric.extend(other.numeric);
+        self.text_codes.extend(other.text_codes);
+        if self.text_names.len() < other.text_names.len() {
+            self.text_names
+                .resize_with(other.text_names.len(), BTreeMap::new);
+        }
+        for (mine, theirs) in self.text_names.iter_mut().zip(other.text_names) {
+            for (k, v) in theirs {
+                if mine.len() >= NAMED_CATEGORIES {
+                    break;
+                }
+                mine.entry(k).or_insert(v);
+            }
+        }
     }
 }
 
@@ -115,6 +139,8 @@ pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
                 hash: Vec::with_capacity(len),
                 text_hash: Vec::with_capacity(len),
                 numeric: Vec::with_capacity(len * d),
+                text_codes: Vec::with_capacity(len * texts.len()),
+                text_names: vec![BTreeMap::new(); texts.len()],
                 ..Default::default()
             };
             let num_vals: Vec<Vec<Option<f64>>> = nums
@@ -152,14 +178,23 @@ pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
                     }
                 }
                 let text_start = buf.len();
-                for col in &text_vals {
+                for (c, col) in text_vals.iter().enumerate() {
                     match col[r] {
                         Some(s) => {
                             buf.push(2);
                             buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
                             buf.extend_from_slice(s.as_bytes());
+                            let code = xxh3_64(s.as_bytes()).max(1);
+                            out.text_codes.push(code);
+                            let names = &mut out.text_names[c];
+                            if names.len() < NAMED_CATEGORIES && !names.contains_key(&code) {
+                                names.insert(code, s.to_string());
+                            }
                         }
-                        None => buf.push(0),
+                        None => {
+                            buf.push(0);
+                            out.text_codes.push(0);
+                        }
                     }
                 }
                 out.hash.push(xxh3_128(&buf));

@@ -43,6 +43,7 @@ pub fn dataset(scan: &Scan) -> Value {
         },
         "findings": scan.findings,
         "duplicates": scan.dups.json(),
+        "shift": scan.shift,
         "stats": super::stats::json(scan),
     })
 }

@@ -44,6 +44,7 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
             c.split.as_deref().unwrap_or("all")
         );
     }
+    shift(scan, &mut o);
     o.push('\n');
     let (e, w, i) = (
         scan.count(Severity::Error),
@@ -87,6 +88,27 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
     }
     let _ = writeln!(o, "\nscanned in {:.2} s", scan.elapsed.as_secs_f64());
     o
+}
+
+/// One line per compared split with the verdict, then the numbers behind it.
+fn shift(scan: &Scan, o: &mut String) {
+    let s = &scan.shift;
+    if let Some(why) = &s.skipped {
+        let _ = writeln!(o, "\nshift    not tested: {why}");
+        return;
+    }
+    for c in &s.comparisons {
+        let _ = writeln!(
+            o,
+            "\nshift    '{}' vs '{}': {}",
+            c.current,
+            c.reference,
+            c.verdict.words()
+        );
+        for e in &c.evidence {
+            let _ = writeln!(o, "         {e}");
+        }
+    }
 }
 
 fn class_table(scan: &Scan, o: &mut String) {

@@ -7,6 +7,7 @@ pub mod integrity;
 pub mod labels;
 pub mod normalization;
 pub mod select;
+pub mod shift;
 pub mod thresholds;
 
 use crate::discover::DatasetSpec;
@@ -21,6 +22,8 @@ pub struct Context<'a> {
     pub usable: crate::scan::Tally,
     /// Duplicate clusters, found once for every rule.
     pub dups: &'a crate::duplicates::Duplicates,
+    /// Distribution shift between splits, measured once for every rule.
+    pub shift: &'a crate::shift::Shift,
 }
 
 impl Context<'_> {
@@ -97,6 +100,8 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &duplicates::near_duplicates::NearDuplicates,
         &duplicates::leakage::Leakage,
         &labels::conflicting_labels::ConflictingLabels,
+        &shift::feature_drift::FeatureDrift,
+        &shift::covariate_shift::CovariateShift,
     ]
 }
 

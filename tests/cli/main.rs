@@ -6,5 +6,6 @@ mod duplicates;
 mod golden;
 mod images;
 mod options;
+mod shift;
 mod tables;
 mod util;
