@@ -31,8 +31,9 @@ docs:
 golden:
     UPDATE_GOLDEN=1 cargo test --test cli golden
 
-# Scan speed and peak memory: 100,000 32x32 PNGs and a 1,000,000 x 20 CSV, with the
-# duplicate-search phase timed on its own, and the search at 10,000 images for scaling.
+# Scan speed and peak memory: 100,000 32x32 PNGs and a 1,000,000 x 21 CSV (both split
+# 80/20), with the duplicate search and the shift tests timed on their own, and the
+# duplicate search at 10,000 images for scaling.
 bench images="100000" rows="1000000":
     #!/usr/bin/env bash
     set -euo pipefail
@@ -51,6 +52,8 @@ bench images="100000" rows="1000000":
         n=$(grep -o -m1 '"samples": [0-9]*' "$dir/report.json" | head -1 | grep -o '[0-9]*$')
         dups=$(awk '/timing duplicates/ { print $3 }' "$dir/phases")
         awk -v t="$target" -v n="$n" -v s="$secs" -v k="$kib" -v d="$dups" 'BEGIN { printf "%-10s %8d samples  %6.2f s  %9.0f samples/s  peak %6.0f MiB  duplicates %s s\n", t, n, s, n / s, k / 1024, d }'
+        # The shift tests, test against train (80/20): per-feature tests, classifier, MMD.
+        awk -v t="$target" '/^timing shift / { sub(/^timing shift /, ""); printf "%-10s shift %s\n", t, $0 }' "$dir/phases"
     done
     # Growth of the near-duplicate search: the same generator at a tenth of the size.
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/small" $(( {{images}} / 10 )) 10
