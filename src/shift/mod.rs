@@ -11,7 +11,9 @@
 pub mod classifier;
 pub mod features;
 pub mod mmd;
+pub mod per_feature;
 pub mod univariate;
+pub mod verdict;
 
 use crate::finding::SampleRef;
 use crate::load::Loaded;
@@ -227,6 +229,9 @@ pub fn find(
             .unwrap_or(&names[0])
             .clone()
     });
+    if opts.current.as_ref() == Some(&reference) {
+        anyhow::bail!("--current {reference}: that is the reference split; name another (--reference to change it)");
+    }
     let currents: Vec<String> = match &opts.current {
         Some(c) => vec![c.clone()],
         None => names.iter().filter(|s| **s != reference).cloned().collect(),
@@ -272,7 +277,8 @@ fn compare(
         timings.push((what, clock.elapsed()));
         clock = std::time::Instant::now();
     };
-    let (mut features, skipped_features) = per_feature(f, ref_rows, cur_rows, ref_name, cur_name);
+    let (mut features, skipped_features) =
+        per_feature::test(f, ref_rows, cur_rows, ref_name, cur_name);
     let q = univariate::benjamini_hochberg(&features.iter().map(|x| x.p_value).collect::<Vec<_>>());
     for (x, q) in features.iter_mut().zip(q) {
         x.q_value = q;
@@ -404,7 +410,7 @@ fn compare(
         label_shift,
         timings,
     };
-    (c.verdict, c.evidence) = verdict(&c, params);
+    (c.verdict, c.evidence) = verdict::judge(&c, params);
     c
 }
 
@@ -414,167 +420,6 @@ fn sample(rows: &[usize], k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
     v.shuffle(rng);
     v.truncate(k);
     v
-}
-
-fn per_feature(
-    f: &features::Features,
-    ref_rows: &[usize],
-    cur_rows: &[usize],
-    ref_name: &str,
-    cur_name: &str,
-) -> (Vec<FeatureDrift>, Vec<Skipped>) {
-    let numeric: Vec<Result<FeatureDrift, Skipped>> = f
-        .numeric
-        .par_iter()
-        .map(|n| {
-            let values = |rows: &[usize]| -> Vec<f64> {
-                let mut v: Vec<f64> = rows
-                    .iter()
-                    .map(|&i| (n.get)(i))
-                    .filter(|x| x.is_finite())
-                    .collect();
-                v.sort_unstable_by(f64::total_cmp);
-                v
-            };
-            let (a, b) = (values(ref_rows), values(cur_rows));
-            let skip = |reason: String| Skipped {
-                feature: n.name.clone(),
-                reason,
-            };
-            for (v, split) in [(&a, ref_name), (&b, cur_name)] {
-                if v.is_empty() {
-                    return Err(skip(format!(
-                        "no values in '{split}' (column absent or all missing there)"
-                    )));
-                }
-                if v.len() < MIN_SAMPLES {
-                    return Err(skip(format!(
-                        "{} values in '{split}', fewer than {MIN_SAMPLES}",
-                        v.len()
-                    )));
-                }
-            }
-            let (sa, sb) = (univariate::std(&a), univariate::std(&b));
-            let scale = if sa > 0.0 {
-                sa
-            } else {
-                let pooled: Vec<f64> = a.iter().chain(&b).copied().collect();
-                univariate::std(&pooled)
-            };
-            if scale == 0.0 {
-                return Err(skip(format!("constant ({}) in both splits", a[0])));
-            }
-            let _ = sb;
-            let ks = univariate::ks(&a, &b);
-            let (ma, mb) = (univariate::mean(&a), univariate::mean(&b));
-            Ok(FeatureDrift {
-                feature: n.name.clone(),
-                test: "ks",
-                statistic: ks.statistic,
-                p_value: ks.p_value,
-                q_value: 1.0,
-                effect_name: "wasserstein",
-                effect: univariate::wasserstein(&a, &b) / scale,
-                drifting: false,
-                n_reference: a.len(),
-                n_current: b.len(),
-                detail: format!(
-                    "mean {} in {ref_name}, {} in {cur_name}",
-                    crate::util::round4(ma),
-                    crate::util::round4(mb)
-                ),
-            })
-        })
-        .collect();
-    let categorical: Vec<Result<FeatureDrift, Skipped>> = f
-        .categorical
-        .iter()
-        .map(|c| {
-            let skip = |reason: String| Skipped {
-                feature: c.name.clone(),
-                reason,
-            };
-            let counts = |rows: &[usize]| -> BTreeMap<u64, u64> {
-                let mut m = BTreeMap::new();
-                for &i in rows {
-                    let v = (c.get)(i);
-                    if v != 0 {
-                        *m.entry(v).or_insert(0) += 1;
-                    }
-                }
-                m
-            };
-            let (a, b) = (counts(ref_rows), counts(cur_rows));
-            for (m, split) in [(&a, ref_name), (&b, cur_name)] {
-                let n: u64 = m.values().sum();
-                if n == 0 {
-                    return Err(skip(format!(
-                        "no values in '{split}' (column absent or all missing there)"
-                    )));
-                }
-                if (n as usize) < MIN_SAMPLES {
-                    return Err(skip(format!(
-                        "{n} values in '{split}', fewer than {MIN_SAMPLES}"
-                    )));
-                }
-            }
-            let cats: std::collections::BTreeSet<u64> = a.keys().chain(b.keys()).copied().collect();
-            if cats.len() < 2 {
-                return Err(skip("one category in both splits".into()));
-            }
-            if cats.len() > crate::load::rows::NAMED_CATEGORIES {
-                return Err(skip(format!(
-                    "{} distinct values: an identifier or free text, not a category",
-                    cats.len()
-                )));
-            }
-            let ca: Vec<u64> = cats.iter().map(|k| *a.get(k).unwrap_or(&0)).collect();
-            let cb: Vec<u64> = cats.iter().map(|k| *b.get(k).unwrap_or(&0)).collect();
-            let t = univariate::categorical(&ca, &cb);
-            let (na, nb) = (ca.iter().sum::<u64>() as f64, cb.iter().sum::<u64>() as f64);
-            let moved = cats
-                .iter()
-                .zip(ca.iter().zip(&cb))
-                .max_by(|x, y| {
-                    let dx = (*x.1 .0 as f64 / na - *x.1 .1 as f64 / nb).abs();
-                    let dy = (*y.1 .0 as f64 / na - *y.1 .1 as f64 / nb).abs();
-                    dx.total_cmp(&dy).then(y.0.cmp(x.0))
-                })
-                .map(|(k, (x, y))| {
-                    format!(
-                        "'{}' is {}% of {ref_name}, {}% of {cur_name}",
-                        c.names
-                            .get(k)
-                            .cloned()
-                            .unwrap_or_else(|| format!("#{k:016x}")),
-                        crate::util::round4(100.0 * *x as f64 / na),
-                        crate::util::round4(100.0 * *y as f64 / nb)
-                    )
-                })
-                .unwrap_or_default();
-            Ok(FeatureDrift {
-                feature: c.name.clone(),
-                test: "chi2",
-                statistic: t.chi2,
-                p_value: t.p_value,
-                q_value: 1.0,
-                effect_name: "jensen_shannon",
-                effect: t.js,
-                drifting: false,
-                n_reference: na as usize,
-                n_current: nb as usize,
-                detail: moved,
-            })
-        })
-        .collect();
-    let (mut ok, mut skipped) = (Vec::new(), Vec::new());
-    for r in numeric.into_iter().chain(categorical) {
-        match r {
-            Ok(x) => ok.push(x),
-            Err(s) => skipped.push(s),
-        }
-    }
-    (ok, skipped)
 }
 
 fn label_shift(usable: &crate::scan::Tally, a: &str, b: &str) -> Option<LabelShift> {
@@ -594,70 +439,4 @@ fn label_shift(usable: &crate::scan::Tally, a: &str, b: &str) -> Option<LabelShi
         p_value,
         tvd,
     })
-}
-
-/// No evidence, mild or strong, and why. Three families of tests ask the same
-/// question (per feature, classifier, kernel); the classifier and kernel tests are
-/// each held to alpha / 3 (Bonferroni) and the per-feature family is already
-/// corrected (Benjamini–Hochberg) with an effect-size floor.
-fn verdict(c: &Comparison, p: &Params) -> (Verdict, Vec<String>) {
-    let mut evidence = Vec::new();
-    let mut level = Verdict::None;
-    let r4 = crate::util::round4;
-    if c.features_drifting > 0 {
-        let top = &c.features[0];
-        evidence.push(format!(
-            "{} of {} features drift (largest: {}, {} {}, q = {:.2e})",
-            c.features_drifting,
-            c.features_tested,
-            top.feature,
-            top.effect_name.replace('_', "-"),
-            r4(top.effect),
-            top.q_value
-        ));
-        level = Verdict::Mild;
-        if c.share_drifting >= p.strong_share {
-            level = Verdict::Strong;
-        }
-    }
-    if let Some(cl) = &c.classifier {
-        let f = &cl.fitted;
-        if f.p_value < p.alpha / 3.0 && f.auc >= p.min_auc {
-            evidence.push(format!(
-                "a classifier tells '{}' from '{}' with ROC AUC {} (95% CI {}–{}, p = {:.2e})",
-                c.current,
-                c.reference,
-                r4(f.auc),
-                r4(f.auc_low),
-                r4(f.auc_high),
-                f.p_value
-            ));
-            level = level.max(if f.auc >= p.strong_auc {
-                Verdict::Strong
-            } else {
-                Verdict::Mild
-            });
-        }
-    }
-    if let Some(k) = c.mmd.as_ref().filter(|k| k.test.p_value < p.alpha / 3.0) {
-        evidence.push(format!(
-            "kernel two-sample test: MMD² {} (p = {} from {} permutations)",
-            r4(k.test.mmd2),
-            r4(k.test.p_value),
-            k.test.permutations
-        ));
-        level = level.max(Verdict::Mild);
-    }
-    if evidence.is_empty() {
-        let auc = c
-            .classifier
-            .as_ref()
-            .map(|cl| format!(", classifier ROC AUC {}", r4(cl.fitted.auc)))
-            .unwrap_or_default();
-        evidence.push(format!(
-            "no feature drifts after correction ({} tested){auc}",
-            c.features_tested
-        ));
-    }
-    (level, evidence)
 }
