@@ -4,6 +4,7 @@
 
 use crate::load::rows::NAMED_CATEGORIES;
 use crate::load::Loaded;
+use crate::stats::moments::Moments;
 use std::collections::BTreeMap;
 
 /// Per-image statistics tested one by one (manifest columns), plus width, height
@@ -191,18 +192,15 @@ impl Vectors {
         };
         let raw = v.raw(f, fit_rows);
         let d = v.names.len();
-        for j in 0..d {
-            let vals: Vec<f64> = (0..fit_rows.len())
-                .map(|r| raw[r * d + j])
-                .filter(|x| x.is_finite())
-                .collect();
-            if vals.is_empty() {
-                continue;
+        let mut moments = vec![Moments::default(); d];
+        for (k, &x) in raw.iter().enumerate() {
+            if x.is_finite() {
+                moments[k % d].push(x);
             }
-            let mean = vals.iter().sum::<f64>() / vals.len() as f64;
-            let var = vals.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / vals.len() as f64;
-            v.mean[j] = mean;
-            v.scale[j] = if var > 0.0 { var.sqrt() } else { 1.0 };
+        }
+        for (j, m) in moments.iter().enumerate() {
+            v.mean[j] = m.mean;
+            v.scale[j] = if m.std() > 0.0 { m.std() } else { 1.0 };
         }
         v
     }

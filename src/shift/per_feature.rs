@@ -3,6 +3,7 @@
 //! with the reason.
 
 use super::{features, univariate, FeatureDrift, Skipped, MIN_SAMPLES};
+use crate::stats::moments::Moments;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -44,18 +45,19 @@ pub fn test(
                     )));
                 }
             }
-            let sa = univariate::std(&a);
-            let scale = if sa > 0.0 {
-                sa
+            let (ma, mb) = (Moments::from_slice(&a), Moments::from_slice(&b));
+            // A constant reference column has no scale of its own: the pooled one then.
+            let scale = if ma.std() > 0.0 {
+                ma.std()
             } else {
-                let pooled: Vec<f64> = a.iter().chain(&b).copied().collect();
-                univariate::std(&pooled)
+                let mut pooled = ma.clone();
+                pooled.merge(&mb);
+                pooled.std()
             };
             if scale == 0.0 {
                 return Err(skip(format!("constant ({}) in both splits", a[0])));
             }
             let ks = univariate::ks(&a, &b);
-            let (ma, mb) = (univariate::mean(&a), univariate::mean(&b));
             Ok(FeatureDrift {
                 feature: n.name.clone(),
                 test: "ks",
@@ -69,8 +71,8 @@ pub fn test(
                 n_current: b.len(),
                 detail: format!(
                     "mean {} in {ref_name}, {} in {cur_name}",
-                    crate::util::round4(ma),
-                    crate::util::round4(mb)
+                    crate::util::round4(ma.mean),
+                    crate::util::round4(mb.mean)
                 ),
             })
         })

@@ -161,19 +161,6 @@ pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
     area
 }
 
-/// Population standard deviation (the scale the Wasserstein distance is divided by).
-pub fn std(x: &[f64]) -> f64 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    let mean = x.iter().sum::<f64>() / x.len() as f64;
-    (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / x.len() as f64).sqrt()
-}
-
-pub fn mean(x: &[f64]) -> f64 {
-    x.iter().sum::<f64>() / x.len().max(1) as f64
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Categorical {
     pub chi2: f64,
