@@ -106,7 +106,8 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         &usable,
         &shift_params(&opts.thresholds),
         &opts.shift,
-    )?;
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     timings.lap("shift");
     if opts.timings {
         for c in &shift.comparisons {

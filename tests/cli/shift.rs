@@ -263,7 +263,7 @@ fn reference_and_current_choose_the_pair_and_unknown_splits_are_errors() {
     assert_eq!(out.status.code(), Some(2), "{}", error_of(&out));
     let e = error_of(&out);
     assert!(
-        e.contains("--reference holdout") && e.contains("train, val, test"),
+        e.contains("t.csv: --reference holdout") && e.contains("train, val, test"),
         "{e}"
     );
 }
