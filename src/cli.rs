@@ -184,6 +184,7 @@ fn scan_all(
     extra_outputs: &[&PathBuf],
     rules: Vec<&'static dyn rules::Rule>,
     thresholds: rules::thresholds::Thresholds,
+    stats_only: bool,
 ) -> Result<Vec<Scan>> {
     for p in &data.paths {
         for out in data.output.iter().chain(extra_outputs.iter().copied()) {
@@ -196,6 +197,7 @@ fn scan_all(
         thresholds,
         quiet: data.quiet,
         timings: data.timings,
+        stats_only,
         shift: crate::shift::Options {
             reference: data.reference.clone(),
             current: data.current.clone(),
@@ -206,7 +208,7 @@ fn scan_all(
 }
 
 fn run_stats(StatsArgs { data: args }: StatsArgs) -> Result<i32> {
-    let scans = scan_all(&args, &[], Vec::new(), Default::default())?;
+    let scans = scan_all(&args, &[], Vec::new(), Default::default(), true)?;
     let text = match args.format {
         Format::Json => {
             let doc = serde_json::json!({
@@ -243,7 +245,7 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
         );
     }
     let manifest: Vec<&PathBuf> = args.manifest.iter().collect();
-    let scans = scan_all(&args.data, &manifest, selected, thresholds)?;
+    let scans = scan_all(&args.data, &manifest, selected, thresholds, false)?;
     if let Some(m) = &args.manifest {
         scans[0].loaded.manifest.write(m)?;
     }

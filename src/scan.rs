@@ -18,6 +18,9 @@ pub struct ScanOptions {
     pub quiet: bool,
     /// Print each phase's wall time to stderr (for benchmarks).
     pub timings: bool,
+    /// Only the statistics are wanted (`dsaudit stats`): no duplicate search and
+    /// no shift tests, whose results that command does not print.
+    pub stats_only: bool,
     /// Which splits the shift tests compare, and their seed.
     pub shift: crate::shift::Options,
 }
@@ -94,20 +97,31 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     timings.lap("discover");
     let mut loaded = load::load(&spec, opts.quiet)?;
     timings.lap("load");
-    let dups = duplicates::find(&loaded, duplicate_params(&opts.thresholds));
+    let dups = if opts.stats_only {
+        duplicates::Duplicates::not_searched(
+            loaded.manifest.len(),
+            duplicate_params(&opts.thresholds),
+        )
+    } else {
+        duplicates::find(&loaded, duplicate_params(&opts.thresholds))
+    };
     loaded
         .manifest
         .df
         .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
     timings.lap("duplicates");
     let usable = rules::usable_counts(&loaded);
-    let shift = crate::shift::find(
-        &loaded,
-        &usable,
-        &shift_params(&opts.thresholds),
-        &opts.shift,
-    )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let shift = if opts.stats_only {
+        crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
+    } else {
+        crate::shift::find(
+            &loaded,
+            &usable,
+            &shift_params(&opts.thresholds),
+            &opts.shift,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+    };
     timings.lap("shift");
     if opts.timings {
         for c in &shift.comparisons {

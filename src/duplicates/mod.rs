@@ -103,6 +103,19 @@ pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
 }
 
 impl Duplicates {
+    /// No search ran (a command that reports no duplicates): no sample has a cluster.
+    pub fn not_searched(n: usize, params: Params) -> Duplicates {
+        Duplicates {
+            clusters: Vec::new(),
+            cluster_of: vec![None; n],
+            search: NearSearch {
+                skipped: Some("not searched by this command".into()),
+                ..Default::default()
+            },
+            params,
+        }
+    }
+
     pub fn json(&self) -> serde_json::Value {
         let p = self.params;
         let params = serde_json::json!({ "phash": p.phash, "dhash": p.dhash, "table_radius": p.table_radius });

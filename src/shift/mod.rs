@@ -163,7 +163,7 @@ pub struct Shift {
 }
 
 impl Shift {
-    fn skipped(why: impl Into<String>, seed: u64) -> Shift {
+    pub fn skipped(why: impl Into<String>, seed: u64) -> Shift {
         Shift {
             verdict: Verdict::None,
             comparisons: Vec::new(),

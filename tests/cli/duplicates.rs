@@ -110,6 +110,7 @@ fn quiet_scan(path: &Path) -> Scan {
             thresholds: Default::default(),
             quiet: true,
             timings: false,
+            stats_only: false,
             shift: Default::default(),
         },
     )
