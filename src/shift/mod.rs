@@ -131,6 +131,9 @@ pub struct Comparison {
     pub verdict: Verdict,
     /// The numbers behind the verdict, in words.
     pub evidence: Vec<String>,
+    /// Whether the classifier, and the kernel test, count as evidence of shift.
+    pub classifier_evidence: bool,
+    pub kernel_evidence: bool,
     pub features_tested: usize,
     pub features_drifting: usize,
     pub share_drifting: f64,
@@ -394,6 +397,8 @@ fn compare(
         n_current: cur_rows.len(),
         verdict: Verdict::None,
         evidence: Vec::new(),
+        classifier_evidence: false,
+        kernel_evidence: false,
         features_tested: features.len(),
         features_drifting: drifting,
         share_drifting: if features.is_empty() {
@@ -410,7 +415,9 @@ fn compare(
         label_shift,
         timings,
     };
-    (c.verdict, c.evidence) = verdict::judge(&c, params);
+    let j = verdict::judge(&c, params);
+    (c.verdict, c.evidence) = (j.verdict, j.evidence);
+    (c.classifier_evidence, c.kernel_evidence) = (j.by_classifier, j.by_kernel);
     c
 }
 

@@ -41,17 +41,11 @@ impl Rule for CovariateShift {
         "Look at the listed samples and the top features: if test is what deployment looks like, collect training data like them; if the split was not random, re-split (`dsaudit split`), keeping groups together."
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let alpha = ctx
-            .thresholds
-            .get(&super::feature_drift::FeatureDrift, "alpha");
-        let min_auc = ctx.threshold(self, "min-auc");
         let mut out = Vec::new();
         for c in &ctx.shift.comparisons {
-            let by_classifier = c
-                .classifier
-                .as_ref()
-                .filter(|cl| cl.fitted.p_value < alpha / 3.0 && cl.fitted.auc >= min_auc);
-            let by_kernel = c.mmd.as_ref().filter(|k| k.test.p_value < alpha / 3.0);
+            // The shift module judged which tests count, at the verdict's levels.
+            let by_classifier = c.classifier.as_ref().filter(|_| c.classifier_evidence);
+            let by_kernel = c.mmd.as_ref().filter(|_| c.kernel_evidence);
             if by_classifier.is_none() && by_kernel.is_none() {
                 continue;
             }
