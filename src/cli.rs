@@ -28,6 +28,37 @@ pub enum Command {
     Scan(ScanArgs),
     /// Print just the statistics: per-channel mean/std to paste, image histograms, column summaries.
     Stats(StatsArgs),
+    /// Hold out train-val from train and test-val from test: stratified by label, every
+    /// duplicate cluster kept within one split.
+    Split {
+        #[command(flatten)]
+        build: BuildArgs,
+        #[command(flatten)]
+        options: crate::build::split::Options,
+    },
+    /// Change one split's class counts: undersample, oversample (copies or SMOTE), match
+    /// a class distribution, or write per-class loss weights.
+    Rebalance {
+        #[command(flatten)]
+        build: BuildArgs,
+        #[command(flatten)]
+        options: crate::build::rebalance::Options,
+    },
+    /// A small stratified subset of one split, to overfit while debugging.
+    Subset {
+        #[command(flatten)]
+        build: BuildArgs,
+        #[command(flatten)]
+        options: crate::build::subset::Options,
+    },
+    /// The dataset without unreadable, unlabeled, leaking and duplicated samples (and,
+    /// optionally, flagged label issues), with a log of every change.
+    Clean {
+        #[command(flatten)]
+        build: BuildArgs,
+        #[command(flatten)]
+        options: crate::build::clean::Options,
+    },
     /// List the rules, or print docs/rules.md with --markdown.
     Rules {
         #[arg(long)]
@@ -78,8 +109,43 @@ impl DatasetArgs {
             layout: self.layout,
             label: self.label.clone(),
             split: self.split.clone(),
+            keep_tables: false,
         }
     }
+}
+
+/// What every build command (split, rebalance, subset, clean) reads and writes.
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// Dataset folder or table file.
+    pub path: PathBuf,
+    /// Output directory: new, empty, or a previous build with --overwrite. Never inside the dataset.
+    #[arg(long = "out", short = 'o', value_name = "OUT")]
+    pub out: PathBuf,
+    /// Replace a previous dsaudit build in OUT.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Also write the images under OUT/<split>/<class>/ as links or copies.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub materialize: Option<crate::build::images::Mode>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Column holding the label (tables and labels files).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Column holding the split (tables and labels files).
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Layout, instead of guessing it.
+    #[arg(long, value_enum)]
+    pub layout: Option<LayoutKind>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the wall time of each phase to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -142,6 +208,18 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Stats(args) => run_stats(args),
+        Command::Split { build, options } => run_build(build, |s, seed| {
+            crate::build::split::plan(s, &options, seed)
+        }),
+        Command::Rebalance { build, options } => run_build(build, |s, seed| {
+            crate::build::rebalance::plan(s, &options, seed)
+        }),
+        Command::Subset { build, options } => run_build(build, |s, seed| {
+            crate::build::subset::plan(s, &options, seed)
+        }),
+        Command::Clean { build, options } => run_build(build, |s, seed| {
+            crate::build::clean::plan(s, &options, seed)
+        }),
         Command::Rules { markdown } => {
             let text = if markdown {
                 crate::docs::rules_markdown()
@@ -197,7 +275,8 @@ fn scan_all(
         thresholds,
         quiet: data.quiet,
         timings: data.timings,
-        stats_only,
+        duplicates: !stats_only,
+        shift_tests: !stats_only,
         shift: crate::shift::Options {
             reference: data.reference.clone(),
             current: data.current.clone(),
@@ -263,4 +342,58 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
     } else {
         0
     })
+}
+
+/// Checks OUT, scans the dataset (duplicates included: clusters stay together),
+/// plans, writes, and prints what was built.
+fn run_build(
+    args: BuildArgs,
+    plan: impl FnOnce(&crate::build::Samples, u64) -> Result<crate::build::Plan>,
+) -> Result<i32> {
+    // OUT is checked before the scan, so a wrong path fails at once.
+    let staging = crate::build::outdir::Staging::prepare(&args.out, &args.path, args.overwrite)?;
+    let opts = ScanOptions {
+        hints: Hints {
+            layout: args.layout,
+            label: args.label.clone(),
+            split: args.split.clone(),
+            keep_tables: true,
+        },
+        rules: Vec::new(),
+        thresholds: Default::default(),
+        quiet: args.quiet,
+        timings: args.timings,
+        duplicates: true,
+        shift_tests: false,
+        shift: Default::default(),
+    };
+    let scan = scan::scan(&args.path, &opts)?;
+    let start = std::time::Instant::now();
+    let samples = crate::build::Samples::new(&scan.spec, &scan.loaded, &scan.dups);
+    let plan =
+        plan(&samples, args.seed).map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?;
+    if args.timings {
+        eprintln!(
+            "timing {:<10} {:8.3} s",
+            "plan",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    // The program's own path would differ from machine to machine.
+    let argv: Vec<String> = std::iter::once("dsaudit".to_string())
+        .chain(std::env::args().skip(1))
+        .collect();
+    let settings = crate::build::write::Settings {
+        materialize: args.materialize,
+        seed: args.seed,
+        argv: &argv,
+        timings: args.timings,
+    };
+    let written = crate::build::write::write(&samples, &plan, staging, &settings)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
+    print!(
+        "{}",
+        crate::build::write::summary(&plan, &samples, &written, &args.out, args.seed)
+    );
+    Ok(0)
 }

@@ -72,6 +72,8 @@ pub struct Hints {
     pub layout: Option<LayoutKind>,
     pub label: Option<String>,
     pub split: Option<String>,
+    /// Keep each table in memory after loading (the build commands write its rows again).
+    pub keep_tables: bool,
 }
 
 #[derive(Debug)]
@@ -124,7 +126,17 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
             crate::util::io_problem(&e)
         );
     }
-    let walked = walk::walk(input);
+    let mut walked = walk::walk(input);
+    // A dsaudit build's own records are not samples: the dataset is what it wrote.
+    if input.join(crate::build::outdir::MARKER).is_file() {
+        walked
+            .files
+            .retain(|f| !crate::build::outdir::RECORDS.contains(&f.rel.as_str()));
+        if walked.files.is_empty() {
+            bail!("{shown}: a dsaudit build with only its manifest: build again with --materialize to write the images");
+        }
+        guesses.push("a dsaudit build: its manifest and build.json are not samples".to_string());
+    }
     let top_files: Vec<&walk::WalkedFile> = walked
         .files
         .iter()

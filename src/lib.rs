@@ -2,11 +2,13 @@
 //! discover (layout) → load (samples, in parallel) → describe (the manifest) →
 //! check (rules → findings) → report. See docs/architecture.md.
 
+pub mod build;
 pub mod cli;
 pub mod discover;
 pub mod docs;
 pub mod duplicates;
 pub mod finding;
+pub mod knn;
 pub mod load;
 pub mod manifest;
 pub mod output;

@@ -18,9 +18,11 @@ pub struct ScanOptions {
     pub quiet: bool,
     /// Print each phase's wall time to stderr (for benchmarks).
     pub timings: bool,
-    /// Only the statistics are wanted (`dsaudit stats`): no duplicate search and
-    /// no shift tests, whose results that command does not print.
-    pub stats_only: bool,
+    /// Search for duplicates (`dsaudit stats` does not print them; the build
+    /// commands need them to keep clusters together).
+    pub duplicates: bool,
+    /// Run the shift tests (only `dsaudit scan` reports them).
+    pub shift_tests: bool,
     /// Which splits the shift tests compare, and their seed.
     pub shift: crate::shift::Options,
 }
@@ -97,7 +99,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     timings.lap("discover");
     let mut loaded = load::load(&spec, opts.quiet)?;
     timings.lap("load");
-    let dups = if opts.stats_only {
+    let dups = if !opts.duplicates {
         duplicates::Duplicates::not_searched(
             loaded.manifest.len(),
             duplicate_params(&opts.thresholds),
@@ -111,7 +113,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
     timings.lap("duplicates");
     let usable = rules::usable_counts(&loaded);
-    let shift = if opts.stats_only {
+    let shift = if !opts.shift_tests {
         crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
     } else {
         crate::shift::find(

@@ -24,6 +24,9 @@ pub fn canonical_split(name: &str) -> Option<&'static str> {
         "train" | "training" => Some("train"),
         "val" | "valid" | "validation" | "dev" => Some("val"),
         "test" | "testing" => Some("test"),
+        // The two validation splits `dsaudit split` writes (one per distribution).
+        "train-val" | "train_val" | "trainval" => Some("train-val"),
+        "test-val" | "test_val" | "testval" => Some("test-val"),
         _ => None,
     }
 }
@@ -38,9 +41,11 @@ pub fn split_value(name: &str) -> String {
 pub fn split_order(split: &str) -> (u8, String) {
     let rank = match split {
         "train" => 0,
-        "val" => 1,
-        "test" => 2,
-        _ => 3,
+        "train-val" => 1,
+        "val" => 2,
+        "test-val" => 3,
+        "test" => 4,
+        _ => 5,
     };
     (rank, split.to_string())
 }

@@ -40,6 +40,8 @@ pub struct Loaded {
     /// Per manifest row of an image dataset, its 8×8 grey thumbnail (None when
     /// unreadable or smaller than 8×8); empty for other layouts.
     pub thumbs: Vec<Option<[u8; 64]>>,
+    /// The tables as read, one per file, when `Hints::keep_tables` asks for them.
+    pub tables: Vec<polars::prelude::DataFrame>,
 }
 
 impl Loaded {
@@ -57,6 +59,7 @@ impl Loaded {
             guesses: Vec::new(),
             rows: None,
             thumbs: Vec::new(),
+            tables: Vec::new(),
         }
     }
 

@@ -258,6 +258,7 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     let mut offset = 0u64;
     let mut features = None;
     let mut rows: Option<super::rows::TableRows> = None;
+    let mut tables = Vec::new();
     for (file_split, path) in files {
         let df = read(path, None)?;
         let source = crate::walk::rel_string(&spec.root, path).0;
@@ -326,6 +327,9 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
             None => rows = Some(part),
             Some(r) => r.append(part),
         }
+        if spec.hints.keep_tables {
+            tables.push(df);
+        }
         parts.push(TablePart {
             source,
             split: split_col,
@@ -342,5 +346,6 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     loaded.declared_splits = declared_splits;
     loaded.guesses = guesses;
     loaded.rows = rows;
+    loaded.tables = tables;
     Ok(loaded)
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// A 64×64 scene: smooth waves, a few shapes, sensor noise. Distinct seeds give
 /// distinct pictures, as distinct photographs are.
-fn scene(seed: u64) -> RgbImage {
+pub(crate) fn scene(seed: u64) -> RgbImage {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let s = 64.0f32;
     let waves: Vec<[f32; 4]> = (0..4)
@@ -89,7 +89,7 @@ fn png(img: &RgbImage) -> Vec<u8> {
 }
 
 /// Same pixels, different bytes: PNG with another compression setting.
-fn png_fast(img: &RgbImage) -> Vec<u8> {
+pub(crate) fn png_fast(img: &RgbImage) -> Vec<u8> {
     use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
     let mut out = Vec::new();
     let enc = PngEncoder::new_with_quality(&mut out, CompressionType::Fast, PngFilter::NoFilter);
@@ -110,7 +110,8 @@ fn quiet_scan(path: &Path) -> Scan {
             thresholds: Default::default(),
             quiet: true,
             timings: false,
-            stats_only: false,
+            duplicates: true,
+            shift_tests: true,
             shift: Default::default(),
         },
     )

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod balance_norm;
+mod build;
 mod duplicates;
 mod golden;
 mod images;

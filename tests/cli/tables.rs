@@ -154,7 +154,7 @@ fn float_labels_nan_is_unlabeled_and_whole_numbers_read_as_ints() {
     assert_eq!(finding(&ds, "I007")["sample_count"], 1);
 }
 
-fn write_npy_2d(path: &std::path::Path, rows: u64, cols: u64, values: &[f32]) {
+pub(crate) fn write_npy_2d(path: &std::path::Path, rows: u64, cols: u64, values: &[f32]) {
     use npyz::WriterBuilder;
     let mut w = npyz::WriteOptions::new()
         .default_dtype()

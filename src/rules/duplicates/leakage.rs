@@ -20,7 +20,7 @@ impl Rule for Leakage {
         "Samples of an evaluation split with an identical or near copy in an earlier split."
     }
     fn doc(&self) -> &'static str {
-        "**What it finds.** Duplicate clusters (D001 and D002) with members in two splits: train and test, train and val, or val and test (splits are ordered train, val, test, then others by name). One finding per pair of splits, counting the later split's samples that have a copy in the earlier one and what share of that split they are. An error when the later split is test, a warning otherwise.\n\n\
+        "**What it finds.** Duplicate clusters (D001 and D002) with members in two splits: train and test, train and val, or val and test (splits are ordered train, train-val, val, test-val, test, then others by name). One finding per pair of splits, counting the later split's samples that have a copy in the earlier one and what share of that split they are. An error when the later split is test, a warning otherwise.\n\n\
          **Why it matters.** A test sample whose copy was trained on measures memory, not generalisation: the test score is inflated by up to the leaked share, and a val copy does the same to model selection. It is the most common way a published number turns out to be wrong.\n\n\
          **Example.** `31 images of test (5.2%) have a copy in train, in 27 clusters (20 identical, 7 near)`."
     }

@@ -1,0 +1,388 @@
+//! Writes a plan: the dataset (linked images or per-split tables), the manifest
+//! (Parquet and CSV, every input sample once plus added rows, with provenance),
+//! `build.json`, and for `clean` a log of every change; all staged, then renamed.
+
+use super::images::Mode;
+use super::outdir::{Staging, MARKER};
+use super::{Action, Plan, Samples};
+use crate::discover::Layout;
+use anyhow::{bail, Result};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+pub struct Settings<'a> {
+    pub materialize: Option<Mode>,
+    pub seed: u64,
+    /// The command line as given, for build.json.
+    pub argv: &'a [String],
+    pub timings: bool,
+}
+
+/// What was written, for the summary the command prints.
+pub struct Written {
+    pub files: Vec<String>,
+    pub outputs: BTreeMap<String, BTreeMap<String, u64>>,
+    pub dropped: BTreeMap<String, u64>,
+    pub added: BTreeMap<String, u64>,
+}
+
+/// Manifest order: output rows by split (train first), source id and copy; then the
+/// dropped samples by id.
+fn order(plan: &Plan) -> Vec<usize> {
+    let mut by_name: Vec<u16> = (0..plan.splits.len() as u16).collect();
+    by_name.sort_by_key(|&i| crate::util::split_order(&plan.splits[i as usize]));
+    let mut rank = vec![0u16; plan.splits.len()];
+    for (r, &i) in by_name.iter().enumerate() {
+        rank[i as usize] = r as u16;
+    }
+    let mut order: Vec<usize> = (0..plan.rows.len()).collect();
+    order.sort_unstable_by_key(|&k| {
+        let r = &plan.rows[k];
+        (
+            !r.action.is_output(),
+            r.split.map(|s| rank[s as usize]),
+            r.src,
+            r.copy,
+        )
+    });
+    order
+}
+
+pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) -> Result<Written> {
+    let dir = staging.path().to_path_buf();
+    let mut lap = Instant::now();
+    let mut timing = |what: &str| {
+        if settings.timings {
+            eprintln!("timing {what:<10} {:8.3} s", lap.elapsed().as_secs_f64());
+        }
+        lap = Instant::now();
+    };
+    let (outputs, dropped) = plan.counts(s);
+    let mut added: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &plan.rows {
+        if matches!(r.action, Action::Copy | Action::Synthetic { .. }) {
+            *added.entry(r.action.name().to_string()).or_default() += 1;
+        }
+    }
+    let mut files: Vec<String> = Vec::new();
+    if let Some(w) = &plan.weights {
+        std::fs::write(
+            dir.join("weights.json"),
+            serde_json::to_string_pretty(w)? + "\n",
+        )?;
+        files.push("weights.json".into());
+    } else {
+        let order = order(plan);
+        let image = s.spec.layout.is_image();
+        if settings.materialize.is_some() && !image {
+            bail!("--materialize links or copies image files; tables are always written one file per split");
+        }
+        let mut tables = None;
+        let mut paths: Vec<Option<String>> = vec![None; plan.rows.len()];
+        let mut out_rows: Vec<Option<u64>> = vec![None; plan.rows.len()];
+        match (&s.spec.layout, settings.materialize) {
+            (_, Some(mode)) => {
+                paths = super::images::materialize(s, plan, &order, mode, &dir)?;
+                let mut dirs: Vec<&str> = plan.splits.iter().map(String::as_str).collect();
+                dirs.sort_by_key(|d| crate::util::split_order(d));
+                files.extend(dirs.iter().map(|d| format!("{d}/")));
+                timing("materialize");
+            }
+            (Layout::Table { .. }, None) => {
+                let outputs = super::tables::files(s, plan, &order);
+                for (k, p) in super::tables::placement(plan, &outputs)
+                    .into_iter()
+                    .enumerate()
+                {
+                    if let Some((file, row)) = p {
+                        paths[k] = Some(file);
+                        out_rows[k] = Some(row);
+                    }
+                }
+                files.extend(outputs.iter().map(|f| f.name.clone()));
+                tables = Some(outputs);
+            }
+            (Layout::Npy { .. }, None) => {
+                let (written, placed) = super::arrays::write(s, plan, &order, &dir)?;
+                for (k, p) in placed.into_iter().enumerate() {
+                    if let Some((file, row)) = p {
+                        paths[k] = Some(file);
+                        out_rows[k] = Some(row);
+                    }
+                }
+                files.extend(written);
+                timing("arrays");
+            }
+            _ => {}
+        }
+        // The tables and the manifest are written side by side: each writer keeps
+        // about one core busy.
+        let (tables_done, manifest_done) = rayon::join(
+            || {
+                tables
+                    .as_ref()
+                    .map(|t| super::tables::write(s, plan, t, &dir))
+                    .transpose()
+            },
+            || -> Result<DataFrame> {
+                let mut df = manifest(s, plan, &order, &paths, &out_rows)?;
+                for name in ["manifest.parquet", "manifest.csv"] {
+                    let file = std::fs::File::create(dir.join(name))?;
+                    let mut w = std::io::BufWriter::new(file);
+                    if name.ends_with("parquet") {
+                        ParquetWriter::new(&mut w).finish(&mut df)?;
+                    } else {
+                        CsvWriter::new(&mut w)
+                            .include_header(true)
+                            .finish(&mut df)?;
+                    }
+                    std::io::Write::flush(&mut w)?;
+                }
+                Ok(df)
+            },
+        );
+        tables_done?;
+        let df = manifest_done?;
+        files.extend(["manifest.parquet".to_string(), "manifest.csv".to_string()]);
+        timing(if tables.is_some() {
+            "tables+manifest"
+        } else {
+            "manifest"
+        });
+        if plan.command == "clean" {
+            let changed = df.column("action")?.str()?.not_equal("kept");
+            let mut log = df.filter(&changed)?.select([
+                "id",
+                "source",
+                "row",
+                "source_split",
+                "source_label",
+                "label",
+                "action",
+                "reason",
+                "detail",
+            ])?;
+            let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join("changes.csv"))?);
+            CsvWriter::new(&mut w)
+                .include_header(true)
+                .finish(&mut log)?;
+            std::io::Write::flush(&mut w)?;
+            files.push("changes.csv".into());
+        }
+    }
+    files.push(MARKER.into());
+    let doc = serde_json::json!({
+        "dsaudit_version": env!("CARGO_PKG_VERSION"),
+        "command": plan.command,
+        "argv": settings.argv,
+        "input": s.spec.input.to_string_lossy(),
+        "layout": s.spec.layout.name(),
+        "seed": settings.seed,
+        "options": plan.options,
+        "materialize": settings.materialize,
+        "counts": {
+            "input_samples": s.len(),
+            "input": input_counts(s),
+            "output": outputs,
+            "added": added,
+            "dropped": dropped,
+        },
+        "notes": plan.notes,
+        "files": files,
+    });
+    std::fs::write(dir.join(MARKER), serde_json::to_string_pretty(&doc)? + "\n")?;
+    staging.commit()?;
+    timing("commit");
+    Ok(Written {
+        files,
+        outputs,
+        dropped,
+        added,
+    })
+}
+
+fn input_counts(s: &Samples) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut tally: std::collections::HashMap<(u32, u32), u64> = Default::default();
+    for i in 0..s.len() {
+        *tally.entry((s.split[i], s.class[i])).or_default() += 1;
+    }
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for ((sp, c), n) in tally {
+        let split = s.split_name(sp).unwrap_or("(no split)").to_string();
+        let label = match c {
+            super::NONE => "(no label)".to_string(),
+            c => s.classes[c as usize].clone(),
+        };
+        out.entry(split).or_default().insert(label, n);
+    }
+    out
+}
+
+/// A string column built as a dictionary plus indices: a million rows share a few
+/// values (splits, actions, one table's name), and taking from a dictionary is far
+/// cheaper than building a million strings.
+fn coded<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Result<Column> {
+    let mut dict: Vec<Option<&str>> = Vec::new();
+    let mut index: rustc_hash::FxHashMap<Option<&str>, IdxSize> = Default::default();
+    let mut last: Option<(Option<&str>, IdxSize)> = None;
+    let codes: Vec<IdxSize> = values
+        .map(|v| {
+            // Runs of one value (a split, a table's name) skip the hash.
+            if let Some((lv, code)) = last {
+                if lv == v {
+                    return code;
+                }
+            }
+            let code = *index.entry(v).or_insert_with(|| {
+                dict.push(v);
+                (dict.len() - 1) as IdxSize
+            });
+            last = Some((v, code));
+            code
+        })
+        .collect();
+    let dict = Series::new(name.into(), dict);
+    Ok(dict
+        .take(&IdxCa::from_vec("idx".into(), codes))?
+        .into_column())
+}
+
+/// The output manifest; documented in docs/build.md.
+fn manifest(
+    s: &Samples,
+    plan: &Plan,
+    order: &[usize],
+    paths: &[Option<String>],
+    out_rows: &[Option<u64>],
+) -> Result<DataFrame> {
+    let m = &s.loaded.manifest;
+    let (sources, rows, splits, labels) = (
+        m.strs("source"),
+        m.u64s("row"),
+        m.strs("split"),
+        m.strs("label"),
+    );
+    let n = order.len();
+    let row_of = |k: &usize| &plan.rows[*k];
+    let src = |k: &usize| row_of(k).src as usize;
+    // A synthetic row has no source of its own: `detail` names the two it lies between.
+    let real = |k: &usize| !matches!(row_of(k).action, Action::Synthetic { .. });
+    let split_names: Vec<&str> = plan.splits.iter().map(String::as_str).collect();
+    let columns = vec![
+        Column::new("id".into(), (0..n as u64).collect::<Vec<u64>>()),
+        coded(
+            "split",
+            order
+                .iter()
+                .map(|k| row_of(k).split.map(|sp| split_names[sp as usize])),
+        )?,
+        coded(
+            "label",
+            order.iter().map(|k| match &row_of(k).action {
+                Action::Relabeled { to } => Some(to.as_str()),
+                _ => labels.get(src(k)),
+            }),
+        )?,
+        coded(
+            "source",
+            order
+                .iter()
+                .map(|k| if real(k) { sources.get(src(k)) } else { None }),
+        )?,
+        Column::new(
+            "row".into(),
+            order
+                .iter()
+                .map(|k| if real(k) { rows.get(src(k)) } else { None })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "source_id".into(),
+            order
+                .iter()
+                .map(|k| real(k).then_some(src(k) as u64))
+                .collect::<Vec<_>>(),
+        ),
+        coded("source_split", order.iter().map(|k| splits.get(src(k))))?,
+        coded("source_label", order.iter().map(|k| labels.get(src(k))))?,
+        Column::new(
+            "dup_cluster".into(),
+            order
+                .iter()
+                .map(|k| s.dups.cluster_of[src(k)])
+                .collect::<Vec<_>>(),
+        ),
+        coded(
+            "action",
+            order.iter().map(|k| Some(row_of(k).action.name())),
+        )?,
+        coded("reason", order.iter().map(|k| Some(row_of(k).reason)))?,
+        coded(
+            "detail",
+            order.iter().map(|k| Some(row_of(k).detail.as_str())),
+        )?,
+        coded("path", order.iter().map(|k| paths[*k].as_deref()))?,
+    ];
+    let mut columns = columns;
+    if matches!(s.spec.layout, Layout::Table { .. } | Layout::Npy { .. }) {
+        columns.push(Column::new(
+            "path_row".into(),
+            order.iter().map(|k| out_rows[*k]).collect::<Vec<_>>(),
+        ));
+    }
+    Ok(DataFrame::new(n, columns)?)
+}
+
+/// The lines a build command prints: counts per output split and class, what was
+/// dropped and added, the notes, and the files.
+pub fn summary(plan: &Plan, s: &Samples, w: &Written, out: &std::path::Path, seed: u64) -> String {
+    use std::fmt::Write;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "dsaudit {}: {} -> {} (seed {seed})",
+        plan.command,
+        s.spec.input.display(),
+        out.display()
+    );
+    let mut splits: Vec<(&String, &BTreeMap<String, u64>)> = w.outputs.iter().collect();
+    splits.sort_by_key(|(name, _)| crate::util::split_order(name));
+    let list = |m: &BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (name, classes) in splits {
+        let _ = writeln!(
+            t,
+            "  {name:<12} {:>9}  {}",
+            classes.values().sum::<u64>(),
+            list(classes)
+        );
+    }
+    if !w.added.is_empty() {
+        let _ = writeln!(
+            t,
+            "  {:<12} {:>9}  {}",
+            "added",
+            w.added.values().sum::<u64>(),
+            list(&w.added)
+        );
+    }
+    if !w.dropped.is_empty() {
+        let _ = writeln!(
+            t,
+            "  {:<12} {:>9}  {}",
+            "dropped",
+            w.dropped.values().sum::<u64>(),
+            list(&w.dropped)
+        );
+    }
+    for n in &plan.notes {
+        let _ = writeln!(t, "note: {n}");
+    }
+    let _ = writeln!(t, "wrote {}: {}", out.display(), w.files.join(", "));
+    t
+}

@@ -1,0 +1,120 @@
+//! k nearest neighbours among a set of points (row-major f32, `d` coordinates each),
+//! through a k-d tree (kiddo) up to 64 dimensions and by brute force above, where a
+//! tree prunes nothing. Shared by SMOTE and the outlier scores.
+
+use kiddo::SquaredEuclidean;
+use rayon::prelude::*;
+
+type Tree<const K: usize> = kiddo::immutable::float::kdtree::ImmutableKdTree<f32, u32, K, 16>;
+
+/// Above this many coordinates the queries compare against every point.
+pub const MAX_TREE_DIMS: usize = 64;
+
+/// For each query (an index into `points`), its `k` nearest other points as
+/// (index, Euclidean distance), nearest first; ties keep the lower index first, so the
+/// answer does not depend on how the tree was built.
+pub fn nearest(points: &[f32], d: usize, queries: &[u32], k: usize) -> Vec<Vec<(u32, f32)>> {
+    let n = if d == 0 { 0 } else { points.len() / d };
+    if n < 2 || k == 0 {
+        return vec![Vec::new(); queries.len()];
+    }
+    let k = k.min(n - 1);
+    // The tree's dimension is a type parameter: zero padding changes no distance.
+    match d {
+        0..=4 => tree::<4>(points, d, queries, k),
+        5..=8 => tree::<8>(points, d, queries, k),
+        9..=16 => tree::<16>(points, d, queries, k),
+        17..=24 => tree::<24>(points, d, queries, k),
+        25..=32 => tree::<32>(points, d, queries, k),
+        33..=48 => tree::<48>(points, d, queries, k),
+        49..=MAX_TREE_DIMS => tree::<64>(points, d, queries, k),
+        _ => brute(points, d, queries, k),
+    }
+}
+
+fn sorted(mut found: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
+    found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    found.truncate(k);
+    found.iter_mut().for_each(|(_, dist)| *dist = dist.sqrt());
+    found
+}
+
+fn tree<const K: usize>(
+    points: &[f32],
+    d: usize,
+    queries: &[u32],
+    k: usize,
+) -> Vec<Vec<(u32, f32)>> {
+    let padded: Vec<[f32; K]> = points
+        .chunks_exact(d)
+        .map(|p| std::array::from_fn(|j| if j < d { p[j] } else { 0.0 }))
+        .collect();
+    let tree: Tree<K> = Tree::new_from_slice(&padded);
+    // One extra for the query itself, and a few more so that ties at the k-th
+    // distance are all seen before the lower index wins.
+    let want = std::num::NonZero::new(k + 1 + 4).expect("k + 5 is not 0");
+    queries
+        .par_iter()
+        .map(|&q| {
+            let found: Vec<(u32, f32)> = tree
+                .nearest_n::<SquaredEuclidean>(&padded[q as usize], want)
+                .into_iter()
+                .filter(|n| n.item != q)
+                .map(|n| (n.item, n.distance))
+                .collect();
+            sorted(found, k)
+        })
+        .collect()
+}
+
+fn brute(points: &[f32], d: usize, queries: &[u32], k: usize) -> Vec<Vec<(u32, f32)>> {
+    queries
+        .par_iter()
+        .map(|&q| {
+            let a = &points[q as usize * d..(q as usize + 1) * d];
+            let mut found: Vec<(u32, f32)> = points
+                .chunks_exact(d)
+                .enumerate()
+                .filter(|(i, _)| *i as u32 != q)
+                .map(|(i, b)| {
+                    let d2: f32 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
+                    (i as u32, d2)
+                })
+                .collect();
+            if found.len() > k {
+                found.select_nth_unstable_by(k, |a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                found.truncate(k + 1);
+            }
+            sorted(found, k)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The tree answers what comparing every pair answers (distances; indices
+        /// agree wherever the distance is not tied).
+        #[test]
+        fn tree_matches_brute_force(
+            d in 1usize..6,
+            raw in prop::collection::vec(-3i8..3, 6..300),
+            k in 1usize..6,
+        ) {
+            let n = raw.len() / d;
+            prop_assume!(n >= 2);
+            let points: Vec<f32> = raw[..n * d].iter().map(|&v| v as f32 * 0.5).collect();
+            let queries: Vec<u32> = (0..n as u32).collect();
+            let fast = nearest(&points, d, &queries, k);
+            let slow = brute(&points, d, &queries, k.min(n - 1));
+            for (f, s) in fast.iter().zip(&slow) {
+                let fd: Vec<f32> = f.iter().map(|x| x.1).collect();
+                let sd: Vec<f32> = s.iter().map(|x| x.1).collect();
+                prop_assert_eq!(fd, sd);
+            }
+        }
+    }
+}
