@@ -63,6 +63,45 @@ bench images="100000" rows="1000000":
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/alike" {{images}} 10 alike
     "$bin" scan -q --timings --fail-on never --select D "$dir/alike/images" 2>&1 >/dev/null | awk -v n={{images}} '/timing duplicates/ { printf "alike      %8d samples  duplicates %s s (crowded hashes)\n", n, $3 }'
 
+# The build commands on the benchmark data: split and rebalance the 1,000,000-row table,
+# and split 100,000 images materialised as symlinks. Prints the whole command's wall time
+# and the build's own part (plan, then writing), apart from the scan it starts with.
+bench-datasets images="100000" rows="1000000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example gen_data
+    bin="$CARGO_TARGET_DIR/release/dsaudit"
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    echo "generating {{images}} images and {{rows}} rows in $dir"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir" {{images}} {{rows}}
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    "$bin" scan -q --fail-on never "$dir/table.csv" >/dev/null
+    "$bin" scan -q --fail-on never "$dir/images" >/dev/null
+    # Three runs each (the machine is noisy); the line printed is the median by whole time.
+    # OUT is removed between runs so that no run pays for deleting the previous build.
+    run() {
+        local name="$1"; shift
+        for i in 1 2 3; do
+            rm -rf "$dir/out"
+            /usr/bin/time -f '%e %M' -o "$dir/time" "$bin" "$@" -o "$dir/out" -q --timings > /dev/null 2> "$dir/phases"
+            read -r secs kib < "$dir/time"
+            echo "$secs $kib $(tr '\n' '|' < "$dir/phases")"
+        done | sort -n | sed -n 2p | {
+            read -r secs kib phases
+            echo "$phases" | tr '|' '\n' > "$dir/phases"
+            awk -v n="$name" -v s="$secs" -v k="$kib" '
+            /^timing (discover|load|duplicates|shift|rules) / { scan += $3 }
+            /^timing / && !/^timing (discover|load|duplicates|shift|rules) / { own += $3; parts = parts sprintf(" %s %.2f", $2, $3) }
+            END { printf "%-34s whole %6.2f s (peak %5.0f MiB)  scan %5.2f s  build %5.2f s:%s\n", n, s, k / 1024, scan, own, parts }' "$dir/phases"
+        }
+    }
+    run "split table (1M rows)" split "$dir/table.csv"
+    run "rebalance undersample table" rebalance "$dir/table.csv" --strategy undersample
+    run "rebalance oversample table" rebalance "$dir/table.csv" --strategy oversample
+    run "split images, symlinks" split "$dir/images" --materialize symlink
+    run "subset images, copies" subset "$dir/images" --per-class 100 --materialize copy
+
 # Clean build times (release with and without default features, test build), each in a fresh target dir.
 bench-build:
     #!/usr/bin/env bash

@@ -237,9 +237,10 @@ fn note_leaks(s: &Samples, plan: &mut Plan) {
     }
     let spanning = splits_of.values().filter(|v| v.len() > 1).count();
     if spanning > 0 {
-        plan.notes.push(format!(
-            "{} of the input span two splits (leakage) and were left as they are: run `dsaudit clean` first to drop the leaking copies",
-            crate::util::count(spanning, "duplicate cluster", "duplicate clusters")
-        ));
+        plan.notes.push(if spanning == 1 {
+            "the input has 1 duplicate cluster spanning two splits (leakage), left as it is: run `dsaudit clean` first to drop the leaking copies".to_string()
+        } else {
+            format!("the input has {spanning} duplicate clusters spanning two splits (leakage), left as they are: run `dsaudit clean` first to drop the leaking copies")
+        });
     }
 }
