@@ -11,10 +11,10 @@ type Tree<const K: usize> = kiddo::immutable::float::kdtree::ImmutableKdTree<f32
 pub const MAX_TREE_DIMS: usize = 64;
 
 /// For each query (an index into `points`), its `k` nearest other points as
-/// (index, Euclidean distance), nearest first; ties keep the lower index first, so the
-/// answer does not depend on how the tree was built.
+/// (index, Euclidean distance), nearest first; among the candidates the tree returns,
+/// ties keep the lower index first.
 pub fn nearest(points: &[f32], d: usize, queries: &[u32], k: usize) -> Vec<Vec<(u32, f32)>> {
-    let n = if d == 0 { 0 } else { points.len() / d };
+    let n = points.len().checked_div(d).unwrap_or(0);
     if n < 2 || k == 0 {
         return vec![Vec::new(); queries.len()];
     }
