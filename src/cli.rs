@@ -66,12 +66,9 @@ pub enum Command {
     },
 }
 
-/// What names the datasets and how to read them: shared by `scan` and `stats`.
+/// How to read a dataset, where guessing is not wanted: shared by every command.
 #[derive(clap::Args, Debug)]
-pub struct DatasetArgs {
-    /// Dataset folders or table files.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+pub struct ReadArgs {
     /// Column holding the label (tables and labels files).
     #[arg(long)]
     pub label: Option<String>,
@@ -81,6 +78,27 @@ pub struct DatasetArgs {
     /// Layout, instead of guessing it.
     #[arg(long, value_enum)]
     pub layout: Option<LayoutKind>,
+}
+
+impl ReadArgs {
+    fn hints(&self, keep_tables: bool) -> Hints {
+        Hints {
+            layout: self.layout,
+            label: self.label.clone(),
+            split: self.split.clone(),
+            keep_tables,
+        }
+    }
+}
+
+/// What names the datasets and how to read them: shared by `scan` and `stats`.
+#[derive(clap::Args, Debug)]
+pub struct DatasetArgs {
+    /// Dataset folders or table files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Write the output here (atomically) instead of to stdout.
@@ -103,17 +121,6 @@ pub struct DatasetArgs {
     pub seed: u64,
 }
 
-impl DatasetArgs {
-    fn hints(&self) -> Hints {
-        Hints {
-            layout: self.layout,
-            label: self.label.clone(),
-            split: self.split.clone(),
-            keep_tables: false,
-        }
-    }
-}
-
 /// What every build command (split, rebalance, subset, clean) reads and writes.
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
@@ -131,15 +138,8 @@ pub struct BuildArgs {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Column holding the label (tables and labels files).
-    #[arg(long)]
-    pub label: Option<String>,
-    /// Column holding the split (tables and labels files).
-    #[arg(long)]
-    pub split: Option<String>,
-    /// Layout, instead of guessing it.
-    #[arg(long, value_enum)]
-    pub layout: Option<LayoutKind>,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -270,7 +270,7 @@ fn scan_all(
         }
     }
     let opts = ScanOptions {
-        hints: data.hints(),
+        hints: data.read.hints(false),
         rules,
         thresholds,
         quiet: data.quiet,
@@ -353,12 +353,8 @@ fn run_build(
     // OUT is checked before the scan, so a wrong path fails at once.
     let staging = crate::build::outdir::Staging::prepare(&args.out, &args.path, args.overwrite)?;
     let opts = ScanOptions {
-        hints: Hints {
-            layout: args.layout,
-            label: args.label.clone(),
-            split: args.split.clone(),
-            keep_tables: true,
-        },
+        // The build writes the rows again: the scan keeps the tables it reads.
+        hints: args.read.hints(true),
         rules: Vec::new(),
         thresholds: Default::default(),
         quiet: args.quiet,

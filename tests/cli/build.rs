@@ -352,124 +352,74 @@ fn split_explains_what_cannot_be_stratified_and_refuses_bad_sizes() {
     }
 }
 
+/// Rebalances `data` into `d/name` with `args` and returns the train split's counts.
+fn rebalanced(d: &Dir, data: &Path, name: &str, args: &[&str]) -> (PathBuf, BTreeMap<String, u64>) {
+    let out = d.join(name);
+    let mut all = vec!["rebalance", s(data), "-o", s(&out), "-q"];
+    all.extend_from_slice(args);
+    ok(&all);
+    let counts = train_counts(&out, "train");
+    (out, counts)
+}
+
+fn train_counts(out: &Path, split: &str) -> BTreeMap<String, u64> {
+    Manifest::read(out)
+        .tally()
+        .into_iter()
+        .filter(|((sp, _), _)| sp == split)
+        .map(|((_, l), n)| (l, n))
+        .collect()
+}
+
+fn classes(counts: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    counts.iter().map(|(l, n)| (l.to_string(), *n)).collect()
+}
+
 #[test]
 fn rebalance_gives_exactly_the_requested_counts() {
     let d = Dir::new();
     let data = table(&d, "t.csv", TRAIN, TEST, 0);
-    let count = |out: &Path, split: &str| -> BTreeMap<String, u64> {
-        Manifest::read(out)
-            .tally()
-            .into_iter()
-            .filter(|((sp, _), _)| sp == split)
-            .map(|((_, l), n)| (l, n))
-            .collect()
-    };
-    let all = |n: u64| -> BTreeMap<String, u64> {
-        ["a", "b", "c"].iter().map(|l| (l.to_string(), n)).collect()
-    };
-    let o = d.join("under");
-    ok(&[
-        "rebalance",
-        s(&data),
-        "-o",
-        s(&o),
-        "--strategy",
-        "undersample",
-        "-q",
-    ]);
-    assert_eq!(count(&o, "train"), all(97));
+    let all = |n: u64| classes(&[("a", n), ("b", n), ("c", n)]);
+    let (o, train) = rebalanced(&d, &data, "under", &["--strategy", "undersample"]);
+    assert_eq!(train, all(97));
     assert_eq!(
-        count(&o, "test"),
-        [("a", 120), ("b", 61), ("c", 19)]
-            .iter()
-            .map(|(l, n)| (l.to_string(), *n))
-            .collect()
+        train_counts(&o, "test"),
+        classes(&[("a", 120), ("b", 61), ("c", 19)])
     );
-    let o = d.join("over");
-    ok(&[
-        "rebalance",
-        s(&data),
-        "-o",
-        s(&o),
-        "--strategy",
-        "oversample",
-        "--count",
-        "700",
-        "-q",
-    ]);
-    assert_eq!(count(&o, "train"), all(700));
+    let (o, train) = rebalanced(
+        &d,
+        &data,
+        "over",
+        &["--strategy", "oversample", "--count", "700"],
+    );
+    assert_eq!(train, all(700));
     let text = std::fs::read_to_string(o.join("train.csv")).unwrap();
     assert_eq!(text.lines().count() - 1, 2100);
-    let m = Manifest::read(&o);
-    let copies = m
+    let copies = Manifest::read(&o)
         .strs("action")
         .iter()
         .filter(|a| a.as_deref() == Some("copy"))
         .count();
     assert_eq!(copies, 2100 - 987);
-    let o = d.join("target");
-    ok(&[
-        "rebalance",
-        s(&data),
-        "-o",
-        s(&o),
-        "--strategy",
-        "target",
-        "--target",
-        "a=0.5,b=0.3,c=0.2",
-        "-q",
-    ]);
     // The largest subset with exactly these shares: c limits it to 97 / 0.2 = 485.
+    let shares = ["--strategy", "target", "--target", "a=0.5,b=0.3,c=0.2"];
     assert_eq!(
-        count(&o, "train"),
-        [("a", 243), ("b", 145), ("c", 97)]
-            .iter()
-            .map(|(l, n)| (l.to_string(), *n))
-            .collect()
+        rebalanced(&d, &data, "target", &shares).1,
+        classes(&[("a", 243), ("b", 145), ("c", 97)])
     );
-    let o = d.join("target-test");
-    ok(&[
-        "rebalance",
-        s(&data),
-        "-o",
-        s(&o),
-        "--strategy",
-        "target",
-        "--target",
-        "test",
-        "--count",
-        "400",
-        "-q",
-    ]);
+    let test_mix = ["--strategy", "target", "--target", "test", "--count", "400"];
     assert_eq!(
-        count(&o, "train"),
-        [("a", 240), ("b", 122), ("c", 38)]
-            .iter()
-            .map(|(l, n)| (l.to_string(), *n))
-            .collect()
+        rebalanced(&d, &data, "target-test", &test_mix).1,
+        classes(&[("a", 240), ("b", 122), ("c", 38)])
     );
-    let o = d.join("clip");
-    ok(&[
-        "rebalance",
-        s(&data),
-        "-o",
-        s(&o),
-        "--max-per-class",
-        "200",
-        "--min-per-class",
-        "150",
-        "-q",
-    ]);
+    let clip = ["--max-per-class", "200", "--min-per-class", "150"];
     assert_eq!(
-        count(&o, "train"),
-        [("a", 200), ("b", 200), ("c", 150)]
-            .iter()
-            .map(|(l, n)| (l.to_string(), *n))
-            .collect()
+        rebalanced(&d, &data, "clip", &clip).1,
+        classes(&[("a", 200), ("b", 200), ("c", 150)])
     );
     // Loss weights only.
     let o = d.join("weights");
-    ok(&[
+    let args = [
         "rebalance",
         s(&data),
         "-o",
@@ -477,7 +427,8 @@ fn rebalance_gives_exactly_the_requested_counts() {
         "--strategy",
         "weights",
         "-q",
-    ]);
+    ];
+    ok(&args);
     let w: serde_json::Value =
         serde_json::from_slice(&std::fs::read(o.join("weights.json")).unwrap()).unwrap();
     let v: Vec<f64> = w["weight_vector"]
