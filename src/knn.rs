@@ -1,6 +1,6 @@
 //! k nearest neighbours among a set of points (row-major f32, `d` coordinates each),
 //! through a k-d tree (kiddo) up to 64 dimensions and by brute force above, where a
-//! tree prunes nothing. Shared by SMOTE and the outlier scores.
+//! tree prunes nothing. Used by SMOTE; written to serve any k-NN need (outlier scores).
 
 use kiddo::SquaredEuclidean;
 use rayon::prelude::*;

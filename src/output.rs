@@ -6,7 +6,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-fn absolute(p: &Path) -> PathBuf {
+/// The absolute path, resolved through symlinks as far as it exists.
+pub fn absolute(p: &Path) -> PathBuf {
     // canonicalize needs the path to exist: resolve the nearest existing ancestor.
     let mut existing = p.to_path_buf();
     let mut rest = Vec::new();

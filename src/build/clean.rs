@@ -69,7 +69,15 @@ pub fn plan(s: &Samples, o: &Options, _seed: u64) -> Result<Plan> {
         let alive = |i: &u32, dropped: &HashMap<u32, (&'static str, String)>| {
             usable.contains(i) && !dropped.contains_key(i)
         };
-        for group in &cluster.exact {
+        // Identical copies first; with --drop-near, then what is left of the cluster.
+        let near = o
+            .drop_near
+            .then_some(("near-duplicate", "near copies", &cluster.members));
+        let exact = cluster
+            .exact
+            .iter()
+            .map(|g| ("exact-duplicate", "identical copies", g));
+        for (reason, what, group) in exact.chain(near) {
             let left: Vec<u32> = group
                 .iter()
                 .copied()
@@ -77,23 +85,8 @@ pub fn plan(s: &Samples, o: &Options, _seed: u64) -> Result<Plan> {
                 .collect();
             collapse(
                 &left,
-                "exact-duplicate",
-                "identical copies",
-                o.keep_conflicting,
-                &label,
-                &mut dropped,
-            );
-        }
-        if o.drop_near {
-            let left: Vec<u32> = usable
-                .iter()
-                .copied()
-                .filter(|i| alive(i, &dropped))
-                .collect();
-            collapse(
-                &left,
-                "near-duplicate",
-                "near copies",
+                reason,
+                what,
                 o.keep_conflicting,
                 &label,
                 &mut dropped,

@@ -271,8 +271,7 @@ impl Plan {
     /// split's name, or None for unsplit data.
     pub fn same_split(&mut self, s: &Samples, i: u32) -> Option<u16> {
         s.split_name(s.split[i as usize])
-            .map(str::to_string)
-            .map(|name| self.split(&name))
+            .map(|name| self.split(name))
     }
 
     /// Output rows per (split, class name) and dropped rows per reason.

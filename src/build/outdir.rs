@@ -2,6 +2,7 @@
 //! sibling, renamed into place at the end. An interrupted run leaves OUT as it was
 //! (absent, or the previous build); only a previous dsaudit output is ever replaced.
 
+use crate::output::absolute;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -22,21 +23,13 @@ pub struct Staging {
     committed: bool,
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-fn resolved(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| absolute(p))
-}
-
 impl Staging {
     /// Checks OUT against the input and creates the staging directory.
     pub fn prepare(out: &Path, input: &Path, overwrite: bool) -> Result<Staging> {
         let shown = out.display();
         crate::output::ensure_outside(out, input)?;
         // The reverse: replacing OUT must never delete the data being read.
-        let (abs_out, abs_in) = (resolved(out), resolved(input));
+        let (abs_out, abs_in) = (absolute(out), absolute(input));
         if abs_in.starts_with(&abs_out) {
             bail!(
                 "{shown}: the dataset {} lies inside this output directory; choose another output path",

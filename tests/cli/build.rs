@@ -604,6 +604,18 @@ fn clean_drops_leaks_copies_and_conflicts_and_the_result_rescans_clean() {
         "-q",
     ]);
     assert!(text.contains("leak 1"), "{text}");
+    // --drop-near also reduces the near-copy clusters within a split to one sample.
+    let near = d.join("near");
+    ok(&[
+        "clean",
+        "sample_data/images",
+        "-o",
+        s(&near),
+        "--drop-near",
+        "-q",
+    ]);
+    let log = std::fs::read_to_string(near.join("changes.csv")).unwrap();
+    assert!(log.contains(",dropped,near-duplicate,copy of id "), "{log}");
     let only_manifest = d.join("manifest-only");
     ok(&["clean", "sample_data/images", "-o", s(&only_manifest), "-q"]);
     let err = error_of(&crate::util::run_path(&only_manifest, &[]));
