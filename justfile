@@ -136,3 +136,15 @@ bench-vs rev runs="5" images="100000" rows="1000000":
             END { mo=a["old", int((n["old"]+1)/2)]; mn=a["new", int((n["new"]+1)/2)];
                   printf "%-10s {{rev}}:%s  new:%s  median %.2f s -> %.2f s (%+.0f%%)\n", t, v["old"], v["new"], mo, mn, 100*(mn/mo-1) }'
     done
+
+# dsaudit's label-error detection against cleanlab + scikit-learn on the same files
+# (precision, recall, F1, time), in a throwaway virtual environment; not part of CI.
+compare-cleanlab rows="100000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit
+    venv=$(mktemp -d)
+    trap 'rm -rf "$venv"' EXIT
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q cleanlab scikit-learn pandas pillow
+    "$venv/bin/python" tests/reference/cleanlab_compare.py "$CARGO_TARGET_DIR/release/dsaudit" --bench-rows {{rows}}

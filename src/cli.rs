@@ -170,6 +170,47 @@ pub struct ScanArgs {
     /// Samples listed per finding in the text report.
     #[arg(long, default_value_t = 10)]
     pub max_samples: usize,
+    #[command(flatten)]
+    pub labels: LabelArgs,
+}
+
+/// How label errors (L002, L003) and outliers (O001) are looked for.
+#[derive(clap::Args, Debug)]
+pub struct LabelArgs {
+    /// Folds of the cross-validation that gives out-of-sample probabilities.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=100))]
+    pub folds: u64,
+    /// How confident learning picks the label issues.
+    #[arg(long, value_enum, default_value = "prune-by-noise-rate")]
+    pub label_method: crate::labels::confident::Method,
+    /// Your out-of-sample predicted probabilities (.npy, .csv, .parquet): one row per
+    /// manifest row, one column per class (named after it, or in sorted class order).
+    #[arg(long, value_name = "FILE")]
+    pub pred_probs: Option<PathBuf>,
+    /// Your feature vectors (.npy, .csv, .parquet), one row per manifest row: the
+    /// classifier and the outlier search read them instead of the compact features.
+    #[arg(long, value_name = "FILE")]
+    pub embeddings: Option<PathBuf>,
+    /// Training rows per fold, at most (a seeded stratified choice beyond).
+    #[arg(long, default_value_t = crate::labels::MAX_FIT, value_name = "N")]
+    pub max_fit_rows: usize,
+    /// Skip the label-error and outlier search.
+    #[arg(long)]
+    pub no_label_check: bool,
+}
+
+impl LabelArgs {
+    fn options(&self, seed: u64) -> crate::labels::Options {
+        crate::labels::Options {
+            enabled: !self.no_label_check,
+            folds: self.folds as usize,
+            method: self.label_method,
+            seed,
+            pred_probs: self.pred_probs.clone(),
+            embeddings: self.embeddings.clone(),
+            max_fit: self.max_fit_rows.max(1),
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -263,6 +304,7 @@ fn scan_all(
     rules: Vec<&'static dyn rules::Rule>,
     thresholds: rules::thresholds::Thresholds,
     stats_only: bool,
+    labels: crate::labels::Options,
 ) -> Result<Vec<Scan>> {
     for p in &data.paths {
         for out in data.output.iter().chain(extra_outputs.iter().copied()) {
@@ -282,12 +324,20 @@ fn scan_all(
             current: data.current.clone(),
             seed: data.seed,
         },
+        labels,
     };
     data.paths.iter().map(|p| scan::scan(p, &opts)).collect()
 }
 
 fn run_stats(StatsArgs { data: args }: StatsArgs) -> Result<i32> {
-    let scans = scan_all(&args, &[], Vec::new(), Default::default(), true)?;
+    let scans = scan_all(
+        &args,
+        &[],
+        Vec::new(),
+        Default::default(),
+        true,
+        Default::default(),
+    )?;
     let text = match args.format {
         Format::Json => {
             let doc = serde_json::json!({
@@ -324,7 +374,8 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
         );
     }
     let manifest: Vec<&PathBuf> = args.manifest.iter().collect();
-    let scans = scan_all(&args.data, &manifest, selected, thresholds, false)?;
+    let labels = args.labels.options(args.data.seed);
+    let scans = scan_all(&args.data, &manifest, selected, thresholds, false, labels)?;
     if let Some(m) = &args.manifest {
         scans[0].loaded.manifest.write(m)?;
     }
@@ -362,6 +413,7 @@ fn run_build(
         duplicates: true,
         shift_tests: false,
         shift: Default::default(),
+        labels: Default::default(),
     };
     let scan = scan::scan(&args.path, &opts)?;
     let start = std::time::Instant::now();

@@ -1,6 +1,6 @@
 //! k nearest neighbours among a set of points (row-major f32, `d` coordinates each),
 //! through a k-d tree (kiddo) up to 64 dimensions and by brute force above, where a
-//! tree prunes nothing. Used by SMOTE; written to serve any k-NN need (outlier scores).
+//! tree prunes nothing. Used by SMOTE and the outlier scores.
 
 use kiddo::SquaredEuclidean;
 use rayon::prelude::*;
@@ -14,21 +14,38 @@ pub const MAX_TREE_DIMS: usize = 64;
 /// (index, Euclidean distance), nearest first; among the candidates the tree returns,
 /// ties keep the lower index first.
 pub fn nearest(points: &[f32], d: usize, queries: &[u32], k: usize) -> Vec<Vec<(u32, f32)>> {
+    let q: Vec<f32> = queries
+        .iter()
+        .flat_map(|&i| points[i as usize * d..(i as usize + 1) * d].iter().copied())
+        .collect();
+    let skip: Vec<Option<u32>> = queries.iter().map(|&i| Some(i)).collect();
+    nearest_to(points, d, &q, &skip, k)
+}
+
+/// For each query point (row-major, `d` coordinates), its `k` nearest points among
+/// `points`, never `skip[q]` (the query's own index when it is one of them).
+pub fn nearest_to(
+    points: &[f32],
+    d: usize,
+    queries: &[f32],
+    skip: &[Option<u32>],
+    k: usize,
+) -> Vec<Vec<(u32, f32)>> {
     let n = points.len().checked_div(d).unwrap_or(0);
     if n < 2 || k == 0 {
-        return vec![Vec::new(); queries.len()];
+        return vec![Vec::new(); skip.len()];
     }
     let k = k.min(n - 1);
     // The tree's dimension is a type parameter: zero padding changes no distance.
     match d {
-        0..=4 => tree::<4>(points, d, queries, k),
-        5..=8 => tree::<8>(points, d, queries, k),
-        9..=16 => tree::<16>(points, d, queries, k),
-        17..=24 => tree::<24>(points, d, queries, k),
-        25..=32 => tree::<32>(points, d, queries, k),
-        33..=48 => tree::<48>(points, d, queries, k),
-        49..=MAX_TREE_DIMS => tree::<64>(points, d, queries, k),
-        _ => brute(points, d, queries, k),
+        0..=4 => tree::<4>(points, d, queries, skip, k),
+        5..=8 => tree::<8>(points, d, queries, skip, k),
+        9..=16 => tree::<16>(points, d, queries, skip, k),
+        17..=24 => tree::<24>(points, d, queries, skip, k),
+        25..=32 => tree::<32>(points, d, queries, skip, k),
+        33..=48 => tree::<48>(points, d, queries, skip, k),
+        49..=MAX_TREE_DIMS => tree::<64>(points, d, queries, skip, k),
+        _ => brute(points, d, queries, skip, k),
     }
 }
 
@@ -39,27 +56,30 @@ fn sorted(mut found: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
     found
 }
 
+fn pad<const K: usize>(p: &[f32]) -> [f32; K] {
+    std::array::from_fn(|j| p.get(j).copied().unwrap_or(0.0))
+}
+
 fn tree<const K: usize>(
     points: &[f32],
     d: usize,
-    queries: &[u32],
+    queries: &[f32],
+    skip: &[Option<u32>],
     k: usize,
 ) -> Vec<Vec<(u32, f32)>> {
-    let padded: Vec<[f32; K]> = points
-        .chunks_exact(d)
-        .map(|p| std::array::from_fn(|j| if j < d { p[j] } else { 0.0 }))
-        .collect();
+    let padded: Vec<[f32; K]> = points.chunks_exact(d).map(pad::<K>).collect();
     let tree: Tree<K> = Tree::new_from_slice(&padded);
     // One extra for the query itself, and a few more so that ties at the k-th
     // distance are all seen before the lower index wins.
     let want = std::num::NonZero::new(k + 1 + 4).expect("k + 5 is not 0");
     queries
-        .par_iter()
-        .map(|&q| {
+        .par_chunks_exact(d.max(1))
+        .zip(skip.par_iter())
+        .map(|(q, &own)| {
             let found: Vec<(u32, f32)> = tree
-                .nearest_n::<SquaredEuclidean>(&padded[q as usize], want)
+                .nearest_n::<SquaredEuclidean>(&pad::<K>(q), want)
                 .into_iter()
-                .filter(|n| n.item != q)
+                .filter(|n| Some(n.item) != own)
                 .map(|n| (n.item, n.distance))
                 .collect();
             sorted(found, k)
@@ -67,15 +87,21 @@ fn tree<const K: usize>(
         .collect()
 }
 
-fn brute(points: &[f32], d: usize, queries: &[u32], k: usize) -> Vec<Vec<(u32, f32)>> {
+fn brute(
+    points: &[f32],
+    d: usize,
+    queries: &[f32],
+    skip: &[Option<u32>],
+    k: usize,
+) -> Vec<Vec<(u32, f32)>> {
     queries
-        .par_iter()
-        .map(|&q| {
-            let a = &points[q as usize * d..(q as usize + 1) * d];
+        .par_chunks_exact(d)
+        .zip(skip.par_iter())
+        .map(|(a, &own)| {
             let mut found: Vec<(u32, f32)> = points
                 .chunks_exact(d)
                 .enumerate()
-                .filter(|(i, _)| *i as u32 != q)
+                .filter(|(i, _)| Some(*i as u32) != own)
                 .map(|(i, b)| {
                     let d2: f32 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
                     (i as u32, d2)
@@ -109,7 +135,8 @@ mod tests {
             let points: Vec<f32> = raw[..n * d].iter().map(|&v| v as f32 * 0.5).collect();
             let queries: Vec<u32> = (0..n as u32).collect();
             let fast = nearest(&points, d, &queries, k);
-            let slow = brute(&points, d, &queries, k.min(n - 1));
+            let skip: Vec<Option<u32>> = queries.iter().map(|&q| Some(q)).collect();
+            let slow = brute(&points, d, &points, &skip, k.min(n - 1));
             for (f, s) in fast.iter().zip(&slow) {
                 let fd: Vec<f32> = f.iter().map(|x| x.1).collect();
                 let sd: Vec<f32> = s.iter().map(|x| x.1).collect();

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod duplicates;
 pub mod finding;
 pub mod knn;
+pub mod labels;
 pub mod load;
 pub mod manifest;
 pub mod output;

@@ -25,6 +25,8 @@ pub struct ScanOptions {
     pub shift_tests: bool,
     /// Which splits the shift tests compare, and their seed.
     pub shift: crate::shift::Options,
+    /// Label-error and outlier search (only `dsaudit scan` runs it).
+    pub labels: crate::labels::Options,
 }
 
 pub struct Scan {
@@ -33,6 +35,7 @@ pub struct Scan {
     pub findings: Vec<Finding>,
     pub dups: crate::duplicates::Duplicates,
     pub shift: crate::shift::Shift,
+    pub labels: crate::labels::Labels,
     pub elapsed: Duration,
     /// Samples per split and label, readable or not.
     tally: Tally,
@@ -125,6 +128,9 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
     };
     timings.lap("shift");
+    let labels = crate::labels::find(&loaded, &opts.labels, outlier_params(&opts.thresholds));
+    add_label_columns(&mut loaded, &labels)?;
+    timings.lap("labels");
     if opts.timings {
         for c in &shift.comparisons {
             for (what, t) in &c.timings {
@@ -146,6 +152,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
             usable,
             dups: &dups,
             shift: &shift,
+            labels: &labels,
         },
     );
     timings.lap("rules");
@@ -158,6 +165,7 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
         findings,
         dups,
         shift,
+        labels,
         elapsed: start.elapsed(),
     })
 }
@@ -170,6 +178,37 @@ pub fn duplicate_params(t: &rules::thresholds::Thresholds) -> duplicates::Params
         dhash: t.get(rule, "dhash").max(0.0) as u32,
         table_radius: t.get(rule, "table-radius"),
     }
+}
+
+/// The outlier search's parameters, from outliers' (O001) documented keys.
+pub fn outlier_params(t: &rules::thresholds::Thresholds) -> crate::labels::outliers::Params {
+    let rule = &rules::outliers::outliers::Outliers;
+    crate::labels::outliers::Params {
+        k: t.get(rule, "k").max(1.0) as usize,
+        iqr: t.get(rule, "iqr"),
+    }
+}
+
+/// `label_quality`, `suggested_label`, `is_label_issue` and `outlier_score`: null
+/// where the sample was not scored.
+fn add_label_columns(loaded: &mut Loaded, labels: &crate::labels::Labels) -> Result<()> {
+    let suggested: Vec<Option<&str>> = labels
+        .suggested
+        .iter()
+        .map(|&c| labels.class_name(c))
+        .collect();
+    let df = &mut loaded.manifest.df;
+    df.with_column(Column::new("label_quality".into(), labels.quality.clone()))?;
+    df.with_column(Column::new("suggested_label".into(), suggested))?;
+    df.with_column(Column::new(
+        "is_label_issue".into(),
+        labels.is_issue.clone(),
+    ))?;
+    df.with_column(Column::new(
+        "outlier_score".into(),
+        labels.outlier_score.clone(),
+    ))?;
+    Ok(())
 }
 
 /// The shift tests' levels, from feature-drift's (S001) and covariate-shift's

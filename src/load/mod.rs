@@ -40,6 +40,8 @@ pub struct Loaded {
     /// Per manifest row of an image dataset, its 8×8 grey thumbnail (None when
     /// unreadable or smaller than 8×8); empty for other layouts.
     pub thumbs: Vec<Option<[u8; 64]>>,
+    /// Per manifest row of an image dataset, its shape descriptor (`perceptual::shape`).
+    pub shapes: Vec<Option<[u8; perceptual::SHAPE_DIMS]>>,
     /// The tables as read, one per file, when `Hints::keep_tables` asks for them.
     pub tables: Vec<polars::prelude::DataFrame>,
 }
@@ -59,6 +61,7 @@ impl Loaded {
             guesses: Vec::new(),
             rows: None,
             thumbs: Vec::new(),
+            shapes: Vec::new(),
             tables: Vec::new(),
         }
     }
@@ -68,6 +71,10 @@ impl Loaded {
         loaded.thumbs = samples
             .iter()
             .map(|s| s.info.hashes.map(|h| h.thumb))
+            .collect();
+        loaded.shapes = samples
+            .iter()
+            .map(|s| s.info.hashes.map(|h| h.shape))
             .collect();
         Ok(loaded)
     }

@@ -44,6 +44,7 @@ pub fn dataset(scan: &Scan) -> Value {
         "findings": scan.findings,
         "duplicates": scan.dups.json(),
         "shift": scan.shift,
+        "labels": scan.labels,
         "stats": super::stats::json(scan),
     })
 }

@@ -45,6 +45,7 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
         );
     }
     shift(scan, &mut o);
+    labels(scan, &mut o);
     o.push('\n');
     let (e, w, i) = (
         scan.count(Severity::Error),
@@ -108,6 +109,55 @@ fn shift(scan: &Scan, o: &mut String) {
         for e in &c.evidence {
             let _ = writeln!(o, "         {e}");
         }
+    }
+}
+
+/// What confident learning and the outlier search found, in two lines.
+fn labels(scan: &Scan, o: &mut String) {
+    let l = &scan.labels;
+    match &l.skipped {
+        Some(why) => {
+            let _ = writeln!(o, "\nlabels   not checked: {why}");
+        }
+        None => {
+            let noisiest = l.noise.iter().max_by(|a, b| {
+                a.noise_rate
+                    .total_cmp(&b.noise_rate)
+                    .then(b.class.cmp(&a.class))
+            });
+            let _ = writeln!(
+                o,
+                "\nlabels   {} of {} scored flagged ({}); out-of-sample accuracy {:.2}{}",
+                l.issues,
+                l.scored,
+                l.method.name(),
+                l.accuracy,
+                noisiest
+                    .filter(|c| c.noise_rate > 0.0)
+                    .map(|c| format!(
+                        "; noisiest class '{}' ~{:.1}%",
+                        c.class,
+                        100.0 * c.noise_rate
+                    ))
+                    .unwrap_or_default()
+            );
+            for n in &l.notes {
+                let _ = writeln!(o, "         {n}");
+            }
+        }
+    }
+    match (&l.outliers, &l.outliers_skipped) {
+        (Some(x), _) => {
+            let _ = writeln!(
+                o,
+                "outliers {} above Q3 + IQR rule ({}-NN mean distance > {:.3})",
+                x.outliers, x.k, x.cutoff
+            );
+        }
+        (None, Some(why)) if l.skipped.as_deref() != Some(why.as_str()) => {
+            let _ = writeln!(o, "outliers not checked: {why}");
+        }
+        _ => {}
     }
 }
 

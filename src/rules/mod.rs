@@ -6,6 +6,7 @@ pub mod duplicates;
 pub mod integrity;
 pub mod labels;
 pub mod normalization;
+pub mod outliers;
 pub mod select;
 pub mod shift;
 pub mod thresholds;
@@ -24,6 +25,8 @@ pub struct Context<'a> {
     pub dups: &'a crate::duplicates::Duplicates,
     /// Distribution shift between splits, measured once for every rule.
     pub shift: &'a crate::shift::Shift,
+    /// Label issues and outlier scores, found once for every rule.
+    pub labels: &'a crate::labels::Labels,
 }
 
 impl Context<'_> {
@@ -100,6 +103,9 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &duplicates::near_duplicates::NearDuplicates,
         &duplicates::leakage::Leakage,
         &labels::conflicting_labels::ConflictingLabels,
+        &labels::label_issues::LabelIssues,
+        &labels::overlapping_classes::OverlappingClasses,
+        &outliers::outliers::Outliers,
         &shift::feature_drift::FeatureDrift,
         &shift::covariate_shift::CovariateShift,
     ]

@@ -113,6 +113,7 @@ fn quiet_scan(path: &Path) -> Scan {
             duplicates: true,
             shift_tests: true,
             shift: Default::default(),
+            labels: Default::default(),
         },
     )
     .expect("scan")

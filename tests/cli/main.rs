@@ -6,6 +6,7 @@ mod build;
 mod duplicates;
 mod golden;
 mod images;
+mod labels;
 mod options;
 mod shift;
 mod tables;

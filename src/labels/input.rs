@@ -1,0 +1,107 @@
+//! Matrices users bring: predicted probabilities (`--pred-probs`) or embeddings
+//! (`--embeddings`), one row per manifest row, from a 2-D .npy array or a table
+//! (CSV, Parquet, Arrow IPC, NDJSON) of numeric columns.
+
+use anyhow::{anyhow, bail, Result};
+use npyz::{DType, NpyFile, TypeChar};
+use polars::prelude::*;
+use std::path::Path;
+
+pub struct Matrix {
+    pub rows: usize,
+    pub cols: usize,
+    /// Row-major.
+    pub values: Vec<f64>,
+    /// Column names (tables only).
+    pub names: Option<Vec<String>>,
+}
+
+pub fn read(path: &Path) -> Result<Matrix> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "npy" {
+        npy(path)
+    } else {
+        table(path)
+    }
+}
+
+fn npy(path: &Path) -> Result<Matrix> {
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| anyhow!("{shown}: {}", crate::util::io_problem(&e)))?;
+    let npy = NpyFile::new(std::io::BufReader::new(file))
+        .map_err(|e| anyhow!("{shown}: not a valid .npy file: {e}"))?;
+    let shape = npy.shape().to_vec();
+    let (rows, cols) = match shape[..] {
+        [r, c] => (r as usize, c as usize),
+        [r] => (r as usize, 1),
+        _ => bail!("{shown}: expected a 2-D array, got shape {shape:?}"),
+    };
+    if npy.order() == npyz::Order::Fortran {
+        bail!("{shown}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray");
+    }
+    let (tc, size) = match npy.dtype() {
+        DType::Plain(ts) => (ts.type_char(), ts.size_field()),
+        _ => bail!("{shown}: structured arrays are not supported"),
+    };
+    let bad = |e: npyz::DTypeError| anyhow!("{shown}: {e}");
+    let io = |e: std::io::Error| anyhow!("{shown}: cannot read array data: {e}");
+    let values: Vec<f64> = match (tc, size) {
+        (TypeChar::Float, 4) => npy
+            .data::<f32>()
+            .map_err(bad)?
+            .map(|v| v.map(f64::from))
+            .collect::<std::io::Result<_>>()
+            .map_err(io)?,
+        (TypeChar::Float, 8) => npy
+            .data::<f64>()
+            .map_err(bad)?
+            .collect::<std::io::Result<_>>()
+            .map_err(io)?,
+        _ => bail!("{shown}: expected float32 or float64 values"),
+    };
+    Ok(Matrix {
+        rows,
+        cols,
+        values,
+        names: None,
+    })
+}
+
+fn table(path: &Path) -> Result<Matrix> {
+    let shown = path.display();
+    let df = crate::load::table::read(path, None)?;
+    let mut cols = Vec::new();
+    let mut names = Vec::new();
+    for c in df.columns() {
+        if !c.dtype().is_primitive_numeric() {
+            bail!(
+                "{shown}: column '{}' is {}, expected numbers only",
+                c.name(),
+                c.dtype()
+            );
+        }
+        let f = c
+            .cast(&DataType::Float64)
+            .map_err(|e| anyhow!("{shown}: column '{}': {e}", c.name()))?;
+        let f = f.f64().map_err(|e| anyhow!("{shown}: {e}"))?.clone();
+        cols.push(f);
+        names.push(c.name().to_string());
+    }
+    let rows = df.height();
+    let mut values = Vec::with_capacity(rows * cols.len());
+    for i in 0..rows {
+        for c in &cols {
+            values.push(c.get(i).unwrap_or(f64::NAN));
+        }
+    }
+    Ok(Matrix {
+        rows,
+        cols: cols.len(),
+        values,
+        names: Some(names),
+    })
+}

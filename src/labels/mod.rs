@@ -1,0 +1,578 @@
+//! Noisy labels and outliers, once per scan: out-of-sample predicted probabilities
+//! (cross-validated logistic regression on the feature vectors, or the user's own),
+//! confident learning on them, and k-NN outlier scores. Rules L002, L003 and O001
+//! read the result; the manifest gains `label_quality`, `suggested_label`,
+//! `is_label_issue` and `outlier_score`.
+
+pub mod classifier;
+pub mod confident;
+pub mod input;
+pub mod outliers;
+
+use crate::load::Loaded;
+use confident::Method;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub enabled: bool,
+    pub folds: usize,
+    pub method: Method,
+    pub seed: u64,
+    /// The user's out-of-sample probabilities, instead of the built-in classifier.
+    pub pred_probs: Option<PathBuf>,
+    /// The user's feature vectors, instead of the compact ones.
+    pub embeddings: Option<PathBuf>,
+    /// Training rows per fold, at most (seeded stratified choice beyond).
+    pub max_fit: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            enabled: false,
+            folds: 5,
+            method: Method::default(),
+            seed: 0,
+            pred_probs: None,
+            embeddings: None,
+            max_fit: MAX_FIT,
+        }
+    }
+}
+
+/// Training rows per fold by default: a linear model's probabilities settle long
+/// before this, and the time of a scan of a million rows stays bounded.
+pub const MAX_FIT: usize = 100_000;
+/// More distinct labels than this is a regression target or an id, not classes.
+pub const MAX_CLASSES: usize = 200;
+/// Tolerance on the sum of a row of user-given probabilities.
+const SUM_TOLERANCE: f64 = 1e-3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassNoise {
+    pub class: String,
+    pub samples: u64,
+    /// Samples of this class the calibrated confident joint puts in another class.
+    pub estimated_mislabeled: u64,
+    pub noise_rate: f64,
+    pub flagged: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Confusion {
+    pub a: String,
+    pub b: String,
+    /// Samples labelled a that are likely b, plus those labelled b that are likely a
+    /// (calibrated confident joint).
+    pub samples: u64,
+    /// That count over the samples of both classes.
+    pub share: f64,
+    /// That count over all scored samples (cleanlab's overlap measure).
+    pub joint: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Labels {
+    /// Why label errors were not looked for.
+    pub skipped: Option<String>,
+    /// Where the probabilities came from.
+    pub probabilities: String,
+    /// What the classifier and the outlier search read.
+    pub features: String,
+    pub method: Method,
+    pub classes: Vec<String>,
+    pub scored: usize,
+    /// Samples or classes left out, and why.
+    pub notes: Vec<String>,
+    /// Out-of-sample accuracy of the probabilities against the given labels.
+    pub accuracy: f64,
+    pub thresholds: Vec<f64>,
+    /// Calibrated confident joint, `[given][likely true]`, in `classes` order.
+    pub confident_joint: Vec<Vec<u64>>,
+    pub noise: Vec<ClassNoise>,
+    pub confused_pairs: Vec<Confusion>,
+    pub issues: usize,
+    pub outliers: Option<outliers::Outliers>,
+    pub outliers_skipped: Option<String>,
+    /// Per manifest row (None: not scored).
+    #[serde(skip)]
+    pub quality: Vec<Option<f64>>,
+    #[serde(skip)]
+    pub margin: Vec<Option<f64>>,
+    #[serde(skip)]
+    pub suggested: Vec<Option<u32>>,
+    #[serde(skip)]
+    pub given: Vec<Option<u32>>,
+    #[serde(skip)]
+    pub is_issue: Vec<Option<bool>>,
+    #[serde(skip)]
+    pub outlier_score: Vec<Option<f64>>,
+    #[serde(skip)]
+    pub is_outlier: Vec<bool>,
+}
+
+impl Labels {
+    pub fn skipped(why: impl Into<String>, n: usize) -> Labels {
+        Labels {
+            skipped: Some(why.into()),
+            probabilities: String::new(),
+            features: String::new(),
+            method: Method::default(),
+            classes: Vec::new(),
+            scored: 0,
+            notes: Vec::new(),
+            accuracy: f64::NAN,
+            thresholds: Vec::new(),
+            confident_joint: Vec::new(),
+            noise: Vec::new(),
+            confused_pairs: Vec::new(),
+            issues: 0,
+            outliers: None,
+            outliers_skipped: Some("not measured".into()),
+            quality: vec![None; n],
+            margin: vec![None; n],
+            suggested: vec![None; n],
+            given: vec![None; n],
+            is_issue: vec![None; n],
+            outlier_score: vec![None; n],
+            is_outlier: vec![false; n],
+        }
+    }
+
+    pub fn class_name(&self, c: Option<u32>) -> Option<&str> {
+        c.and_then(|c| self.classes.get(c as usize))
+            .map(String::as_str)
+    }
+
+    /// Manifest rows flagged as label issues, worst (lowest quality) first.
+    pub fn ranked_issues(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = (0..self.is_issue.len())
+            .filter(|&i| self.is_issue[i] == Some(true))
+            .collect();
+        rows.sort_by(|&a, &b| {
+            self.quality[a]
+                .unwrap_or(0.0)
+                .total_cmp(&self.quality[b].unwrap_or(0.0))
+                .then(a.cmp(&b))
+        });
+        rows
+    }
+}
+
+/// Feature vectors of the usable rows: the user's embeddings, the image shape
+/// descriptors, or the table's columns (numeric, top categories one-hot);
+/// standardized over those rows. Returns (rows kept, row-major vectors, dim, what).
+fn vectors(
+    loaded: &Loaded,
+    usable: &[usize],
+    embeddings: Option<&input::Matrix>,
+    embeddings_path: Option<&std::path::Path>,
+) -> Result<(Vec<usize>, Vec<f64>, usize, String), String> {
+    let n = loaded.manifest.len();
+    let (rows, raw, d, what): (Vec<usize>, Vec<f64>, usize, String) = if let Some(e) = embeddings {
+        let shown = embeddings_path
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if e.rows != n {
+            return Err(format!(
+                "{shown}: {} rows, but the dataset has {n} samples (rows must follow the manifest's order)",
+                e.rows
+            ));
+        }
+        let d = e.cols;
+        let raw = usable
+            .iter()
+            .flat_map(|&i| e.values[i * d..(i + 1) * d].iter().copied())
+            .collect();
+        (
+            usable.to_vec(),
+            raw,
+            d,
+            format!("embeddings from {shown} ({d} dimensions)"),
+        )
+    } else if !loaded.shapes.is_empty() {
+        let rows: Vec<usize> = usable
+            .iter()
+            .copied()
+            .filter(|&i| loaded.shapes[i].is_some())
+            .collect();
+        let d = crate::load::perceptual::SHAPE_DIMS;
+        let raw = rows
+            .iter()
+            .flat_map(|&i| loaded.shapes[i].expect("filtered").map(f64::from))
+            .collect();
+        (
+            rows,
+            raw,
+            d,
+            format!(
+                "image shape descriptor ({d} gradient-orientation bins of the 32×32 grey image)"
+            ),
+        )
+    } else {
+        let Some(f) = crate::shift::features::of(loaded) else {
+            return Err("no feature vectors for this layout".into());
+        };
+        let v = crate::shift::features::Vectors::fit(&f, usable);
+        let d = v.dim();
+        // Already standardized; standardizing again below changes nothing.
+        (
+            usable.to_vec(),
+            v.matrix(&f, usable),
+            d,
+            format!("{d} standardized table features (numeric columns, top categories one-hot)"),
+        )
+    };
+    if d == 0 {
+        return Err("no feature to learn from".into());
+    }
+    Ok((rows.clone(), standardize(raw, d), d, what))
+}
+
+/// Z-scores per column; non-finite values sit at the mean (0); constant columns 0.
+fn standardize(mut x: Vec<f64>, d: usize) -> Vec<f64> {
+    let mut moments = vec![crate::stats::moments::Moments::default(); d];
+    for (k, &v) in x.iter().enumerate() {
+        if v.is_finite() {
+            moments[k % d].push(v);
+        }
+    }
+    for (k, v) in x.iter_mut().enumerate() {
+        let m = &moments[k % d];
+        let s = m.std();
+        *v = if v.is_finite() && s > 0.0 {
+            (*v - m.mean) / s
+        } else {
+            0.0
+        };
+    }
+    x
+}
+
+pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -> Labels {
+    let m = &loaded.manifest;
+    let n = m.len();
+    if !opts.enabled {
+        return Labels::skipped("not measured by this command", n);
+    }
+    let kinds = m.strs("error_kind");
+    let label_col = m.strs("label");
+    let usable: Vec<usize> = (0..n).filter(|&i| kinds.get(i).is_none()).collect();
+    let mut out = Labels::skipped("", n);
+    out.skipped = None;
+    out.method = opts.method;
+    out.outliers_skipped = None;
+
+    let embeddings = match &opts.embeddings {
+        Some(p) => match input::read(p) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                let why = format!("{e:#}");
+                out.skipped = Some(why.clone());
+                out.outliers_skipped = Some(why);
+                return out;
+            }
+        },
+        None => None,
+    };
+    let vecs = vectors(
+        loaded,
+        &usable,
+        embeddings.as_ref(),
+        opts.embeddings.as_deref(),
+    );
+    match &vecs {
+        Ok((rows, x, d, what)) => {
+            out.features = what.clone();
+            let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            match outliers::score(&xf, *d, outlier_params, opts.seed) {
+                Some(o) => {
+                    for (pos, &i) in rows.iter().enumerate() {
+                        out.outlier_score[i] = Some(o.score[pos]);
+                        out.is_outlier[i] = o.is_outlier[pos];
+                    }
+                    out.outliers = Some(o);
+                }
+                None => {
+                    out.outliers_skipped = Some(format!(
+                        "fewer than {} samples with features",
+                        outlier_params.k + 2
+                    ))
+                }
+            }
+        }
+        Err(why) => out.outliers_skipped = Some(why.clone()),
+    }
+
+    // Classes: every label among the usable samples, sorted.
+    let mut classes: Vec<String> = usable
+        .iter()
+        .filter_map(|&i| label_col.get(i).map(str::to_string))
+        .collect();
+    classes.sort();
+    classes.dedup();
+    if classes.len() > MAX_CLASSES {
+        out.skipped = Some(format!(
+            "{} distinct labels: not a classification target",
+            classes.len()
+        ));
+        return out;
+    }
+    if classes.len() < 2 {
+        out.skipped = Some(match classes.len() {
+            0 => "no labeled sample".to_string(),
+            _ => format!(
+                "a single class ('{}'): nothing to confuse it with",
+                classes[0]
+            ),
+        });
+        return out;
+    }
+    let index: std::collections::HashMap<&str, u32> = classes
+        .iter()
+        .enumerate()
+        .map(|(j, c)| (c.as_str(), j as u32))
+        .collect();
+    let class_of = |i: usize| label_col.get(i).map(|l| index[l]);
+
+    let (rows, probs, k) = match &opts.pred_probs {
+        Some(path) => match user_probs(path, n, &classes, &usable, &class_of) {
+            Ok((rows, probs)) => {
+                out.probabilities = format!("{} (given)", path.display());
+                (rows, probs, classes.len())
+            }
+            Err(why) => {
+                out.skipped = Some(why);
+                out.classes = classes;
+                return out;
+            }
+        },
+        None => {
+            let (rows, x, d) = match &vecs {
+                Ok((rows, x, d, _)) => (rows, x, *d),
+                Err(why) => {
+                    out.skipped = Some(why.clone());
+                    return out;
+                }
+            };
+            // Classes with fewer samples than folds cannot be cross-validated.
+            let mut count = vec![0usize; classes.len()];
+            for &i in rows {
+                if let Some(c) = class_of(i) {
+                    count[c as usize] += 1;
+                }
+            }
+            let kept: Vec<usize> = (0..classes.len())
+                .filter(|&c| count[c] >= opts.folds)
+                .collect();
+            for c in (0..classes.len()).filter(|&c| count[c] > 0 && count[c] < opts.folds) {
+                out.notes.push(format!(
+                    "class '{}' has {} {}, fewer than the {} folds: not scored",
+                    classes[c],
+                    count[c],
+                    if count[c] == 1 { "sample" } else { "samples" },
+                    opts.folds
+                ));
+            }
+            let unlabeled = rows.iter().filter(|&&i| class_of(i).is_none()).count();
+            if unlabeled > 0 {
+                out.notes.push(format!(
+                    "{} unlabeled {} not scored",
+                    unlabeled,
+                    if unlabeled == 1 { "sample" } else { "samples" }
+                ));
+            }
+            let without = usable.len() - rows.len();
+            if without > 0 {
+                out.notes.push(format!(
+                    "{without} readable {} without features (too small to describe) not scored",
+                    if without == 1 { "sample" } else { "samples" }
+                ));
+            }
+            if kept.len() < 2 {
+                out.skipped = Some(format!(
+                    "fewer than 2 classes with at least {} samples (one per fold)",
+                    opts.folds
+                ));
+                out.classes = classes;
+                return out;
+            }
+            // Re-index the kept classes 0..k for the model.
+            let mut remap = vec![None; classes.len()];
+            for (new, &old) in kept.iter().enumerate() {
+                remap[old] = Some(new);
+            }
+            let picked: Vec<(usize, usize)> = rows
+                .iter()
+                .enumerate()
+                .filter_map(|(pos, &i)| {
+                    class_of(i)
+                        .and_then(|c| remap[c as usize])
+                        .map(|c| (pos, c))
+                })
+                .collect();
+            let xs: Vec<f64> = picked
+                .iter()
+                .flat_map(|&(pos, _)| x[pos * d..(pos + 1) * d].iter().copied())
+                .collect();
+            let ys: Vec<usize> = picked.iter().map(|&(_, c)| c).collect();
+            let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
+            let p = match classifier::cross_validate(
+                &xs,
+                d,
+                &ys,
+                kept.len(),
+                &fold,
+                opts.folds,
+                opts.max_fit,
+                opts.seed,
+            ) {
+                Ok(p) => p,
+                Err(why) => {
+                    out.skipped = Some(why);
+                    return out;
+                }
+            };
+            let classes_kept: Vec<String> = kept.iter().map(|&c| classes[c].clone()).collect();
+            out.probabilities = classifier::description(opts.folds);
+            let scored_rows: Vec<usize> = picked.iter().map(|&(pos, _)| rows[pos]).collect();
+            classes = classes_kept;
+            (scored_rows, p, classes.len())
+        }
+    };
+    let index: std::collections::HashMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(j, c)| (c.as_str(), j))
+        .collect();
+    let labels: Vec<usize> = rows
+        .iter()
+        .map(|&i| index[label_col.get(i).expect("scored rows are labeled")])
+        .collect();
+    let found = confident::find(&probs, k, &labels, opts.method);
+    let mut correct = 0usize;
+    for (pos, &i) in rows.iter().enumerate() {
+        let p = &probs[pos * k..(pos + 1) * k];
+        let given = labels[pos];
+        let predicted = confident::argmax(p);
+        correct += (predicted == given) as usize;
+        out.quality[i] = Some(confident::self_confidence(p, given));
+        out.margin[i] = Some(confident::normalized_margin(p, given));
+        out.suggested[i] = Some(predicted as u32);
+        out.given[i] = Some(given as u32);
+        out.is_issue[i] = Some(found.is_issue[pos]);
+    }
+    out.scored = rows.len();
+    out.accuracy = correct as f64 / rows.len().max(1) as f64;
+    out.issues = found.is_issue.iter().filter(|&&f| f).count();
+    let cal = &found.calibrated;
+    let mut counts = vec![0u64; k];
+    let mut flagged = vec![0u64; k];
+    for (pos, &l) in labels.iter().enumerate() {
+        counts[l] += 1;
+        flagged[l] += found.is_issue[pos] as u64;
+    }
+    out.noise = (0..k)
+        .map(|c| {
+            let row: u64 = cal[c * k..(c + 1) * k].iter().sum();
+            let off = row - cal[c * k + c];
+            ClassNoise {
+                class: classes[c].clone(),
+                samples: counts[c],
+                estimated_mislabeled: off,
+                noise_rate: crate::util::round4(off as f64 / row.max(1) as f64),
+                flagged: flagged[c],
+            }
+        })
+        .collect();
+    let total = rows.len().max(1) as f64;
+    let mut pairs = Vec::new();
+    for a in 0..k {
+        for b in a + 1..k {
+            let s = cal[a * k + b] + cal[b * k + a];
+            if s > 0 {
+                pairs.push(Confusion {
+                    a: classes[a].clone(),
+                    b: classes[b].clone(),
+                    samples: s,
+                    share: crate::util::round4(s as f64 / (counts[a] + counts[b]).max(1) as f64),
+                    joint: crate::util::round4(s as f64 / total),
+                });
+            }
+        }
+    }
+    pairs.sort_by(|x, y| {
+        y.samples
+            .cmp(&x.samples)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    out.confused_pairs = pairs;
+    out.thresholds = found
+        .thresholds
+        .iter()
+        .map(|&t| crate::util::round4(t))
+        .collect();
+    out.confident_joint = cal.chunks(k).map(|r| r.to_vec()).collect();
+    out.accuracy = crate::util::round4(out.accuracy);
+    out.classes = classes;
+    out
+}
+
+/// The user's probabilities for the usable labeled rows, in `classes` order:
+/// columns named after the classes are matched by name, otherwise taken in the
+/// sorted class order. Every row checked: finite, non-negative, summing to 1.
+fn user_probs(
+    path: &std::path::Path,
+    n: usize,
+    classes: &[String],
+    usable: &[usize],
+    class_of: &dyn Fn(usize) -> Option<u32>,
+) -> Result<(Vec<usize>, Vec<f64>), String> {
+    let shown = path.display();
+    let m = input::read(path).map_err(|e| format!("{e:#}"))?;
+    if m.rows != n {
+        return Err(format!(
+            "{shown}: {} rows, but the dataset has {n} samples (rows must follow the manifest's order)",
+            m.rows
+        ));
+    }
+    let k = classes.len();
+    let order: Vec<usize> = match &m.names {
+        Some(names) if classes.iter().all(|c| names.contains(c)) => classes
+            .iter()
+            .map(|c| names.iter().position(|x| x == c).expect("checked"))
+            .collect(),
+        _ if m.cols == k => (0..k).collect(),
+        _ => {
+            return Err(format!(
+                "{shown}: {} columns, but the dataset has {k} classes ({}); name the columns after the classes or give one per class in sorted order",
+                m.cols,
+                classes.join(", ")
+            ))
+        }
+    };
+    let rows: Vec<usize> = usable
+        .iter()
+        .copied()
+        .filter(|&i| class_of(i).is_some())
+        .collect();
+    let mut probs = Vec::with_capacity(rows.len() * k);
+    for &i in &rows {
+        let row: Vec<f64> = order.iter().map(|&j| m.values[i * m.cols + j]).collect();
+        if let Some(v) = row.iter().find(|v| !v.is_finite() || **v < 0.0) {
+            return Err(format!("{shown}: row {i} holds {v}, not a probability"));
+        }
+        let sum: f64 = row.iter().sum();
+        if (sum - 1.0).abs() > SUM_TOLERANCE {
+            return Err(format!(
+                "{shown}: row {i} sums to {}, not 1 (probabilities per class expected, e.g. a softmax)",
+                crate::util::round4(sum)
+            ));
+        }
+        probs.extend(row);
+    }
+    Ok((rows, probs))
+}

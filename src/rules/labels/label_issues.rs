@@ -1,0 +1,79 @@
+use crate::finding::{Finding, Severity};
+use crate::rules::duplicates::{things, MAX_LISTED};
+use crate::rules::{Context, Rule};
+use crate::util::round4;
+
+pub struct LabelIssues;
+
+/// Below this out-of-sample accuracy the model's doubts say more about the model
+/// than about the labels; the finding says so.
+const WEAK_ACCURACY: f64 = 0.7;
+
+impl Rule for LabelIssues {
+    fn code(&self) -> &'static str {
+        "L002"
+    }
+    fn name(&self) -> &'static str {
+        "label-issues"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "Samples whose given label is likely wrong (confident learning)."
+    }
+    fn doc(&self) -> &'static str {
+        "**What it finds.** Samples confident learning (Northcutt, Jiang and Chuang, 2021; cleanlab's method) flags as mislabelled. Out-of-sample predicted probabilities come from 5-fold stratified cross-validation (`--folds`) of a multinomial logistic regression (linfa; L2 alpha = 10, i.e. scikit-learn's C = 0.1) on standardized feature vectors: a table's columns (numbers, the 10 most frequent categories one-hot), an image's shape descriptor (gradient-orientation histograms of the 32×32 grey image, 45 numbers), or your embeddings (`--embeddings FILE`); or they are yours (`--pred-probs FILE`, one row per manifest row, columns named after the classes or in sorted class order, rows summing to 1). Per class j the threshold is the mean probability of j over the samples labelled j; a sample counts in the confident joint under the class it reaches the threshold of (the most probable if several); the joint is calibrated to the class counts; then, by default (`--label-method prune-by-noise-rate`), for each off-diagonal cell (given i, likely j) that many samples labelled i with the largest margin p(j) − p(i) are flagged. Other methods: `prune-by-class`, `both`, `confident-learning`, `predicted-neq-given`. A sample the model predicts as its given label is never flagged. Samples are listed worst first by label quality (self-confidence, p(given label)) with the suggested label (the most probable class). Classes with fewer samples than folds are not scored, and said.\n\n\
+         **Why it matters.** Wrong labels teach the model wrong answers and make test scores lie; a few percent of noise in a test set can reorder which model looks best.\n\n\
+         **Example.** `14 samples are likely mislabelled (3.1% of 452 scored; out-of-sample accuracy 0.95)`, each sample noted `given cat · suggested dog · quality 0.031`."
+    }
+    fn fix(&self) -> &'static str {
+        "Review the listed samples, worst first; fix the labels you confirm, or drop them with `dsaudit clean --drop-label-issues` (or relabel with --relabel after review)."
+    }
+    fn check(&self, ctx: &Context) -> Vec<Finding> {
+        let l = ctx.labels;
+        if l.skipped.is_some() || l.issues == 0 {
+            return Vec::new();
+        }
+        let ranked = l.ranked_issues();
+        let samples = ranked
+            .iter()
+            .take(MAX_LISTED)
+            .map(|&i| {
+                let mut r = ctx.loaded.manifest.sample_ref(i);
+                r.note = Some(format!(
+                    "given {} · suggested {} · quality {}",
+                    l.class_name(l.given[i]).unwrap_or("?"),
+                    l.class_name(l.suggested[i]).unwrap_or("?"),
+                    round4(l.quality[i].unwrap_or(0.0))
+                ));
+                r
+            })
+            .collect();
+        let weak = if l.accuracy < WEAK_ACCURACY {
+            "; the model is weak on these features, so many flags may be its own mistakes: bring better features with --embeddings"
+        } else {
+            ""
+        };
+        let mut f = Finding::new(
+            self,
+            format!(
+                "{} likely mislabelled ({:.1}% of {} scored; out-of-sample accuracy {:.2}){weak}",
+                things(ctx, l.issues),
+                100.0 * l.issues as f64 / l.scored.max(1) as f64,
+                l.scored,
+                l.accuracy
+            ),
+        )
+        .with_examples(samples, l.issues as u64)
+        .evidence("issues", l.issues)
+        .evidence("scored", l.scored)
+        .evidence("accuracy", l.accuracy)
+        .evidence("method", l.method.name())
+        .evidence("noise", serde_json::to_value(&l.noise).unwrap_or_default());
+        if l.issues > MAX_LISTED {
+            f = f.evidence("listed", MAX_LISTED);
+        }
+        vec![f]
+    }
+}

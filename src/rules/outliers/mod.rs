@@ -1,0 +1,3 @@
+//! Outliers: samples far from every other in feature space.
+
+pub mod outliers;

@@ -1,0 +1,220 @@
+"""dsaudit's label-error detection side by side with cleanlab's, on demand (not in CI).
+
+    just compare-cleanlab            # makes a virtual environment with cleanlab,
+                                     # scikit-learn, pandas and pillow, then runs this
+    python3 tests/reference/cleanlab_compare.py DSAUDIT_BINARY [--bench-rows N]
+
+Both tools get the same files with the same injected truth:
+  * tests/data/breast_cancer.csv, 10% of the labels flipped (5 seeds), and unflipped;
+  * sample_data/images, 10% of the training labels flipped (5 seeds), and unflipped;
+  * a synthetic table of N rows x 64 features, 10 classes, 10% flipped (speed).
+cleanlab runs `find_label_issues` (prune_by_noise_rate, its default) on out-of-sample
+probabilities from `cross_val_predict(LogisticRegression(...), 5-fold stratified)` on
+standardized features; dsaudit runs `dsaudit scan` and its `is_label_issue` column.
+The images' features for scikit-learn are dsaudit's shape descriptor computed again
+in numpy (gradient-orientation histograms of the 32x32 grey image), so that both
+tools see the same information. cleanlab is run twice: with scikit-learn's default
+C = 1, and with C = 0.1, the regularization dsaudit uses (linfa alpha = 10).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from cleanlab.filter import find_label_issues
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.preprocessing import StandardScaler
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = range(5)
+
+
+def dsaudit_flags(binary, path):
+    """Runs dsaudit; returns (is_label_issue per manifest row, seconds, manifest)."""
+    with tempfile.TemporaryDirectory() as out:
+        manifest = Path(out) / "m.csv"
+        start = time.perf_counter()
+        subprocess.run(
+            [binary, "scan", "-q", "--fail-on", "never", "--format", "json",
+             "--manifest", str(manifest), str(path)],
+            check=True, stdout=subprocess.DEVNULL)
+        secs = time.perf_counter() - start
+        m = pd.read_csv(manifest, low_memory=False)
+    return m["is_label_issue"].fillna(False).astype(bool).to_numpy(), secs, m
+
+
+def cleanlab_flags(x, labels, c):
+    start = time.perf_counter()
+    _, labels = np.unique(labels, return_inverse=True)
+    x = StandardScaler().fit_transform(x)
+    probs = cross_val_predict(
+        LogisticRegression(C=c, max_iter=100), x, labels,
+        cv=StratifiedKFold(5, shuffle=True, random_state=0), method="predict_proba")
+    issues = find_label_issues(labels, probs)
+    return issues, time.perf_counter() - start
+
+
+def scores(flags, truth):
+    hits = int((flags & truth).sum())
+    p = hits / max(int(flags.sum()), 1)
+    r = hits / max(int(truth.sum()), 1)
+    return p, r, 2 * p * r / max(p + r, 1e-12)
+
+
+class Tally:
+    def __init__(self):
+        self.rows = {}
+
+    def add(self, tool, p, r, f, secs):
+        self.rows.setdefault(tool, []).append((p, r, f, secs))
+
+    def print(self, title):
+        print(f"\n{title}")
+        print(f"  {'tool':<28} {'precision':>9} {'recall':>7} {'F1':>6} {'seconds':>8}")
+        for tool, v in self.rows.items():
+            a = np.array(v)
+            print(f"  {tool:<28} {a[:,0].mean():9.3f} {a[:,1].mean():7.3f} {a[:,2].mean():6.3f} {a[:,3].mean():8.2f}")
+
+
+def table(binary, work):
+    lines = (ROOT / "tests/data/breast_cancer.csv").read_text().splitlines()
+    df = pd.read_csv(ROOT / "tests/data/breast_cancer.csv")
+    x = df.drop(columns="label").to_numpy()
+    clean = df["label"].to_numpy()
+    n = len(df)
+    flags, _, _ = dsaudit_flags(binary, ROOT / "tests/data/breast_cancer.csv")
+    print(f"\nbreast_cancer.csv unflipped: dsaudit flags {flags.sum()} of {n}; "
+          f"cleanlab (C=1) flags {cleanlab_flags(x, clean, 1.0)[0].sum()}; "
+          f"cleanlab (C=0.1) flags {cleanlab_flags(x, clean, 0.1)[0].sum()}")
+    t = Tally()
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        flip = rng.choice(n, n // 10, replace=False)
+        truth = np.zeros(n, bool)
+        truth[flip] = True
+        noisy = clean.copy()
+        noisy[flip] = np.where(clean[flip] == "malignant", "benign", "malignant")
+        path = work / f"bc_{seed}.csv"
+        out = [lines[0]] + [f"{l.rsplit(',', 1)[0]},{noisy[i]}" for i, l in enumerate(lines[1:])]
+        path.write_text("\n".join(out) + "\n")
+        f, secs, _ = dsaudit_flags(binary, path)
+        t.add("dsaudit", *scores(f, truth), secs)
+        for c in (1.0, 0.1):
+            f, secs = cleanlab_flags(x, noisy, c)
+            t.add(f"cleanlab + sklearn C={c}", *scores(f, truth), secs)
+    t.print(f"breast_cancer.csv, {n // 10} of {n} labels flipped, mean of {len(SEEDS)} seeds")
+
+
+def shape(path):
+    """dsaudit's shape descriptor (src/load/perceptual.rs), in numpy."""
+    a = np.asarray(Image.open(path).convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float32)
+    gx = np.zeros_like(a)
+    gy = np.zeros_like(a)
+    gx[:, 1:-1] = a[:, 2:] - a[:, :-2]
+    gy[1:-1, :] = a[2:, :] - a[:-2, :]
+    mag = np.hypot(gx, gy)
+    b = np.minimum((np.mod(np.arctan2(gy, gx), np.pi) / np.pi * 9).astype(int), 8)
+    cells = np.zeros((2, 2, 9))
+    for i in range(32):
+        for j in range(32):
+            cells[i // 16, j // 16, b[i, j]] += mag[i, j]
+    cells = cells.ravel()
+    whole = cells.reshape(4, 9).sum(axis=0)
+    return np.concatenate([cells / (np.linalg.norm(cells) + 1e-12), whole / (np.linalg.norm(whole) + 1e-12)])
+
+
+def images(binary, work):
+    src = ROOT / "sample_data/images"
+    flags, _, m = dsaudit_flags(binary, src)
+    scored = m["label_quality"].notna().to_numpy()
+    files = m["source"].to_numpy()
+    x = np.array([shape(src / f) for f in files[scored]])
+    clean_labels = m["label"].to_numpy()[scored]
+    planted = files[scored] == "train/square/042_copy.png"
+    print(f"\nsample_data/images unflipped ({scored.sum()} scored; one real error, {files[scored][planted][0]}):"
+          f" dsaudit flags {flags.sum()}; cleanlab (C=1) flags {cleanlab_flags(x, clean_labels, 1.0)[0].sum()};"
+          f" cleanlab (C=0.1) flags {cleanlab_flags(x, clean_labels, 0.1)[0].sum()}")
+    classes = sorted(set(clean_labels))
+    train = np.flatnonzero(np.char.startswith(files[scored].astype(str), "train/"))
+    t = Tally()
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        flip = rng.choice(train, int(round(len(train) * 0.1)), replace=False)
+        noisy = clean_labels.copy()
+        for i in flip:
+            noisy[i] = rng.choice([c for c in classes if c != clean_labels[i]])
+        truth = planted.copy()
+        truth[flip] = True
+        data = work / f"images_{seed}"
+        shutil.copytree(src, data)
+        moved = {}
+        for i in flip:
+            old = data / files[scored][i]
+            new = data / "train" / noisy[i] / ("flipped_" + old.name)
+            old.rename(new)
+            moved[files[scored][i]] = str(new.relative_to(data))
+        f, secs, m2 = dsaudit_flags(binary, data)
+        by_source = dict(zip(m2["source"], f))
+        f = np.array([by_source[moved.get(s, s)] for s in files[scored]])
+        t.add("dsaudit", *scores(f, truth), secs)
+        for c in (1.0, 0.1):
+            f, secs = cleanlab_flags(x, noisy, c)
+            t.add(f"cleanlab + sklearn C={c}", *scores(f, truth), secs)
+        shutil.rmtree(data)
+    t.print(f"sample_data/images, {len(flip)} of {len(train)} training labels flipped "
+            f"(+1 real error), mean of {len(SEEDS)} seeds")
+
+
+def bench(binary, work, rows):
+    rng = np.random.default_rng(0)
+    k, d = 10, 64
+    centres = rng.normal(0, 1, (k, d))
+    y = rng.integers(0, k, rows)
+    x = centres[y] + rng.normal(0, 1.5, (rows, d))
+    flip = rng.choice(rows, rows // 10, replace=False)
+    noisy = y.copy()
+    noisy[flip] = (y[flip] + rng.integers(1, k, len(flip))) % k
+    truth = np.zeros(rows, bool)
+    truth[flip] = True
+    df = pd.DataFrame(x.astype(np.float32), columns=[f"f{j}" for j in range(d)])
+    df["label"] = [f"c{v}" for v in noisy]
+    path = work / "bench.csv"
+    df.to_csv(path, index=False, float_format="%.5g")
+    f, secs, _ = dsaudit_flags(binary, path)
+    t = Tally()
+    t.add("dsaudit (whole scan)", *scores(f, truth), secs)
+    timed = subprocess.run([binary, "scan", "-q", "--timings", "--fail-on", "never", str(path)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in timed.stderr.splitlines():
+        if line.startswith("timing "):
+            print("  dsaudit phase:", line[len("timing "):])
+    f, secs = cleanlab_flags(x, noisy, 1.0)
+    t.add("cleanlab + sklearn C=1", *scores(f, truth), secs)
+    t.print(f"synthetic {rows} rows x {d} features, {k} classes, 10% flipped (one run)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--bench-rows", type=int, default=100_000)
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores; {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        table(args.binary, work)
+        images(args.binary, work)
+        if args.bench_rows:
+            bench(args.binary, work, args.bench_rows)
+
+
+if __name__ == "__main__":
+    main()
