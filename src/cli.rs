@@ -191,9 +191,10 @@ pub struct LabelArgs {
     /// classifier and the outlier search read them instead of the compact features.
     #[arg(long, value_name = "FILE")]
     pub embeddings: Option<PathBuf>,
-    /// Training rows per fold, at most (a seeded stratified choice beyond).
-    #[arg(long, default_value_t = crate::labels::MAX_FIT, value_name = "N")]
-    pub max_fit_rows: usize,
+    /// Training rows per fold, at most (a seeded choice beyond; default: 20,000 or
+    /// 30 per model parameter, whichever is more).
+    #[arg(long, value_name = "N")]
+    pub max_fit_rows: Option<usize>,
     /// Skip the label-error and outlier search.
     #[arg(long)]
     pub no_label_check: bool,
@@ -208,7 +209,7 @@ impl LabelArgs {
             seed,
             pred_probs: self.pred_probs.clone(),
             embeddings: self.embeddings.clone(),
-            max_fit: self.max_fit_rows.max(1),
+            max_fit: self.max_fit_rows.map(|n| n.max(1)),
         }
     }
 }
@@ -249,18 +250,23 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Stats(args) => run_stats(args),
-        Command::Split { build, options } => run_build(build, |s, seed| {
+        Command::Split { build, options } => run_build(build, false, |s, seed| {
             crate::build::split::plan(s, &options, seed)
         }),
-        Command::Rebalance { build, options } => run_build(build, |s, seed| {
+        Command::Rebalance { build, options } => run_build(build, false, |s, seed| {
             crate::build::rebalance::plan(s, &options, seed)
         }),
-        Command::Subset { build, options } => run_build(build, |s, seed| {
+        Command::Subset { build, options } => run_build(build, false, |s, seed| {
             crate::build::subset::plan(s, &options, seed)
         }),
-        Command::Clean { build, options } => run_build(build, |s, seed| {
-            crate::build::clean::plan(s, &options, seed)
-        }),
+        Command::Clean { build, options } => {
+            // Without a table of flagged samples, confident learning finds them.
+            let find_labels =
+                (options.drop_label_issues || options.relabel) && options.label_issues.is_none();
+            run_build(build, find_labels, |s, seed| {
+                crate::build::clean::plan(s, &options, seed)
+            })
+        }
         Command::Rules { markdown } => {
             let text = if markdown {
                 crate::docs::rules_markdown()
@@ -399,6 +405,7 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
 /// plans, writes, and prints what was built.
 fn run_build(
     args: BuildArgs,
+    find_labels: bool,
     plan: impl FnOnce(&crate::build::Samples, u64) -> Result<crate::build::Plan>,
 ) -> Result<i32> {
     // OUT is checked before the scan, so a wrong path fails at once.
@@ -413,9 +420,19 @@ fn run_build(
         duplicates: true,
         shift_tests: false,
         shift: Default::default(),
-        labels: Default::default(),
+        labels: crate::labels::Options {
+            enabled: find_labels,
+            seed: args.seed,
+            ..Default::default()
+        },
     };
     let scan = scan::scan(&args.path, &opts)?;
+    if let Some(why) = scan.labels.skipped.as_ref().filter(|_| find_labels) {
+        bail!(
+            "{}: cannot look for label issues: {why}",
+            args.path.display()
+        );
+    }
     let start = std::time::Instant::now();
     let samples = crate::build::Samples::new(&scan.spec, &scan.loaded, &scan.dups);
     let plan =

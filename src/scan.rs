@@ -132,6 +132,11 @@ pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     add_label_columns(&mut loaded, &labels)?;
     timings.lap("labels");
     if opts.timings {
+        for (what, t) in &labels.timings {
+            eprintln!("timing labels: {what} {:.3} s", t.as_secs_f64());
+        }
+    }
+    if opts.timings {
         for c in &shift.comparisons {
             for (what, t) in &c.timings {
                 eprintln!(

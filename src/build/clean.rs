@@ -21,7 +21,8 @@ pub struct Options {
     /// columns, keyed by `source` (and `row`) or by manifest `id`.
     #[arg(long, value_name = "FILE")]
     pub label_issues: Option<PathBuf>,
-    /// Drop the samples the label-issue table flags.
+    /// Drop the samples flagged as label issues: by the --label-issues table, or
+    /// else by confident learning run now (as `dsaudit scan` does, L002).
     #[arg(long, conflicts_with = "relabel")]
     pub drop_label_issues: bool,
     /// Give flagged samples their suggested label instead.
@@ -34,11 +35,16 @@ pub fn plan(s: &Samples, o: &Options, _seed: u64) -> Result<Plan> {
     plan.options = serde_json::to_value(o)?;
     let issues = match (&o.label_issues, o.drop_label_issues || o.relabel) {
         (Some(f), true) => read_issues(s, f, o.relabel)?,
-        (None, true) => bail!(
-            "--drop-label-issues and --relabel act on a table of flagged samples: pass --label-issues FILE"
-        ),
-        (Some(_), false) => bail!("--label-issues: say what to do with them: --drop-label-issues or --relabel"),
+        (None, true) => issues_from_scan(s)?,
+        (Some(_), false) => {
+            bail!("--label-issues: say what to do with them: --drop-label-issues or --relabel")
+        }
         (None, false) => HashMap::new(),
+    };
+    let flagged_by = if o.label_issues.is_some() {
+        "flagged in the label-issue table"
+    } else {
+        "flagged by confident learning (L002)"
     };
     plan.drop_unusable(s);
     let mut dropped: HashMap<u32, (&'static str, String)> = HashMap::new();
@@ -100,9 +106,7 @@ pub fn plan(s: &Samples, o: &Options, _seed: u64) -> Result<Plan> {
         }
         let out = plan.same_split(s, i);
         match issues.get(&i) {
-            Some(_) if o.drop_label_issues => {
-                plan.drop(i, "label-issue", "flagged in the label-issue table".into())
-            }
+            Some(_) if o.drop_label_issues => plan.drop(i, "label-issue", flagged_by.into()),
             Some(Some(to)) if o.relabel && to != label(i) => plan.rows.push(Row {
                 src: i,
                 split: out,
@@ -151,6 +155,20 @@ fn collapse<'a>(
     for &i in group.iter().filter(|&&i| i != first) {
         dropped.insert(i, (reason, format!("copy of id {first}")));
     }
+}
+
+/// The samples confident learning flagged during the scan (the manifest's
+/// `is_label_issue` and `suggested_label` columns), with their suggested label.
+fn issues_from_scan(s: &Samples) -> Result<HashMap<u32, Option<String>>> {
+    let df = &s.loaded.manifest.df;
+    let flags = df.column("is_label_issue")?.bool()?.clone();
+    let suggested = df.column("suggested_label")?.str()?.clone();
+    Ok(flags
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| *f == Some(true))
+        .map(|(i, _)| (i as u32, suggested.get(i).map(str::to_string)))
+        .collect())
 }
 
 /// The flagged samples and their suggested label, matched to this dataset's samples

@@ -315,3 +315,42 @@ fn embeddings_replace_the_compact_features() {
         .starts_with("embeddings from"));
     assert!(flagged(&ds, "row").contains("5"), "{:#}", ds["labels"]);
 }
+
+#[test]
+fn clean_drops_what_confident_learning_flags() {
+    let mut lines = breast_cancer();
+    // Flip rows 0..20 (all malignant in the file's order) to benign.
+    for line in lines.iter_mut().skip(1).take(20) {
+        let (features, label) = line.rsplit_once(',').unwrap();
+        assert_eq!(label, "malignant");
+        *line = format!("{features},benign");
+    }
+    let d = Dir::new();
+    let data = d.write("t.csv", lines.join("\n") + "\n");
+    let out = d.join("clean");
+    let o = run(&[
+        "clean",
+        data.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--drop-label-issues",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = std::fs::read_to_string(out.join("changes.csv")).unwrap();
+    let dropped: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("flagged by confident learning"))
+        .collect();
+    // changes.csv: id, source, row, ...
+    let flipped = dropped
+        .iter()
+        .filter(|l| {
+            l.split(',')
+                .nth(2)
+                .and_then(|r| r.parse::<usize>().ok())
+                .is_some_and(|r| r < 20)
+        })
+        .count();
+    assert!(flipped >= 14 && dropped.len() <= 26, "{log}");
+}
