@@ -31,6 +31,8 @@ pub struct Outliers {
     pub median_distance: f64,
     pub q1: f64,
     pub q3: f64,
+    /// Multiple of the interquartile range above Q3.
+    pub iqr: f64,
     /// Mean k-NN distance above which a sample is an outlier.
     pub cutoff: f64,
     pub outliers: usize,
@@ -73,13 +75,15 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
     let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
     let cutoff = q3 + params.iqr * (q3 - q1);
     let is_outlier: Vec<bool> = mean.iter().map(|&m| m > cutoff).collect();
+    let round = crate::util::round4;
     Some(Outliers {
         k: params.k,
         reference: r,
-        median_distance: median,
-        q1,
-        q3,
-        cutoff,
+        median_distance: round(median),
+        q1: round(q1),
+        q3: round(q3),
+        iqr: params.iqr,
+        cutoff: round(cutoff),
         outliers: is_outlier.iter().filter(|&&o| o).count(),
         score: mean
             .iter()

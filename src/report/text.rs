@@ -150,8 +150,12 @@ fn labels(scan: &Scan, o: &mut String) {
         (Some(x), _) => {
             let _ = writeln!(
                 o,
-                "outliers {} above Q3 + IQR rule ({}-NN mean distance > {:.3})",
-                x.outliers, x.k, x.cutoff
+                "outliers {} {} mean distance to the {} nearest neighbours above {:.3} (Q3 + {} × IQR)",
+                x.outliers,
+                if x.outliers == 1 { "sample has its" } else { "samples have their" },
+                x.k,
+                x.cutoff,
+                x.iqr
             );
         }
         (None, Some(why)) if l.skipped.as_deref() != Some(why.as_str()) => {
