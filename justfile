@@ -54,6 +54,9 @@ bench images="100000" rows="1000000":
         awk -v t="$target" -v n="$n" -v s="$secs" -v k="$kib" -v d="$dups" 'BEGIN { printf "%-10s %8d samples  %6.2f s  %9.0f samples/s  peak %6.0f MiB  duplicates %s s\n", t, n, s, n / s, k / 1024, d }'
         # The shift tests, test against train (80/20): per-feature tests, classifier, MMD.
         awk -v t="$target" '/^timing shift / { sub(/^timing shift /, ""); printf "%-10s shift %s\n", t, $0 }' "$dir/phases"
+        # Label errors and outliers (issue 6): features, outlier search, cross-validated
+        # probabilities, confident learning.
+        awk -v t="$target" '/^timing labels/ { sub(/^timing /, ""); printf "%-10s %s\n", t, $0 }' "$dir/phases"
     done
     # Growth of the near-duplicate search: the same generator at a tenth of the size.
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/small" $(( {{images}} / 10 )) 10

@@ -112,15 +112,22 @@ fn brute(
                 let own = skip[b * BLOCK + r];
                 let qn = norm(&block[r * d..(r + 1) * d]);
                 let row = dots.row(r);
-                let mut found: Vec<(u32, f32)> = (0..n)
-                    .filter(|&j| Some(j as u32) != own)
-                    .map(|j| (j as u32, (qn + pn[j] - 2.0 * row[j]).max(0.0)))
-                    .collect();
-                if found.len() > k {
-                    found.select_nth_unstable_by(k, |a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-                    found.truncate(k + 1);
+                // The k best so far, nearest first; a candidate must beat the worst
+                // (equal distances keep the lower index, seen first).
+                let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
+                for j in 0..n {
+                    if Some(j as u32) == own {
+                        continue;
+                    }
+                    let d2 = (qn + pn[j] - 2.0 * row[j]).max(0.0);
+                    if best.len() == k && d2 >= best[k - 1].1 {
+                        continue;
+                    }
+                    let at = best.partition_point(|&(_, x)| x <= d2);
+                    best.insert(at, (j as u32, d2));
+                    best.truncate(k);
                 }
-                sorted(found, k)
+                sorted(best, k)
             })
         })
         .collect()

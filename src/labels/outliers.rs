@@ -21,7 +21,7 @@ pub const MAX_REFERENCE: usize = 10_000;
 /// Distance computations (samples × reference × dimensions) allowed before the
 /// reference shrinks, down to `MIN_REFERENCE`.
 const WORK: f64 = 5e9;
-const MIN_REFERENCE: usize = 1_000;
+const MIN_REFERENCE: usize = 500;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Outliers {

@@ -54,6 +54,28 @@ pub fn hashes(img: &DynamicImage) -> Option<Hashes> {
     })
 }
 
+/// The 20° bin of a gradient's unsigned orientation (0..180°): how many bin
+/// boundaries it lies counter-clockwise of, by cross products (no atan2 per pixel).
+fn orientation_bin(gx: f32, gy: f32) -> usize {
+    static BOUNDS: OnceLock<[(f32, f32); BINS - 1]> = OnceLock::new();
+    let bounds = BOUNDS.get_or_init(|| {
+        std::array::from_fn(|b| {
+            let a = std::f32::consts::PI * (b + 1) as f32 / BINS as f32;
+            (a.cos(), a.sin())
+        })
+    });
+    // Unsigned: fold the lower half-plane onto the upper one.
+    let (gx, gy) = if gy < 0.0 || (gy == 0.0 && gx < 0.0) {
+        (-gx, -gy)
+    } else {
+        (gx, gy)
+    };
+    bounds
+        .iter()
+        .filter(|&&(c, s)| c * gy - s * gx >= 0.0)
+        .count()
+}
+
 /// Magnitude-weighted orientation histograms from central differences: one per
 /// 16×16 quarter (L2-normalised together, so where the edges are counts) and one
 /// over the whole image (normalised alone), quantised to 0..=255. On the sample
@@ -77,12 +99,11 @@ fn shape(small: &GrayImage) -> [u8; SHAPE_DIMS] {
             } else {
                 0.0
             };
-            let mag = gx.hypot(gy);
-            if mag == 0.0 {
+            if gx == 0.0 && gy == 0.0 {
                 continue;
             }
-            let angle = gy.atan2(gx).rem_euclid(std::f32::consts::PI);
-            let bin = ((angle / std::f32::consts::PI * BINS as f32) as usize).min(BINS - 1);
+            let mag = (gx * gx + gy * gy).sqrt();
+            let bin = orientation_bin(gx, gy);
             let cell = (y / (n / 2)) * 2 + x / (n / 2);
             cells[cell * BINS + bin] += mag;
             whole[bin] += mag;
@@ -173,6 +194,18 @@ pub fn distance(a: u64, b: u64) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn orientation_bins_match_the_angle() {
+        for deg in (0..360).map(|d| d as f32 + 0.5) {
+            let a = deg.to_radians();
+            let want = ((deg % 180.0) / 20.0) as usize;
+            assert_eq!(super::orientation_bin(a.cos(), a.sin()), want, "{deg}°");
+        }
+        assert_eq!(super::orientation_bin(1.0, 0.0), 0);
+        assert_eq!(super::orientation_bin(-1.0, 0.0), 0);
+        assert_eq!(super::orientation_bin(0.0, 1.0), 4);
+    }
+
     use super::*;
     use image::{Rgb, RgbImage};
 
