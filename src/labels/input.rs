@@ -3,7 +3,7 @@
 //! (CSV, Parquet, Arrow IPC, NDJSON) of numeric columns.
 
 use anyhow::{anyhow, bail, Result};
-use npyz::{DType, NpyFile, TypeChar};
+use npyz::TypeChar;
 use polars::prelude::*;
 use std::path::Path;
 
@@ -30,10 +30,7 @@ pub fn read(path: &Path) -> Result<Matrix> {
 
 fn npy(path: &Path) -> Result<Matrix> {
     let shown = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| anyhow!("{shown}: {}", crate::util::io_problem(&e)))?;
-    let npy = NpyFile::new(std::io::BufReader::new(file))
-        .map_err(|e| anyhow!("{shown}: not a valid .npy file: {e}"))?;
+    let npy = crate::load::npy::open(path)?;
     let shape = npy.shape().to_vec();
     let (rows, cols) = match shape[..] {
         [r, c] => (r as usize, c as usize),
@@ -43,10 +40,7 @@ fn npy(path: &Path) -> Result<Matrix> {
     if npy.order() == npyz::Order::Fortran {
         bail!("{shown}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray");
     }
-    let (tc, size) = match npy.dtype() {
-        DType::Plain(ts) => (ts.type_char(), ts.size_field()),
-        _ => bail!("{shown}: structured arrays are not supported"),
-    };
+    let (tc, size) = crate::load::npy::type_of(path, &npy.dtype())?;
     let bad = |e: npyz::DTypeError| anyhow!("{shown}: {e}");
     let io = |e: std::io::Error| anyhow!("{shown}: cannot read array data: {e}");
     let values: Vec<f64> = match (tc, size) {

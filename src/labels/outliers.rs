@@ -69,9 +69,8 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
         .iter()
         .map(|nn| nn.iter().map(|&(_, dist)| dist as f64).sum::<f64>() / nn.len().max(1) as f64)
         .collect();
-    let mut sorted = mean.clone();
-    sorted.sort_by(f64::total_cmp);
-    let q = |p: f64| quantile(&sorted, p);
+    let sketch = crate::stats::sketch::QuantileSketch::from_values(mean.iter().copied());
+    let q = |p: f64| sketch.quantile(p).unwrap_or(f64::NAN);
     let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
     let cutoff = q3 + params.iqr * (q3 - q1);
     let is_outlier: Vec<bool> = mean.iter().map(|&m| m > cutoff).collect();
@@ -93,16 +92,6 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
     })
 }
 
-/// Linear interpolation between order statistics (numpy's default).
-fn quantile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * p;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,11 +108,5 @@ mod tests {
         assert!(o.is_outlier[100]);
         assert!(o.score[100] > 10.0);
         assert_eq!(o.reference, 101);
-    }
-
-    #[test]
-    fn quantiles_interpolate() {
-        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
-        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.25), 2.0);
     }
 }

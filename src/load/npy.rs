@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-fn open(path: &Path) -> Result<NpyFile<BufReader<File>>> {
+pub(crate) fn open(path: &Path) -> Result<NpyFile<BufReader<File>>> {
     let f = File::open(path)
         .map_err(|e| anyhow!("{}: {}", path.display(), crate::util::io_problem(&e)))?;
     NpyFile::new(BufReader::new(f)).map_err(|e| {
@@ -27,7 +27,7 @@ fn open(path: &Path) -> Result<NpyFile<BufReader<File>>> {
     })
 }
 
-fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
+pub(crate) fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
     match dtype {
         DType::Plain(ts) => Ok((ts.type_char(), ts.size_field())),
         _ => bail!("{}: structured arrays are not supported", path.display()),
