@@ -39,7 +39,7 @@ pub fn hashes(img: &DynamicImage) -> Option<Hashes> {
     if img.width() < MIN_SIDE || img.height() < MIN_SIDE {
         return None;
     }
-    let gray = img.to_luma8();
+    let gray = grey(img);
     let small = imageops::resize(
         &gray,
         DCT_SIDE as u32,
@@ -121,6 +121,28 @@ fn shape(small: &GrayImage) -> [u8; SHAPE_DIMS] {
     out
 }
 
+/// Grey as PIL's `convert("L")` makes it (ITU-R 601: 299 R + 587 G + 114 B over
+/// 1000, rounded), which imagededup hashes; the image crate's `to_luma8` weighs by
+/// Rec. 709 instead. 8-bit colour is converted here; grey images and other depths go
+/// through `to_luma8`.
+fn grey(img: &DynamicImage) -> GrayImage {
+    let from_rgb = |w: u32, h: u32, px: &[u8], step: usize| {
+        let data: Vec<u8> = px
+            .chunks_exact(step)
+            .map(|p| {
+                ((p[0] as u32 * 19595 + p[1] as u32 * 38470 + p[2] as u32 * 7471 + 0x8000) >> 16)
+                    as u8
+            })
+            .collect();
+        GrayImage::from_raw(w, h, data).expect("one grey byte per pixel")
+    };
+    match img {
+        DynamicImage::ImageRgb8(rgb) => from_rgb(rgb.width(), rgb.height(), rgb.as_raw(), 3),
+        DynamicImage::ImageRgba8(rgba) => from_rgb(rgba.width(), rgba.height(), rgba.as_raw(), 4),
+        _ => img.to_luma8(),
+    }
+}
+
 fn thumb(small: &GrayImage) -> [u8; 64] {
     let px = small.as_raw();
     std::array::from_fn(|k| {
@@ -194,6 +216,22 @@ pub fn distance(a: u64, b: u64) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn grey_is_pils() {
+        // PIL: Image.new("RGB", (1, 1), c).convert("L").getpixel((0, 0))
+        for (c, want) in [
+            ([255u8, 0, 0], 76u8),
+            ([0, 255, 0], 150),
+            ([0, 0, 255], 29),
+            ([10, 200, 30], 124),
+            ([255, 255, 255], 255),
+        ] {
+            let img =
+                image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(1, 1, image::Rgb(c)));
+            assert_eq!(super::grey(&img).as_raw()[0], want, "{c:?}");
+        }
+    }
+
     #[test]
     fn orientation_bins_match_the_angle() {
         for deg in (0..360).map(|d| d as f32 + 0.5) {
