@@ -112,8 +112,6 @@ pub struct Labels {
     #[serde(skip)]
     pub suggested: Vec<Option<u32>>,
     #[serde(skip)]
-    pub given: Vec<Option<u32>>,
-    #[serde(skip)]
     pub is_issue: Vec<Option<bool>>,
     #[serde(skip)]
     pub outlier_score: Vec<Option<f64>>,
@@ -128,6 +126,15 @@ impl Labels {
     pub fn skipped(why: impl Into<String>, n: usize) -> Labels {
         Labels {
             skipped: Some(why.into()),
+            outliers_skipped: Some("not measured".into()),
+            ..Labels::new(n)
+        }
+    }
+
+    /// Nothing found yet, every sample unscored.
+    fn new(n: usize) -> Labels {
+        Labels {
+            skipped: None,
             probabilities: String::new(),
             features: String::new(),
             method: Method::default(),
@@ -141,11 +148,10 @@ impl Labels {
             confused_pairs: Vec::new(),
             issues: 0,
             outliers: None,
-            outliers_skipped: Some("not measured".into()),
+            outliers_skipped: None,
             quality: vec![None; n],
             margin: vec![None; n],
             suggested: vec![None; n],
-            given: vec![None; n],
             is_issue: vec![None; n],
             outlier_score: vec![None; n],
             is_outlier: vec![false; n],
@@ -275,10 +281,8 @@ pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -
     let kinds = m.strs("error_kind");
     let label_col = m.strs("label");
     let usable: Vec<usize> = (0..n).filter(|&i| kinds.get(i).is_none()).collect();
-    let mut out = Labels::skipped("", n);
-    out.skipped = None;
+    let mut out = Labels::new(n);
     out.method = opts.method;
-    out.outliers_skipped = None;
 
     let embeddings = match &opts.embeddings {
         Some(p) => match input::read(p) {
@@ -484,11 +488,10 @@ pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -
         out.quality[i] = Some(confident::self_confidence(p, given));
         out.margin[i] = Some(confident::normalized_margin(p, given));
         out.suggested[i] = Some(predicted as u32);
-        out.given[i] = Some(given as u32);
         out.is_issue[i] = Some(found.is_issue[pos]);
     }
     out.scored = rows.len();
-    out.accuracy = correct as f64 / rows.len().max(1) as f64;
+    out.accuracy = crate::util::round4(correct as f64 / rows.len().max(1) as f64);
     out.issues = found.is_issue.iter().filter(|&&f| f).count();
     let cal = &found.calibrated;
     let mut counts = vec![0u64; k];
@@ -539,7 +542,6 @@ pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -
         .map(|&t| crate::util::round4(t))
         .collect();
     out.confident_joint = cal.chunks(k).map(|r| r.to_vec()).collect();
-    out.accuracy = crate::util::round4(out.accuracy);
     out.classes = classes;
     lap(&mut out, "confident learning");
     out

@@ -23,9 +23,9 @@ impl Rule for LabelIssues {
         "Samples whose given label is likely wrong (confident learning)."
     }
     fn doc(&self) -> &'static str {
-        "**What it finds.** Samples confident learning (Northcutt, Jiang and Chuang, 2021; cleanlab's method) flags as mislabelled. Out-of-sample predicted probabilities come from 5-fold stratified cross-validation (`--folds`) of a multinomial logistic regression (linfa; L2 alpha = 10, i.e. scikit-learn's C = 0.1; each fold learns from at most max(20,000, 30 × parameters) rows, `--max-fit-rows`) on standardized feature vectors: a table's columns (numbers, the 10 most frequent categories one-hot), an image's shape descriptor (gradient-orientation histograms of the 32×32 grey image, 45 numbers), or your embeddings (`--embeddings FILE`); or they are yours (`--pred-probs FILE`, one row per manifest row, columns named after the classes or in sorted class order, rows summing to 1). Per class j the threshold is the mean probability of j over the samples labelled j; a sample counts in the confident joint under the class it reaches the threshold of (the most probable if several); the joint is calibrated to the class counts; then, by default (`--label-method prune-by-noise-rate`), for each off-diagonal cell (given i, likely j) that many samples labelled i with the largest margin p(j) − p(i) are flagged. Other methods: `prune-by-class`, `both`, `confident-learning`, `predicted-neq-given`. A sample the model predicts as its given label is never flagged. Samples are listed worst first by label quality (self-confidence, p(given label)) with the suggested label (the most probable class). Classes with fewer samples than folds are not scored, and said.\n\n\
+        "**What it finds.** Samples confident learning (Northcutt, Jiang and Chuang, 2021; cleanlab's method) flags as mislabelled. Out-of-sample predicted probabilities come from 5-fold stratified cross-validation (`--folds`) of a multinomial logistic regression (linfa; L2 alpha = 10, i.e. scikit-learn's C = 0.1; each fold learns from at most max(20,000, 30 × parameters) rows, `--max-fit-rows`) on standardized feature vectors: a table's columns (numbers, the 10 most frequent categories one-hot), an image's shape descriptor (gradient-orientation histograms of the 32×32 grey image, 45 numbers), or your embeddings (`--embeddings FILE`); or they are yours (`--pred-probs FILE`, one row per manifest row, columns named after the classes or in sorted class order, rows summing to 1). Per class j the threshold is the mean probability of j over the samples labelled j; a sample counts in the confident joint under the class it reaches the threshold of (the most probable if several); the joint is calibrated to the class counts; then, by default (`--label-method prune-by-noise-rate`), for each off-diagonal cell (given i, likely j) that many samples labelled i with the largest margin p(j) − p(i) are flagged. Other methods: `prune-by-class`, `both`, `confident-learning`, `predicted-neq-given`. A sample the model predicts as its given label is never flagged. Samples are listed worst first by label quality (self-confidence, p(given label)) with the suggested label (the most probable class) and the normalized margin ((p(given) − largest other + 1) / 2). Classes with fewer samples than folds are not scored, and said.\n\n\
          **Why it matters.** Wrong labels teach the model wrong answers and make test scores lie; a few percent of noise in a test set can reorder which model looks best.\n\n\
-         **Example.** `14 samples are likely mislabelled (3.1% of 452 scored; out-of-sample accuracy 0.95)`, each sample noted `given cat · suggested dog · quality 0.031`."
+         **Example.** `14 samples are likely mislabelled (3.1% of 452 scored; out-of-sample accuracy 0.95)`, each sample noted `given cat · suggested dog · quality 0.031 · margin 0.02`."
     }
     fn fix(&self) -> &'static str {
         "Review the listed samples, worst first; fix the labels you confirm, or drop them with `dsaudit clean --drop-label-issues` (or relabel with --relabel after review)."
@@ -36,16 +36,18 @@ impl Rule for LabelIssues {
             return Vec::new();
         }
         let ranked = l.ranked_issues();
+        let given = ctx.loaded.manifest.strs("label");
         let samples = ranked
             .iter()
             .take(MAX_LISTED)
             .map(|&i| {
                 let mut r = ctx.loaded.manifest.sample_ref(i);
                 r.note = Some(format!(
-                    "given {} · suggested {} · quality {}",
-                    l.class_name(l.given[i]).unwrap_or("?"),
+                    "given {} · suggested {} · quality {} · margin {}",
+                    given.get(i).unwrap_or("?"),
                     l.class_name(l.suggested[i]).unwrap_or("?"),
-                    round4(l.quality[i].unwrap_or(0.0))
+                    round4(l.quality[i].unwrap_or(0.0)),
+                    round4(l.margin[i].unwrap_or(0.0))
                 ));
                 r
             })
