@@ -1,11 +1,12 @@
 //! Command line: parses arguments, runs the pipeline, maps outcomes to exit codes
 //! (0 clean, 1 findings at or above --fail-on, 2 usage or I/O error).
 
+use crate::config::{Config, FailOn};
 use crate::discover::{Hints, LayoutKind};
 use crate::finding::Severity;
 use crate::report::{self, Format};
 use crate::rules;
-use crate::scan::{self, Scan, ScanOptions};
+use crate::scan::{self, ScanOptions};
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -26,6 +27,22 @@ pub struct Cli {
 pub enum Command {
     /// Scan datasets (image folders, tables, .npy pairs) and report their problems.
     Scan(ScanArgs),
+    /// The pre-commit entry point: scan with the incremental cache, exit 1 on findings
+    /// at or above fail-on.
+    Check(CheckArgs),
+    /// Print the effective configuration for a dataset (file found, every rule and
+    /// threshold in force).
+    Config {
+        /// Dataset the configuration is looked up from (walking up its folders).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Read this configuration file instead of looking for one.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Ignore every configuration file.
+        #[arg(long)]
+        isolated: bool,
+    },
     /// Print just the statistics: per-channel mean/std to paste, image histograms, column summaries.
     Stats(StatsArgs),
     /// Hold out train-val from train and test-val from test: stratified by label, every
@@ -78,14 +95,27 @@ pub struct ReadArgs {
     /// Layout, instead of guessing it.
     #[arg(long, value_enum)]
     pub layout: Option<LayoutKind>,
+    /// Read this configuration file instead of the nearest dsaudit.toml or
+    /// pyproject.toml [tool.dsaudit] above the dataset.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long)]
+    pub isolated: bool,
 }
 
 impl ReadArgs {
-    fn hints(&self, keep_tables: bool) -> Hints {
+    /// The configuration for one dataset path.
+    fn config(&self, path: &std::path::Path) -> Result<Config> {
+        crate::config::load(path, self.config.as_deref(), self.isolated)
+    }
+
+    /// Flags first, then the configuration's layout hints.
+    fn hints(&self, config: &Config, keep_tables: bool) -> Hints {
         Hints {
-            layout: self.layout,
-            label: self.label.clone(),
-            split: self.split.clone(),
+            layout: self.layout.or(config.layout.kind),
+            label: self.label.clone().or(config.layout.label.clone()),
+            split: self.split.clone().or(config.layout.split.clone()),
             keep_tables,
         }
     }
@@ -164,9 +194,13 @@ pub struct ScanArgs {
     /// Set a rule's threshold, e.g. class-imbalance.max-ratio=20 (repeatable).
     #[arg(long = "threshold", value_name = "RULE.KEY=VALUE")]
     pub thresholds: Vec<String>,
-    /// Exit 1 when a finding has at least this severity: error, warning, info or never.
-    #[arg(long, default_value = "error")]
-    pub fail_on: String,
+    /// Exit 1 when a finding has at least this severity: error, warning, info or never
+    /// (default: the configuration's fail-on, else error).
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Also write a self-contained HTML report (charts, thumbnails) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Samples listed per finding in the text report.
     #[arg(long, default_value_t = 10)]
     pub max_samples: usize,
@@ -215,6 +249,19 @@ impl LabelArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Neither read nor write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Cache directory (default: .dsaudit_cache beside the configuration file, else in
+    /// the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct StatsArgs {
     #[command(flatten)]
     pub data: DatasetArgs,
@@ -248,7 +295,25 @@ fn one_line_chain(e: &anyhow::Error) -> String {
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(args, None),
+        Command::Check(args) => {
+            let cache = (!args.no_cache).then_some(args.cache_dir.clone());
+            run_scan(args.scan, cache)
+        }
+        Command::Config {
+            path,
+            config,
+            isolated,
+        } => {
+            if !path.exists() {
+                bail!("{}: no such file or directory", path.display());
+            }
+            let c = crate::config::load(&path, config.as_deref(), isolated)?;
+            let rules = rules::select::select(c.select.as_deref().unwrap_or(&[]), &c.ignore)?;
+            let fail_on = c.fail_on.unwrap_or(FailOn(Some(Severity::Error)));
+            print!("{}", c.render(&rules, fail_on));
+            Ok(0)
+        }
         Command::Stats(args) => run_stats(args),
         Command::Split { build, options } => run_build(build, false, |s, seed| {
             crate::build::split::plan(s, &options, seed)
@@ -279,12 +344,9 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn parse_fail_on(s: &str) -> Result<Option<Severity>> {
-    if s.eq_ignore_ascii_case("never") {
-        return Ok(None);
-    }
-    match Severity::parse(s) {
-        Some(sev) => Ok(Some(sev)),
+fn parse_fail_on(s: &str) -> Result<FailOn> {
+    match FailOn::parse(s) {
+        Some(f) => Ok(f),
         None => bail!("--fail-on '{s}': expected error, warning, info or never"),
     }
 }
@@ -303,22 +365,56 @@ fn emit(output: Option<&PathBuf>, text: &str) -> Result<()> {
     }
 }
 
-/// Checks every output path against every input, then scans each input in turn.
-fn scan_all(
+/// What one dataset is scanned with: its configuration under the flags.
+struct Settings {
+    config: Config,
+    options: ScanOptions,
+    fail_on: FailOn,
+}
+
+/// Merges the flags over the dataset's configuration: --select replaces the file's
+/// select, --ignore adds to its ignore, --threshold and --fail-on win over the file.
+fn settings(
     data: &DatasetArgs,
-    extra_outputs: &[&PathBuf],
-    rules: Vec<&'static dyn rules::Rule>,
-    thresholds: rules::thresholds::Thresholds,
+    scan: Option<&ScanArgs>,
+    path: &std::path::Path,
     stats_only: bool,
-    labels: crate::labels::Options,
-) -> Result<Vec<Scan>> {
-    for p in &data.paths {
-        for out in data.output.iter().chain(extra_outputs.iter().copied()) {
-            crate::output::ensure_outside(out, p)?;
+) -> Result<Settings> {
+    let config = data.read.config(path)?;
+    let (rules, thresholds, fail_on, labels) = match scan {
+        None => (
+            Vec::new(),
+            Default::default(),
+            FailOn(None),
+            Default::default(),
+        ),
+        Some(args) => {
+            let select = if args.select.is_empty() {
+                config.select.clone().unwrap_or_default()
+            } else {
+                args.select.clone()
+            };
+            let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
+            let mut thresholds = config.thresholds.clone();
+            for (code, key, v) in
+                rules::thresholds::Thresholds::parse(&args.thresholds)?.overrides()
+            {
+                thresholds.set(code, key, v).map_err(anyhow::Error::msg)?;
+            }
+            let fail_on = match &args.fail_on {
+                Some(s) => parse_fail_on(s)?,
+                None => config.fail_on.unwrap_or(FailOn(Some(Severity::Error))),
+            };
+            (
+                rules::select::select(&select, &ignore)?,
+                thresholds,
+                fail_on,
+                args.labels.options(data.seed),
+            )
         }
-    }
-    let opts = ScanOptions {
-        hints: data.read.hints(false),
+    };
+    let options = ScanOptions {
+        hints: data.read.hints(&config, false),
         rules,
         thresholds,
         quiet: data.quiet,
@@ -326,24 +422,36 @@ fn scan_all(
         duplicates: !stats_only,
         shift_tests: !stats_only,
         shift: crate::shift::Options {
-            reference: data.reference.clone(),
-            current: data.current.clone(),
+            reference: data.reference.clone().or(config.layout.reference.clone()),
+            current: data.current.clone().or(config.layout.current.clone()),
             seed: data.seed,
         },
         labels,
     };
-    data.paths.iter().map(|p| scan::scan(p, &opts)).collect()
+    Ok(Settings {
+        config,
+        options,
+        fail_on,
+    })
+}
+
+/// Refuses any output path inside any dataset read.
+fn check_outputs(data: &DatasetArgs, extra_outputs: &[&PathBuf]) -> Result<()> {
+    for p in &data.paths {
+        for out in data.output.iter().chain(extra_outputs.iter().copied()) {
+            crate::output::ensure_outside(out, p)?;
+        }
+    }
+    Ok(())
 }
 
 fn run_stats(StatsArgs { data: args }: StatsArgs) -> Result<i32> {
-    let scans = scan_all(
-        &args,
-        &[],
-        Vec::new(),
-        Default::default(),
-        true,
-        Default::default(),
-    )?;
+    check_outputs(&args, &[])?;
+    let mut scans = Vec::new();
+    for p in &args.paths {
+        let s = settings(&args, None, p, true)?;
+        scans.push(scan::scan(p, &s.options)?);
+    }
     let text = match args.format {
         Format::Json => {
             let doc = serde_json::json!({
@@ -364,27 +472,120 @@ fn run_stats(StatsArgs { data: args }: StatsArgs) -> Result<i32> {
             })
             .collect::<Vec<_>>()
             .join("\n"),
+        other => bail!(
+            "dsaudit stats prints text or json, not {}",
+            clap::ValueEnum::to_possible_value(&other)
+                .map(|p| p.get_name().to_string())
+                .unwrap_or_default()
+        ),
     };
     emit(args.output.as_ref(), &text)?;
     Ok(0)
 }
 
-fn run_scan(args: ScanArgs) -> Result<i32> {
-    let fail_on = parse_fail_on(&args.fail_on)?;
-    let selected = rules::select::select(&args.select, &args.ignore)?;
-    let thresholds = rules::thresholds::Thresholds::parse(&args.thresholds)?;
+/// `scan`, and `check` when `cache` is Some (holding the --cache-dir, if any).
+fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
     if args.manifest.is_some() && args.data.paths.len() > 1 {
         bail!(
             "--manifest takes one dataset path, got {}",
             args.data.paths.len()
         );
     }
-    let manifest: Vec<&PathBuf> = args.manifest.iter().collect();
-    let labels = args.labels.options(args.data.seed);
-    let scans = scan_all(&args.data, &manifest, selected, thresholds, false, labels)?;
+    let extra: Vec<&PathBuf> = args.manifest.iter().chain(args.html.iter()).collect();
+    check_outputs(&args.data, &extra)?;
+    let mut prepared = Vec::new();
+    for p in &args.data.paths {
+        let s = settings(&args.data, Some(&args), p, false)?;
+        let start = std::time::Instant::now();
+        let spec = crate::discover::discover(p, s.options.hints.clone())?;
+        if args.data.timings {
+            eprintln!(
+                "timing {:<10} {:8.3} s",
+                "discover",
+                start.elapsed().as_secs_f64()
+            );
+        }
+        prepared.push((p, s, spec, start));
+    }
+    let cache = cache.and_then(|dir| open_cache(dir, &prepared[0].1.config));
+    // An unchanged re-check prints what the last one printed. The HTML report and the
+    // manifest are files the user asked for anew, so they always run the scan.
+    let reusable = cache
+        .as_ref()
+        .filter(|_| args.html.is_none() && args.manifest.is_none());
+    let mut key = None;
+    if let Some(c) = reusable {
+        let start = std::time::Instant::now();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut command = blake3::Hasher::new();
+        command.update(env!("CARGO_PKG_VERSION").as_bytes());
+        command.update(cwd.to_string_lossy().as_bytes());
+        // Flags that change nothing on stdout do not make another command.
+        let silent = ["--timings", "--quiet", "-q"];
+        for a in std::env::args_os()
+            .skip(1)
+            .filter(|a| !silent.iter().any(|s| a == s))
+        {
+            command.update(a.to_string_lossy().as_bytes());
+            command.update(&[0]);
+        }
+        let command = command.finalize();
+        let mut inputs = blake3::Hasher::new();
+        inputs.update(command.as_bytes());
+        for (_, s, spec, _) in &prepared {
+            inputs.update(s.config.render(&s.options.rules, s.fail_on).as_bytes());
+            crate::cache::fingerprint_inputs(&mut inputs, spec);
+        }
+        let fingerprint: [u8; 32] = *inputs.finalize().as_bytes();
+        if let Some(hit) = c.result(command.as_bytes(), &fingerprint) {
+            if args.data.timings {
+                eprintln!(
+                    "cache: nothing changed since the last check ({:.3} s)",
+                    start.elapsed().as_secs_f64()
+                );
+            }
+            let text = if args.data.format == Format::Text {
+                report::text::from_cache(&hit.output, start.elapsed())
+            } else {
+                hit.output
+            };
+            emit(args.data.output.as_ref(), &text)?;
+            return Ok(hit.exit);
+        }
+        key = Some((command, fingerprint));
+    }
+    let mut scans = Vec::new();
+    let mut fails = false;
+    let mut rules_run: Vec<&'static dyn rules::Rule> = Vec::new();
+    for (p, s, spec, start) in prepared {
+        let files = cache.as_ref().map(|c| c.files(&spec.root));
+        let mut scan = scan::scan_discovered(p, spec, &s.options, files.as_ref(), start)?;
+        if let Some(f) = &files {
+            f.save();
+            if args.data.timings {
+                let (same, rehashed, read) = f.counts();
+                eprintln!(
+                    "cache: {same} files unchanged, {rehashed} unchanged by content, {read} read"
+                );
+            }
+        }
+        s.config
+            .apply_path_ignores(&mut scan.findings, &scan.spec.root);
+        fails |= scan.fails(s.fail_on.0);
+        for r in &s.options.rules {
+            if !rules_run.iter().any(|x| x.code() == r.code()) {
+                rules_run.push(*r);
+            }
+        }
+        scans.push(scan);
+    }
     if let Some(m) = &args.manifest {
         scans[0].loaded.manifest.write(m)?;
     }
+    if let Some(h) = &args.html {
+        crate::output::write_bytes_atomic(h, report::html::render(&scans).as_bytes())?;
+    }
+    rules_run.sort_by_key(|r| rules::registry().iter().position(|x| x.code() == r.code()));
     let text = match args.data.format {
         Format::Json => report::json::render(&scans),
         Format::Text => scans
@@ -392,13 +593,39 @@ fn run_scan(args: ScanArgs) -> Result<i32> {
             .map(|s| report::text::render(s, args.max_samples))
             .collect::<Vec<_>>()
             .join("\n"),
+        Format::Markdown => report::markdown::render(&scans, args.max_samples),
+        Format::Github => report::github::render(&scans),
+        Format::Sarif => report::sarif::render(&scans, &rules_run),
     };
+    let exit = if fails { 1 } else { 0 };
+    if let (Some(c), Some((command, fingerprint))) = (&cache, key) {
+        c.store_result(
+            command.as_bytes(),
+            &crate::cache::StoredResult {
+                fingerprint,
+                exit,
+                output: text.clone(),
+            },
+        );
+    }
     emit(args.data.output.as_ref(), &text)?;
-    Ok(if scans.iter().any(|s| s.fails(fail_on)) {
-        1
-    } else {
-        0
-    })
+    Ok(exit)
+}
+
+/// The check's cache directory: --cache-dir, else the configuration's, else
+/// .dsaudit_cache beside the configuration file, else in the current directory.
+fn open_cache(flag: Option<PathBuf>, config: &Config) -> Option<crate::cache::Cache> {
+    if flag.is_none() && config.cache_enabled == Some(false) {
+        return None;
+    }
+    let dir = flag.or(config.cache_dir.clone()).unwrap_or_else(|| {
+        config
+            .root
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(crate::cache::DEFAULT_DIR)
+    });
+    crate::cache::Cache::open(&dir)
 }
 
 /// Checks OUT, scans the dataset (duplicates included: clusters stay together),
@@ -410,9 +637,10 @@ fn run_build(
 ) -> Result<i32> {
     // OUT is checked before the scan, so a wrong path fails at once.
     let staging = crate::build::outdir::Staging::prepare(&args.out, &args.path, args.overwrite)?;
+    let config = args.read.config(&args.path)?;
     let opts = ScanOptions {
         // The build writes the rows again: the scan keeps the tables it reads.
-        hints: args.read.hints(true),
+        hints: args.read.hints(&config, true),
         rules: Vec::new(),
         thresholds: Default::default(),
         quiet: args.quiet,

@@ -3,7 +3,9 @@
 //! check (rules → findings) → report. See docs/architecture.md.
 
 pub mod build;
+pub mod cache;
 pub mod cli;
+pub mod config;
 pub mod discover;
 pub mod docs;
 pub mod duplicates;
@@ -19,5 +21,6 @@ pub mod rules;
 pub mod scan;
 pub mod shift;
 pub mod stats;
+pub mod suggest;
 pub mod util;
 pub mod walk;

@@ -97,10 +97,27 @@ pub fn tally<'a>(pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>
 
 pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     let start = Instant::now();
-    let mut timings = Timings::new(opts.timings);
     let spec = discover::discover(path, opts.hints.clone())?;
-    timings.lap("discover");
-    let mut loaded = load::load(&spec, opts.quiet)?;
+    if opts.timings {
+        eprintln!(
+            "timing {:<10} {:8.3} s",
+            "discover",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    scan_discovered(path, spec, opts, None, start)
+}
+
+/// The scan after discovery; `files` is `dsaudit check`'s per-file cache.
+pub fn scan_discovered(
+    path: &Path,
+    spec: DatasetSpec,
+    opts: &ScanOptions,
+    files: Option<&crate::cache::Files>,
+    start: Instant,
+) -> Result<Scan> {
+    let mut timings = Timings::new(opts.timings);
+    let mut loaded = load::load(&spec, opts.quiet, files)?;
     timings.lap("load");
     let dups = if !opts.duplicates {
         duplicates::Duplicates::not_searched(

@@ -17,15 +17,25 @@ pub struct Job<'a> {
 }
 
 /// Describes every job in parallel, keeping the jobs' order.
-pub fn describe_all(jobs: Vec<Job<'_>>, quiet: bool) -> Vec<ImageSample> {
+pub fn describe_all(
+    jobs: Vec<Job<'_>>,
+    quiet: bool,
+    files: Option<&crate::cache::Files>,
+) -> Vec<ImageSample> {
     let pb = crate::progress::bar(jobs.len() as u64, quiet, "images");
     let out = jobs
         .into_par_iter()
         .map(|j| {
-            let info = if is_image_path(j.path) || image::sniff(j.path) {
-                image::describe(j.path)
-            } else {
-                unsupported(j.path)
+            let describe = || {
+                if is_image_path(j.path) || image::sniff(j.path) {
+                    image::describe(j.path)
+                } else {
+                    unsupported(j.path)
+                }
+            };
+            let info = match files {
+                Some(f) => f.describe(&j.source, j.path, describe),
+                None => describe(),
             };
             pb.inc(1);
             ImageSample {
@@ -50,7 +60,12 @@ fn unsupported(path: &std::path::Path) -> ImageInfo {
     }
 }
 
-pub fn load(spec: &DatasetSpec, split_dirs: bool, quiet: bool) -> Result<Loaded> {
+pub fn load(
+    spec: &DatasetSpec,
+    split_dirs: bool,
+    quiet: bool,
+    files: Option<&crate::cache::Files>,
+) -> Result<Loaded> {
     let depth_of_class = if split_dirs { 1 } else { 0 };
     let mut jobs = Vec::new();
     let mut ignored = Vec::new();
@@ -77,7 +92,7 @@ pub fn load(spec: &DatasetSpec, split_dirs: bool, quiet: bool) -> Result<Loaded>
             row: None,
         });
     }
-    let samples = describe_all(jobs, quiet);
+    let samples = describe_all(jobs, quiet, files);
     let mut loaded = Loaded::from_images(&samples)?;
     for d in &spec.walked.dirs {
         let parts: Vec<&str> = d.split('/').collect();

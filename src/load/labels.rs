@@ -57,7 +57,12 @@ pub fn path_column_of_file(path: &Path) -> Result<Option<String>> {
     Ok(path_column(&read(path, Some(200))?))
 }
 
-pub fn load(spec: &DatasetSpec, labels_file: &Path, quiet: bool) -> Result<Loaded> {
+pub fn load(
+    spec: &DatasetSpec,
+    labels_file: &Path,
+    quiet: bool,
+    files: Option<&crate::cache::Files>,
+) -> Result<Loaded> {
     let df = read(labels_file, None)?;
     let Some(path_col) = path_column(&df) else {
         bail!(
@@ -136,7 +141,7 @@ pub fn load(spec: &DatasetSpec, labels_file: &Path, quiet: bool) -> Result<Loade
             ignored.push(f.rel.clone());
         }
     }
-    let samples = describe_all(jobs, quiet);
+    let samples = describe_all(jobs, quiet, files);
     let mut loaded = Loaded::from_images(&samples)?;
     loaded.label_column = label;
     loaded.split_column = split;

@@ -80,10 +80,15 @@ impl Loaded {
     }
 }
 
-pub fn load(spec: &DatasetSpec, quiet: bool) -> Result<Loaded> {
+/// Reads every sample; `files` (the check's cache) spares re-reading unchanged images.
+pub fn load(
+    spec: &DatasetSpec,
+    quiet: bool,
+    files: Option<&crate::cache::Files>,
+) -> Result<Loaded> {
     let mut loaded = match &spec.layout {
-        Layout::ImageFolder { split_dirs } => image_folder::load(spec, *split_dirs, quiet)?,
-        Layout::ImageLabels { labels_file } => labels::load(spec, labels_file, quiet)?,
+        Layout::ImageFolder { split_dirs } => image_folder::load(spec, *split_dirs, quiet, files)?,
+        Layout::ImageLabels { labels_file } => labels::load(spec, labels_file, quiet, files)?,
         Layout::Table { files } => table::load(spec, files)?,
         Layout::Npy { pairs } => npy::load(spec, pairs)?,
     };

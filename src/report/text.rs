@@ -91,6 +91,24 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
     o
 }
 
+/// A stored text report with its timing line(s) saying where it came from.
+pub fn from_cache(stored: &str, took: std::time::Duration) -> String {
+    stored
+        .lines()
+        .map(|l| {
+            if l.starts_with("scanned in ") {
+                format!(
+                    "scanned in {:.2} s (nothing changed since the last check: the results are the cache's)",
+                    took.as_secs_f64()
+                )
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
 /// One line per compared split with the verdict, then the numbers behind it.
 fn shift(scan: &Scan, o: &mut String) {
     let s = &scan.shift;

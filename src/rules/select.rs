@@ -9,12 +9,8 @@ pub fn select(select: &[String], ignore: &[String]) -> Result<Vec<&'static dyn R
     let matches =
         |pat: &str, r: &dyn Rule| pat == "ALL" || r.code().starts_with(pat) || r.name() == pat;
     for pat in select.iter().chain(ignore) {
-        if !all.iter().any(|r| matches(pat, *r)) {
-            let codes: Vec<&str> = all.iter().map(|r| r.code()).collect();
-            bail!(
-                "unknown rule code or prefix '{pat}'; known codes: {}",
-                codes.join(", ")
-            );
+        if let Err(e) = check_pattern(pat) {
+            bail!("{e}");
         }
     }
     Ok(all
@@ -22,6 +18,24 @@ pub fn select(select: &[String], ignore: &[String]) -> Result<Vec<&'static dyn R
         .filter(|r| select.is_empty() || select.iter().any(|p| matches(p, *r)))
         .filter(|r| !ignore.iter().any(|p| matches(p, *r)))
         .collect())
+}
+
+/// Whether a select/ignore entry names at least one rule; the error suggests the
+/// nearest code or name.
+pub fn check_pattern(pat: &str) -> std::result::Result<(), String> {
+    let all = registry();
+    if pat == "ALL"
+        || all
+            .iter()
+            .any(|r| r.code().starts_with(pat) || r.name() == pat)
+    {
+        return Ok(());
+    }
+    let names = all.iter().flat_map(|r| [r.code(), r.name()]);
+    Err(format!(
+        "unknown rule code, prefix or name '{pat}'{} (see `dsaudit rules`)",
+        crate::suggest::hint(pat, names)
+    ))
 }
 
 #[cfg(test)]

@@ -13,35 +13,60 @@ pub struct Thresholds {
 impl Thresholds {
     pub fn parse(items: &[String]) -> Result<Thresholds> {
         let mut out = Thresholds::default();
-        let all = registry();
         for item in items {
+            let usage = "expected RULE.KEY=VALUE, e.g. class-imbalance.max-ratio=20";
             let Some((name, value)) = item.split_once('=') else {
-                bail!("--threshold '{item}': expected RULE.KEY=VALUE, e.g. class-imbalance.max-ratio=20");
+                bail!("--threshold '{item}': {usage}");
             };
             let Some((rule, key)) = name.trim().rsplit_once('.') else {
-                bail!("--threshold '{item}': expected RULE.KEY=VALUE, e.g. class-imbalance.max-ratio=20");
-            };
-            let Some(r) = all.iter().find(|r| r.name() == rule || r.code() == rule) else {
-                bail!("--threshold '{item}': no rule named '{rule}' (see `dsaudit rules`)");
-            };
-            let Some(t) = r.thresholds().iter().find(|t| t.key == key) else {
-                let keys: Vec<&str> = r.thresholds().iter().map(|t| t.key).collect();
-                if keys.is_empty() {
-                    bail!("--threshold '{item}': rule {} has no thresholds", r.name());
-                }
-                bail!(
-                    "--threshold '{item}': rule {} has no threshold '{key}'; it has: {}",
-                    r.name(),
-                    keys.join(", ")
-                );
+                bail!("--threshold '{item}': {usage}");
             };
             let v: f64 = match value.trim().parse() {
-                Ok(v) if f64::is_finite(v) => v,
+                Ok(v) => v,
                 _ => bail!("--threshold '{item}': '{value}' is not a number"),
             };
-            out.values.insert((r.code(), t.key), v);
+            if let Err(e) = out.set(rule, key, v) {
+                bail!("--threshold '{item}': {e}");
+            }
         }
         Ok(out)
+    }
+
+    /// Sets one rule's threshold (rule by name or code); the error names what exists.
+    pub fn set(&mut self, rule: &str, key: &str, value: f64) -> std::result::Result<(), String> {
+        let all = registry();
+        let Some(r) = all.iter().find(|r| r.name() == rule || r.code() == rule) else {
+            let names = all.iter().flat_map(|r| [r.code(), r.name()]);
+            return Err(format!(
+                "no rule named '{rule}'{} (see `dsaudit rules`)",
+                crate::suggest::hint(rule, names)
+            ));
+        };
+        let Some(t) = r.thresholds().iter().find(|t| t.key == key) else {
+            let keys: Vec<&str> = r.thresholds().iter().map(|t| t.key).collect();
+            if keys.is_empty() {
+                return Err(format!("rule {} has no thresholds", r.name()));
+            }
+            return Err(format!(
+                "rule {} has no threshold '{key}'{}; it has: {}",
+                r.name(),
+                crate::suggest::hint(key, keys.iter().copied()),
+                keys.join(", ")
+            ));
+        };
+        if !value.is_finite() {
+            return Err(format!(
+                "{}.{key}: {value} is not a finite number",
+                r.name()
+            ));
+        }
+        self.values.insert((r.code(), t.key), value);
+        Ok(())
+    }
+
+    /// Every threshold the user set, as (rule code, key, value).
+    pub fn overrides(&self) -> impl Iterator<Item = (&'static str, &'static str, f64)> + '_ {
+        self.values.iter().map(|(&(c, k), &v)| (c, k, v))
     }
 
     pub fn get(&self, rule: &dyn Rule, key: &str) -> f64 {

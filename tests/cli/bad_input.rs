@@ -214,7 +214,10 @@ fn bad_flags_exit_2() {
     d.png("a/0.png", 1);
     let out = run_path(d.path(), &["--select", "Q999"]);
     let err = error_of(&out);
-    assert!(err.contains("unknown rule code or prefix 'Q999'"), "{err}");
+    assert!(
+        err.contains("unknown rule code, prefix or name 'Q999'"),
+        "{err}"
+    );
     assert!(error_of(&run_path(d.path(), &["--fail-on", "fatal"])).contains("--fail-on 'fatal'"));
     assert_eq!(run(&["scan"]).status.code(), Some(2));
 }

@@ -131,3 +131,48 @@ fn stats_text_prints_constants_ready_to_paste() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+/// Markdown and SARIF on the sample data, golden like the JSON (same UPDATE_GOLDEN).
+fn check_golden_format(dataset: &str, format: &str, golden: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = run(&[
+        "check",
+        dataset,
+        "--format",
+        format,
+        "--no-cache",
+        "--quiet",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let actual = String::from_utf8(out.stdout).unwrap();
+    let path = root.join("tests/golden").join(golden);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{dataset} --format {format}: differs from {}; rerun with UPDATE_GOLDEN=1 and review\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn sample_images_markdown_golden() {
+    check_golden_format("sample_data/images", "markdown", "sample_images.md");
+}
+
+#[test]
+fn sample_table_markdown_golden() {
+    check_golden_format("sample_data/table.csv", "markdown", "sample_table.md");
+}
+
+#[test]
+fn sample_images_sarif_golden() {
+    check_golden_format("sample_data/images", "sarif", "sample_images.sarif");
+}

@@ -3,8 +3,10 @@
 mod bad_input;
 mod balance_norm;
 mod build;
+mod check;
 mod duplicates;
 mod golden;
+mod html;
 mod images;
 mod labels;
 mod options;

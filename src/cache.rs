@@ -1,0 +1,434 @@
+//! The incremental cache of `dsaudit check`: what was learnt about each image file,
+//! keyed by its path, size and modification time and then by its content hash, and
+//! the whole output of an unchanged re-check.
+//!
+//! Layout of the cache directory (`.dsaudit_cache/` by default):
+//! `CACHEDIR.TAG`, a `.gitignore` of `*`, and `v1/files/<dataset>.bin` (one per
+//! dataset root) and `v1/results/<command>.bin` (one per command line). Every file is
+//! written to a temporary name and renamed, so concurrent runs each see a whole file;
+//! the last writer wins. A file that does not decode, or of another version, is
+//! reported and rebuilt.
+
+use crate::load::image::{ErrorKind, ImageInfo};
+use crate::load::perceptual::{Hashes, SHAPE_DIMS};
+use crate::load::pixel_stats::PixelStats;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Bumped whenever what is stored, or how it is computed, changes.
+const VERSION: u32 = 2;
+const DIR_VERSION: &str = "v1";
+pub const DEFAULT_DIR: &str = ".dsaudit_cache";
+
+/// A cache directory that exists and takes writes.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// Opens (creating) the cache directory; None, with a warning on stderr, when it
+    /// cannot be written: the check then runs without a cache.
+    pub fn open(dir: &Path) -> Option<Cache> {
+        let setup = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir.join(DIR_VERSION).join("files"))?;
+            std::fs::create_dir_all(dir.join(DIR_VERSION).join("results"))?;
+            let tag = dir.join("CACHEDIR.TAG");
+            if !tag.exists() {
+                std::fs::write(
+                    &tag,
+                    "Signature: 8a477f597d28d172789f06886806bc55\n# dsaudit's cache: safe to delete.\n",
+                )?;
+            }
+            let ignore = dir.join(".gitignore");
+            if !ignore.exists() {
+                std::fs::write(&ignore, "# Created by dsaudit.\n*\n")?;
+            }
+            // create_dir_all succeeds on a read-only existing tree: probe a write.
+            let probe = dir
+                .join(DIR_VERSION)
+                .join(format!(".probe.{}", std::process::id()));
+            std::fs::write(&probe, b"")?;
+            std::fs::remove_file(&probe)
+        };
+        match setup() {
+            Ok(()) => Some(Cache {
+                dir: dir.to_path_buf(),
+            }),
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: cache directory not writable ({}); running without the cache",
+                    dir.display(),
+                    crate::util::io_problem(&e)
+                );
+                None
+            }
+        }
+    }
+
+    fn entry(&self, kind: &str, key: &[u8]) -> PathBuf {
+        let name = blake3::hash(key).to_hex();
+        self.dir
+            .join(DIR_VERSION)
+            .join(kind)
+            .join(format!("{}.bin", &name[..32]))
+    }
+
+    /// Reads a cache file; a missing file is None, a damaged one is reported and None.
+    fn read<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+        let bytes = std::fs::read(path).ok()?;
+        // An older dsaudit's file is replaced quietly; a damaged one with a word.
+        let decoded = match postcard::take_from_bytes::<u32>(&bytes) {
+            Ok((VERSION, rest)) => postcard::from_bytes::<T>(rest),
+            Ok(_) => return None,
+            Err(e) => Err(e),
+        };
+        match decoded {
+            Ok(value) => Some(value),
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: cache file is corrupt ({e}); rebuilding it",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    fn write<T: Serialize>(path: &Path, value: &T) {
+        let bytes = match postcard::to_stdvec(&(VERSION, value)) {
+            Ok(b) => b,
+            Err(_) => return,
+        };
+        // A unique temporary name per writer, then an atomic rename.
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let tmp = path.with_extension(format!(
+            "{}.{}.tmp",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let ok = std::fs::write(&tmp, &bytes).and_then(|_| std::fs::rename(&tmp, path));
+        if let Err(e) = ok {
+            let _ = std::fs::remove_file(&tmp);
+            eprintln!(
+                "warning: {}: cannot update the cache ({})",
+                path.display(),
+                crate::util::io_problem(&e)
+            );
+        }
+    }
+
+    /// The per-file records of one dataset root.
+    pub fn files(&self, dataset_root: &Path) -> Files {
+        let abs = crate::output::absolute(dataset_root);
+        let path = self.entry("files", abs.to_string_lossy().as_bytes());
+        let old: Vec<Entry> = Cache::read(&path).unwrap_or_default();
+        Files {
+            path,
+            by_path: old.into_iter().map(|e| (e.rel.clone(), e)).collect(),
+            fresh: Mutex::new(Vec::new()),
+            hits: AtomicU64::new(0),
+            rehashed: AtomicU64::new(0),
+            read: AtomicU64::new(0),
+        }
+    }
+
+    /// The stored output of a command whose inputs fingerprint to `fingerprint`.
+    pub fn result(&self, command: &[u8], fingerprint: &[u8; 32]) -> Option<StoredResult> {
+        let stored: StoredResult = Cache::read(&self.entry("results", command))?;
+        (stored.fingerprint == *fingerprint).then_some(stored)
+    }
+
+    pub fn store_result(&self, command: &[u8], result: &StoredResult) {
+        Cache::write(&self.entry("results", command), result);
+    }
+}
+
+/// What a re-check with the same fingerprint prints, and its exit code.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct StoredResult {
+    pub fingerprint: [u8; 32],
+    pub exit: i32,
+    pub output: String,
+}
+
+/// Size and modification time: what is compared before any byte is read.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+impl Stamp {
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        let mtime = m.modified().ok()?;
+        let ns = match mtime.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => d.as_nanos() as i128,
+            Err(e) => -(e.duration().as_nanos() as i128),
+        };
+        Some(Stamp {
+            size: m.len(),
+            mtime_ns: ns,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct Entry {
+    rel: String,
+    stamp: Stamp,
+    info: Record,
+}
+
+/// The per-file records of one dataset: looked up while loading, saved after.
+pub struct Files {
+    path: PathBuf,
+    by_path: HashMap<String, Entry>,
+    fresh: Mutex<Vec<Entry>>,
+    hits: AtomicU64,
+    rehashed: AtomicU64,
+    read: AtomicU64,
+}
+
+impl Files {
+    /// The description of `path` (relative name `rel`) from the cache when the file
+    /// is unchanged: same size and time, or else same bytes (then read, not decoded).
+    /// Computes it otherwise. Either way the result is kept for the next run.
+    pub fn describe(
+        &self,
+        rel: &str,
+        path: &Path,
+        compute: impl FnOnce() -> ImageInfo,
+    ) -> ImageInfo {
+        let stamp = Stamp::of(path);
+        let old = self.by_path.get(rel);
+        let reused = match (stamp, old) {
+            (Some(s), Some(e)) if e.stamp == s => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(e.info.to_info())
+            }
+            (Some(s), Some(e)) if e.stamp.size == s.size && e.info.file_blake3.is_some() => {
+                // Touched or checked out again: the content hash decides.
+                match std::fs::read(path) {
+                    Ok(bytes)
+                        if Some(blake3::hash(&bytes).to_hex().as_str())
+                            == e.info.file_blake3.as_deref() =>
+                    {
+                        self.rehashed.fetch_add(1, Ordering::Relaxed);
+                        Some(e.info.to_info())
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let info = match reused {
+            Some(i) => i,
+            None => {
+                self.read.fetch_add(1, Ordering::Relaxed);
+                compute()
+            }
+        };
+        // A file that vanished or could not be read is looked at again next time;
+        // a corrupt or truncated one stays what it was until it changes.
+        let transient = matches!(
+            info.error_kind,
+            Some(ErrorKind::Missing | ErrorKind::Unreadable)
+        );
+        if let (Some(stamp), false) = (stamp, transient) {
+            self.fresh.lock().expect("cache lock").push(Entry {
+                rel: rel.to_string(),
+                stamp,
+                info: Record::of(&info),
+            });
+        }
+        info
+    }
+
+    /// (unchanged by size and time, unchanged by content, described anew).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.rehashed.load(Ordering::Relaxed),
+            self.read.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Replaces the stored records with this run's (files gone are dropped).
+    pub fn save(&self) {
+        let mut fresh = self.fresh.lock().expect("cache lock");
+        fresh.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Cache::write(&self.path, &*fresh);
+    }
+}
+
+/// `ImageInfo` with owned strings and vectors, as serde stores it.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct Record {
+    bytes: Option<u64>,
+    file_blake3: Option<String>,
+    pixel_blake3: Option<String>,
+    format: Option<String>,
+    ext_format: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    channels: Option<u8>,
+    bit_depth: Option<u8>,
+    mode: Option<String>,
+    error_kind: Option<String>,
+    error: Option<String>,
+    pixels: Option<Pixels>,
+    hashes: Option<(u64, u64, Vec<u8>, Vec<u8>)>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct Pixels {
+    mean: [f64; 3],
+    std: [f64; 3],
+    brightness: [f64; 3],
+    contrast: f64,
+    dynamic_range: f64,
+    max_value: f64,
+    entropy: f64,
+    sharpness: Option<f64>,
+}
+
+/// Every name `ImageInfo` holds as a `&'static str`.
+const NAMES: &[&str] = &[
+    "png", "jpeg", "gif", "webp", "tiff", "bmp", "ico", "avif", "pnm", "tga", "dds", "hdr", "exr",
+    "farbfeld", "qoi", "other", "L", "LA", "RGB", "RGBA",
+];
+
+fn intern(s: &Option<String>) -> Option<&'static str> {
+    s.as_deref()
+        .map(|s| NAMES.iter().copied().find(|n| *n == s).unwrap_or("other"))
+}
+
+impl Record {
+    fn of(i: &ImageInfo) -> Record {
+        Record {
+            bytes: i.bytes,
+            file_blake3: i.file_blake3.clone(),
+            pixel_blake3: i.pixel_blake3.clone(),
+            format: i.format.map(str::to_string),
+            ext_format: i.ext_format.map(str::to_string),
+            width: i.width,
+            height: i.height,
+            channels: i.channels,
+            bit_depth: i.bit_depth,
+            mode: i.mode.map(str::to_string),
+            error_kind: i.error_kind.map(|k| k.as_str().to_string()),
+            error: i.error.clone(),
+            pixels: i.pixels.map(|p| Pixels {
+                mean: p.mean,
+                std: p.std,
+                brightness: [p.brightness, p.brightness_p5, p.brightness_p99],
+                contrast: p.contrast,
+                dynamic_range: p.dynamic_range,
+                max_value: p.max_value,
+                entropy: p.entropy,
+                sharpness: p.sharpness,
+            }),
+            hashes: i
+                .hashes
+                .map(|h| (h.phash, h.dhash, h.thumb.to_vec(), h.shape.to_vec())),
+        }
+    }
+
+    fn to_info(&self) -> ImageInfo {
+        let hashes = self.hashes.as_ref().and_then(|(p, d, thumb, shape)| {
+            Some(Hashes {
+                phash: *p,
+                dhash: *d,
+                thumb: <[u8; 64]>::try_from(thumb.as_slice()).ok()?,
+                shape: <[u8; SHAPE_DIMS]>::try_from(shape.as_slice()).ok()?,
+            })
+        });
+        ImageInfo {
+            bytes: self.bytes,
+            file_blake3: self.file_blake3.clone(),
+            pixel_blake3: self.pixel_blake3.clone(),
+            format: intern(&self.format),
+            ext_format: intern(&self.ext_format),
+            width: self.width,
+            height: self.height,
+            channels: self.channels,
+            bit_depth: self.bit_depth,
+            mode: intern(&self.mode),
+            error_kind: self.error_kind.as_deref().and_then(|k| {
+                [
+                    ErrorKind::Empty,
+                    ErrorKind::Truncated,
+                    ErrorKind::Corrupt,
+                    ErrorKind::Unsupported,
+                ]
+                .into_iter()
+                .find(|e| e.as_str() == k)
+            }),
+            error: self.error.clone(),
+            pixels: self.pixels.as_ref().map(|p| PixelStats {
+                mean: p.mean,
+                std: p.std,
+                brightness: p.brightness[0],
+                brightness_p5: p.brightness[1],
+                brightness_p99: p.brightness[2],
+                contrast: p.contrast,
+                dynamic_range: p.dynamic_range,
+                max_value: p.max_value,
+                entropy: p.entropy,
+                sharpness: p.sharpness,
+            }),
+            hashes,
+        }
+    }
+}
+
+/// The files a dataset is read from, for the fingerprint of an unchanged re-check.
+pub fn inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
+    use crate::discover::Layout;
+    let mut out: Vec<PathBuf> = spec.walked.files.iter().map(|f| f.path.clone()).collect();
+    match &spec.layout {
+        Layout::ImageFolder { .. } => {}
+        Layout::ImageLabels { labels_file } => out.push(labels_file.clone()),
+        Layout::Table { files } => out.extend(files.iter().map(|(_, f)| f.clone())),
+        Layout::Npy { pairs } => {
+            for p in pairs {
+                out.push(p.x.clone());
+                out.extend(p.y.clone());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Feeds each input's name, size and time into `h`, in parallel over the files.
+pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::DatasetSpec) {
+    use rayon::prelude::*;
+    let files = inputs(spec);
+    let stamps: Vec<Option<Stamp>> = files.par_iter().map(|p| Stamp::of(p)).collect();
+    h.update(
+        crate::output::absolute(&spec.root)
+            .to_string_lossy()
+            .as_bytes(),
+    );
+    h.update(&(files.len() as u64).to_le_bytes());
+    for (p, s) in files.iter().zip(stamps) {
+        h.update(p.to_string_lossy().as_bytes());
+        h.update(&[0]);
+        match s {
+            Some(s) => {
+                h.update(&s.size.to_le_bytes());
+                h.update(&s.mtime_ns.to_le_bytes());
+            }
+            None => {
+                h.update(b"missing");
+            }
+        }
+    }
+}

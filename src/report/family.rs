@@ -1,0 +1,34 @@
+//! Rule families by code prefix, in the order reports show them.
+
+pub const FAMILIES: &[(&str, &str)] = &[
+    ("I", "integrity"),
+    ("B", "balance"),
+    ("L", "labels"),
+    ("D", "duplicates"),
+    ("N", "normalization"),
+    ("S", "shift"),
+    ("O", "outliers"),
+];
+
+pub fn of(code: &str) -> &'static str {
+    FAMILIES
+        .iter()
+        .find(|(p, _)| code.starts_with(p))
+        .map(|(_, n)| *n)
+        .unwrap_or("other")
+}
+
+/// Position of a code's family in [`FAMILIES`], for sorting.
+pub fn rank(code: &str) -> usize {
+    FAMILIES
+        .iter()
+        .position(|(p, _)| code.starts_with(p))
+        .unwrap_or(FAMILIES.len())
+}
+
+/// Where a sample lives, as a path from the directory the user ran dsaudit in.
+pub fn sample_path(scan: &crate::scan::Scan, source: &str) -> String {
+    let joined = scan.spec.root.join(source);
+    let s = joined.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}

@@ -1,0 +1,133 @@
+//! Markdown for pull-request comments: a summary line, the class table, then the
+//! findings grouped by family, each with its samples folded in a <details> block.
+
+use super::family;
+use crate::finding::{Finding, Severity};
+use crate::scan::Scan;
+use std::fmt::Write;
+
+pub fn render(scans: &[Scan], max_samples: usize) -> String {
+    let mut o = String::new();
+    for scan in scans {
+        dataset(scan, max_samples, &mut o);
+    }
+    o
+}
+
+fn icon(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "🔴 error",
+        Severity::Warning => "🟠 warning",
+        Severity::Info => "🔵 info",
+    }
+}
+
+/// Pipes and newlines would break a table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn dataset(scan: &Scan, max_samples: usize, o: &mut String) {
+    let m = &scan.loaded.manifest;
+    let _ = writeln!(o, "## dsaudit · `{}`\n", scan.spec.input.display());
+    let (e, w, i) = (
+        scan.count(Severity::Error),
+        scan.count(Severity::Warning),
+        scan.count(Severity::Info),
+    );
+    let _ = writeln!(
+        o,
+        "**{}** · {} samples ({} unreadable) · **{e}** errors, **{w}** warnings, **{i}** info\n",
+        scan.spec.layout.name(),
+        m.len(),
+        scan.unreadable(),
+    );
+    for g in scan.guesses() {
+        let _ = writeln!(o, "- guessed: {}", cell(g));
+    }
+    if scan.guesses().next().is_some() {
+        o.push('\n');
+    }
+    class_table(scan, o);
+    if scan.findings.is_empty() {
+        let _ = writeln!(o, "No findings.\n");
+        return;
+    }
+    let mut order: Vec<&Finding> = scan.findings.iter().collect();
+    // Stable: within a family, the rules' own order (worst first) is kept.
+    order.sort_by_key(|f| family::rank(f.code));
+    let mut current = "";
+    for f in order {
+        let fam = family::of(f.code);
+        if fam != current {
+            if !current.is_empty() {
+                o.push('\n');
+            }
+            let _ = writeln!(o, "### {fam}\n");
+            current = fam;
+        }
+        let _ = writeln!(
+            o,
+            "- {} **{}** `{}`: {}",
+            icon(f.severity),
+            f.code,
+            f.rule,
+            cell(&f.message)
+        );
+        if f.sample_count > 0 {
+            let _ = writeln!(
+                o,
+                "  <details><summary>{} sample{}</summary>\n",
+                f.sample_count,
+                if f.sample_count == 1 { "" } else { "s" }
+            );
+            for s in f.samples.iter().take(max_samples) {
+                let path = family::sample_path(scan, &s.source);
+                let at = s.row.map(|r| format!(" row {r}")).unwrap_or_default();
+                match &s.note {
+                    Some(n) => {
+                        let _ = writeln!(o, "  - `{path}`{at}: {}", cell(n));
+                    }
+                    None => {
+                        let _ = writeln!(o, "  - `{path}`{at}");
+                    }
+                }
+            }
+            let shown = f.samples.len().min(max_samples) as u64;
+            if f.sample_count > shown {
+                let _ = writeln!(o, "  - … and {} more", f.sample_count - shown);
+            }
+            let _ = writeln!(o, "\n  </details>");
+        }
+        let _ = writeln!(o, "  *Fix:* {}", cell(&f.fix));
+    }
+    o.push('\n');
+}
+
+fn class_table(scan: &Scan, o: &mut String) {
+    let splits = scan.splits_ordered();
+    let mut classes: Vec<Option<String>> =
+        splits.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
+    classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
+    classes.dedup();
+    if classes.len() > 50 || splits.is_empty() {
+        return;
+    }
+    let _ = write!(o, "| class |");
+    for (s, _) in &splits {
+        let _ = write!(o, " {} |", cell(s.as_deref().unwrap_or("(all)")));
+    }
+    let _ = write!(o, "\n|---|");
+    for _ in &splits {
+        o.push_str("--:|");
+    }
+    o.push('\n');
+    for c in &classes {
+        let _ = write!(o, "| {} |", cell(c.as_deref().unwrap_or("(unlabeled)")));
+        for (_, counts) in &splits {
+            let _ = write!(o, " {} |", counts.get(c).copied().unwrap_or(0));
+        }
+        o.push('\n');
+    }
+    o.push('\n');
+}

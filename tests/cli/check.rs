@@ -1,0 +1,376 @@
+//! `dsaudit check` (the pre-commit entry point), its cache, and the configuration file.
+
+use crate::util::{dsaudit, error_of, Dir};
+use std::path::Path;
+use std::process::Output;
+
+/// A clean image dataset copied from sample_data: 12 training and 4 test images per
+/// class, none of the planted problems.
+fn clean_images(dir: &Dir, at: &str) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/images");
+    for class in ["circle", "square", "triangle"] {
+        for (split, n) in [("train", 12), ("test", 4)] {
+            for i in 0..n {
+                let name = format!("{i:03}.png");
+                let bytes = std::fs::read(src.join(split).join(class).join(&name)).unwrap();
+                dir.write(&format!("{at}/{split}/{class}/{name}"), bytes);
+            }
+        }
+    }
+}
+
+fn check_in(cwd: &Path, args: &[&str]) -> Output {
+    let mut c = dsaudit();
+    c.current_dir(cwd).arg("check").args(args);
+    c.output().expect("run dsaudit")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn git(repo: &Path, args: &[&str]) -> Output {
+    std::process::Command::new("git")
+        .current_dir(repo)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs")
+}
+
+#[test]
+fn pre_commit_hook_lets_a_clean_commit_through_and_blocks_a_leak() {
+    let dir = Dir::new();
+    let repo = dir.path();
+    assert!(git(repo, &["init", "-q"]).status.success());
+    clean_images(&dir, "data");
+    dir.write(
+        "dsaudit.toml",
+        "fail-on = \"error\"\n[layout]\nkind = \"image-folder\"\n",
+    );
+    // What pre-commit does with our .pre-commit-hooks.yaml entry and `args: [data]`.
+    let hook = dir.write(
+        ".git/hooks/pre-commit",
+        format!(
+            "#!/bin/sh\nexec '{}' check data\n",
+            env!("CARGO_BIN_EXE_dsaudit")
+        ),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    assert!(git(repo, &["add", "."]).status.success());
+    let first = git(repo, &["commit", "-q", "-m", "clean data"]);
+    assert!(
+        first.status.success(),
+        "clean commit refused: {}{}",
+        stdout(&first),
+        stderr(&first)
+    );
+    // The cache sits beside dsaudit.toml and git ignores it by itself.
+    assert!(repo.join(".dsaudit_cache/CACHEDIR.TAG").is_file());
+    assert_eq!(stdout(&git(repo, &["status", "--porcelain"])), "");
+
+    // A training image copied into test: a leak, which is an error.
+    let leaked = std::fs::read(repo.join("data/train/square/003.png")).unwrap();
+    dir.write("data/test/square/leak.png", leaked);
+    assert!(git(repo, &["add", "."]).status.success());
+    let second = git(repo, &["commit", "-q", "-m", "leak"]);
+    assert!(!second.status.success(), "the leak was committed");
+    let said = stdout(&second) + &stderr(&second);
+    assert!(said.contains("D003"), "{said}");
+    let log = stdout(&git(repo, &["log", "--oneline"]));
+    assert_eq!(log.lines().count(), 1, "{log}");
+
+    // The same check by hand gives exit code 1 and, run again, the same output from
+    // the cache.
+    let a = check_in(repo, &["data"]);
+    let b = check_in(repo, &["data", "--timings"]);
+    assert_eq!(a.status.code(), Some(1));
+    assert_eq!(b.status.code(), Some(1));
+    assert!(
+        stderr(&b).contains("nothing changed since the last check"),
+        "{}",
+        stderr(&b)
+    );
+}
+
+#[test]
+fn unchanged_files_are_not_read_again_and_changed_ones_are() {
+    let dir = Dir::new();
+    clean_images(&dir, "data");
+    let cache = dir.join("cache");
+    let cache = cache.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "data",
+            "--format",
+            "json",
+            "--timings",
+            "--cache-dir",
+            cache,
+        ];
+        args.extend_from_slice(extra);
+        check_in(dir.path(), &args)
+    };
+    let cold = run(&[]);
+    assert_eq!(cold.status.code(), Some(0), "{}", stderr(&cold));
+    assert!(stderr(&cold).contains("0 files unchanged, 0 unchanged by content, 48 read"));
+    // Another command line: no stored output, but every file from the cache.
+    let warm = run(&["--max-samples", "5"]);
+    assert!(
+        stderr(&warm).contains("48 files unchanged, 0 unchanged by content, 0 read"),
+        "{}",
+        stderr(&warm)
+    );
+    assert_eq!(stdout(&warm), stdout(&cold), "the cache changed the report");
+    let uncached = check_in(dir.path(), &["data", "--format", "json", "--no-cache"]);
+    assert_eq!(stdout(&uncached), stdout(&cold));
+
+    // Same bytes, new time: hashed, not decoded.
+    let p = dir.join("data/train/circle/000.png");
+    let bytes = std::fs::read(&p).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&p, &bytes).unwrap();
+    let touched = run(&["--max-samples", "5"]);
+    assert!(
+        stderr(&touched).contains("47 files unchanged, 1 unchanged by content, 0 read"),
+        "{}",
+        stderr(&touched)
+    );
+    // New content: read again, and the report sees it (an empty file is an error).
+    std::fs::write(&p, b"").unwrap();
+    let changed = run(&["--max-samples", "5"]);
+    assert!(
+        stderr(&changed).contains("47 files unchanged, 0 unchanged by content, 1 read"),
+        "{}",
+        stderr(&changed)
+    );
+    assert_eq!(changed.status.code(), Some(1));
+    assert!(stdout(&changed).contains("\"I003\""));
+    // Unchanged since: the stored output, the same exit code.
+    let again = run(&["--max-samples", "5"]);
+    assert!(stderr(&again).contains("nothing changed since the last check"));
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(stdout(&again), stdout(&changed));
+}
+
+#[test]
+fn a_corrupt_cache_is_rebuilt() {
+    let dir = Dir::new();
+    clean_images(&dir, "data");
+    let args = ["data", "--cache-dir", "cache", "--timings"];
+    let first = check_in(dir.path(), &args);
+    assert_eq!(first.status.code(), Some(0));
+    let mut damaged = 0;
+    for kind in ["files", "results"] {
+        for e in std::fs::read_dir(dir.join("cache/v1").join(kind)).unwrap() {
+            std::fs::write(e.unwrap().path(), b"\x02\xffnot a cache").unwrap();
+            damaged += 1;
+        }
+    }
+    assert_eq!(damaged, 2);
+    let second = check_in(dir.path(), &args);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(
+        stderr(&second).contains("cache file is corrupt"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(stderr(&second).contains("48 read"));
+    let third = check_in(dir.path(), &args);
+    assert!(
+        stderr(&third).contains("nothing changed"),
+        "{}",
+        stderr(&third)
+    );
+    assert!(!stderr(&third).contains("corrupt"));
+}
+
+#[test]
+fn an_unwritable_cache_directory_warns_and_checks_anyway() {
+    let dir = Dir::new();
+    clean_images(&dir, "data");
+    dir.write("not-a-dir", "x");
+    let out = check_in(dir.path(), &["data", "--cache-dir", "not-a-dir/cache"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("not-a-dir/cache: cache directory not writable"),
+        "{err}"
+    );
+    assert!(err.contains("running without the cache"), "{err}");
+    assert!(stdout(&out).contains("samples  48"));
+}
+
+#[test]
+fn configuration_is_found_above_the_dataset_and_flags_win() {
+    let dir = Dir::new();
+    clean_images(&dir, "proj/data");
+    let leaked = std::fs::read(dir.join("proj/data/train/square/003.png")).unwrap();
+    dir.write("proj/data/test/square/leak.png", leaked);
+    let scan = |args: &[&str]| {
+        let mut c = dsaudit();
+        c.current_dir(dir.path())
+            .arg("scan")
+            .arg("proj/data")
+            .arg("--quiet");
+        c.args(args).output().unwrap()
+    };
+    assert_eq!(scan(&[]).status.code(), Some(1));
+    dir.write(
+        "proj/dsaudit.toml",
+        "ignore = [\"O\", \"L\"]\nfail-on = \"never\"\n\n[thresholds.near-duplicates]\nphash = 4\n",
+    );
+    let quiet = scan(&["--format", "json"]);
+    assert_eq!(quiet.status.code(), Some(0), "fail-on from the file");
+    let json: serde_json::Value = serde_json::from_slice(&quiet.stdout).unwrap();
+    let codes: Vec<&str> = json["datasets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"D003"), "{codes:?}");
+    assert!(
+        !codes
+            .iter()
+            .any(|c| c.starts_with('O') || c.starts_with('L')),
+        "{codes:?}"
+    );
+    assert_eq!(
+        scan(&["--fail-on", "error"]).status.code(),
+        Some(1),
+        "the flag wins"
+    );
+    assert_eq!(
+        scan(&["--isolated"]).status.code(),
+        Some(1),
+        "--isolated reads no file"
+    );
+
+    // Per-path ignores: globs relative to the file's folder.
+    dir.write(
+        "proj/dsaudit.toml",
+        "[per-path-ignores]\n\"data/test/square/leak.png\" = [\"D003\", \"D001\"]\n",
+    );
+    let out = scan(&["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = json["datasets"][0]["findings"].to_string();
+    assert!(!text.contains("leak.png"), "{text}");
+
+    // `dsaudit config` shows where it came from and what is in force.
+    let mut c = dsaudit();
+    let shown = c
+        .current_dir(dir.path())
+        .args(["config", "proj/data"])
+        .output()
+        .unwrap();
+    let shown = stdout(&shown);
+    assert!(shown.contains("proj/dsaudit.toml"), "{shown}");
+    assert!(shown.contains("[per-path-ignores]"), "{shown}");
+    assert!(
+        shown.contains("[thresholds.class-imbalance]\nmax-ratio = 10.0"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn bad_configuration_files_name_line_column_and_nearest_key() {
+    let dir = Dir::new();
+    clean_images(&dir, "data");
+    let cases = [
+        (
+            "select = [\"I\"\nfail-on = 3\n",
+            "dsaudit.toml:2:1: missing comma",
+        ),
+        (
+            "selct = [\"I\"]\n",
+            "dsaudit.toml:1:1: unknown field `selct`",
+        ),
+        ("ignore = [\"D0033\"]\n", "did you mean 'D003'?"),
+        (
+            "[thresholds.class-imbalance]\nmax-ration = 3\n",
+            "did you mean 'max-ratio'?",
+        ),
+        (
+            "[thresholds.class-imbalanse]\nmax-ratio = 3\n",
+            "did you mean 'class-imbalance'?",
+        ),
+        (
+            "fail-on = \"sometimes\"\n",
+            "dsaudit.toml:1:11: fail-on 'sometimes'",
+        ),
+    ];
+    for (text, expected) in cases {
+        dir.write("dsaudit.toml", text);
+        let out = check_in(dir.path(), &["data", "--no-cache"]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let e = error_of(&out);
+        assert!(e.contains(expected), "{text:?}: {e}");
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    }
+    let out = check_in(dir.path(), &["data", "--no-cache", "--select", "Q9"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn github_and_sarif_outputs() {
+    let out = crate::util::run(&[
+        "check",
+        "sample_data/images",
+        "--no-cache",
+        "--format",
+        "github",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.lines().all(|l| l.starts_with("::error ")
+            || l.starts_with("::warning ")
+            || l.starts_with("::notice ")),
+        "{text}"
+    );
+    assert!(text.contains(
+        "::error file=sample_data/images/train/circle/040_truncated.png,title=I002 truncated-file::"
+    ));
+    let out = crate::util::run(&[
+        "check",
+        "sample_data/images",
+        "--no-cache",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["datasets"][0]["findings"].as_array().unwrap().len();
+    assert_eq!(text.lines().count(), findings);
+    let out = crate::util::run(&[
+        "check",
+        "sample_data/table.csv",
+        "--no-cache",
+        "--format",
+        "sarif",
+    ]);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for r in run["results"].as_array().unwrap() {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(uri.starts_with("sample_data/table.csv"), "{uri}");
+    }
+}
