@@ -151,3 +151,40 @@ compare-cleanlab rows="100000":
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q cleanlab scikit-learn pandas pillow
     "$venv/bin/python" tests/reference/cleanlab_compare.py "$CARGO_TARGET_DIR/release/dsaudit" --bench-rows {{rows}}
+
+# dsaudit check on the 100,000-image set: cold (no cache), an unchanged re-check (the
+# stored output), the same files under another command line (every image from the
+# per-file cache, the dataset-level checks run), and re-checks after touching 100 files
+# (same bytes, new time) and after rewriting 100 files (new content).
+bench-check images="100000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example gen_data
+    bin="$CARGO_TARGET_DIR/release/dsaudit"
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    echo "generating {{images}} images in $dir"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir" {{images}} 10
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    data="$dir/images"
+    "$bin" scan -q --fail-on never "$data" >/dev/null # warm the page cache
+    timed() {
+        local name="$1"; shift
+        /usr/bin/time -f '%e %M' -o "$dir/time" "$bin" check -q --timings --fail-on never "$@" > /dev/null 2> "$dir/err"
+        read -r secs kib < "$dir/time"
+        local cache=$(grep -h '^cache:' "$dir/err" | sed 's/^cache: //' | tr '\n' ' ')
+        printf '%-40s %6.2f s  peak %5.0f MiB  %s\n' "$name" "$secs" "$((kib / 1024))" "$cache"
+    }
+    timed "scan-speed check (--no-cache)" "$data" --no-cache
+    timed "cold check (empty cache)" "$data" --cache-dir "$dir/cache"
+    timed "re-check, nothing changed" "$data" --cache-dir "$dir/cache"
+    timed "re-check, nothing changed (again)" "$data" --cache-dir "$dir/cache"
+    timed "another command line, files cached" "$data" --cache-dir "$dir/cache" --format json
+    # 100 files with the same bytes and a new time, then 100 with new content.
+    find "$data/train" -name '*.png' | sort | awk 'NR <= 100' > "$dir/changed"
+    sleep 1
+    xargs touch < "$dir/changed"
+    timed "re-check, 100 files touched" "$data" --cache-dir "$dir/cache"
+    paste -d' ' "$dir/changed" <(tail -n +2 "$dir/changed"; head -1 "$dir/changed") | while read -r a b; do cp "$b" "$a.new"; done
+    while read -r a; do mv "$a.new" "$a"; done < "$dir/changed"
+    timed "re-check, 100 files rewritten" "$data" --cache-dir "$dir/cache"

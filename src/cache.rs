@@ -136,10 +136,9 @@ impl Cache {
         }
     }
 
-    /// The stored output of a command whose inputs fingerprint to `fingerprint`.
-    pub fn result(&self, command: &[u8], fingerprint: &[u8; 32]) -> Option<StoredResult> {
-        let stored: StoredResult = Cache::read(&self.entry("results", command))?;
-        (stored.fingerprint == *fingerprint).then_some(stored)
+    /// The last stored output of a command line.
+    pub fn result(&self, command: &[u8]) -> Option<StoredResult> {
+        Cache::read(&self.entry("results", command))
     }
 
     pub fn store_result(&self, command: &[u8], result: &StoredResult) {
@@ -150,7 +149,11 @@ impl Cache {
 /// What a re-check with the same fingerprint prints, and its exit code.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct StoredResult {
+    /// Of the inputs' names, sizes and times: compared first, without reading a byte.
     pub fingerprint: [u8; 32],
+    /// Of the inputs' names and contents: compared when the times moved (a checkout
+    /// or a rebase touches files without changing them).
+    pub content: [u8; 32],
     pub exit: i32,
     pub output: String,
 }
@@ -247,6 +250,20 @@ impl Files {
             });
         }
         info
+    }
+
+    /// The BLAKE3 of a file's bytes: the stored one when size and time are unchanged,
+    /// else computed.
+    pub fn content_id(&self, rel: &str, path: &Path) -> String {
+        if let (Some(s), Some(e)) = (Stamp::of(path), self.by_path.get(rel)) {
+            if let (true, Some(h)) = (e.stamp == s, &e.info.file_blake3) {
+                return h.clone();
+            }
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
+            Err(_) => "unreadable".to_string(),
+        }
     }
 
     /// (unchanged by size and time, unchanged by content, described anew).
@@ -430,5 +447,30 @@ pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::Datase
                 h.update(b"missing");
             }
         }
+    }
+}
+
+/// Feeds each input's name and content identity into `h` (see `Files::content_id`).
+pub fn content_fingerprint(
+    h: &mut blake3::Hasher,
+    spec: &crate::discover::DatasetSpec,
+    files: &Files,
+) {
+    use rayon::prelude::*;
+    let inputs = inputs(spec);
+    let ids: Vec<String> = inputs
+        .par_iter()
+        .map(|p| files.content_id(&crate::walk::rel_string(&spec.root, p).0, p))
+        .collect();
+    h.update(
+        crate::output::absolute(&spec.root)
+            .to_string_lossy()
+            .as_bytes(),
+    );
+    h.update(&(inputs.len() as u64).to_le_bytes());
+    for (p, id) in inputs.iter().zip(ids) {
+        h.update(p.to_string_lossy().as_bytes());
+        h.update(&[0]);
+        h.update(id.as_bytes());
     }
 }

@@ -514,6 +514,7 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
         .as_ref()
         .filter(|_| args.html.is_none() && args.manifest.is_none());
     let mut key = None;
+    let mut files: Vec<Option<crate::cache::Files>> = prepared.iter().map(|_| None).collect();
     if let Some(c) = reusable {
         let start = std::time::Instant::now();
         let cwd = std::env::current_dir().unwrap_or_default();
@@ -530,14 +531,45 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
             command.update(&[0]);
         }
         let command = command.finalize();
+        let settings_of = |h: &mut blake3::Hasher| {
+            h.update(command.as_bytes());
+            for (_, s, _, _) in &prepared {
+                h.update(s.config.render(&s.options.rules, s.fail_on).as_bytes());
+            }
+        };
         let mut inputs = blake3::Hasher::new();
-        inputs.update(command.as_bytes());
-        for (_, s, spec, _) in &prepared {
-            inputs.update(s.config.render(&s.options.rules, s.fail_on).as_bytes());
+        settings_of(&mut inputs);
+        for (_, _, spec, _) in &prepared {
             crate::cache::fingerprint_inputs(&mut inputs, spec);
         }
         let fingerprint: [u8; 32] = *inputs.finalize().as_bytes();
-        if let Some(hit) = c.result(command.as_bytes(), &fingerprint) {
+        let stored = c.result(command.as_bytes());
+        let mut hit = stored.clone().filter(|r| r.fingerprint == fingerprint);
+        // Times moved: compare contents (unchanged files' hashes come from the cache).
+        let mut contents = blake3::Hasher::new();
+        settings_of(&mut contents);
+        for (i, (_, _, spec, _)) in prepared.iter().enumerate() {
+            if hit.is_some() {
+                break;
+            }
+            let f = c.files(&spec.root);
+            crate::cache::content_fingerprint(&mut contents, spec, &f);
+            files[i] = Some(f);
+        }
+        let content: [u8; 32] = *contents.finalize().as_bytes();
+        if hit.is_none() {
+            hit = stored.filter(|r| r.content == content);
+            if let Some(h) = &hit {
+                c.store_result(
+                    command.as_bytes(),
+                    &crate::cache::StoredResult {
+                        fingerprint,
+                        ..h.clone()
+                    },
+                );
+            }
+        }
+        if let Some(hit) = hit {
             if args.data.timings {
                 eprintln!(
                     "cache: nothing changed since the last check ({:.3} s)",
@@ -552,13 +584,13 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
             emit(args.data.output.as_ref(), &text)?;
             return Ok(hit.exit);
         }
-        key = Some((command, fingerprint));
+        key = Some((command, fingerprint, content));
     }
     let mut scans = Vec::new();
     let mut fails = false;
     let mut rules_run: Vec<&'static dyn rules::Rule> = Vec::new();
-    for (p, s, spec, start) in prepared {
-        let files = cache.as_ref().map(|c| c.files(&spec.root));
+    for ((p, s, spec, start), known) in prepared.into_iter().zip(files) {
+        let files = known.or_else(|| cache.as_ref().map(|c| c.files(&spec.root)));
         let mut scan = scan::scan_discovered(p, spec, &s.options, files.as_ref(), start)?;
         if let Some(f) = &files {
             f.save();
@@ -598,11 +630,12 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
         Format::Sarif => report::sarif::render(&scans, &rules_run),
     };
     let exit = if fails { 1 } else { 0 };
-    if let (Some(c), Some((command, fingerprint))) = (&cache, key) {
+    if let (Some(c), Some((command, fingerprint, content))) = (&cache, key) {
         c.store_result(
             command.as_bytes(),
             &crate::cache::StoredResult {
                 fingerprint,
+                content,
                 exit,
                 output: text.clone(),
             },

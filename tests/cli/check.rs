@@ -136,12 +136,22 @@ fn unchanged_files_are_not_read_again_and_changed_ones_are() {
     let uncached = check_in(dir.path(), &["data", "--format", "json", "--no-cache"]);
     assert_eq!(stdout(&uncached), stdout(&cold));
 
-    // Same bytes, new time: hashed, not decoded.
+    // Same bytes, new time (a checkout does that): the contents are compared and the
+    // stored output stands.
     let p = dir.join("data/train/circle/000.png");
     let bytes = std::fs::read(&p).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&p, &bytes).unwrap();
     let touched = run(&["--max-samples", "5"]);
+    assert!(
+        stderr(&touched).contains("nothing changed since the last check"),
+        "{}",
+        stderr(&touched)
+    );
+    assert_eq!(stdout(&touched), stdout(&cold));
+    // Under a new command line the images are described again from the cache: that
+    // one by its content hash.
+    let touched = run(&["--max-samples", "6"]);
     assert!(
         stderr(&touched).contains("47 files unchanged, 1 unchanged by content, 0 read"),
         "{}",
