@@ -275,11 +275,13 @@ impl Files {
         )
     }
 
-    /// Replaces the stored records with this run's (files gone are dropped).
-    pub fn save(&self) {
-        let mut fresh = self.fresh.lock().expect("cache lock");
+    /// Replaces the stored records with this run's (files gone are dropped), which
+    /// `content_id` then answers from.
+    pub fn save(&mut self) {
+        let mut fresh = std::mem::take(&mut *self.fresh.lock().expect("cache lock"));
         fresh.sort_by(|a, b| a.rel.cmp(&b.rel));
-        Cache::write(&self.path, &*fresh);
+        Cache::write(&self.path, &fresh);
+        self.by_path = fresh.into_iter().map(|e| (e.rel.clone(), e)).collect();
     }
 }
 

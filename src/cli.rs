@@ -545,20 +545,22 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
         let fingerprint: [u8; 32] = *inputs.finalize().as_bytes();
         let stored = c.result(command.as_bytes());
         let mut hit = stored.clone().filter(|r| r.fingerprint == fingerprint);
+        let mut settings = blake3::Hasher::new();
+        settings_of(&mut settings);
+        let settings = settings.finalize();
         // Times moved: compare contents (unchanged files' hashes come from the cache).
-        let mut contents = blake3::Hasher::new();
-        settings_of(&mut contents);
-        for (i, (_, _, spec, _)) in prepared.iter().enumerate() {
-            if hit.is_some() {
-                break;
+        // With nothing stored there is nothing to compare, and the contents are
+        // fingerprinted after the scan, from what it read anyway.
+        if let (None, Some(stored)) = (&hit, stored) {
+            let mut contents = blake3::Hasher::new();
+            contents.update(settings.as_bytes());
+            for (i, (_, _, spec, _)) in prepared.iter().enumerate() {
+                let f = c.files(&spec.root);
+                crate::cache::content_fingerprint(&mut contents, spec, &f);
+                files[i] = Some(f);
             }
-            let f = c.files(&spec.root);
-            crate::cache::content_fingerprint(&mut contents, spec, &f);
-            files[i] = Some(f);
-        }
-        let content: [u8; 32] = *contents.finalize().as_bytes();
-        if hit.is_none() {
-            hit = stored.filter(|r| r.content == content);
+            let content: [u8; 32] = *contents.finalize().as_bytes();
+            hit = Some(stored).filter(|r| r.content == content);
             if let Some(h) = &hit {
                 c.store_result(
                     command.as_bytes(),
@@ -584,16 +586,21 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
             emit(args.data.output.as_ref(), &text)?;
             return Ok(hit.exit);
         }
-        key = Some((command, fingerprint, content));
+        let mut contents = blake3::Hasher::new();
+        contents.update(settings.as_bytes());
+        key = Some((command, fingerprint, contents));
     }
     let mut scans = Vec::new();
     let mut fails = false;
     let mut rules_run: Vec<&'static dyn rules::Rule> = Vec::new();
     for ((p, s, spec, start), known) in prepared.into_iter().zip(files) {
-        let files = known.or_else(|| cache.as_ref().map(|c| c.files(&spec.root)));
+        let mut files = known.or_else(|| cache.as_ref().map(|c| c.files(&spec.root)));
         let mut scan = scan::scan_discovered(p, spec, &s.options, files.as_ref(), start)?;
-        if let Some(f) = &files {
+        if let Some(f) = &mut files {
             f.save();
+            if let Some((_, _, contents)) = &mut key {
+                crate::cache::content_fingerprint(contents, &scan.spec, f);
+            }
             if args.data.timings {
                 let (same, rehashed, read) = f.counts();
                 eprintln!(
@@ -630,7 +637,8 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>) -> Result<i32> {
         Format::Sarif => report::sarif::render(&scans, &rules_run),
     };
     let exit = if fails { 1 } else { 0 };
-    if let (Some(c), Some((command, fingerprint, content))) = (&cache, key) {
+    if let (Some(c), Some((command, fingerprint, contents))) = (&cache, key) {
+        let content = *contents.finalize().as_bytes();
         c.store_result(
             command.as_bytes(),
             &crate::cache::StoredResult {
