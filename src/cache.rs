@@ -428,28 +428,10 @@ pub fn inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
 
 /// Feeds each input's name, size and time into `h`, in parallel over the files.
 pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::DatasetSpec) {
-    use rayon::prelude::*;
-    let files = inputs(spec);
-    let stamps: Vec<Option<Stamp>> = files.par_iter().map(|p| Stamp::of(p)).collect();
-    h.update(
-        crate::output::absolute(&spec.root)
-            .to_string_lossy()
-            .as_bytes(),
-    );
-    h.update(&(files.len() as u64).to_le_bytes());
-    for (p, s) in files.iter().zip(stamps) {
-        h.update(p.to_string_lossy().as_bytes());
-        h.update(&[0]);
-        match s {
-            Some(s) => {
-                h.update(&s.size.to_le_bytes());
-                h.update(&s.mtime_ns.to_le_bytes());
-            }
-            None => {
-                h.update(b"missing");
-            }
-        }
-    }
+    feed(h, spec, |p| match Stamp::of(p) {
+        Some(s) => [s.size.to_le_bytes().as_slice(), &s.mtime_ns.to_le_bytes()].concat(),
+        None => b"missing".to_vec(),
+    });
 }
 
 /// Feeds each input's name and content identity into `h` (see `Files::content_id`).
@@ -458,21 +440,31 @@ pub fn content_fingerprint(
     spec: &crate::discover::DatasetSpec,
     files: &Files,
 ) {
+    feed(h, spec, |p| {
+        files
+            .content_id(&crate::walk::rel_string(&spec.root, p).0, p)
+            .into_bytes()
+    });
+}
+
+/// The dataset root, then each input's path and `id`, computed in parallel.
+fn feed(
+    h: &mut blake3::Hasher,
+    spec: &crate::discover::DatasetSpec,
+    id: impl Fn(&Path) -> Vec<u8> + Sync,
+) {
     use rayon::prelude::*;
-    let inputs = inputs(spec);
-    let ids: Vec<String> = inputs
-        .par_iter()
-        .map(|p| files.content_id(&crate::walk::rel_string(&spec.root, p).0, p))
-        .collect();
+    let files = inputs(spec);
+    let ids: Vec<Vec<u8>> = files.par_iter().map(|p| id(p)).collect();
     h.update(
         crate::output::absolute(&spec.root)
             .to_string_lossy()
             .as_bytes(),
     );
-    h.update(&(inputs.len() as u64).to_le_bytes());
-    for (p, id) in inputs.iter().zip(ids) {
+    h.update(&(files.len() as u64).to_le_bytes());
+    for (p, id) in files.iter().zip(ids) {
         h.update(p.to_string_lossy().as_bytes());
         h.update(&[0]);
-        h.update(id.as_bytes());
+        h.update(&id);
     }
 }

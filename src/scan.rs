@@ -65,6 +65,18 @@ impl Scan {
         v
     }
 
+    /// Every label of any split, sorted, unlabeled (None) last: the rows of a class table.
+    pub fn classes(&self) -> Vec<Option<String>> {
+        let mut classes: Vec<Option<String>> = self
+            .tally
+            .values()
+            .flat_map(|c| c.keys().cloned())
+            .collect();
+        classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
+        classes.dedup();
+        classes
+    }
+
     pub fn unreadable(&self) -> usize {
         self.loaded.manifest.strs("error_kind").len()
             - self.loaded.manifest.strs("error_kind").null_count()

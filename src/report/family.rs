@@ -26,6 +26,23 @@ pub fn rank(code: &str) -> usize {
         .unwrap_or(FAMILIES.len())
 }
 
+/// Findings grouped by family in [`FAMILIES`] order; within a family the rules' own
+/// order (worst first) is kept.
+pub fn grouped(
+    findings: &[crate::finding::Finding],
+) -> Vec<(&'static str, Vec<&crate::finding::Finding>)> {
+    let mut out: Vec<(&'static str, Vec<&crate::finding::Finding>)> = Vec::new();
+    let mut order: Vec<&crate::finding::Finding> = findings.iter().collect();
+    order.sort_by_key(|f| rank(f.code));
+    for f in order {
+        match out.last_mut() {
+            Some((fam, group)) if *fam == of(f.code) => group.push(f),
+            _ => out.push((of(f.code), vec![f])),
+        }
+    }
+    out
+}
+
 /// Where a sample lives, as a path from the directory the user ran dsaudit in.
 pub fn sample_path(scan: &crate::scan::Scan, source: &str) -> String {
     let joined = scan.spec.root.join(source);

@@ -111,10 +111,7 @@ fn dataset(scan: &Scan, budget: &mut usize, o: &mut String) {
 /// One bar chart of class counts per split, and the same numbers as a table.
 fn classes(scan: &Scan, o: &mut String) {
     let splits = scan.splits_ordered();
-    let mut names: Vec<Option<String>> =
-        splits.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
-    names.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
-    names.dedup();
+    let names = scan.classes();
     let _ = writeln!(o, "<h2>Classes</h2>");
     if names.len() > 50 {
         let _ = writeln!(o, "<p>{} distinct labels: no class chart.</p>", names.len());
@@ -372,52 +369,51 @@ fn findings(scan: &Scan, budget: &mut usize, o: &mut String) {
         let _ = writeln!(o, "<p>No findings.</p>");
         return;
     }
-    let mut order: Vec<&Finding> = scan.findings.iter().collect();
-    order.sort_by_key(|f| family::rank(f.code));
-    let mut current = "";
-    for f in order {
-        let fam = family::of(f.code);
-        if fam != current {
-            let _ = writeln!(o, "<h3 class=\"family\">{fam}</h3>");
-            current = fam;
+    for (fam, group) in family::grouped(&scan.findings) {
+        let _ = writeln!(o, "<h3 class=\"family\">{fam}</h3>");
+        for f in group {
+            finding(scan, f, budget, o);
         }
-        let sev = f.severity.as_str();
+    }
+}
+
+fn finding(scan: &Scan, f: &Finding, budget: &mut usize, o: &mut String) {
+    let sev = f.severity.as_str();
+    let _ = writeln!(
+        o,
+        "<div class=\"finding\">\n<p><span class=\"badge {sev}\">{sev}</span><b>{}</b> <code>{}</code> {}</p>",
+        f.code,
+        f.rule,
+        esc(&f.message)
+    );
+    if scan.spec.layout.is_image() {
+        thumbs(scan, f, budget, o);
+    }
+    if f.sample_count > 0 {
         let _ = writeln!(
             o,
-            "<div class=\"finding\">\n<p><span class=\"badge {sev}\">{sev}</span><b>{}</b> <code>{}</code> {}</p>",
-            f.code,
-            f.rule,
-            esc(&f.message)
+            "<details><summary>{} sample{}</summary><ul class=\"samples\">",
+            f.sample_count,
+            if f.sample_count == 1 { "" } else { "s" }
         );
-        if scan.spec.layout.is_image() {
-            thumbs(scan, f, budget, o);
+        for s in f.samples.iter().take(LISTED) {
+            let note = s
+                .note
+                .as_deref()
+                .map(|n| format!(" — {}", esc(n)))
+                .unwrap_or_default();
+            let _ = writeln!(o, "<li><code>{}</code>{note}</li>", esc(&s.display()));
         }
-        if f.sample_count > 0 {
+        if f.sample_count as usize > LISTED.min(f.samples.len()) {
             let _ = writeln!(
                 o,
-                "<details><summary>{} sample{}</summary><ul class=\"samples\">",
-                f.sample_count,
-                if f.sample_count == 1 { "" } else { "s" }
+                "<li>… and {} more</li>",
+                f.sample_count as usize - LISTED.min(f.samples.len())
             );
-            for s in f.samples.iter().take(LISTED) {
-                let note = s
-                    .note
-                    .as_deref()
-                    .map(|n| format!(" — {}", esc(n)))
-                    .unwrap_or_default();
-                let _ = writeln!(o, "<li><code>{}</code>{note}</li>", esc(&s.display()));
-            }
-            if f.sample_count as usize > LISTED.min(f.samples.len()) {
-                let _ = writeln!(
-                    o,
-                    "<li>… and {} more</li>",
-                    f.sample_count as usize - LISTED.min(f.samples.len())
-                );
-            }
-            let _ = writeln!(o, "</ul></details>");
         }
-        let _ = writeln!(o, "<p class=\"muted\">Fix: {}</p>\n</div>", esc(&f.fix));
+        let _ = writeln!(o, "</ul></details>");
     }
+    let _ = writeln!(o, "<p class=\"muted\">Fix: {}</p>\n</div>", esc(&f.fix));
 }
 
 /// Thumbnails of the finding's first images, captioned with their path and note

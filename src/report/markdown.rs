@@ -53,63 +53,58 @@ fn dataset(scan: &Scan, max_samples: usize, o: &mut String) {
         let _ = writeln!(o, "No findings.\n");
         return;
     }
-    let mut order: Vec<&Finding> = scan.findings.iter().collect();
-    // Stable: within a family, the rules' own order (worst first) is kept.
-    order.sort_by_key(|f| family::rank(f.code));
-    let mut current = "";
-    for f in order {
-        let fam = family::of(f.code);
-        if fam != current {
-            if !current.is_empty() {
-                o.push('\n');
-            }
-            let _ = writeln!(o, "### {fam}\n");
-            current = fam;
+    for (i, (fam, group)) in family::grouped(&scan.findings).into_iter().enumerate() {
+        if i > 0 {
+            o.push('\n');
         }
-        let _ = writeln!(
-            o,
-            "- {} **{}** `{}`: {}",
-            icon(f.severity),
-            f.code,
-            f.rule,
-            cell(&f.message)
-        );
-        if f.sample_count > 0 {
-            let _ = writeln!(
-                o,
-                "  <details><summary>{} sample{}</summary>\n",
-                f.sample_count,
-                if f.sample_count == 1 { "" } else { "s" }
-            );
-            for s in f.samples.iter().take(max_samples) {
-                let path = family::sample_path(scan, &s.source);
-                let at = s.row.map(|r| format!(" row {r}")).unwrap_or_default();
-                match &s.note {
-                    Some(n) => {
-                        let _ = writeln!(o, "  - `{path}`{at}: {}", cell(n));
-                    }
-                    None => {
-                        let _ = writeln!(o, "  - `{path}`{at}");
-                    }
-                }
-            }
-            let shown = f.samples.len().min(max_samples) as u64;
-            if f.sample_count > shown {
-                let _ = writeln!(o, "  - … and {} more", f.sample_count - shown);
-            }
-            let _ = writeln!(o, "\n  </details>");
+        let _ = writeln!(o, "### {fam}\n");
+        for f in group {
+            finding(scan, f, max_samples, o);
         }
-        let _ = writeln!(o, "  *Fix:* {}", cell(&f.fix));
     }
     o.push('\n');
 }
 
+fn finding(scan: &Scan, f: &Finding, max_samples: usize, o: &mut String) {
+    let _ = writeln!(
+        o,
+        "- {} **{}** `{}`: {}",
+        icon(f.severity),
+        f.code,
+        f.rule,
+        cell(&f.message)
+    );
+    if f.sample_count > 0 {
+        let _ = writeln!(
+            o,
+            "  <details><summary>{} sample{}</summary>\n",
+            f.sample_count,
+            if f.sample_count == 1 { "" } else { "s" }
+        );
+        for s in f.samples.iter().take(max_samples) {
+            let path = family::sample_path(scan, &s.source);
+            let at = s.row.map(|r| format!(" row {r}")).unwrap_or_default();
+            match &s.note {
+                Some(n) => {
+                    let _ = writeln!(o, "  - `{path}`{at}: {}", cell(n));
+                }
+                None => {
+                    let _ = writeln!(o, "  - `{path}`{at}");
+                }
+            }
+        }
+        let shown = f.samples.len().min(max_samples) as u64;
+        if f.sample_count > shown {
+            let _ = writeln!(o, "  - … and {} more", f.sample_count - shown);
+        }
+        let _ = writeln!(o, "\n  </details>");
+    }
+    let _ = writeln!(o, "  *Fix:* {}", cell(&f.fix));
+}
+
 fn class_table(scan: &Scan, o: &mut String) {
     let splits = scan.splits_ordered();
-    let mut classes: Vec<Option<String>> =
-        splits.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
-    classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
-    classes.dedup();
+    let classes = scan.classes();
     if classes.len() > 50 || splits.is_empty() {
         return;
     }

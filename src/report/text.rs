@@ -185,10 +185,7 @@ fn labels(scan: &Scan, o: &mut String) {
 
 fn class_table(scan: &Scan, o: &mut String) {
     let splits = scan.splits_ordered();
-    let mut classes: Vec<Option<String>> =
-        splits.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
-    classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
-    classes.dedup();
+    let classes = scan.classes();
     // A table of a million distinct regression targets is no class table.
     if classes.len() > 50 {
         let _ = writeln!(o, "{} distinct labels (table omitted)", classes.len());

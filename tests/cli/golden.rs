@@ -4,6 +4,22 @@
 use crate::util::{run, snapshot};
 use std::path::Path;
 
+/// Asserts `actual` equals tests/golden/NAME, or rewrites it under UPDATE_GOLDEN.
+fn compare(actual: &str, name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "report differs from {}; rerun with UPDATE_GOLDEN=1 and review\n{actual}",
+        path.display()
+    );
+}
+
 fn check_golden(dataset: &str, golden: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let before = snapshot(&root.join(dataset));
@@ -15,16 +31,7 @@ fn check_golden(dataset: &str, golden: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     let actual = String::from_utf8(out.stdout).unwrap();
-    let path = root.join("tests/golden").join(golden);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        actual == expected,
-        "{dataset}: report differs from {}; rerun with UPDATE_GOLDEN=1 and review\n{actual}",
-        path.display()
-    );
+    compare(&actual, golden);
     // A second run gives the same bytes, and the input is untouched.
     let again = run(&["scan", dataset, "--format", "json", "--quiet"]);
     assert_eq!(String::from_utf8(again.stdout).unwrap(), actual);
@@ -134,7 +141,6 @@ fn stats_text_prints_constants_ready_to_paste() {
 
 /// Markdown and SARIF on the sample data, golden like the JSON (same UPDATE_GOLDEN).
 fn check_golden_format(dataset: &str, format: &str, golden: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = run(&[
         "check",
         dataset,
@@ -149,17 +155,7 @@ fn check_golden_format(dataset: &str, format: &str, golden: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let actual = String::from_utf8(out.stdout).unwrap();
-    let path = root.join("tests/golden").join(golden);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        actual == expected,
-        "{dataset} --format {format}: differs from {}; rerun with UPDATE_GOLDEN=1 and review\n{actual}",
-        path.display()
-    );
+    compare(&String::from_utf8(out.stdout).unwrap(), golden);
 }
 
 #[test]
