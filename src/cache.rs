@@ -130,6 +130,7 @@ impl Cache {
             path,
             by_path: old.into_iter().map(|e| (e.rel.clone(), e)).collect(),
             fresh: Mutex::new(Vec::new()),
+            measured: false,
             hits: AtomicU64::new(0),
             rehashed: AtomicU64::new(0),
             read: AtomicU64::new(0),
@@ -192,6 +193,8 @@ pub struct Files {
     path: PathBuf,
     by_path: HashMap<String, Entry>,
     fresh: Mutex<Vec<Entry>>,
+    /// After `save`, `by_path` holds stamps taken by this run: no need to stat again.
+    measured: bool,
     hits: AtomicU64,
     rehashed: AtomicU64,
     read: AtomicU64,
@@ -252,11 +255,12 @@ impl Files {
         info
     }
 
-    /// The BLAKE3 of a file's bytes: the stored one when size and time are unchanged,
-    /// else computed.
+    /// The BLAKE3 of a file's bytes: the stored one when size and time are unchanged
+    /// (or were just measured by this run), else computed.
     pub fn content_id(&self, rel: &str, path: &Path) -> String {
-        if let (Some(s), Some(e)) = (Stamp::of(path), self.by_path.get(rel)) {
-            if let (true, Some(h)) = (e.stamp == s, &e.info.file_blake3) {
+        if let Some(e) = self.by_path.get(rel) {
+            let unchanged = self.measured || Stamp::of(path) == Some(e.stamp);
+            if let (true, Some(h)) = (unchanged, &e.info.file_blake3) {
                 return h.clone();
             }
         }
@@ -282,6 +286,7 @@ impl Files {
         fresh.sort_by(|a, b| a.rel.cmp(&b.rel));
         Cache::write(&self.path, &fresh);
         self.by_path = fresh.into_iter().map(|e| (e.rel.clone(), e)).collect();
+        self.measured = true;
     }
 }
 
