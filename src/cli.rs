@@ -76,6 +76,10 @@ pub enum Command {
         #[command(flatten)]
         options: crate::build::clean::Options,
     },
+    /// Train a small standard network (CNN for images, MLP for tables): overfit one
+    /// batch and read its loss curve, then train with early stopping and take the error
+    /// apart into bias, variance, distribution shift and validation overfitting.
+    Baseline(crate::baseline::command::Args),
     /// List the rules, or print docs/rules.md with --markdown.
     Rules {
         #[arg(long)]
@@ -106,12 +110,12 @@ pub struct ReadArgs {
 
 impl ReadArgs {
     /// The configuration for one dataset path.
-    fn config(&self, path: &std::path::Path) -> Result<Config> {
+    pub(crate) fn config(&self, path: &std::path::Path) -> Result<Config> {
         crate::config::load(path, self.config.as_deref(), self.isolated)
     }
 
     /// Flags first, then the configuration's layout hints.
-    fn hints(&self, config: &Config, keep_tables: bool) -> Hints {
+    pub(crate) fn hints(&self, config: &Config, keep_tables: bool) -> Hints {
         Hints {
             layout: self.layout.or(config.layout.kind),
             label: self.label.clone().or(config.layout.label.clone()),
@@ -332,6 +336,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 crate::build::clean::plan(s, &options, seed)
             })
         }
+        Command::Baseline(args) => crate::baseline::command::run(args),
         Command::Rules { markdown } => {
             let text = if markdown {
                 crate::docs::rules_markdown()

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// The file every build writes; its presence marks a directory dsaudit may replace.
 pub const MARKER: &str = "build.json";
+/// Its counterpart in the artifacts directory of `dsaudit baseline`.
+pub const BASELINE_MARKER: &str = "metrics.json";
 /// Every file a build writes besides the dataset itself.
 pub const RECORDS: &[&str] = &[
     "build.json",
@@ -47,8 +49,8 @@ impl Staging {
             if !empty && !overwrite {
                 bail!("{shown}: not empty; pass --overwrite to replace a previous build there");
             }
-            if !empty && !out.join(MARKER).is_file() {
-                bail!("{shown}: not a dsaudit build (no {MARKER}); refusing to replace it");
+            if !empty && !out.join(MARKER).is_file() && !out.join(BASELINE_MARKER).is_file() {
+                bail!("{shown}: not a dsaudit output (no {MARKER} or {BASELINE_MARKER}); refusing to replace it");
             }
         }
         let name = out

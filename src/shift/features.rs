@@ -238,6 +238,56 @@ impl Vectors {
         out
     }
 
+    /// Per-dimension medians of the raw values over `rows` (non-finite ones skipped;
+    /// 0 for a dimension with none).
+    pub fn medians(&self, f: &Features, rows: &[usize]) -> Vec<f64> {
+        let d = self.dim();
+        let raw = self.raw(f, rows);
+        (0..d)
+            .map(|j| {
+                let mut v: Vec<f64> = raw
+                    .iter()
+                    .skip(j)
+                    .step_by(d.max(1))
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .collect();
+                if v.is_empty() {
+                    return 0.0;
+                }
+                v.sort_by(f64::total_cmp);
+                let m = v.len() / 2;
+                if v.len() % 2 == 1 {
+                    v[m]
+                } else {
+                    (v[m - 1] + v[m]) / 2.0
+                }
+            })
+            .collect()
+    }
+
+    /// Like `matrix`, with each non-finite raw value replaced by `fill` of its
+    /// dimension before standardizing; also which rows had one.
+    pub fn matrix_filled(
+        &self,
+        f: &Features,
+        rows: &[usize],
+        fill: &[f64],
+    ) -> (Vec<f64>, Vec<bool>) {
+        let d = self.dim();
+        let mut x = self.raw(f, rows);
+        let mut filled = vec![false; rows.len()];
+        for (k, v) in x.iter_mut().enumerate() {
+            let j = k % d;
+            if !v.is_finite() {
+                *v = fill[j];
+                filled[k / d] = true;
+            }
+            *v = (*v - self.mean[j]) / self.scale[j];
+        }
+        (x, filled)
+    }
+
     /// Row-major `rows.len() × dim()` standardized vectors.
     pub fn matrix(&self, f: &Features, rows: &[usize]) -> Vec<f64> {
         let d = self.dim();

@@ -728,7 +728,7 @@ fn output_directory_is_checked_before_anything_is_written() {
         "-q",
         "--overwrite",
     ]));
-    assert!(err.contains("not a dsaudit build"), "{err}");
+    assert!(err.contains("not a dsaudit output"), "{err}");
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "keep me");
     let file = d.write("file.txt", "x");
     let err = error_of(&run(&["split", s(&table_path), "-o", s(&file), "-q"]));

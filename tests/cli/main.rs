@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod balance_norm;
+mod baseline;
 mod build;
 mod check;
 mod duplicates;
