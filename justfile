@@ -65,6 +65,22 @@ bench images="100000" rows="1000000":
     rm -rf "$dir/alike"
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/alike" {{images}} 10 alike
     "$bin" scan -q --timings --fail-on never --select D "$dir/alike/images" 2>&1 >/dev/null | awk -v n={{images}} '/timing duplicates/ { printf "alike      %8d samples  duplicates %s s (crowded hashes)\n", n, $3 }'
+    # The baseline's training speed (issue 8).
+    just bench-baseline
+
+# Baseline speed: training steps per second of the CNN (batch 64, 3x32x32) and the MLP
+# (batch 256, 64 features) on every backend here (the CPU backend, and wgpu on the best
+# adapter, lavapipe included), and the overfit-one-batch phase on sample_data/ (CPU).
+bench-baseline seconds="10":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example bench_baseline
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    "$CARGO_TARGET_DIR/release/examples/bench_baseline" {{seconds}}
+    for data in sample_data/images sample_data/table.csv; do
+        /usr/bin/time -f '%e' -o /tmp/dsaudit-baseline-time "$CARGO_TARGET_DIR/release/dsaudit" baseline "$data" --overfit --device cpu -q --timings 2> /tmp/dsaudit-baseline-phases | grep '^overfit one batch'
+        awk -v d="$data" -v s="$(cat /tmp/dsaudit-baseline-time)" '/^timing overfit / && !/steps/ { o = $3 } END { printf "%-22s overfit phase %.2f s, whole command %.2f s (CPU backend)\n", d, o, s }' /tmp/dsaudit-baseline-phases
+    done
 
 # The build commands on the benchmark data: split and rebalance the 1,000,000-row table,
 # and split 100,000 images materialised as symlinks. Prints the whole command's wall time
