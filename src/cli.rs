@@ -684,22 +684,14 @@ fn run_build(
     // OUT is checked before the scan, so a wrong path fails at once.
     let staging = crate::build::outdir::Staging::prepare(&args.out, &args.path, args.overwrite)?;
     let config = args.read.config(&args.path)?;
-    let opts = ScanOptions {
-        // The build writes the rows again: the scan keeps the tables it reads.
-        hints: args.read.hints(&config, true),
-        rules: Vec::new(),
-        thresholds: Default::default(),
-        quiet: args.quiet,
-        timings: args.timings,
-        duplicates: true,
-        shift_tests: false,
-        shift: Default::default(),
-        labels: crate::labels::Options {
-            enabled: find_labels,
-            seed: args.seed,
-            ..Default::default()
-        },
-    };
+    // The build writes the rows again: the scan keeps the tables it reads.
+    let opts = ScanOptions::for_building(
+        args.read.hints(&config, true),
+        args.quiet,
+        args.timings,
+        find_labels,
+        args.seed,
+    );
     let scan = scan::scan(&args.path, &opts)?;
     if let Some(why) = scan.labels.skipped.as_ref().filter(|_| find_labels) {
         bail!(

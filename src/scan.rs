@@ -29,6 +29,35 @@ pub struct ScanOptions {
     pub labels: crate::labels::Options,
 }
 
+impl ScanOptions {
+    /// What the commands that build on a dataset (split, rebalance, subset, clean,
+    /// baseline) need from the scan: the samples, their tables kept, the duplicate
+    /// clusters; no rules, no shift tests; the label search only when asked.
+    pub fn for_building(
+        hints: Hints,
+        quiet: bool,
+        timings: bool,
+        find_labels: bool,
+        seed: u64,
+    ) -> ScanOptions {
+        ScanOptions {
+            hints,
+            rules: Vec::new(),
+            thresholds: Default::default(),
+            quiet,
+            timings,
+            duplicates: true,
+            shift_tests: false,
+            shift: Default::default(),
+            labels: crate::labels::Options {
+                enabled: find_labels,
+                seed,
+                ..Default::default()
+            },
+        }
+    }
+}
+
 pub struct Scan {
     pub spec: DatasetSpec,
     pub loaded: Loaded,

@@ -127,21 +127,13 @@ pub fn run(a: Args) -> Result<i32> {
     let start = std::time::Instant::now();
     let chosen = device::choose(a.device)?;
     let config = a.read.config(&a.path)?;
-    let opts = ScanOptions {
-        hints: a.read.hints(&config, true),
-        rules: Vec::new(),
-        thresholds: Default::default(),
-        quiet: a.quiet,
-        timings: a.timings,
-        duplicates: true,
-        shift_tests: false,
-        shift: Default::default(),
-        labels: crate::labels::Options {
-            enabled: false,
-            seed: a.seed,
-            ..Default::default()
-        },
-    };
+    let opts = ScanOptions::for_building(
+        a.read.hints(&config, true),
+        a.quiet,
+        a.timings,
+        false,
+        a.seed,
+    );
     let scan = scan::scan(&a.path, &opts)?;
     let samples = crate::build::Samples::new(&scan.spec, &scan.loaded, &scan.dups);
     let data = super::data::prepare(
