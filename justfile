@@ -50,8 +50,10 @@ bench images="100000" rows="1000000":
         /usr/bin/time -f '%e %M' -o "$dir/time" "$bin" scan -q --timings --fail-on never --format json "$dir/$target" > "$dir/report.json" 2> "$dir/phases"
         read -r secs kib < "$dir/time"
         n=$(grep -o -m1 '"samples": [0-9]*' "$dir/report.json" | head -1 | grep -o '[0-9]*$')
-        dups=$(awk '/timing duplicates/ { print $3 }' "$dir/phases")
+        dups=$(awk '/^timing duplicates / { print $3 }' "$dir/phases")
         awk -v t="$target" -v n="$n" -v s="$secs" -v k="$kib" -v d="$dups" 'BEGIN { printf "%-10s %8d samples  %6.2f s  %9.0f samples/s  peak %6.0f MiB  duplicates %s s\n", t, n, s, n / s, k / 1024, d }'
+        # The duplicate search's steps (tables: z-scores, tree, median distance, pairs).
+        awk -v t="$target" '/^timing duplicates: / { sub(/^timing /, ""); printf "%-10s %s\n", t, $0 }' "$dir/phases"
         # The shift tests, test against train (80/20): per-feature tests, classifier, MMD.
         awk -v t="$target" '/^timing shift / { sub(/^timing shift /, ""); printf "%-10s shift %s\n", t, $0 }' "$dir/phases"
         # Label errors and outliers (issue 6): features, outlier search, cross-validated
@@ -60,11 +62,11 @@ bench images="100000" rows="1000000":
     done
     # Growth of the near-duplicate search: the same generator at a tenth of the size.
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/small" $(( {{images}} / 10 )) 10
-    "$bin" scan -q --timings --fail-on never --select D "$dir/small/images" 2>&1 >/dev/null | awk -v n=$(( {{images}} / 10 )) '/timing duplicates/ { printf "images     %8d samples  duplicates %s s\n", n, $3 }'
+    "$bin" scan -q --timings --fail-on never --select D "$dir/small/images" 2>&1 >/dev/null | awk -v n=$(( {{images}} / 10 )) '/^timing duplicates / { printf "images     %8d samples  duplicates %s s\n", n, $3 }'
     # Worst case: every image one centred shape, so perceptual hashes crowd together.
     rm -rf "$dir/alike"
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/alike" {{images}} 10 alike
-    "$bin" scan -q --timings --fail-on never --select D "$dir/alike/images" 2>&1 >/dev/null | awk -v n={{images}} '/timing duplicates/ { printf "alike      %8d samples  duplicates %s s (crowded hashes)\n", n, $3 }'
+    "$bin" scan -q --timings --fail-on never --select D "$dir/alike/images" 2>&1 >/dev/null | awk -v n={{images}} '/^timing duplicates / { printf "alike      %8d samples  duplicates %s s (crowded hashes)\n", n, $3 }'
     # The baseline's training speed (issue 8).
     just bench-baseline
 
@@ -111,6 +113,7 @@ bench-datasets images="100000" rows="1000000":
             echo "$phases" | tr '|' '\n' > "$dir/phases"
             awk -v n="$name" -v s="$secs" -v k="$kib" '
             /^timing (discover|load|duplicates|shift|rules) / { scan += $3 }
+            /^timing [a-z]+: / { next }
             /^timing / && !/^timing (discover|load|duplicates|shift|rules) / { own += $3; parts = parts sprintf(" %s %.2f", $2, $3) }
             END { printf "%-34s whole %6.2f s (peak %5.0f MiB)  scan %5.2f s  build %5.2f s:%s\n", n, s, k / 1024, scan, own, parts }' "$dir/phases"
         }

@@ -173,6 +173,11 @@ pub fn scan_discovered(
         .df
         .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
     timings.lap("duplicates");
+    if opts.timings {
+        for (what, t) in &dups.search.timings {
+            eprintln!("timing duplicates: {what} {:.3} s", t.as_secs_f64());
+        }
+    }
     let usable = rules::usable_counts(&loaded);
     let shift = if !opts.shift_tests {
         crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)

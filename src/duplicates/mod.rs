@@ -5,6 +5,7 @@
 
 pub mod clusters;
 pub mod images;
+pub mod radius_join;
 pub mod table;
 
 use crate::load::Loaded;
@@ -53,6 +54,9 @@ pub struct NearSearch {
     pub median_nn_distance: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub radius: Option<f64>,
+    /// Wall time of each step, for `--timings`.
+    #[serde(skip)]
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -93,7 +97,10 @@ pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
             (vec![None; m.len()], (Vec::new(), search))
         }
     };
+    let started = std::time::Instant::now();
     let (clusters, cluster_of) = clusters::build(&keys, &near);
+    let mut search = search;
+    search.timings.push(("clusters", started.elapsed()));
     Duplicates {
         clusters,
         cluster_of,
