@@ -6,6 +6,7 @@
 
 pub mod arrays;
 pub mod clean;
+pub mod csv_lines;
 pub mod images;
 pub mod outdir;
 pub mod rebalance;

@@ -113,6 +113,28 @@ pub fn placement(plan: &Plan, files: &[File]) -> Placement {
 
 /// Writes the files under `dir`.
 pub fn write(s: &Samples, plan: &Plan, files: &[File], dir: &Path) -> Result<()> {
+    // Rows taken as they are can be copied as the input's lines; new values (SMOTE,
+    // relabeling) go through polars, and then every file does, so that all files of one
+    // output are formatted alike.
+    let unchanged = files.iter().flat_map(|f| &f.rows).all(|&k| {
+        !matches!(
+            plan.rows[k].action,
+            Action::Synthetic { .. } | Action::Relabeled { .. }
+        )
+    });
+    if unchanged {
+        if let Some(lines) = super::csv_lines::index(s)? {
+            use rayon::prelude::*;
+            return files.par_iter().try_for_each(|f| {
+                lines
+                    .write(
+                        f.rows.iter().map(|&k| plan.rows[k].src as usize),
+                        &dir.join(&f.name),
+                    )
+                    .with_context(|| format!("{}: cannot write", f.name))
+            });
+        }
+    }
     let all = read_all(s)?;
     if all.height() != s.len() {
         bail!(

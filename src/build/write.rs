@@ -126,8 +126,8 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
                     .transpose()
             },
             || -> Result<DataFrame> {
-                let mut df = manifest(s, plan, &order, &paths, &out_rows)?;
-                for name in ["manifest.parquet", "manifest.csv"] {
+                let df = manifest(s, plan, &order, &paths, &out_rows)?;
+                let write = |name: &str, mut df: DataFrame| -> Result<()> {
                     let file = std::fs::File::create(dir.join(name))?;
                     let mut w = std::io::BufWriter::new(file);
                     if name.ends_with("parquet") {
@@ -138,7 +138,15 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
                             .finish(&mut df)?;
                     }
                     std::io::Write::flush(&mut w)?;
-                }
+                    Ok(())
+                };
+                // Two writers, each mostly on one core.
+                let (parquet, csv) = rayon::join(
+                    || write("manifest.parquet", df.clone()),
+                    || write("manifest.csv", df.clone()),
+                );
+                parquet?;
+                csv?;
                 Ok(df)
             },
         );

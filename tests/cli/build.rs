@@ -946,3 +946,77 @@ fn parquet_and_npy_datasets_are_written_in_their_own_format() {
     let ds = scan_json(&o, &["--select", "I"]);
     assert_eq!(ds["samples"], 80);
 }
+
+/// Rows of plain CSV and TSV files are written as the input's own lines (the split
+/// field left out), so numbers keep their spelling; a file with quoted fields goes
+/// through the table writer and still holds every row.
+#[test]
+fn table_rows_keep_their_input_spelling() {
+    let d = Dir::new();
+    for (name, sep) in [("plain.csv", ','), ("plain.tsv", '\t')] {
+        let mut text = ["x", "split", "n", "label"].join(&sep.to_string());
+        let mut want: Vec<String> = Vec::new();
+        for i in 0..120 {
+            let split = if i < 80 { "train" } else { "test" };
+            // Spellings a reader normalizes: trailing zeros, exponents, leading zeros.
+            let x = format!("{}.{}0", i / 10, i % 10);
+            let n = format!("{:03}e-1", i);
+            let label = ["p", "q"][i % 2];
+            let f = [x.as_str(), split, n.as_str(), label];
+            text.push('\n');
+            text.push_str(&f.join(&sep.to_string()));
+            want.push([f[0], f[2], f[3]].join(&sep.to_string()));
+        }
+        // No line break after the last row.
+        let data = d.write(name, &text);
+        let out = d.join(&format!("out-{name}"));
+        ok(&["split", s(&data), "-o", s(&out), "-q"]);
+        let ext = name.rsplit('.').next().unwrap();
+        let mut got: Vec<String> = Vec::new();
+        for split in ["train", "train-val", "test-val", "test"] {
+            let body = std::fs::read_to_string(out.join(format!("{split}.{ext}"))).unwrap();
+            let mut lines = body.lines();
+            assert_eq!(
+                lines.next(),
+                Some(["x", "n", "label"].join(&sep.to_string()).as_str())
+            );
+            got.extend(lines.map(str::to_string));
+        }
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{name}");
+    }
+
+    let mut text = String::from("colour,f,label,split\n");
+    for i in 0..120 {
+        let split = if i < 80 { "train" } else { "test" };
+        text.push_str(&format!(
+            "\"red, {i}\",{i}.5,{},{split}\n",
+            ["p", "q"][i % 2]
+        ));
+    }
+    let data = d.write("quoted.csv", &text);
+    let out = d.join("out-quoted");
+    ok(&["split", s(&data), "-o", s(&out), "-q"]);
+    let mut colours: Vec<String> = Vec::new();
+    for split in ["train", "train-val", "test-val", "test"] {
+        let df = CsvReadOptions::default()
+            .try_into_reader_with_file_path(Some(out.join(format!("{split}.csv"))))
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(df.get_column_names(), ["colour", "f", "label"]);
+        colours.extend(
+            df.column("colour")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap().to_string()),
+        );
+    }
+    colours.sort();
+    let mut want: Vec<String> = (0..120).map(|i| format!("red, {i}")).collect();
+    want.sort();
+    assert_eq!(colours, want);
+}
