@@ -112,9 +112,9 @@ bench-datasets images="100000" rows="1000000":
             read -r secs kib phases
             echo "$phases" | tr '|' '\n' > "$dir/phases"
             awk -v n="$name" -v s="$secs" -v k="$kib" '
-            /^timing (discover|load|duplicates|shift|rules) / { scan += $3 }
+            /^timing (discover|load|duplicates|shift|labels|rules) / { scan += $3 }
             /^timing [a-z]+: / { next }
-            /^timing / && !/^timing (discover|load|duplicates|shift|rules) / { own += $3; parts = parts sprintf(" %s %.2f", $2, $3) }
+            /^timing / && !/^timing (discover|load|duplicates|shift|labels|rules) / { own += $3; parts = parts sprintf(" %s %.2f", $2, $3) }
             END { printf "%-34s whole %6.2f s (peak %5.0f MiB)  scan %5.2f s  build %5.2f s:%s\n", n, s, k / 1024, scan, own, parts }' "$dir/phases"
         }
     }
