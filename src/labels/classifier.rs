@@ -16,6 +16,18 @@ use rayon::prelude::*;
 /// on large datasets the penalty is negligible against the loss.
 pub const ALPHA: f64 = 10.0;
 const MAX_ITERATIONS: u64 = 100;
+
+/// The penalty for `classes` classes. With two, the multinomial model's two weight
+/// vectors w₁, w₂ act only through w = w₁ − w₂, and the penalty is smallest at
+/// w₁ = −w₂ = w/2, where α/2 (‖w₁‖² + ‖w₂‖²) = (α/2)/2 ‖w‖²: half the binary model's.
+/// Doubling α gives the binary logistic regression of scikit-learn's C = 1 / ALPHA.
+pub fn alpha(classes: usize) -> f64 {
+    if classes == 2 {
+        2.0 * ALPHA
+    } else {
+        ALPHA
+    }
+}
 /// Stop when the gradient is this small per training sample and per parameter:
 /// scikit-learn's `tol` bounds the largest component of the mean loss's gradient;
 /// linfa bounds the Euclidean norm of the summed loss's, hence the scaling by the
@@ -25,7 +37,7 @@ const TOLERANCE: f64 = 1e-4;
 /// What the report says about the model.
 pub fn description(folds: usize) -> String {
     format!(
-        "multinomial logistic regression (linfa, L2 alpha = {ALPHA}, at most {MAX_ITERATIONS} L-BFGS iterations), {folds}-fold stratified cross-validation"
+        "multinomial logistic regression (linfa, L2 alpha = {ALPHA}, doubled for two classes to equal a binary model's, at most {MAX_ITERATIONS} L-BFGS iterations), {folds}-fold stratified cross-validation"
     )
 }
 
@@ -120,7 +132,7 @@ fn fit(
     let classes = ys.iter().collect::<std::collections::BTreeSet<_>>().len();
     let parameters = ((d + 1) * classes) as f64;
     let mut params = MultiLogisticRegression::default()
-        .alpha(ALPHA as F)
+        .alpha(alpha(classes) as F)
         .max_iterations(MAX_ITERATIONS)
         .gradient_tolerance((TOLERANCE * rows.len() as f64 * parameters.sqrt()) as F);
     if let Some(p) = start {
@@ -192,6 +204,58 @@ fn fit_predict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With two classes the multinomial model at `alpha(2)` is the binary logistic
+    /// regression at ALPHA (scikit-learn's C = 1 / ALPHA): same probabilities.
+    #[test]
+    fn two_class_penalty_equals_the_binary_model() {
+        use linfa::traits::Predict;
+        use rand::RngExt;
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (n, d) = (200, 3);
+        let x = Array2::from_shape_fn((n, d), |_| rng.random::<f64>() * 2.0 - 1.0);
+        // Noisy labels, so that the penalty matters.
+        let y: Array1<usize> = (0..n)
+            .map(|i| usize::from(x[[i, 0]] + 0.5 * x[[i, 1]] + rng.random::<f64>() - 0.5 > 0.0))
+            .collect();
+        let multi = MultiLogisticRegression::default()
+            .alpha(alpha(2))
+            .max_iterations(1000)
+            .gradient_tolerance(1e-10)
+            .fit(&Dataset::new(x.clone(), y.clone()))
+            .unwrap();
+        let binary = linfa_logistic::LogisticRegression::default()
+            .alpha(ALPHA)
+            .max_iterations(1000)
+            .gradient_tolerance(1e-10)
+            .fit(&Dataset::new(x.clone(), y.mapv(|v| v == 1)))
+            .unwrap();
+        let pm = multi.predict_probabilities(&x);
+        let pb = binary.predict_probabilities(&x);
+        // linfa's binary model predicts the class it picks as positive (by frequency).
+        let pb = if (pm[[0, 1]] - pb[0]).abs() > (pm[[0, 1]] - (1.0 - pb[0])).abs() {
+            pb.mapv(|p| 1.0 - p)
+        } else {
+            pb
+        };
+        for i in 0..n {
+            assert!(
+                (pm[[i, 1]] - pb[i]).abs() < 1e-4,
+                "row {i}: {} vs {}",
+                pm[[i, 1]],
+                pb[i]
+            );
+        }
+        // And the penalty is not negligible here: at ALPHA the two differ.
+        let halved = MultiLogisticRegression::default()
+            .alpha(ALPHA)
+            .max_iterations(1000)
+            .gradient_tolerance(1e-10)
+            .fit(&Dataset::new(x.clone(), y))
+            .unwrap()
+            .predict_probabilities(&x);
+        assert!((0..n).any(|i| (halved[[i, 1]] - pb[i]).abs() > 1e-3));
+    }
 
     #[test]
     fn folds_are_stratified() {

@@ -14,7 +14,8 @@ standardized features; dsaudit runs `dsaudit scan` and its `is_label_issue` colu
 The images' features for scikit-learn are dsaudit's shape descriptor computed again
 in numpy (gradient-orientation histograms of the 32x32 grey image), so that both
 tools see the same information. cleanlab is run twice: with scikit-learn's default
-C = 1, and with C = 0.1, the regularization dsaudit uses (linfa alpha = 10).
+C = 1, and with C = 0.1, the regularization dsaudit uses (linfa alpha = 10; 20 for two
+classes, the same binary model).
 """
 
 import argparse
