@@ -85,7 +85,7 @@ pub fn run(a: Args) -> Result<i32> {
     if !a.path.exists() {
         bail!("{shown}: no such file or directory");
     }
-    if a.image_size < 8 || a.image_size % 4 != 0 {
+    if a.image_size < 8 || !a.image_size.is_multiple_of(4) {
         bail!(
             "--image-size {}: must be a multiple of 4, at least 8",
             a.image_size

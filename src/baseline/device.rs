@@ -156,9 +156,7 @@ pub fn choose(choice: Choice) -> Result<Chosen> {
                 device: started(wgpu_on(&a)),
                 backend: "wgpu",
                 adapter: shown(&a),
-                note: Some(format!(
-                    "--device wgpu on a CPU adapter: expect the first steps to compile kernels and every step to run slower than --device cpu"
-                )),
+                note: Some("--device wgpu on a CPU adapter: expect the first steps to compile kernels and every step to run slower than --device cpu".to_string()),
                 adapters,
             }),
             None => bail!(

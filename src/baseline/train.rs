@@ -159,7 +159,7 @@ pub fn overfit<M: Net>(
 /// The overfit batch: `size` train rows in a seeded order.
 pub fn overfit_batch(d: &Data, size: usize, seed: u64) -> Vec<usize> {
     let mut train = d.ids(super::data::TRAIN);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6f76_6572_6669_74);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x006f_7665_7266_6974);
     train.shuffle(&mut rng);
     train.truncate(size);
     train.sort_unstable();
@@ -257,7 +257,7 @@ pub fn fit<M: Net>(
     let mut optim = adam();
     let train = d.ids(super::data::TRAIN);
     let train_val = d.ids(super::data::TRAIN_VAL_PART);
-    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0x7472_6169_6e);
+    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0x0074_7261_696e);
     let (mut best, mut best_loss, mut best_epoch) = (model.clone(), f64::INFINITY, 0);
     let mut epochs = Vec::new();
     let (mut steps_total, mut step_seconds) = (0usize, 0.0f64);

@@ -53,13 +53,12 @@ pub fn index(s: &Samples) -> Result<Option<Lines>> {
     }
     for (k, data) in bytes.iter().enumerate() {
         let mut start = 0usize;
-        let mut lines = 0usize;
-        let mut ends = memchr::memchr_iter(b'\n', data).chain(
+        let ends = memchr::memchr_iter(b'\n', data).chain(
             // A last line without a line break.
             (data.last() != Some(&b'\n') && !data.is_empty()).then_some(data.len()),
         );
         let first = rows.len();
-        for end in &mut ends {
+        for (lines, end) in ends.enumerate() {
             let line = &data[start..end];
             if line.is_empty() {
                 return Ok(None);
@@ -73,7 +72,6 @@ pub fn index(s: &Samples) -> Result<Option<Lines>> {
             } else {
                 rows.push((k as u32, start as u64, end as u64));
             }
-            lines += 1;
             start = end + 1;
         }
         if rows.len() - first != s.loaded.tables[k].height() {

@@ -209,7 +209,6 @@ mod tests {
     /// regression at ALPHA (scikit-learn's C = 1 / ALPHA): same probabilities.
     #[test]
     fn two_class_penalty_equals_the_binary_model() {
-        use linfa::traits::Predict;
         use rand::RngExt;
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let (n, d) = (200, 3);

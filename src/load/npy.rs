@@ -81,7 +81,7 @@ impl FeatureScan {
             return;
         }
         self.all.push(v);
-        if self.seen % self.all_step == 0 {
+        if self.seen.is_multiple_of(self.all_step) {
             self.all_sample.push(v);
         }
         self.seen += 1;
@@ -89,7 +89,7 @@ impl FeatureScan {
             if let Some(n) = self.columns[j].numeric.as_mut() {
                 n.moments.push(v);
             }
-            if r % self.step == 0 {
+            if r.is_multiple_of(self.step) {
                 self.samples[j].push(v);
             }
         }

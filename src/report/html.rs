@@ -308,7 +308,7 @@ fn histogram(
     };
     let width = (hi - lo) / BINS as f64;
     let shares = |v: &[f64]| -> Vec<f64> {
-        let mut counts = vec![0.0; BINS];
+        let mut counts = [0.0; BINS];
         for x in v {
             let b = (((x - lo) / width).max(0.0) as usize).min(BINS - 1);
             counts[b] += 1.0;

@@ -50,7 +50,7 @@ pub fn test(
             let scale = if ma.std() > 0.0 {
                 ma.std()
             } else {
-                let mut pooled = ma.clone();
+                let mut pooled = ma;
                 pooled.merge(&mb);
                 pooled.std()
             };

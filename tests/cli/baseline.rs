@@ -136,7 +136,11 @@ fn random_labels_table(dir: &Dir, n: usize, constant: bool) -> std::path::PathBu
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let label = if (state >> 33) % 2 == 0 { "x" } else { "y" };
+        let label = if (state >> 33).is_multiple_of(2) {
+            "x"
+        } else {
+            "y"
+        };
         if constant {
             let _ = writeln!(csv, "1.5,2.5,3.5,{label}");
         } else {
