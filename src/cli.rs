@@ -121,6 +121,7 @@ impl ReadArgs {
             label: self.label.clone().or(config.layout.label.clone()),
             split: self.split.clone().or(config.layout.split.clone()),
             keep_tables,
+            skip_column_stats: false,
         }
     }
 }

@@ -207,6 +207,7 @@ pub fn write(
                 .with_context(|| format!("{name}: cannot write"))?;
             files.push(name.clone());
         }
+        let x_name: std::sync::Arc<str> = x_name.as_str().into();
         for (row, &k) in group.iter().enumerate() {
             placement[k] = Some((x_name.clone(), row as u64));
         }

@@ -14,8 +14,9 @@ use std::io::Write;
 use std::path::Path;
 
 pub struct Lines {
-    /// The input files' bytes, whole.
-    files: Vec<Vec<u8>>,
+    /// The input files' bytes, whole, mapped rather than read: a copy of a 160 MB
+    /// table was a tenth of a second spent zeroing and filling fresh memory.
+    files: Vec<memmap2::Mmap>,
     /// The header to write (the split column left out).
     header: Vec<u8>,
     /// Each row's (file, start, end) in `files`, line break excluded, in row order.
@@ -44,8 +45,13 @@ pub fn index(s: &Samples) -> Result<Option<Lines>> {
     let mut rows = Vec::with_capacity(s.len());
     let mut header: Option<&[u8]> = None;
     for (_, path) in files {
-        let data =
-            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        // Safety: the map is only read. A file changed by another program while it is
+        // mapped could show the change, which the line count check below catches when
+        // rows were added or removed; dsaudit itself never writes to its input.
+        let data = unsafe { memmap2::Mmap::map(&file) }
+            .with_context(|| format!("{}: cannot read", path.display()))?;
         if memchr::memchr2(b'"', b'\r', &data).is_some() {
             return Ok(None);
         }

@@ -9,8 +9,9 @@ use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 use std::path::Path;
 
-/// Where each output row went: (file name, row within it).
-pub type Placement = Vec<Option<(String, u64)>>;
+/// Where each output row went: (file name, row within it). The name is shared, not
+/// copied: a million rows in four files would be a million small strings.
+pub type Placement = Vec<Option<(std::sync::Arc<str>, u64)>>;
 
 fn read_all(s: &Samples) -> Result<DataFrame> {
     let Layout::Table { files } = &s.spec.layout else {
@@ -104,8 +105,9 @@ pub fn files(s: &Samples, plan: &Plan, order: &[usize]) -> Vec<File> {
 pub fn placement(plan: &Plan, files: &[File]) -> Placement {
     let mut placement: Placement = vec![None; plan.rows.len()];
     for f in files {
+        let name: std::sync::Arc<str> = f.name.as_str().into();
         for (row, &k) in f.rows.iter().enumerate() {
-            placement[k] = Some((f.name.clone(), row as u64));
+            placement[k] = Some((name.clone(), row as u64));
         }
     }
     placement

@@ -36,17 +36,25 @@ fn order(plan: &Plan) -> Vec<usize> {
     for (r, &i) in by_name.iter().enumerate() {
         rank[i as usize] = r as u16;
     }
-    let mut order: Vec<usize> = (0..plan.rows.len()).collect();
-    order.sort_unstable_by_key(|&k| {
-        let r = &plan.rows[k];
-        (
-            !r.action.is_output(),
-            r.split.map(|s| rank[s as usize]),
-            r.src,
-            r.copy,
-        )
-    });
-    order
+    // The sort key packed into integers and sorted in parallel: comparing tuples read
+    // from the rows took 0.12 s for a million rows.
+    use rayon::prelude::*;
+    let mut keyed: Vec<(u64, u32, u32)> = plan
+        .rows
+        .par_iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let rank = r.split.map_or(0, |s| rank[s as usize] as u64 + 1);
+            let dropped = !r.action.is_output() as u64;
+            (
+                (dropped << 63) | (rank << 32) | r.src as u64,
+                r.copy,
+                k as u32,
+            )
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, _, k)| k as usize).collect()
 }
 
 pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) -> Result<Written> {
@@ -79,11 +87,14 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
             bail!("--materialize links or copies image files; tables are always written one file per split");
         }
         let mut tables = None;
-        let mut paths: Vec<Option<String>> = vec![None; plan.rows.len()];
+        let mut paths: Vec<Option<std::sync::Arc<str>>> = vec![None; plan.rows.len()];
         let mut out_rows: Vec<Option<u64>> = vec![None; plan.rows.len()];
         match (&s.spec.layout, settings.materialize) {
             (_, Some(mode)) => {
-                paths = super::images::materialize(s, plan, &order, mode, &dir)?;
+                paths = super::images::materialize(s, plan, &order, mode, &dir)?
+                    .into_iter()
+                    .map(|p| p.map(Into::into))
+                    .collect();
                 let mut dirs: Vec<&str> = plan.splits.iter().map(String::as_str).collect();
                 dirs.sort_by_key(|d| crate::util::split_order(d));
                 files.extend(dirs.iter().map(|d| format!("{d}/")));
@@ -211,7 +222,7 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
 }
 
 fn input_counts(s: &Samples) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let mut tally: std::collections::HashMap<(u32, u32), u64> = Default::default();
+    let mut tally: rustc_hash::FxHashMap<(u32, u32), u64> = Default::default();
     for i in 0..s.len() {
         *tally.entry((s.split[i], s.class[i])).or_default() += 1;
     }
@@ -261,7 +272,7 @@ fn manifest(
     s: &Samples,
     plan: &Plan,
     order: &[usize],
-    paths: &[Option<String>],
+    paths: &[Option<std::sync::Arc<str>>],
     out_rows: &[Option<u64>],
 ) -> Result<DataFrame> {
     let m = &s.loaded.manifest;
@@ -277,68 +288,97 @@ fn manifest(
     // A synthetic row has no source of its own: `detail` names the two it lies between.
     let real = |k: &usize| !matches!(row_of(k).action, Action::Synthetic { .. });
     let split_names: Vec<&str> = plan.splits.iter().map(String::as_str).collect();
-    let columns = vec![
-        Column::new("id".into(), (0..n as u64).collect::<Vec<u64>>()),
-        coded(
-            "split",
-            order
-                .iter()
-                .map(|k| row_of(k).split.map(|sp| split_names[sp as usize])),
-        )?,
-        coded(
-            "label",
-            order.iter().map(|k| match &row_of(k).action {
-                Action::Relabeled { to } => Some(to.as_str()),
-                _ => labels.get(src(k)),
-            }),
-        )?,
-        coded(
-            "source",
-            order
-                .iter()
-                .map(|k| if real(k) { sources.get(src(k)) } else { None }),
-        )?,
-        Column::new(
-            "row".into(),
-            order
-                .iter()
-                .map(|k| if real(k) { rows.get(src(k)) } else { None })
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "source_id".into(),
-            order
-                .iter()
-                .map(|k| real(k).then_some(src(k) as u64))
-                .collect::<Vec<_>>(),
-        ),
-        coded("source_split", order.iter().map(|k| splits.get(src(k))))?,
-        coded("source_label", order.iter().map(|k| labels.get(src(k))))?,
-        Column::new(
-            "dup_cluster".into(),
-            order
-                .iter()
-                .map(|k| s.dups.cluster_of[src(k)])
-                .collect::<Vec<_>>(),
-        ),
-        coded(
-            "action",
-            order.iter().map(|k| Some(row_of(k).action.name())),
-        )?,
-        coded("reason", order.iter().map(|k| Some(row_of(k).reason)))?,
-        coded(
-            "detail",
-            order.iter().map(|k| Some(row_of(k).detail.as_str())),
-        )?,
-        coded("path", order.iter().map(|k| paths[*k].as_deref()))?,
+    // Each column is a pass over a million rows on its own; they are built side by side.
+    type Build<'b> = Box<dyn Fn() -> Result<Column> + Send + Sync + 'b>;
+    let mut builds: Vec<Build> = vec![
+        Box::new(|| {
+            Ok(Column::new(
+                "id".into(),
+                (0..n as u64).collect::<Vec<u64>>(),
+            ))
+        }),
+        Box::new(|| {
+            coded(
+                "split",
+                order
+                    .iter()
+                    .map(|k| row_of(k).split.map(|sp| split_names[sp as usize])),
+            )
+        }),
+        Box::new(|| {
+            coded(
+                "label",
+                order.iter().map(|k| match &row_of(k).action {
+                    Action::Relabeled { to } => Some(to.as_str()),
+                    _ => labels.get(src(k)),
+                }),
+            )
+        }),
+        Box::new(|| {
+            coded(
+                "source",
+                order
+                    .iter()
+                    .map(|k| if real(k) { sources.get(src(k)) } else { None }),
+            )
+        }),
+        Box::new(|| {
+            Ok(Column::new(
+                "row".into(),
+                order
+                    .iter()
+                    .map(|k| if real(k) { rows.get(src(k)) } else { None })
+                    .collect::<Vec<_>>(),
+            ))
+        }),
+        Box::new(|| {
+            Ok(Column::new(
+                "source_id".into(),
+                order
+                    .iter()
+                    .map(|k| real(k).then_some(src(k) as u64))
+                    .collect::<Vec<_>>(),
+            ))
+        }),
+        Box::new(|| coded("source_split", order.iter().map(|k| splits.get(src(k))))),
+        Box::new(|| coded("source_label", order.iter().map(|k| labels.get(src(k))))),
+        Box::new(|| {
+            Ok(Column::new(
+                "dup_cluster".into(),
+                order
+                    .iter()
+                    .map(|k| s.dups.cluster_of[src(k)])
+                    .collect::<Vec<_>>(),
+            ))
+        }),
+        Box::new(|| {
+            coded(
+                "action",
+                order.iter().map(|k| Some(row_of(k).action.name())),
+            )
+        }),
+        Box::new(|| coded("reason", order.iter().map(|k| Some(row_of(k).reason)))),
+        Box::new(|| {
+            coded(
+                "detail",
+                order.iter().map(|k| Some(row_of(k).detail.as_str())),
+            )
+        }),
+        Box::new(|| coded("path", order.iter().map(|k| paths[*k].as_deref()))),
     ];
-    let mut columns = columns;
     if matches!(s.spec.layout, Layout::Table { .. } | Layout::Npy { .. }) {
-        columns.push(Column::new(
-            "path_row".into(),
-            order.iter().map(|k| out_rows[*k]).collect::<Vec<_>>(),
-        ));
+        builds.push(Box::new(|| {
+            Ok(Column::new(
+                "path_row".into(),
+                order.iter().map(|k| out_rows[*k]).collect::<Vec<_>>(),
+            ))
+        }));
     }
+    use rayon::prelude::*;
+    let columns = builds
+        .par_iter()
+        .map(|build| build())
+        .collect::<Result<Vec<Column>>>()?;
     Ok(DataFrame::new(n, columns)?)
 }
 

@@ -54,7 +54,7 @@ pub fn path_column(df: &DataFrame) -> Option<String> {
 }
 
 pub fn path_column_of_file(path: &Path) -> Result<Option<String>> {
-    Ok(path_column(&read(path, Some(200))?))
+    Ok(path_column(&super::table::read_head(path, 200)?))
 }
 
 pub fn load(

@@ -130,85 +130,105 @@ pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
         .collect::<Result<_>>()?;
     let nums: Vec<&Float64Chunked> = nums.iter().map(|s| s.f64()).collect::<PolarsResult<_>>()?;
     let texts: Vec<&StringChunked> = texts.iter().map(|s| s.str()).collect::<PolarsResult<_>>()?;
-    let d = nums.len();
-    let parts: Vec<TableRows> = (0..h.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|k| {
-            let (off, len) = (k * CHUNK, CHUNK.min(h - k * CHUNK));
-            let mut out = TableRows {
-                hash: Vec::with_capacity(len),
-                text_hash: Vec::with_capacity(len),
-                numeric: Vec::with_capacity(len * d),
-                text_codes: Vec::with_capacity(len * texts.len()),
-                text_names: vec![BTreeMap::new(); texts.len()],
-                ..Default::default()
-            };
-            let num_vals: Vec<Vec<Option<f64>>> = nums
-                .iter()
-                .map(|c| c.slice(off as i64, len).iter().collect())
-                .collect();
-            // The &str values borrow from the slices, so those are kept alive here.
-            let text_slices: Vec<StringChunked> =
-                texts.iter().map(|c| c.slice(off as i64, len)).collect();
-            let text_vals: Vec<Vec<Option<&str>>> =
-                text_slices.iter().map(|c| c.iter().collect()).collect();
-            let mut buf = Vec::with_capacity(16 * (d + text_vals.len()));
-            for r in 0..len {
+    let (d, t) = (nums.len(), texts.len());
+    let mut rows = TableRows {
+        features: features.clone(),
+        hash: vec![0; h],
+        text_hash: vec![0; h],
+        numeric: vec![0.0; h * d],
+        text_codes: vec![0; h * t],
+        text_names: vec![BTreeMap::new(); t],
+    };
+    if h == 0 {
+        return Ok(rows);
+    }
+    // Each column is one rechunked array: values are read in place, not collected.
+    let nums: Vec<_> = nums
+        .iter()
+        .map(|c| c.downcast_iter().next().unwrap())
+        .collect();
+    let texts: Vec<_> = texts
+        .iter()
+        .map(|c| c.downcast_iter().next().unwrap())
+        .collect();
+    let chunks = h.div_ceil(CHUNK);
+    // Chunks of `width` values per row; empty ones when there are no such columns, so
+    // that every chunk of rows still gets one.
+    fn per_row<T>(v: &mut [T], width: usize, chunks: usize) -> Vec<&mut [T]> {
+        if width == 0 {
+            (0..chunks).map(|_| Default::default()).collect()
+        } else {
+            v.chunks_mut(CHUNK * width).collect()
+        }
+    }
+    let names: Vec<Vec<BTreeMap<u64, String>>> = rows
+        .hash
+        .par_chunks_mut(CHUNK)
+        .zip(rows.text_hash.par_chunks_mut(CHUNK))
+        .zip(per_row(&mut rows.numeric, d, chunks))
+        .zip(per_row(&mut rows.text_codes, t, chunks))
+        .enumerate()
+        .map(|(k, (((hash, text_hash), numeric), text_codes))| {
+            let off = k * CHUNK;
+            let mut names = vec![BTreeMap::new(); t];
+            let mut buf = Vec::with_capacity(16 * (d + t));
+            for r in 0..hash.len() {
+                let i = off + r;
                 buf.clear();
-                for col in &num_vals {
-                    match col[r] {
-                        Some(v) => {
-                            // -0.0 equals 0.0 and every NaN equals every other NaN.
-                            let v = if v == 0.0 {
-                                0.0
-                            } else if v.is_nan() {
-                                f64::NAN
-                            } else {
-                                v
-                            };
-                            buf.push(1);
-                            buf.extend_from_slice(&v.to_bits().to_le_bytes());
-                            out.numeric
-                                .push(if v.is_finite() { v as f32 } else { f32::NAN });
-                        }
-                        None => {
-                            buf.push(0);
-                            out.numeric.push(f32::NAN);
-                        }
+                for (c, col) in nums.iter().enumerate() {
+                    let out = &mut numeric[r * d + c];
+                    if col.validity().is_none_or(|b| b.get_bit(i)) {
+                        let v = col.value(i);
+                        // -0.0 equals 0.0 and every NaN equals every other NaN.
+                        let v = if v == 0.0 {
+                            0.0
+                        } else if v.is_nan() {
+                            f64::NAN
+                        } else {
+                            v
+                        };
+                        buf.push(1);
+                        buf.extend_from_slice(&v.to_bits().to_le_bytes());
+                        *out = if v.is_finite() { v as f32 } else { f32::NAN };
+                    } else {
+                        buf.push(0);
+                        *out = f32::NAN;
                     }
                 }
                 let text_start = buf.len();
-                for (c, col) in text_vals.iter().enumerate() {
-                    match col[r] {
-                        Some(s) => {
-                            buf.push(2);
-                            buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                            buf.extend_from_slice(s.as_bytes());
-                            let code = xxh3_64(s.as_bytes()).max(1);
-                            out.text_codes.push(code);
-                            let names = &mut out.text_names[c];
-                            if names.len() < NAMED_CATEGORIES && !names.contains_key(&code) {
-                                names.insert(code, s.to_string());
-                            }
+                for (c, col) in texts.iter().enumerate() {
+                    let out = &mut text_codes[r * t + c];
+                    if let Some(s) = col.get(i) {
+                        buf.push(2);
+                        buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                        buf.extend_from_slice(s.as_bytes());
+                        let code = xxh3_64(s.as_bytes()).max(1);
+                        *out = code;
+                        let names = &mut names[c];
+                        if names.len() < NAMED_CATEGORIES && !names.contains_key(&code) {
+                            names.insert(code, s.to_string());
                         }
-                        None => {
-                            buf.push(0);
-                            out.text_codes.push(0);
-                        }
+                    } else {
+                        buf.push(0);
+                        *out = 0;
                     }
                 }
-                out.hash.push(xxh3_128(&buf));
-                out.text_hash.push(xxh3_64(&buf[text_start..]));
+                hash[r] = xxh3_128(&buf);
+                text_hash[r] = xxh3_64(&buf[text_start..]);
             }
-            out
+            names
         })
         .collect();
-    let mut rows = TableRows {
-        features: features.clone(),
-        ..Default::default()
-    };
-    for p in parts {
-        rows.append(p);
+    // Names in row order: the first NAMED_CATEGORIES distinct values of the file.
+    for part in names {
+        for (mine, theirs) in rows.text_names.iter_mut().zip(part) {
+            for (k, v) in theirs {
+                if mine.len() >= NAMED_CATEGORIES {
+                    break;
+                }
+                mine.entry(k).or_insert(v);
+            }
+        }
     }
     Ok(rows)
 }
