@@ -116,35 +116,30 @@ pub fn calibrate(joint: &[u64], k: usize, class_counts: &[u64]) -> Vec<u64> {
     round_rows(&cal, k)
 }
 
-/// Rounds every row so that it sums to its rounded total: values rounded to the
-/// nearest, then the difference taken from (or given to) the values rounding lost
-/// most from (or gained most from).
+/// Rounds every row so that it sums to its rounded total, exactly as cleanlab's
+/// `round_preserving_sum`: halves to even (numpy's rounding), then the difference
+/// given to the values rounding lost most from (ties: the later class) or taken from
+/// those it gained most from (ties: the earlier class). Tie order decides a sample's
+/// fate when, say, two classes both scale to 3.41 of a sample.
 pub fn round_rows(m: &[f64], k: usize) -> Vec<u64> {
     let mut out = Vec::with_capacity(m.len());
     for row in m.chunks_exact(k) {
-        let target = row.iter().sum::<f64>().round() as i64;
-        let mut ints: Vec<i64> = row.iter().map(|v| v.round() as i64).collect();
-        let mut diff = target - ints.iter().sum::<i64>();
-        let mut order: Vec<usize> = (0..k).collect();
-        // Largest loss first when adding, largest gain first when taking away.
-        order.sort_by(|&a, &b| {
-            let (la, lb) = (row[a] - ints[a] as f64, row[b] - ints[b] as f64);
-            if diff > 0 {
-                lb.total_cmp(&la).then(a.cmp(&b))
-            } else {
-                la.total_cmp(&lb).then(a.cmp(&b))
-            }
-        });
-        for &j in order.iter().cycle() {
+        let target = row.iter().sum::<f64>().round_ties_even() as i64;
+        let mut ints: Vec<i64> = row.iter().map(|v| v.round_ties_even() as i64).collect();
+        loop {
+            let diff = target - ints.iter().sum::<i64>();
             if diff == 0 {
                 break;
             }
+            // Ascending by what rounding lost; a stable sort keeps ties in class order.
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by(|&a, &b| (row[a] - ints[a] as f64).total_cmp(&(row[b] - ints[b] as f64)));
             if diff > 0 {
-                ints[j] += 1;
-                diff -= 1;
-            } else if ints[j] > 0 {
-                ints[j] -= 1;
-                diff += 1;
+                order.reverse();
+            }
+            let step = diff.signum();
+            for &j in order.iter().take((diff.unsigned_abs() as usize).min(k)) {
+                ints[j] += step;
             }
         }
         out.extend(ints.iter().map(|&v| v.max(0) as u64));
@@ -152,30 +147,29 @@ pub fn round_rows(m: &[f64], k: usize) -> Vec<u64> {
     out
 }
 
-/// How many samples to flag per (given, true) cell: the calibrated joint with at
-/// least `keep` samples left on every diagonal (what the diagonal gains is taken
-/// evenly from that column's noise), as cleanlab's `_keep_at_least_n_per_class`.
-/// Returned as `prune[given][true]`.
+/// How many samples to flag per (given, true) cell, as cleanlab's
+/// `_keep_at_least_n_per_class` (with `frac_noise` 1): every diagonal raised to at
+/// least `keep`, what it gained taken evenly from that given label's non-zero cells
+/// (counted with the diagonal, less one), and the noise counts truncated to whole
+/// samples. Returned as `prune[given][true]`.
 pub fn prune_counts(calibrated: &[u64], k: usize, keep: u64) -> Vec<u64> {
-    // cleanlab works on the transpose: column = given label.
-    let mut m = vec![0f64; k * k];
+    let mut out = vec![0u64; k * k];
     for given in 0..k {
-        let diag = calibrated[given * k + given];
+        let row = &calibrated[given * k..(given + 1) * k];
+        let diag = row[given];
         let raised = diag.max(keep);
         let gained = (raised - diag) as f64;
-        let noisy = (0..k)
-            .filter(|&t| t != given && calibrated[given * k + t] > 0)
-            .count()
-            .max(1) as f64;
+        let nonzero = row.iter().filter(|&&v| v > 0).count() as f64;
+        let per = (nonzero - 1.0).max(1.0);
         for t in 0..k {
-            m[given * k + t] = if t == given {
-                raised as f64
+            out[given * k + t] = if t == given {
+                raised
             } else {
-                (calibrated[given * k + t] as f64 - gained / noisy).max(0.0)
+                (row[t] as f64 - gained / per).max(0.0).trunc() as u64
             };
         }
     }
-    round_rows(&m, k)
+    out
 }
 
 pub struct Found {
@@ -333,9 +327,30 @@ mod tests {
 
     #[test]
     fn rows_keep_their_totals() {
+        // cleanlab 2.9's round_preserving_sum on the same rows.
         assert_eq!(round_rows(&[0.5, 0.5, 1.0], 3), vec![0, 1, 1]);
-        assert_eq!(round_rows(&[1.4, 1.4, 1.2], 3), vec![2, 1, 1]);
+        assert_eq!(round_rows(&[1.4, 1.4, 1.2], 3), vec![1, 2, 1]);
         assert_eq!(round_rows(&[2.6, 2.6, 0.8], 3), vec![2, 3, 1]);
+        let third = 3.0 + 7.0 / 17.0;
+        assert_eq!(
+            round_rows(&[third, third, 51.0 + 3.0 / 17.0], 3),
+            vec![3, 4, 51]
+        );
+        assert_eq!(round_rows(&[2.5; 4], 4), vec![2, 2, 3, 3]);
+        assert_eq!(round_rows(&[0.4; 5], 5), vec![0, 0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn prune_counts_as_cleanlab_keeps_one_per_class() {
+        // cleanlab 2.9's _keep_at_least_n_per_class(calibrated.T, 1).T.
+        assert_eq!(
+            prune_counts(&[0, 3, 2, 1, 5, 0, 4, 0, 0], 3, 1),
+            vec![1, 2, 1, 1, 5, 0, 3, 0, 1]
+        );
+        assert_eq!(
+            prune_counts(&[1, 6, 1, 0, 9, 0, 2, 2, 3], 3, 1),
+            vec![1, 6, 1, 0, 9, 0, 2, 2, 3]
+        );
     }
 
     #[test]
