@@ -30,11 +30,7 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
     }
     let ext = ext_of(path);
     let csv = |file: File, infer: Option<usize>| {
-        CsvReadOptions::default()
-            .with_has_header(true)
-            .with_n_rows(n_rows)
-            .with_infer_schema_length(infer)
-            .map_parse_options(|o| o.with_separator(if ext == "tsv" { b'\t' } else { b',' }))
+        csv_options(&ext, n_rows, infer)
             .into_reader_with_file_handle(file)
             .finish()
     };
@@ -84,6 +80,16 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
     }
 }
 
+/// How dsaudit reads a CSV (`ext` "csv") or TSV: a header line, types inferred from
+/// the first `infer` rows (all when None).
+fn csv_options(ext: &str, n_rows: Option<usize>, infer: Option<usize>) -> CsvReadOptions {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_n_rows(n_rows)
+        .with_infer_schema_length(infer)
+        .map_parse_options(|o| o.with_separator(if ext == "tsv" { b'\t' } else { b',' }))
+}
+
 /// Bytes of a CSV or TSV parsed by `read_head`.
 const HEAD_BYTES: u64 = 1 << 20;
 
@@ -111,10 +117,7 @@ pub fn read_head(path: &Path, n_rows: usize) -> Result<DataFrame> {
             None => return read(path, Some(n_rows)),
         }
     }
-    let parsed = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_n_rows(Some(n_rows))
-        .map_parse_options(|o| o.with_separator(if ext == "tsv" { b'\t' } else { b',' }))
+    let parsed = csv_options(&ext, Some(n_rows), Some(n_rows))
         .into_reader_with_file_handle(std::io::Cursor::new(head))
         .finish();
     match parsed {
