@@ -414,61 +414,38 @@ fn existing_validation_splits_are_used_and_images_of_mixed_sizes_resized() {
 fn bad_input_gets_one_line() {
     let dir = Dir::new();
     let single = dir.write("one.csv", "a,label\n1,x\n2,x\n3,x\n4,x\n5,x\n6,x\n");
-    let err = error_of(&run(&[
-        "baseline",
-        single.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]));
-    assert!(err.contains("the one class 'x'"), "{err}");
     let tiny = dir.write("tiny.csv", "a,label\n1,x\n2,y\n");
-    let err = error_of(&run(&[
-        "baseline",
-        tiny.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]));
-    assert!(err.contains("too few samples"), "{err}");
-    let err = error_of(&run(&[
-        "baseline",
-        "sample_data/images",
-        "--out",
-        "sample_data/images/out",
-    ]));
-    assert!(
-        err.contains("refusing to write inside the dataset"),
-        "{err}"
-    );
-    let err = error_of(&run(&[
-        "baseline",
-        "sample_data/images",
-        "--embeddings",
-        "sample_data/images/e.npy",
-    ]));
-    assert!(
-        err.contains("refusing to write inside the dataset"),
-        "{err}"
-    );
-    let err = error_of(&run(&[
-        "baseline",
-        "sample_data/images",
-        "--image-size",
-        "30",
-    ]));
-    assert!(
-        err.contains("--image-size 30: must be a multiple of 4"),
-        "{err}"
-    );
-    let err = error_of(&run(&[
-        "baseline",
-        "sample_data/table.csv",
-        "--human-error",
-        "1.5",
-    ]));
-    assert!(err.contains("--human-error 1.5"), "{err}");
-    let err = error_of(&run(&["baseline", "nowhere.csv"]));
-    assert!(
-        err.contains("nowhere.csv: no such file or directory"),
-        "{err}"
-    );
+    let (single, tiny) = (single.to_str().unwrap(), tiny.to_str().unwrap());
+    let cases: [(&[&str], &str); 7] = [
+        (&[single, "--device", "cpu"], "the one class 'x'"),
+        (&[tiny, "--device", "cpu"], "too few samples"),
+        (
+            &["sample_data/images", "--out", "sample_data/images/out"],
+            "refusing to write inside the dataset",
+        ),
+        (
+            &[
+                "sample_data/images",
+                "--embeddings",
+                "sample_data/images/e.npy",
+            ],
+            "refusing to write inside the dataset",
+        ),
+        (
+            &["sample_data/images", "--image-size", "30"],
+            "--image-size 30: must be a multiple of 4",
+        ),
+        (
+            &["sample_data/table.csv", "--human-error", "1.5"],
+            "--human-error 1.5",
+        ),
+        (&["nowhere.csv"], "nowhere.csv: no such file or directory"),
+    ];
+    for (args, expected) in cases {
+        let argv: Vec<&str> = std::iter::once("baseline")
+            .chain(args.iter().copied())
+            .collect();
+        let err = error_of(&run(&argv));
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
 }
