@@ -3,12 +3,15 @@
 //! the whole output of an unchanged re-check.
 //!
 //! Layout of the cache directory (`.dsaudit_cache/` by default):
-//! `CACHEDIR.TAG`, a `.gitignore` of `*`, and `v1/files/<dataset>.bin` (one per
-//! dataset root) and `v1/results/<command>.bin` (one per command line). Every file is
+//! `CACHEDIR.TAG`, a `.gitignore` of `*`, and `v1/files/<dataset>.bin` and
+//! `v1/state/<dataset>.bin` (one each per dataset root: the per-file records, and
+//! what the dataset-wide stages keep, see `crate::incremental`) and
+//! `v1/results/<command>.bin` (one per command line). Every file is
 //! written to a temporary name and renamed, so concurrent runs each see a whole file;
 //! the last writer wins. A file that does not decode, or of another version, is
 //! reported and rebuilt.
 
+use crate::incremental::DatasetState;
 use crate::load::image::{ErrorKind, ImageInfo};
 use crate::load::perceptual::{Hashes, SHAPE_DIMS};
 use crate::load::pixel_stats::PixelStats;
@@ -19,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bumped whenever what is stored, or how it is computed, changes.
-const VERSION: u32 = 2;
+const VERSION: u32 = 4;
 const DIR_VERSION: &str = "v1";
 pub const DEFAULT_DIR: &str = ".dsaudit_cache";
 
@@ -36,6 +39,7 @@ impl Cache {
         let setup = || -> std::io::Result<()> {
             std::fs::create_dir_all(dir.join(DIR_VERSION).join("files"))?;
             std::fs::create_dir_all(dir.join(DIR_VERSION).join("results"))?;
+            std::fs::create_dir_all(dir.join(DIR_VERSION).join("state"))?;
             let tag = dir.join("CACHEDIR.TAG");
             if !tag.exists() {
                 std::fs::write(
@@ -121,14 +125,24 @@ impl Cache {
         }
     }
 
-    /// The per-file records of one dataset root.
-    pub fn files(&self, dataset_root: &Path) -> Files {
+    /// The per-file records of one dataset root; `stamps`: sizes and times this run
+    /// already took.
+    pub fn files(&self, dataset_root: &Path, stamps: Stamps) -> Files {
         let abs = crate::output::absolute(dataset_root);
         let path = self.entry("files", abs.to_string_lossy().as_bytes());
-        let old: Vec<Entry> = Cache::read(&path).unwrap_or_default();
+        let state_path = self.entry("state", abs.to_string_lossy().as_bytes());
+        let (old, state) = rayon::join(
+            || Cache::read::<Vec<Entry>>(&path).unwrap_or_default(),
+            || Cache::read::<DatasetState>(&state_path),
+        );
         Files {
             path,
-            by_path: old.into_iter().map(|e| (e.rel.clone(), e)).collect(),
+            state_path,
+            state,
+            new_state: Mutex::new(None),
+            stamps,
+            saved: Mutex::new(None),
+            by_path: sorted(old),
             fresh: Mutex::new(Vec::new()),
             measured: false,
             hits: AtomicU64::new(0),
@@ -159,6 +173,9 @@ pub struct StoredResult {
     pub output: String,
 }
 
+/// Sizes and times taken by this run, by path.
+pub type Stamps = HashMap<PathBuf, Option<Stamp>>;
+
 /// Size and modification time: what is compared before any byte is read.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Stamp {
@@ -188,10 +205,18 @@ struct Entry {
     info: Record,
 }
 
-/// The per-file records of one dataset: looked up while loading, saved after.
+/// The per-file records of one dataset: looked up while loading, saved after; and
+/// the dataset-wide stages' state.
 pub struct Files {
     path: PathBuf,
-    by_path: HashMap<String, Entry>,
+    state_path: PathBuf,
+    state: Option<DatasetState>,
+    new_state: Mutex<Option<DatasetState>>,
+    stamps: Stamps,
+    /// This run's records once written (see `save_records`).
+    saved: Mutex<Option<Vec<Entry>>>,
+    /// Sorted by `rel`.
+    by_path: Vec<Entry>,
     fresh: Mutex<Vec<Entry>>,
     /// After `save`, `by_path` holds stamps taken by this run: no need to stat again.
     measured: bool,
@@ -210,8 +235,8 @@ impl Files {
         path: &Path,
         compute: impl FnOnce() -> ImageInfo,
     ) -> ImageInfo {
-        let stamp = Stamp::of(path);
-        let old = self.by_path.get(rel);
+        let stamp = self.stamp(path);
+        let old = self.lookup(rel);
         let reused = match (stamp, old) {
             (Some(s), Some(e)) if e.stamp == s => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -220,10 +245,7 @@ impl Files {
             (Some(s), Some(e)) if e.stamp.size == s.size && e.info.file_blake3.is_some() => {
                 // Touched or checked out again: the content hash decides.
                 match std::fs::read(path) {
-                    Ok(bytes)
-                        if Some(blake3::hash(&bytes).to_hex().as_str())
-                            == e.info.file_blake3.as_deref() =>
-                    {
+                    Ok(bytes) if Some(*blake3::hash(&bytes).as_bytes()) == e.info.file_blake3 => {
                         self.rehashed.fetch_add(1, Ordering::Relaxed);
                         Some(e.info.to_info())
                     }
@@ -258,10 +280,10 @@ impl Files {
     /// The BLAKE3 of a file's bytes: the stored one when size and time are unchanged
     /// (or were just measured by this run), else computed.
     pub fn content_id(&self, rel: &str, path: &Path) -> String {
-        if let Some(e) = self.by_path.get(rel) {
-            let unchanged = self.measured || Stamp::of(path) == Some(e.stamp);
+        if let Some(e) = self.lookup(rel) {
+            let unchanged = self.measured || self.stamp(path) == Some(e.stamp);
             if let (true, Some(h)) = (unchanged, &e.info.file_blake3) {
-                return h.clone();
+                return blake3::Hash::from_bytes(*h).to_hex().to_string();
             }
         }
         match std::fs::read(path) {
@@ -279,34 +301,90 @@ impl Files {
         )
     }
 
-    /// Replaces the stored records with this run's (files gone are dropped), which
-    /// `content_id` then answers from.
-    pub fn save(&mut self) {
+    fn lookup(&self, rel: &str) -> Option<&Entry> {
+        self.by_path
+            .binary_search_by(|e| e.rel.as_str().cmp(rel))
+            .ok()
+            .map(|p| &self.by_path[p])
+    }
+
+    /// The size and time of a file: as this run first saw them, else from the disk.
+    fn stamp(&self, path: &Path) -> Option<Stamp> {
+        match self.stamps.get(path) {
+            Some(s) => *s,
+            None => Stamp::of(path),
+        }
+    }
+
+    /// What the last check's dataset-wide stages kept.
+    pub fn state(&self) -> Option<&DatasetState> {
+        self.state.as_ref()
+    }
+
+    /// What this run's keep, saved by `save`.
+    pub fn set_state(&self, state: DatasetState) {
+        *self.new_state.lock().expect("cache lock") = Some(state);
+    }
+
+    /// Writes this run's records in place of the stored ones (files gone are
+    /// dropped). Called once loading is done, while the dataset-wide stages run.
+    pub fn save_records(&self) {
         let mut fresh = std::mem::take(&mut *self.fresh.lock().expect("cache lock"));
-        fresh.sort_by(|a, b| a.rel.cmp(&b.rel));
+        fresh.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
         Cache::write(&self.path, &fresh);
-        self.by_path = fresh.into_iter().map(|e| (e.rel.clone(), e)).collect();
+        *self.saved.lock().expect("cache lock") = Some(fresh);
+    }
+
+    /// Writes the state the stages set, and from now on answers `content_id` from
+    /// this run's records.
+    pub fn save(&mut self) {
+        if let Some(s) = self.new_state.lock().expect("cache lock").take() {
+            Cache::write(&self.state_path, &s);
+        }
+        let saved = self.saved.lock().expect("cache lock").take();
+        let fresh = match saved {
+            Some(f) => f,
+            None => {
+                self.save_records();
+                self.saved
+                    .lock()
+                    .expect("cache lock")
+                    .take()
+                    .unwrap_or_default()
+            }
+        };
+        self.by_path = fresh;
         self.measured = true;
     }
 }
 
-/// `ImageInfo` with owned strings and vectors, as serde stores it.
+/// Records sorted by name (as written; sorted again in case an older file was not).
+fn sorted(mut v: Vec<Entry>) -> Vec<Entry> {
+    if !v.is_sorted_by(|a, b| a.rel <= b.rel) {
+        v.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+    }
+    v
+}
+
+/// `ImageInfo` as serde stores it: hashes as bytes, names as their index in `NAMES`,
+/// the thumbnail and shape descriptor in one vector (few allocations to decode).
 #[derive(Serialize, Deserialize, Debug, Clone)]
 struct Record {
     bytes: Option<u64>,
-    file_blake3: Option<String>,
-    pixel_blake3: Option<String>,
-    format: Option<String>,
-    ext_format: Option<String>,
+    file_blake3: Option<[u8; 32]>,
+    pixel_blake3: Option<[u8; 32]>,
+    format: Option<u8>,
+    ext_format: Option<u8>,
     width: Option<u32>,
     height: Option<u32>,
     channels: Option<u8>,
     bit_depth: Option<u8>,
-    mode: Option<String>,
+    mode: Option<u8>,
     error_kind: Option<String>,
     error: Option<String>,
     pixels: Option<Pixels>,
-    hashes: Option<(u64, u64, Vec<u8>, Vec<u8>)>,
+    /// pHash, dHash, then the thumbnail's 64 bytes and the shape descriptor's.
+    hashes: Option<(u64, u64, Vec<u8>)>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -327,24 +405,37 @@ const NAMES: &[&str] = &[
     "farbfeld", "qoi", "other", "L", "LA", "RGB", "RGBA",
 ];
 
-fn intern(s: &Option<String>) -> Option<&'static str> {
-    s.as_deref()
-        .map(|s| NAMES.iter().copied().find(|n| *n == s).unwrap_or("other"))
+fn code(s: Option<&str>) -> Option<u8> {
+    s.map(|s| NAMES.iter().position(|n| *n == s).unwrap_or(15) as u8)
+}
+
+fn name(c: Option<u8>) -> Option<&'static str> {
+    c.map(|c| NAMES.get(c as usize).copied().unwrap_or("other"))
+}
+
+fn hash_bytes(h: &Option<String>) -> Option<[u8; 32]> {
+    h.as_deref()
+        .and_then(|h| blake3::Hash::from_hex(h).ok())
+        .map(|h| *h.as_bytes())
+}
+
+fn hash_hex(h: &Option<[u8; 32]>) -> Option<String> {
+    h.map(|b| blake3::Hash::from_bytes(b).to_hex().to_string())
 }
 
 impl Record {
     fn of(i: &ImageInfo) -> Record {
         Record {
             bytes: i.bytes,
-            file_blake3: i.file_blake3.clone(),
-            pixel_blake3: i.pixel_blake3.clone(),
-            format: i.format.map(str::to_string),
-            ext_format: i.ext_format.map(str::to_string),
+            file_blake3: hash_bytes(&i.file_blake3),
+            pixel_blake3: hash_bytes(&i.pixel_blake3),
+            format: code(i.format),
+            ext_format: code(i.ext_format),
             width: i.width,
             height: i.height,
             channels: i.channels,
             bit_depth: i.bit_depth,
-            mode: i.mode.map(str::to_string),
+            mode: code(i.mode),
             error_kind: i.error_kind.map(|k| k.as_str().to_string()),
             error: i.error.clone(),
             pixels: i.pixels.map(|p| Pixels {
@@ -359,30 +450,31 @@ impl Record {
             }),
             hashes: i
                 .hashes
-                .map(|h| (h.phash, h.dhash, h.thumb.to_vec(), h.shape.to_vec())),
+                .map(|h| (h.phash, h.dhash, [h.thumb.as_slice(), &h.shape].concat())),
         }
     }
 
     fn to_info(&self) -> ImageInfo {
-        let hashes = self.hashes.as_ref().and_then(|(p, d, thumb, shape)| {
+        let hashes = self.hashes.as_ref().and_then(|(p, d, bytes)| {
+            let (thumb, shape) = bytes.split_at_checked(64)?;
             Some(Hashes {
                 phash: *p,
                 dhash: *d,
-                thumb: <[u8; 64]>::try_from(thumb.as_slice()).ok()?,
-                shape: <[u8; SHAPE_DIMS]>::try_from(shape.as_slice()).ok()?,
+                thumb: <[u8; 64]>::try_from(thumb).ok()?,
+                shape: <[u8; SHAPE_DIMS]>::try_from(shape).ok()?,
             })
         });
         ImageInfo {
             bytes: self.bytes,
-            file_blake3: self.file_blake3.clone(),
-            pixel_blake3: self.pixel_blake3.clone(),
-            format: intern(&self.format),
-            ext_format: intern(&self.ext_format),
+            file_blake3: hash_hex(&self.file_blake3),
+            pixel_blake3: hash_hex(&self.pixel_blake3),
+            format: name(self.format),
+            ext_format: name(self.ext_format),
             width: self.width,
             height: self.height,
             channels: self.channels,
             bit_depth: self.bit_depth,
-            mode: intern(&self.mode),
+            mode: name(self.mode),
             error_kind: self.error_kind.as_deref().and_then(|k| {
                 [
                     ErrorKind::Empty,
@@ -431,12 +523,26 @@ pub fn inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
     out
 }
 
-/// Feeds each input's name, size and time into `h`, in parallel over the files.
-pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::DatasetSpec) {
-    feed(h, spec, |p| match Stamp::of(p) {
-        Some(s) => [s.size.to_le_bytes().as_slice(), &s.mtime_ns.to_le_bytes()].concat(),
-        None => b"missing".to_vec(),
+/// Feeds each input's name, size and time into `h`, in parallel over the files;
+/// returns the sizes and times.
+pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::DatasetSpec) -> Stamps {
+    let taken = Mutex::new(Vec::new());
+    feed(h, spec, |p| {
+        let stamp = Stamp::of(p);
+        taken
+            .lock()
+            .expect("stamps lock")
+            .push((p.to_path_buf(), stamp));
+        match stamp {
+            Some(s) => [s.size.to_le_bytes().as_slice(), &s.mtime_ns.to_le_bytes()].concat(),
+            None => b"missing".to_vec(),
+        }
     });
+    taken
+        .into_inner()
+        .expect("stamps lock")
+        .into_iter()
+        .collect()
 }
 
 /// Feeds each input's name and content identity into `h` (see `Files::content_id`).

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod docs;
 pub mod duplicates;
 pub mod finding;
+pub mod incremental;
 pub mod knn;
 pub mod labels;
 pub mod load;

@@ -27,6 +27,8 @@ pub struct ScanOptions {
     pub shift: crate::shift::Options,
     /// Label-error and outlier search (only `dsaudit scan` runs it).
     pub labels: crate::labels::Options,
+    /// `dsaudit check --refit`: fit every model anew, whatever the cache holds.
+    pub refit: bool,
 }
 
 impl ScanOptions {
@@ -57,6 +59,7 @@ impl ScanOptions {
                 seed,
                 ..Default::default()
             },
+            refit: false,
         }
     }
 }
@@ -163,57 +166,13 @@ pub fn scan_discovered(
     let mut timings = Timings::new(opts.timings);
     let mut loaded = load::load(&spec, opts.quiet, files)?;
     timings.lap("load");
-    let dups = if !opts.duplicates {
-        duplicates::Duplicates::not_searched(
-            loaded.manifest.len(),
-            duplicate_params(&opts.thresholds),
-        )
-    } else {
-        duplicates::find(&loaded, duplicate_params(&opts.thresholds))
-    };
-    loaded
-        .manifest
-        .df
-        .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
-    timings.lap("duplicates");
-    if opts.timings {
-        for (what, t) in &dups.search.timings {
-            eprintln!("timing duplicates: {what} {:.3} s", t.as_secs_f64());
+    // The per-file records are final: write them while the dataset-wide stages run.
+    let (dups, shift, labels, usable) = std::thread::scope(|scope| {
+        if let Some(f) = files {
+            scope.spawn(move || f.save_records());
         }
-    }
-    let usable = rules::usable_counts(&loaded);
-    let shift = if !opts.shift_tests {
-        crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
-    } else {
-        crate::shift::find(
-            &loaded,
-            &usable,
-            &shift_params(&opts.thresholds),
-            &opts.shift,
-        )
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-    };
-    timings.lap("shift");
-    let labels = crate::labels::find(&loaded, &opts.labels, outlier_params(&opts.thresholds));
-    add_label_columns(&mut loaded, &labels)?;
-    timings.lap("labels");
-    if opts.timings {
-        for (what, t) in &labels.timings {
-            eprintln!("timing labels: {what} {:.3} s", t.as_secs_f64());
-        }
-    }
-    if opts.timings {
-        for c in &shift.comparisons {
-            for (what, t) in &c.timings {
-                eprintln!(
-                    "timing shift {} vs {}: {what} {:.3} s",
-                    c.current,
-                    c.reference,
-                    t.as_secs_f64()
-                );
-            }
-        }
-    }
+        stages(path, &mut loaded, opts, files, &mut timings)
+    })?;
     let findings = rules::run(
         &opts.rules,
         &Context {
@@ -239,6 +198,111 @@ pub fn scan_discovered(
         labels,
         elapsed: start.elapsed(),
     })
+}
+
+/// The dataset-wide stages: duplicates, shift, labels (and the manifest columns
+/// they add), each building on what an earlier check kept when `files` is given.
+fn stages(
+    path: &Path,
+    loaded: &mut Loaded,
+    opts: &ScanOptions,
+    files: Option<&crate::cache::Files>,
+    timings: &mut Timings,
+) -> Result<(
+    duplicates::Duplicates,
+    crate::shift::Shift,
+    crate::labels::Labels,
+    Tally,
+)> {
+    // What an earlier check kept of the dataset-wide stages (check only).
+    let ids = files.and_then(|_| crate::incremental::identities(&loaded.manifest));
+    let prior = crate::incremental::Prior {
+        state: files.and_then(|f| f.state()),
+        ids: ids.as_deref(),
+        refit: opts.refit,
+    };
+    let dups = if !opts.duplicates {
+        duplicates::Duplicates::not_searched(
+            loaded.manifest.len(),
+            duplicate_params(&opts.thresholds),
+        )
+    } else {
+        duplicates::find(
+            loaded,
+            duplicate_params(&opts.thresholds),
+            prior.state.and_then(|s| s.near.as_ref()),
+        )
+    };
+    loaded
+        .manifest
+        .df
+        .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
+    timings.lap("duplicates");
+    if opts.timings {
+        for (what, t) in &dups.search.timings {
+            eprintln!("timing duplicates: {what} {:.3} s", t.as_secs_f64());
+        }
+    }
+    let usable = rules::usable_counts(loaded);
+    let shift = if !opts.shift_tests {
+        crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
+    } else {
+        crate::shift::find(
+            loaded,
+            &usable,
+            &shift_params(&opts.thresholds),
+            &opts.shift,
+            prior,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+    };
+    timings.lap("shift");
+    let labels = crate::labels::find(
+        loaded,
+        &opts.labels,
+        outlier_params(&opts.thresholds),
+        prior,
+    );
+    if let Some(f) = files {
+        // Stages that did not run keep what they had, for a later full check.
+        let old = f.state().cloned().unwrap_or_default();
+        f.set_state(crate::incremental::DatasetState {
+            near: dups.state.clone().or(old.near.filter(|_| !opts.duplicates)),
+            labels: labels
+                .fit
+                .clone()
+                .or(old.labels.filter(|_| !opts.labels.enabled)),
+            shift: if opts.shift_tests {
+                shift
+                    .comparisons
+                    .iter()
+                    .filter_map(|c| c.fit.clone())
+                    .collect()
+            } else {
+                old.shift
+            },
+        });
+    }
+    add_label_columns(loaded, &labels)?;
+    timings.lap("labels");
+    if opts.timings {
+        for (what, t) in &labels.timings {
+            eprintln!("timing labels: {what} {:.3} s", t.as_secs_f64());
+        }
+    }
+    if opts.timings {
+        for c in &shift.comparisons {
+            for (what, t) in &c.timings {
+                eprintln!(
+                    "timing shift {} vs {}: {what} {:.3} s",
+                    c.current,
+                    c.reference,
+                    t.as_secs_f64()
+                );
+            }
+        }
+    }
+    Ok((dups, shift, labels, usable))
 }
 
 /// The similarity thresholds, from near-duplicates' (D002) documented keys.

@@ -6,7 +6,23 @@
 use super::{NearSearch, Params};
 use crate::manifest::Manifest;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use serde::{Deserialize, Serialize};
+
+/// What `dsaudit check` keeps of a search: the distinct pictures compared and the
+/// similar pairs among them, by pixel key. Whether two pictures are similar depends
+/// on their pixels alone, so the next search need only compare the new ones.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct NearState {
+    /// (pHash radius, dHash radius) of the search.
+    params: (u32, u32),
+    /// Keys of the pictures compared, sorted.
+    compared: Vec<u128>,
+    pairs: Vec<(u128, u128)>,
+}
+
+/// Above this share of new pictures, a full search is as quick as comparing them.
+const INCREMENTAL_SHARE: f64 = 0.02;
 
 /// Exact keys: the first 128 bits of the pixel hash, for readable images.
 pub fn keys(m: &Manifest) -> Vec<Option<u128>> {
@@ -22,11 +38,14 @@ pub fn keys(m: &Manifest) -> Vec<Option<u128>> {
 
 /// Pairs of samples whose pHash differs in at most `params.phash` bits and whose
 /// dHash, the second opinion, in at most `params.dhash`.
+/// With `prior` (the last check's search, same thresholds) only the pictures new
+/// since then are compared with the others; the pairs are the same as a full search's.
 pub fn near_pairs(
     m: &Manifest,
     keys: &[Option<u128>],
     params: &Params,
-) -> (Vec<(u32, u32)>, NearSearch) {
+    prior: Option<&NearState>,
+) -> (Vec<(u32, u32)>, NearSearch, NearState) {
     let (phash, dhash, contrast) = (m.u64s("phash"), m.u64s("dhash"), m.f64s("contrast"));
     let mut search = NearSearch {
         method: "perceptual hash: 64-bit DCT pHash searched with multi-index hashing, confirmed by a 64-bit dHash".into(),
@@ -54,8 +73,32 @@ pub fn near_pairs(
         }
     }
     search.compared = reps.len() as u64;
+    let key = |i: u32| keys[i as usize].expect("representatives have keys");
+    let state = |pairs: &[(u32, u32)]| {
+        let mut compared: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
+        compared.sort_unstable();
+        let mut pairs: Vec<(u128, u128)> = pairs.iter().map(|&(a, b)| (key(a), key(b))).collect();
+        pairs.sort_unstable();
+        NearState {
+            params: (params.phash, params.dhash),
+            compared,
+            pairs,
+        }
+    };
     if reps.len() < 2 {
-        return (Vec::new(), search);
+        return (Vec::new(), search, state(&[]));
+    }
+    if let Some(p) = prior.filter(|p| p.params == (params.phash, params.dhash)) {
+        let new: Vec<bool> = reps
+            .iter()
+            .map(|&i| p.compared.binary_search(&key(i)).is_err())
+            .collect();
+        let added = new.iter().filter(|&&n| n).count();
+        if (added as f64) <= INCREMENTAL_SHARE * reps.len() as f64 {
+            let pairs = update(p, &reps, &new, &key, phash, dhash, params);
+            let s = state(&pairs);
+            return (pairs, search, s);
+        }
     }
     let codes: Vec<u64> = reps
         .iter()
@@ -83,7 +126,55 @@ pub fn near_pairs(
         )
         .flatten()
         .collect();
-    (pairs, search)
+    let s = state(&pairs);
+    (pairs, search, s)
+}
+
+/// The prior pairs whose pictures are both still here, and the pairs of each new
+/// picture, found by comparing it with every other (a few hundred new pictures
+/// against a hundred thousand is a few milliseconds, no index needed).
+fn update(
+    prior: &NearState,
+    reps: &[u32],
+    new: &[bool],
+    key: &(dyn Fn(u32) -> u128 + Sync),
+    phash: &polars::prelude::UInt64Chunked,
+    dhash: &polars::prelude::UInt64Chunked,
+    params: &Params,
+) -> Vec<(u32, u32)> {
+    let at: HashMap<u128, u32> = reps.iter().map(|&i| (key(i), i)).collect();
+    let mut pairs: Vec<(u32, u32)> = prior
+        .pairs
+        .iter()
+        .filter_map(|(a, b)| Some((*at.get(a)?, *at.get(b)?)))
+        .collect();
+    let codes: Vec<(u64, u64)> = reps
+        .iter()
+        .map(|&i| {
+            (
+                phash.get(i as usize).unwrap_or(0),
+                dhash.get(i as usize).unwrap_or(0),
+            )
+        })
+        .collect();
+    let found: Vec<(u32, u32)> = (0..reps.len())
+        .into_par_iter()
+        .filter(|&a| new[a])
+        .flat_map_iter(|a| {
+            let (pa, da) = codes[a];
+            codes
+                .iter()
+                .enumerate()
+                // A pair of two new pictures is found once, from its first.
+                .filter(move |&(b, _)| b != a && (!new[b] || b > a))
+                .filter(move |(_, (pb, db))| {
+                    (pa ^ pb).count_ones() <= params.phash && (da ^ db).count_ones() <= params.dhash
+                })
+                .map(move |(b, _)| (reps[a], reps[b]))
+        })
+        .collect();
+    pairs.extend(found);
+    pairs
 }
 
 /// The pHash's bits in another fixed order. Hamming distances do not change, but

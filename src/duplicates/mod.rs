@@ -70,10 +70,14 @@ pub struct Duplicates {
     pub cluster_of: Vec<Option<u32>>,
     pub search: NearSearch,
     pub params: Params,
+    /// What `dsaudit check` keeps for its next run (images only).
+    pub state: Option<images::NearState>,
 }
 
-pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
+/// `prior`: the last check's image search, which the new one updates.
+pub fn find(loaded: &Loaded, params: Params, prior: Option<&images::NearState>) -> Duplicates {
     let m = &loaded.manifest;
+    let mut state = None;
     let (keys, (near, search)) = match &loaded.rows {
         Some(rows) if rows.len() == m.len() => {
             let keys = table::keys(rows);
@@ -81,8 +85,9 @@ pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
         }
         _ if m.strs("pixel_blake3").null_count() < m.len() => {
             let keys = images::keys(m);
-            let near = images::near_pairs(m, &keys, &params);
-            (keys, near)
+            let (pairs, search, s) = images::near_pairs(m, &keys, &params, prior);
+            state = Some(s);
+            (keys, (pairs, search))
         }
         _ => {
             let why = if loaded.array_values.is_some() {
@@ -106,6 +111,7 @@ pub fn find(loaded: &Loaded, params: Params) -> Duplicates {
         cluster_of,
         search,
         params,
+        state,
     }
 }
 
@@ -120,6 +126,7 @@ impl Duplicates {
                 ..Default::default()
             },
             params,
+            state: None,
         }
     }
 

@@ -56,7 +56,8 @@ pub fn stratified_folds(labels: &[usize], k: usize, folds: usize, seed: u64) -> 
     fold
 }
 
-/// Row-major n × k out-of-fold probabilities. `x`: row-major n × d. Each fold's model
+/// Row-major n × k out-of-fold probabilities, and each fold's model. `x`: row-major
+/// n × d. Each fold's model
 /// learns from at most `max_fit` of the other folds' rows (a seeded choice), so that
 /// time stays bounded on large tables; a class absent from a fold's training rows
 /// gets probability 0 there.
@@ -70,10 +71,11 @@ pub fn cross_validate(
     folds: usize,
     max_fit: usize,
     seed: u64,
-) -> Result<Vec<f64>, String> {
+) -> Result<(Vec<f64>, Vec<FoldModel>), String> {
     let n = labels.len();
     let x32: Vec<F> = x.iter().map(|&v| v as F).collect();
-    let parts: Vec<Result<Vec<(usize, Vec<f64>)>, String>> = (0..folds)
+    type Part = (Vec<(usize, Vec<f64>)>, Option<FoldModel>);
+    let parts: Vec<Result<Part, String>> = (0..folds)
         .into_par_iter()
         .map(|f| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (f as u64 + 1));
@@ -85,19 +87,57 @@ pub fn cross_validate(
             }
             let held: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
             if held.is_empty() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), None));
             }
-            let probs = fit_predict(&x32, d, labels, k, &train, &held, &mut rng)?;
-            Ok(held.into_iter().zip(probs).collect())
+            let (probs, model) = fit_predict(&x32, d, labels, k, &train, &held, &mut rng)?;
+            Ok((held.into_iter().zip(probs).collect(), Some(model)))
         })
         .collect();
     let mut out = vec![0f64; n * k];
+    let mut models = Vec::new();
     for part in parts {
-        for (i, p) in part? {
+        let (rows, model) = part?;
+        for (i, p) in rows {
             out[i * k..(i + 1) * k].copy_from_slice(&p);
         }
+        models.extend(model);
     }
-    Ok(out)
+    Ok((out, models))
+}
+
+/// A fold's fitted model as plain numbers, kept by `dsaudit check` to score samples
+/// that change later: `w` is d × (classes it saw), row-major, `b` one intercept per
+/// class it saw, `classes` their indices among all k.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FoldModel {
+    pub w: Vec<f64>,
+    pub b: Vec<f64>,
+    pub classes: Vec<usize>,
+}
+
+impl FoldModel {
+    /// The softmax of the model's scores, spread over all `k` classes (0 for a class
+    /// the fold never saw), as linfa's `predict_probabilities` gives them.
+    pub fn probabilities(&self, x: &[f64], k: usize) -> Vec<f64> {
+        let c = self.classes.len();
+        let scores: Vec<f64> = (0..c)
+            .map(|j| {
+                self.b[j]
+                    + x.iter()
+                        .enumerate()
+                        .map(|(r, v)| v * self.w[r * c + j])
+                        .sum::<f64>()
+            })
+            .collect();
+        let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
+        let total: f64 = e.iter().sum();
+        let mut out = vec![0f64; k];
+        for (j, &class) in self.classes.iter().enumerate() {
+            out[class] = e[j] / total;
+        }
+        out
+    }
 }
 
 fn matrix(x: &[F], d: usize, rows: &[usize]) -> Array2<F> {
@@ -160,15 +200,22 @@ fn fit_predict(
     train: &[usize],
     held: &[usize],
     rng: &mut ChaCha8Rng,
-) -> Result<Vec<Vec<f64>>, String> {
+) -> Result<(Vec<Vec<f64>>, FoldModel), String> {
     let present: std::collections::BTreeSet<usize> = train.iter().map(|&i| labels[i]).collect();
     if present.len() < 2 {
         // One class to learn from: it is all the model could ever say.
         let only = present.first().copied().unwrap_or(0);
-        return Ok(held
-            .iter()
-            .map(|_| (0..k).map(|j| if j == only { 1.0 } else { 0.0 }).collect())
-            .collect());
+        let model = FoldModel {
+            w: vec![0.0; d],
+            b: vec![0.0],
+            classes: vec![only],
+        };
+        return Ok((
+            held.iter()
+                .map(|_| (0..k).map(|j| if j == only { 1.0 } else { 0.0 }).collect())
+                .collect(),
+            model,
+        ));
     }
     let mut start = None;
     if train.len() > 2 * WARM_ROWS {
@@ -189,16 +236,24 @@ fn fit_predict(
     let model = fit(x, d, labels, train, start)?;
     let classes = model.classes().to_vec();
     let p = model.predict_probabilities(&matrix(x, d, held));
-    Ok(p.rows()
-        .into_iter()
-        .map(|row| {
-            let mut full = vec![0f64; k];
-            for (c, &v) in classes.iter().zip(row.iter()) {
-                full[*c] = v;
-            }
-            full
-        })
-        .collect())
+    let kept = FoldModel {
+        w: model.params().iter().copied().collect(),
+        b: model.intercept().to_vec(),
+        classes: classes.clone(),
+    };
+    Ok((
+        p.rows()
+            .into_iter()
+            .map(|row| {
+                let mut full = vec![0f64; k];
+                for (c, &v) in classes.iter().zip(row.iter()) {
+                    full[*c] = v;
+                }
+                full
+            })
+            .collect(),
+        kept,
+    ))
 }
 
 #[cfg(test)]
@@ -285,7 +340,14 @@ mod tests {
             })
             .collect();
         let fold = stratified_folds(&labels, 2, 5, 0);
-        let p = cross_validate(&x, 2, &labels, 2, &fold, 5, usize::MAX, 0).unwrap();
+        let (p, models) = cross_validate(&x, 2, &labels, 2, &fold, 5, usize::MAX, 0).unwrap();
+        // A kept model scores its held-out rows as the fit did.
+        for i in (0..n).filter(|&i| fold[i] == 2) {
+            let again = models[2].probabilities(&x[i * 2..i * 2 + 2], 2);
+            for j in 0..2 {
+                assert!((again[j] - p[i * 2 + j]).abs() < 1e-9, "row {i}");
+            }
+        }
         for i in 0..n {
             assert!(
                 p[i * 2 + labels[i]] > 0.5,

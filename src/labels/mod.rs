@@ -8,9 +8,11 @@ pub mod classifier;
 pub mod confident;
 pub mod input;
 pub mod outliers;
+pub mod reuse;
 
 use crate::load::Loaded;
 use confident::Method;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -117,6 +119,12 @@ pub struct Labels {
     pub outlier_score: Vec<Option<f64>>,
     #[serde(skip)]
     pub is_outlier: Vec<bool>,
+    /// Set when the probabilities came from models fitted by an earlier check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reused: Option<String>,
+    /// What `dsaudit check` keeps for its next run.
+    #[serde(skip)]
+    pub fit: Option<reuse::LabelFit>,
     /// Wall time per step, for `--timings` (never in a report).
     #[serde(skip)]
     pub timings: Vec<(&'static str, std::time::Duration)>,
@@ -155,6 +163,8 @@ impl Labels {
             is_issue: vec![None; n],
             outlier_score: vec![None; n],
             is_outlier: vec![false; n],
+            reused: None,
+            fit: None,
             timings: Vec::new(),
         }
     }
@@ -181,13 +191,16 @@ impl Labels {
 
 /// Feature vectors of the usable rows: the user's embeddings, the image shape
 /// descriptors, or the table's columns (numeric, top categories one-hot);
-/// standardized over those rows. Returns (rows kept, row-major vectors, dim, what).
+/// standardized over those rows, or with `scaler` when given. Returns (rows kept,
+/// row-major vectors, dim, what, the scaler used unless the table's own).
+type Vectors = (Vec<usize>, Vec<f64>, usize, String, Option<reuse::Scaler>);
 fn vectors(
     loaded: &Loaded,
     usable: &[usize],
     embeddings: Option<&input::Matrix>,
     embeddings_path: Option<&std::path::Path>,
-) -> Result<(Vec<usize>, Vec<f64>, usize, String), String> {
+    scaler: Option<&reuse::Scaler>,
+) -> Result<Vectors, String> {
     let n = loaded.manifest.len();
     let (rows, raw, d, what): (Vec<usize>, Vec<f64>, usize, String) = if let Some(e) = embeddings {
         let shown = embeddings_path
@@ -244,35 +257,68 @@ fn vectors(
             v.matrix(&f, usable),
             d,
             format!("{d} standardized table features (numeric columns, top categories one-hot)"),
+            None,
         ));
     };
     if d == 0 {
         return Err("no feature to learn from".into());
     }
-    Ok((rows, standardize(raw, d), d, what))
+    let scaler = scaler
+        .cloned()
+        .unwrap_or_else(|| reuse::Scaler::fit(&raw, d));
+    Ok((rows, scaler.apply(raw), d, what, Some(scaler)))
 }
 
-/// Z-scores per column; non-finite values sit at the mean (0); constant columns 0.
-fn standardize(mut x: Vec<f64>, d: usize) -> Vec<f64> {
-    let mut moments = vec![crate::stats::moments::Moments::default(); d];
-    for (k, &v) in x.iter().enumerate() {
-        if v.is_finite() {
-            moments[k % d].push(v);
-        }
+/// The earlier check's fit, when it may stand in for a new one: same settings and
+/// classes, few changes since (image datasets, built-in classifier only).
+fn reusable_fit<'a>(
+    loaded: &Loaded,
+    usable: &[usize],
+    opts: &Options,
+    prior: crate::incremental::Prior<'a>,
+) -> Option<(&'a reuse::LabelFit, &'a [u128], crate::incremental::Changes)> {
+    let ids = prior.ids?;
+    if prior.refit || opts.embeddings.is_some() || opts.pred_probs.is_some() {
+        return None;
     }
-    for (k, v) in x.iter_mut().enumerate() {
-        let m = &moments[k % d];
-        let s = m.std();
-        *v = if v.is_finite() && s > 0.0 {
-            (*v - m.mean) / s
-        } else {
-            0.0
-        };
+    if loaded.shapes.is_empty() {
+        return None;
     }
-    x
+    let fit = prior.state?.labels.as_ref()?;
+    if fit.settings != reuse::settings(opts, crate::load::perceptual::SHAPE_DIMS) {
+        return None;
+    }
+    let label_col = loaded.manifest.strs("label");
+    let rows: Vec<usize> = usable
+        .iter()
+        .copied()
+        .filter(|&i| loaded.shapes[i].is_some() && label_col.get(i).is_some())
+        .collect();
+    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+    for &i in &rows {
+        *count
+            .entry(label_col.get(i).expect("labelled"))
+            .or_insert(0) += 1;
+    }
+    let kept: Vec<&str> = count
+        .iter()
+        .filter(|(_, &n)| n >= opts.folds)
+        .map(|(c, _)| *c)
+        .collect();
+    if kept != fit.classes.iter().map(String::as_str).collect::<Vec<_>>() {
+        return None;
+    }
+    let changes = crate::incremental::changed(&fit.fitted, rows.iter().map(|&i| ids[i]));
+    changes.reusable().then_some((fit, ids, changes))
 }
 
-pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -> Labels {
+/// `prior`: what an earlier `dsaudit check` fitted (see `crate::incremental`).
+pub fn find(
+    loaded: &Loaded,
+    opts: &Options,
+    outlier_params: outliers::Params,
+    prior: crate::incremental::Prior,
+) -> Labels {
     let m = &loaded.manifest;
     let n = m.len();
     if !opts.enabled {
@@ -301,18 +347,30 @@ pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -
         out.timings.push((what, clock.elapsed()));
         clock = std::time::Instant::now();
     };
+    let reuse = reusable_fit(loaded, &usable, opts, prior);
     let vecs = vectors(
         loaded,
         &usable,
         embeddings.as_ref(),
         opts.embeddings.as_deref(),
+        reuse.map(|(fit, _, _)| &fit.scaler),
     );
     lap(&mut out, "features");
     match &vecs {
-        Ok((rows, x, d, what)) => {
+        Ok((rows, x, d, what, _)) => {
             out.features = what.clone();
             let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-            match outliers::score(&xf, *d, outlier_params, opts.seed) {
+            let earlier = reuse
+                .and_then(|(fit, ids, _)| Some((fit.outliers.as_ref()?, ids)))
+                .filter(|(o, _)| o.k == outlier_params.k);
+            let found = match earlier {
+                Some((o, ids)) => {
+                    let known: Vec<Option<f64>> = rows.iter().map(|&i| o.mean_of(ids[i])).collect();
+                    outliers::score_known(&xf, *d, o.points.clone(), &known, outlier_params)
+                }
+                None => outliers::score(&xf, *d, outlier_params, opts.seed),
+            };
+            match found {
                 Some(o) => {
                     for (pos, &i) in rows.iter().enumerate() {
                         out.outlier_score[i] = Some(o.score[pos]);
@@ -376,8 +434,8 @@ pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -
             }
         },
         None => {
-            let (rows, x, d) = match &vecs {
-                Ok((rows, x, d, _)) => (rows, x, *d),
+            let (rows, x, d, scaler) = match &vecs {
+                Ok((rows, x, d, _, scaler)) => (rows, x, *d, scaler),
                 Err(why) => {
                     out.skipped = Some(why.clone());
                     return out;
@@ -444,26 +502,69 @@ pub fn find(loaded: &Loaded, opts: &Options, outlier_params: outliers::Params) -
                 .flat_map(|&(pos, _)| x[pos * d..(pos + 1) * d].iter().copied())
                 .collect();
             let ys: Vec<usize> = picked.iter().map(|&(_, c)| c).collect();
-            let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
-            let p = match classifier::cross_validate(
-                &xs,
-                d,
-                &ys,
-                kept.len(),
-                &fold,
-                opts.folds,
-                opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
-                opts.seed,
-            ) {
-                Ok(p) => p,
-                Err(why) => {
-                    out.skipped = Some(why);
-                    return out;
-                }
-            };
             let classes_kept: Vec<String> = kept.iter().map(|&c| classes[c].clone()).collect();
-            out.probabilities = classifier::description(opts.folds);
             let scored_rows: Vec<usize> = picked.iter().map(|&(pos, _)| rows[pos]).collect();
+            let p = if let Some((fit, ids, changes)) = reuse {
+                // Nothing changed: the numbers are those a fit gives, nothing to say.
+                out.reused = (changes.count() > 0).then(|| changes.note());
+                out.fit = Some(fit.clone());
+                let k = fit.classes.len();
+                let mut p = vec![0f64; scored_rows.len() * k];
+                p.par_chunks_mut(k)
+                    .zip(scored_rows.par_iter().zip(picked.par_iter()))
+                    .for_each(|(dst, (&i, &(pos, _)))| {
+                        dst.copy_from_slice(&fit.probabilities(ids[i], &x[pos * d..(pos + 1) * d]));
+                    });
+                p
+            } else {
+                let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
+                let (p, models) = match classifier::cross_validate(
+                    &xs,
+                    d,
+                    &ys,
+                    kept.len(),
+                    &fold,
+                    opts.folds,
+                    opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
+                    opts.seed,
+                ) {
+                    Ok(p) => p,
+                    Err(why) => {
+                        out.skipped = Some(why);
+                        return out;
+                    }
+                };
+                // Kept for a later check, where samples have identities.
+                if let (Some(ids), Some(scaler), false) = (
+                    prior.ids,
+                    scaler,
+                    opts.embeddings.is_some() || loaded.shapes.is_empty(),
+                ) {
+                    let fitted: Vec<u128> = rows
+                        .iter()
+                        .filter(|&&i| label_col.get(i).is_some())
+                        .map(|&i| ids[i])
+                        .collect();
+                    let scored: Vec<u128> = scored_rows.iter().map(|&i| ids[i]).collect();
+                    let with_features: Vec<u128> = rows.iter().map(|&i| ids[i]).collect();
+                    let outliers = out
+                        .outliers
+                        .as_ref()
+                        .map(|o| reuse::OutlierFit::new(o, &with_features));
+                    out.fit = Some(reuse::LabelFit::new(
+                        outliers,
+                        reuse::settings(opts, d),
+                        classes_kept.clone(),
+                        scaler.clone(),
+                        models,
+                        fitted,
+                        &scored,
+                        &p,
+                    ));
+                }
+                p
+            };
+            out.probabilities = classifier::description(opts.folds);
             classes = classes_kept;
             (scored_rows, p, classes.len())
         }

@@ -41,6 +41,12 @@ pub struct Outliers {
     pub score: Vec<f64>,
     #[serde(skip)]
     pub is_outlier: Vec<bool>,
+    /// Per scored sample: the mean k-NN distance itself.
+    #[serde(skip)]
+    pub mean: Vec<f64>,
+    /// The points searched among (row-major), kept by `dsaudit check`.
+    #[serde(skip)]
+    pub points: Vec<f32>,
 }
 
 /// `x`: row-major n × d standardized vectors.
@@ -69,13 +75,44 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
         .iter()
         .map(|nn| nn.iter().map(|&(_, dist)| dist as f64).sum::<f64>() / nn.len().max(1) as f64)
         .collect();
+    Some(summarize(mean, points, d, params))
+}
+
+/// As `score`, with the points searched among given (an earlier check's) and
+/// each sample's mean distance where already known: only the others are searched.
+pub fn score_known(
+    x: &[f32],
+    d: usize,
+    points: Vec<f32>,
+    known: &[Option<f64>],
+    params: Params,
+) -> Option<Outliers> {
+    if points.len() / d.max(1) < params.k + 1 || d == 0 {
+        return None;
+    }
+    let todo: Vec<usize> = (0..known.len()).filter(|&i| known[i].is_none()).collect();
+    let queries: Vec<f32> = todo
+        .iter()
+        .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
+        .collect();
+    let found = crate::knn::nearest_to(&points, d, &queries, &vec![None; todo.len()], params.k);
+    let mut mean: Vec<f64> = known.iter().map(|m| m.unwrap_or(0.0)).collect();
+    for (&i, nn) in todo.iter().zip(&found) {
+        mean[i] = nn.iter().map(|&(_, dist)| dist as f64).sum::<f64>() / nn.len().max(1) as f64;
+    }
+    Some(summarize(mean, points, d, params))
+}
+
+/// The quartiles of the mean distances, the cutoff, and each sample's verdict.
+fn summarize(mean: Vec<f64>, points: Vec<f32>, d: usize, params: Params) -> Outliers {
+    let r = points.len() / d;
     let sketch = crate::stats::sketch::QuantileSketch::from_values(mean.iter().copied());
     let q = |p: f64| sketch.quantile(p).unwrap_or(f64::NAN);
     let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
     let cutoff = q3 + params.iqr * (q3 - q1);
     let is_outlier: Vec<bool> = mean.iter().map(|&m| m > cutoff).collect();
     let round = crate::util::round4;
-    Some(Outliers {
+    Outliers {
         k: params.k,
         reference: r,
         median_distance: round(median),
@@ -89,7 +126,9 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
             .map(|&m| if median > 0.0 { m / median } else { 0.0 })
             .collect(),
         is_outlier,
-    })
+        mean,
+        points,
+    }
 }
 
 #[cfg(test)]
@@ -108,5 +147,18 @@ mod tests {
         assert!(o.is_outlier[100]);
         assert!(o.score[100] > 10.0);
         assert_eq!(o.reference, 101);
+        // Known distances are kept, the rest searched among the given points.
+        let known: Vec<Option<f64>> = o.mean.iter().map(|&m| Some(m)).collect();
+        let again =
+            score_known(&x, 2, o.points.clone(), &known, Params { k: 10, iqr: 1.7 }).unwrap();
+        assert_eq!(again.mean, o.mean);
+        assert_eq!(again.cutoff, o.cutoff);
+        let mut known = known;
+        known[100] = None;
+        let searched =
+            score_known(&x, 2, o.points.clone(), &known, Params { k: 10, iqr: 1.7 }).unwrap();
+        // Searched among all 101 points, the far one now finds itself: distance 0 counts.
+        assert!(searched.mean[100] < o.mean[100]);
+        assert!(searched.is_outlier[100]);
     }
 }

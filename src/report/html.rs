@@ -231,6 +231,13 @@ fn drift(scan: &Scan, o: &mut String) {
         for e in &c.evidence {
             let _ = writeln!(o, "<p class=\"muted\">{}</p>", esc(e));
         }
+        if let Some(r) = &c.reused {
+            let _ = writeln!(
+                o,
+                "<p class=\"muted\">Classifier and kernel tests: {}</p>",
+                esc(r)
+            );
+        }
         let mut ranked: Vec<&crate::shift::FeatureDrift> = c.features.iter().collect();
         ranked.sort_by(|a, b| {
             b.drifting
@@ -365,6 +372,13 @@ fn histogram(
 
 fn findings(scan: &Scan, budget: &mut usize, o: &mut String) {
     let _ = writeln!(o, "<h2>Findings</h2>");
+    if let Some(r) = &scan.labels.reused {
+        let _ = writeln!(
+            o,
+            "<p class=\"muted\">Label-error probabilities: {}</p>",
+            esc(r)
+        );
+    }
     if scan.findings.is_empty() {
         let _ = writeln!(o, "<p>No findings.</p>");
         return;

@@ -45,7 +45,21 @@ fn dataset(scan: &Scan, max_samples: usize, o: &mut String) {
     for g in scan.guesses() {
         let _ = writeln!(o, "- guessed: {}", cell(g));
     }
-    if scan.guesses().next().is_some() {
+    let reused: Vec<String> = scan
+        .labels
+        .reused
+        .iter()
+        .map(|r| format!("label-error probabilities: {r}"))
+        .chain(scan.shift.comparisons.iter().filter_map(|c| {
+            c.reused
+                .as_ref()
+                .map(|r| format!("shift '{}' vs '{}' classifier: {r}", c.current, c.reference))
+        }))
+        .collect();
+    for r in &reused {
+        let _ = writeln!(o, "- {}", cell(r));
+    }
+    if scan.guesses().next().is_some() || !reused.is_empty() {
         o.push('\n');
     }
     class_table(scan, o);

@@ -127,6 +127,9 @@ fn shift(scan: &Scan, o: &mut String) {
         for e in &c.evidence {
             let _ = writeln!(o, "         {e}");
         }
+        if let Some(r) = &c.reused {
+            let _ = writeln!(o, "         classifier and kernel tests: {r}");
+        }
     }
 }
 
@@ -161,6 +164,9 @@ fn labels(scan: &Scan, o: &mut String) {
             );
             for n in &l.notes {
                 let _ = writeln!(o, "         {n}");
+            }
+            if let Some(r) = &l.reused {
+                let _ = writeln!(o, "         probabilities: {r}");
             }
         }
     }

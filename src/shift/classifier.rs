@@ -6,7 +6,7 @@ use linfa::traits::Fit;
 use linfa::Dataset;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 pub const FOLDS: usize = 5;
@@ -14,14 +14,14 @@ pub const FOLDS: usize = 5;
 const ALPHA: f64 = 1.0;
 const MAX_ITERATIONS: u64 = 100;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Weight {
     pub feature: String,
     /// Coefficient on the standardized feature: positive means higher in the current split.
     pub weight: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fitted {
     pub auc: f64,
     pub auc_low: f64,

@@ -144,6 +144,7 @@ fn code(s: &str) -> u64 {
 /// frequent categories of each categorical one one-hot, and thumbnail pixels.
 /// Standardized with the mean and deviation over `fit_rows`; missing values sit
 /// at the mean (0).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vectors {
     pub names: Vec<String>,
     mean: Vec<f64>,

@@ -12,6 +12,7 @@ pub mod classifier;
 pub mod features;
 pub mod mmd;
 pub mod per_feature;
+pub mod reuse;
 pub mod univariate;
 pub mod verdict;
 
@@ -151,6 +152,12 @@ pub struct Comparison {
     pub mmd_skipped: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label_shift: Option<LabelShift>,
+    /// Set when the classifier and kernel tests are an earlier check's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reused: Option<String>,
+    /// What `dsaudit check` keeps for its next run.
+    #[serde(skip)]
+    pub fit: Option<reuse::ShiftFit>,
     /// Wall time of each part, for `--timings` (never in a report: not reproducible).
     #[serde(skip)]
     pub timings: Vec<(&'static str, std::time::Duration)>,
@@ -183,6 +190,7 @@ pub fn find(
     usable: &crate::scan::Tally,
     params: &Params,
     opts: &Options,
+    prior: crate::incremental::Prior,
 ) -> anyhow::Result<Shift> {
     let m = &loaded.manifest;
     let split = m.strs("split");
@@ -250,6 +258,7 @@ pub fn find(
                 usable,
                 params,
                 opts.seed,
+                prior,
             )
         })
         .collect();
@@ -273,6 +282,7 @@ fn compare(
     usable: &crate::scan::Tally,
     params: &Params,
     seed: u64,
+    prior: crate::incremental::Prior,
 ) -> Comparison {
     let mut clock = std::time::Instant::now();
     let mut timings = Vec::new();
@@ -307,6 +317,7 @@ fn compare(
     let cur_sample = sample(cur_rows, CLASSIFIER_SAMPLE, &mut rng);
     let (mut classifier, mut classifier_skipped, mut mmd, mut mmd_skipped) =
         (None, None, None, None);
+    let (mut reused, mut fit) = (None, None);
     if ref_rows.len() < MIN_SAMPLES || cur_rows.len() < MIN_SAMPLES {
         let why = format!(
             "fewer than {MIN_SAMPLES} readable samples in '{}'",
@@ -319,74 +330,98 @@ fn compare(
         classifier_skipped = Some(why.clone());
         mmd_skipped = Some(why);
     } else {
-        let all: Vec<usize> = ref_sample.iter().chain(&cur_sample).copied().collect();
-        let vectors = features::Vectors::fit(f, &all);
-        let d = vectors.dim();
-        if d == 0 {
-            classifier_skipped = Some("no feature to learn from".into());
-            mmd_skipped = classifier_skipped.clone();
-        } else {
-            let x = vectors.matrix(f, &all);
-            let is_current: Vec<bool> = (0..all.len()).map(|k| k >= ref_sample.len()).collect();
-            // Stratified folds: the samples are already in random order.
-            let fold: Vec<usize> = (0..all.len())
-                .map(|k| if k < ref_sample.len() { k } else { k - ref_sample.len() } % classifier::FOLDS)
-                .collect();
-            match classifier::cross_validate(&x, d, &is_current, &fold, &vectors.names) {
-                Ok(fitted) => {
-                    let (w, b) = fitted.model.clone().unwrap_or_default();
-                    let mut scored: Vec<(f64, usize)> = cur_rows
-                        .par_chunks(8192)
-                        .flat_map_iter(|chunk| {
-                            let xc = vectors.matrix(f, chunk);
-                            chunk
-                                .iter()
-                                .enumerate()
-                                .map(|(k, &i)| {
-                                    (classifier::score(&xc[k * d..(k + 1) * d], &w, b), i)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                        .collect();
-                    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                    let most_unlike = scored
-                        .iter()
-                        .take(MOST_UNLIKE)
-                        .map(|&(s, i)| {
-                            let mut r = loaded.manifest.sample_ref(i);
-                            r.note = Some(format!(
-                                "P({cur_name}) = {}",
-                                crate::util::round4(classifier::probability(s))
-                            ));
-                            r
-                        })
-                        .collect();
-                    classifier = Some(Classifier {
-                        model: "logistic regression (linfa, L2), standardized features",
-                        folds: classifier::FOLDS,
-                        sample_reference: ref_sample.len(),
-                        sample_current: cur_sample.len(),
-                        fitted,
-                        most_unlike,
-                    });
-                }
-                Err(e) => classifier_skipped = Some(e),
-            }
-            lap("classifier");
-            let (nr, nc) = (
-                ref_sample.len().min(MMD_SAMPLE),
-                cur_sample.len().min(MMD_SAMPLE),
-            );
-            let mut xm = Vec::with_capacity((nr + nc) * d);
-            xm.extend_from_slice(&x[..nr * d]);
-            let cur_start = ref_sample.len() * d;
-            xm.extend_from_slice(&x[cur_start..cur_start + nc * d]);
-            mmd = Some(Kernel {
+        let key = reuse::key(f, ref_name, cur_name, seed);
+        let both = || {
+            ref_rows
+                .iter()
+                .chain(cur_rows)
+                .map(|&i| prior.ids.expect("ids")[i])
+        };
+        let earlier = prior
+            .state
+            .filter(|_| !prior.refit && prior.ids.is_some())
+            .and_then(|s| s.shift.iter().find(|x| x.key == key))
+            .map(|x| (x, crate::incremental::changed(&x.fitted, both())))
+            .filter(|(_, changes)| changes.reusable());
+        if let Some((earlier, changes)) = earlier {
+            reused = (changes.count() > 0).then(|| changes.note());
+            let (w, b) = &earlier.model;
+            let most_unlike = most_unlike(loaded, f, &earlier.vectors, cur_rows, cur_name, w, *b);
+            classifier = Some(Classifier {
+                model: MODEL,
+                folds: classifier::FOLDS,
+                sample_reference: earlier.sample_reference,
+                sample_current: earlier.sample_current,
+                fitted: earlier.classifier.clone(),
+                most_unlike,
+            });
+            mmd = earlier.mmd.clone().map(|(nr, nc, test)| Kernel {
                 sample_reference: nr,
                 sample_current: nc,
-                test: mmd::test(&xm, d, nr, pair_seed),
+                test,
             });
-            lap("mmd");
+            fit = Some(earlier.clone());
+            lap("classifier");
+        } else {
+            let all: Vec<usize> = ref_sample.iter().chain(&cur_sample).copied().collect();
+            let vectors = features::Vectors::fit(f, &all);
+            let d = vectors.dim();
+            if d == 0 {
+                classifier_skipped = Some("no feature to learn from".into());
+                mmd_skipped = classifier_skipped.clone();
+            } else {
+                let x = vectors.matrix(f, &all);
+                let is_current: Vec<bool> = (0..all.len()).map(|k| k >= ref_sample.len()).collect();
+                // Stratified folds: the samples are already in random order.
+                let fold: Vec<usize> = (0..all.len())
+                    .map(|k| if k < ref_sample.len() { k } else { k - ref_sample.len() } % classifier::FOLDS)
+                    .collect();
+                match classifier::cross_validate(&x, d, &is_current, &fold, &vectors.names) {
+                    Ok(fitted) => {
+                        let (w, b) = fitted.model.clone().unwrap_or_default();
+                        let most_unlike =
+                            most_unlike(loaded, f, &vectors, cur_rows, cur_name, &w, b);
+                        classifier = Some(Classifier {
+                            model: MODEL,
+                            folds: classifier::FOLDS,
+                            sample_reference: ref_sample.len(),
+                            sample_current: cur_sample.len(),
+                            fitted,
+                            most_unlike,
+                        });
+                    }
+                    Err(e) => classifier_skipped = Some(e),
+                }
+                lap("classifier");
+                let (nr, nc) = (
+                    ref_sample.len().min(MMD_SAMPLE),
+                    cur_sample.len().min(MMD_SAMPLE),
+                );
+                let mut xm = Vec::with_capacity((nr + nc) * d);
+                xm.extend_from_slice(&x[..nr * d]);
+                let cur_start = ref_sample.len() * d;
+                xm.extend_from_slice(&x[cur_start..cur_start + nc * d]);
+                mmd = Some(Kernel {
+                    sample_reference: nr,
+                    sample_current: nc,
+                    test: mmd::test(&xm, d, nr, pair_seed),
+                });
+                lap("mmd");
+                if let (Some(_), Some(c)) = (prior.ids, &classifier) {
+                    let mut fitted: Vec<u128> = both().collect();
+                    fitted.sort_unstable();
+                    fit = Some(reuse::ShiftFit {
+                        key,
+                        fitted,
+                        vectors,
+                        classifier: c.fitted.clone(),
+                        model: c.fitted.model.clone().unwrap_or_default(),
+                        sample_reference: c.sample_reference,
+                        sample_current: c.sample_current,
+                        mmd: mmd.as_ref().map(|k| (nr, nc, k.test.clone())),
+                    });
+                }
+            }
         }
     }
     let label_shift = label_shift(usable, ref_name, cur_name);
@@ -413,12 +448,53 @@ fn compare(
         mmd,
         mmd_skipped,
         label_shift,
+        reused,
+        fit,
         timings,
     };
     let j = verdict::judge(&c, params);
     (c.verdict, c.evidence) = (j.verdict, j.evidence);
     (c.classifier_evidence, c.kernel_evidence) = (j.by_classifier, j.by_kernel);
     c
+}
+
+const MODEL: &str = "logistic regression (linfa, L2), standardized features";
+
+/// The current split's samples the model (`w`, `b`) finds least like the reference.
+fn most_unlike(
+    loaded: &Loaded,
+    f: &features::Features,
+    vectors: &features::Vectors,
+    cur_rows: &[usize],
+    cur_name: &str,
+    w: &[f64],
+    b: f64,
+) -> Vec<SampleRef> {
+    let d = vectors.dim();
+    let mut scored: Vec<(f64, usize)> = cur_rows
+        .par_chunks(8192)
+        .flat_map_iter(|chunk| {
+            let xc = vectors.matrix(f, chunk);
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| (classifier::score(&xc[k * d..(k + 1) * d], w, b), i))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored
+        .iter()
+        .take(MOST_UNLIKE)
+        .map(|&(s, i)| {
+            let mut r = loaded.manifest.sample_ref(i);
+            r.note = Some(format!(
+                "P({cur_name}) = {}",
+                crate::util::round4(classifier::probability(s))
+            ));
+            r
+        })
+        .collect()
 }
 
 /// A seeded random subset of at most `k` rows, in random order.

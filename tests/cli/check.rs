@@ -174,6 +174,118 @@ fn unchanged_files_are_not_read_again_and_changed_ones_are() {
     assert_eq!(stdout(&again), stdout(&changed));
 }
 
+/// The whole sample image set (163 images): one changed image is 0.6% of it.
+fn sample_images(dir: &Dir, at: &str) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/images");
+    for e in walk(&src) {
+        let rel = e.strip_prefix(&src).unwrap().to_str().unwrap().to_string();
+        dir.write(&format!("{at}/{rel}"), std::fs::read(&e).unwrap());
+    }
+}
+
+fn walk(p: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(o)));
+    v["datasets"][0].clone()
+}
+
+#[test]
+fn a_re_check_updates_duplicates_exactly_and_says_when_it_reuses_models() {
+    let dir = Dir::new();
+    sample_images(&dir, "data");
+    let check = |extra: &[&str]| {
+        let mut args = vec!["data", "--format", "json", "--fail-on", "never"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--cache-dir", "cache"]);
+        json(&check_in(dir.path(), &args))
+    };
+    let scan = || {
+        let mut c = dsaudit();
+        c.current_dir(dir.path())
+            .args(["scan", "data", "--format", "json", "--fail-on", "never"]);
+        json(&c.output().unwrap())
+    };
+    let cold = check(&[]);
+    assert!(cold["labels"].get("reused").is_none());
+    assert_eq!(cold["labels"], scan()["labels"]);
+
+    // A training image copied into another class of the test split: a leak, found
+    // by comparing the one new image with the rest, as a full search would.
+    std::fs::copy(
+        dir.join("data/train/circle/000.png"),
+        dir.join("data/test/square/leaked.png"),
+    )
+    .unwrap();
+    let warm = check(&[]);
+    let full = scan();
+    assert_eq!(warm["duplicates"], full["duplicates"]);
+    let leak = crate::util::finding(&warm, "D003");
+    assert!(
+        crate::util::sources(leak).contains(&"test/square/leaked.png".to_string()),
+        "{leak}"
+    );
+    // The label and shift models are the first check's, and the report says so; the
+    // new image is scored all the same.
+    let note = warm["labels"]["reused"].as_str().expect("labels reused");
+    assert!(
+        note.contains("since then 1 new or altered, 0 removed or altered"),
+        "{note}"
+    );
+    let shift = &warm["shift"]["comparisons"][0];
+    assert!(
+        shift["reused"].as_str().unwrap().contains("reused"),
+        "{shift}"
+    );
+    assert_eq!(warm["labels"]["scored"], full["labels"]["scored"]);
+    let text = stdout(&check_in(
+        dir.path(),
+        &["data", "--fail-on", "never", "--cache-dir", "cache"],
+    ));
+    assert!(
+        text.contains("probabilities: models fitted by an earlier check"),
+        "{text}"
+    );
+
+    // --refit fits anew: the numbers of a scan.
+    let refit = check(&["--refit"]);
+    assert!(refit["labels"].get("reused").is_none());
+    assert_eq!(refit["labels"], full["labels"]);
+    assert_eq!(refit["shift"], full["shift"]);
+
+    // Past 1% of the samples changed since the fit, the check refits by itself.
+    for (i, class) in ["circle", "square", "triangle"].iter().enumerate() {
+        std::fs::copy(
+            dir.join(&format!("data/train/{class}/00{i}.png")),
+            dir.join(&format!("data/train/{class}/copy.png")),
+        )
+        .unwrap();
+    }
+    let moved = check(&[]);
+    let full = scan();
+    assert!(
+        moved["labels"].get("reused").is_none(),
+        "{}",
+        moved["labels"]
+    );
+    assert_eq!(moved["labels"], full["labels"]);
+    assert_eq!(moved["shift"], full["shift"]);
+    assert_eq!(moved["duplicates"], full["duplicates"]);
+}
+
 #[test]
 fn a_corrupt_cache_is_rebuilt() {
     let dir = Dir::new();
@@ -182,13 +294,16 @@ fn a_corrupt_cache_is_rebuilt() {
     let first = check_in(dir.path(), &args);
     assert_eq!(first.status.code(), Some(0));
     let mut damaged = 0;
-    for kind in ["files", "results"] {
+    for kind in ["files", "results", "state"] {
         for e in std::fs::read_dir(dir.join("cache/v1").join(kind)).unwrap() {
-            std::fs::write(e.unwrap().path(), b"\x02\xffnot a cache").unwrap();
+            // Cut short, as a full disk or a killed writer without the rename would.
+            let p = e.unwrap().path();
+            let bytes = std::fs::read(&p).unwrap();
+            std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
             damaged += 1;
         }
     }
-    assert_eq!(damaged, 2);
+    assert_eq!(damaged, 3);
     let second = check_in(dir.path(), &args);
     assert_eq!(second.status.code(), Some(0));
     assert!(

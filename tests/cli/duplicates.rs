@@ -114,6 +114,7 @@ fn quiet_scan(path: &Path) -> Scan {
             shift_tests: true,
             shift: Default::default(),
             labels: Default::default(),
+            refit: false,
         },
     )
     .expect("scan")

@@ -1,0 +1,189 @@
+//! The label-error search's fitted state, as `dsaudit check` keeps it: the feature
+//! scaler, each fold's model and every scored sample's out-of-fold probabilities.
+//! While few samples changed since (see `incremental::REFIT_SHARE`), a re-check
+//! takes the stored probabilities of unchanged samples and scores the others with
+//! the folds' models, then runs confident learning on them all as usual.
+
+use super::classifier::FoldModel;
+use serde::{Deserialize, Serialize};
+
+/// Z-scores per feature: the mean and deviation of each, over the rows fitted on.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Scaler {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+impl Scaler {
+    /// Non-finite values are left out of the moments.
+    pub fn fit(x: &[f64], d: usize) -> Scaler {
+        let mut moments = vec![crate::stats::moments::Moments::default(); d];
+        for (k, &v) in x.iter().enumerate() {
+            if v.is_finite() {
+                moments[k % d].push(v);
+            }
+        }
+        Scaler {
+            mean: moments.iter().map(|m| m.mean).collect(),
+            std: moments.iter().map(|m| m.std()).collect(),
+        }
+    }
+
+    /// Non-finite values sit at the mean (0); constant features are 0.
+    pub fn apply(&self, mut x: Vec<f64>) -> Vec<f64> {
+        let d = self.mean.len();
+        for (k, v) in x.iter_mut().enumerate() {
+            let (mean, s) = (self.mean[k % d], self.std[k % d]);
+            *v = if v.is_finite() && s > 0.0 {
+                (*v - mean) / s
+            } else {
+                0.0
+            };
+        }
+        x
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct LabelFit {
+    /// Of the options that change the models (folds, seed, rows per fold, penalty).
+    pub settings: u64,
+    /// The classes modelled, in model order.
+    pub classes: Vec<String>,
+    pub scaler: Scaler,
+    pub models: Vec<FoldModel>,
+    /// Identities of the labelled samples with features when fitted, sorted: what
+    /// the changes are counted against.
+    pub fitted: Vec<u128>,
+    /// Identities of the scored samples, sorted, and their probabilities (row-major,
+    /// one row of `classes.len()` per identity).
+    pub scored: Vec<u128>,
+    pub probs: Vec<f64>,
+    /// The outlier search, in the same feature space.
+    pub outliers: Option<OutlierFit>,
+}
+
+/// The outlier search's state: the points searched among, and each sample's mean
+/// distance to its neighbours there.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct OutlierFit {
+    pub k: usize,
+    pub points: Vec<f32>,
+    /// Sorted identities and their mean distances.
+    ids: Vec<u128>,
+    mean: Vec<f64>,
+}
+
+impl OutlierFit {
+    /// `ids[pos]`: the identity of the sample scored at `pos`.
+    pub fn new(o: &super::outliers::Outliers, ids: &[u128]) -> OutlierFit {
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&p| ids[p]);
+        OutlierFit {
+            k: o.k,
+            points: o.points.clone(),
+            ids: order.iter().map(|&p| ids[p]).collect(),
+            mean: order.iter().map(|&p| o.mean[p]).collect(),
+        }
+    }
+
+    pub fn mean_of(&self, id: u128) -> Option<f64> {
+        self.ids.binary_search(&id).ok().map(|p| self.mean[p])
+    }
+}
+
+pub fn settings(opts: &super::Options, dims: usize) -> u64 {
+    let key = format!(
+        "{}\0{}\0{:?}\0{}\0{}",
+        opts.folds,
+        opts.seed,
+        opts.max_fit,
+        dims,
+        super::classifier::description(opts.folds)
+    );
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
+impl LabelFit {
+    /// `ids[pos]` and `probs` row `pos`: the scored samples, in any order.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        outliers: Option<OutlierFit>,
+        settings: u64,
+        classes: Vec<String>,
+        scaler: Scaler,
+        models: Vec<FoldModel>,
+        mut fitted: Vec<u128>,
+        ids: &[u128],
+        probs: &[f64],
+    ) -> LabelFit {
+        let k = classes.len();
+        fitted.sort_unstable();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&p| ids[p]);
+        LabelFit {
+            settings,
+            scaler,
+            models,
+            fitted,
+            scored: order.iter().map(|&p| ids[p]).collect(),
+            probs: order
+                .iter()
+                .flat_map(|&p| probs[p * k..(p + 1) * k].iter().copied())
+                .collect(),
+            classes,
+            outliers,
+        }
+    }
+
+    /// The stored out-of-fold probabilities of a sample scored at the fit; for any
+    /// other, the mean of the folds' models (none of which learnt from it).
+    pub fn probabilities(&self, id: u128, x: &[f64]) -> Vec<f64> {
+        let k = self.classes.len();
+        if let Ok(p) = self.scored.binary_search(&id) {
+            return self.probs[p * k..(p + 1) * k].to_vec();
+        }
+        let mut mean = vec![0f64; k];
+        for m in &self.models {
+            for (acc, p) in mean.iter_mut().zip(m.probabilities(x, k)) {
+                *acc += p;
+            }
+        }
+        let n = self.models.len().max(1) as f64;
+        mean.iter_mut().for_each(|p| *p /= n);
+        mean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_rows_come_back_and_new_ones_are_scored_by_the_folds() {
+        let model = |bias: f64| FoldModel {
+            w: vec![1.0, -1.0],
+            b: vec![bias, 0.0],
+            classes: vec![0, 1],
+        };
+        let fit = LabelFit::new(
+            None,
+            1,
+            vec!["a".into(), "b".into()],
+            Scaler::fit(&[0.0, 2.0], 1),
+            vec![model(0.0), model(1.0)],
+            vec![9, 7],
+            &[9, 7],
+            &[0.9, 0.1, 0.2, 0.8],
+        );
+        assert_eq!(fit.fitted, vec![7, 9]);
+        assert_eq!(fit.probabilities(7, &[0.0]), vec![0.2, 0.8]);
+        assert_eq!(fit.probabilities(9, &[0.0]), vec![0.9, 0.1]);
+        // At x = 0 the folds say sigmoid(0) and sigmoid(1) for class a.
+        let s = |z: f64| 1.0 / (1.0 + (-z).exp());
+        let p = fit.probabilities(5, &[0.0]);
+        assert!((p[0] - (s(0.0) + s(1.0)) / 2.0).abs() < 1e-12);
+        assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
+        assert_eq!(fit.scaler.apply(vec![1.0, f64::NAN]), vec![0.0, 0.0]);
+    }
+}
