@@ -14,6 +14,9 @@ use toml::Spanned;
 /// File names tried in each directory, in this order.
 pub const FILE_NAMES: &[&str] = &["dsaudit.toml", ".dsaudit.toml", "pyproject.toml"];
 
+/// One rule's `key = value` thresholds, with their places in the file.
+type RuleThresholds = BTreeMap<String, Spanned<toml::Value>>;
+
 /// The keys of the file, as written in it (kebab-case).
 #[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -22,7 +25,7 @@ struct File {
     ignore: Option<Vec<Spanned<String>>>,
     fail_on: Option<Spanned<String>>,
     layout: Option<LayoutFile>,
-    thresholds: Option<BTreeMap<String, Spanned<BTreeMap<String, Spanned<toml::Value>>>>>,
+    thresholds: Option<BTreeMap<String, Spanned<RuleThresholds>>>,
     per_path_ignores: Option<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>,
     cache: Option<CacheFile>,
 }

@@ -77,7 +77,9 @@ pub struct Scan {
 }
 
 /// Counts of samples per split, then per label (None = no split / no label).
-pub type Tally = BTreeMap<Option<String>, BTreeMap<Option<String>, u64>>;
+pub type Tally = BTreeMap<Option<String>, ClassCounts>;
+/// Samples per label (None = no label).
+pub type ClassCounts = BTreeMap<Option<String>, u64>;
 
 impl Scan {
     pub fn guesses(&self) -> impl Iterator<Item = &String> {
@@ -89,7 +91,7 @@ impl Scan {
     }
 
     /// Splits in train, val, test order, then the rest by name.
-    pub fn splits_ordered(&self) -> Vec<(Option<String>, BTreeMap<Option<String>, u64>)> {
+    pub fn splits_ordered(&self) -> Vec<(Option<String>, ClassCounts)> {
         let mut v: Vec<_> = self.tally().into_iter().collect();
         v.sort_by_key(|(s, _)| {
             (

@@ -274,6 +274,7 @@ pub fn find(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn compare(
     loaded: &Loaded,
     f: &features::Features,

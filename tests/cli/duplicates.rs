@@ -43,6 +43,8 @@ pub(crate) fn scene(seed: u64) -> RgbImage {
         let (fx, fy) = (x as f32 / s, y as f32 / s);
         let mut c = base;
         for (w, &ch) in waves.iter().zip(&channels) {
+            // 6.28, not TAU: the test's images were drawn with it.
+            #[allow(clippy::approx_constant)]
             let v = w[3] * (6.28 * w[0] * (fx * w[1].cos() + fy * w[1].sin()) + w[2]).sin();
             c[ch] += v;
             c[(ch + 1) % 3] += v * 0.5;
@@ -120,8 +122,10 @@ fn quiet_scan(path: &Path) -> Scan {
     .expect("scan")
 }
 
+type Pairs = BTreeSet<(String, String)>;
+
 /// Unordered pairs of sources that share a cluster (near) or an exact group.
-fn predicted_pairs(s: &Scan) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+fn predicted_pairs(s: &Scan) -> (Pairs, Pairs) {
     let src = s.loaded.manifest.strs("source");
     let name = |i: u32| src.get(i as usize).unwrap().to_string();
     let pairs = |members: &[u32]| {

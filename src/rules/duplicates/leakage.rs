@@ -31,7 +31,8 @@ impl Rule for Leakage {
         let splits = ctx.loaded.manifest.strs("split");
         // (earlier, later) → (clusters, leaked samples of `later` with one copy of each in `earlier`).
         type Leak = (Vec<(u32, bool)>, Vec<(u32, u32)>);
-        let mut leaks: BTreeMap<((u8, String), (u8, String)), Leak> = BTreeMap::new();
+        type Split = (u8, String);
+        let mut leaks: BTreeMap<(Split, Split), Leak> = BTreeMap::new();
         for c in &ctx.dups.clusters {
             let mut by_split: BTreeMap<(u8, String), Vec<u32>> = BTreeMap::new();
             for &m in &c.members {

@@ -95,12 +95,12 @@ pub(crate) fn flag_images(
         .with_examples(samples, total as u64)]
 }
 
+/// The most common value, every value's count, examples of the others, their count.
+pub(crate) type Minority = (String, Vec<(String, u64)>, Vec<SampleRef>, u64);
+
 /// Readable images whose value in a categorical manifest column differs from the most
 /// common one; None when all agree.
-pub(crate) fn minority(
-    ctx: &Context,
-    key: impl Fn(usize) -> Option<String>,
-) -> Option<(String, Vec<(String, u64)>, Vec<SampleRef>, u64)> {
+pub(crate) fn minority(ctx: &Context, key: impl Fn(usize) -> Option<String>) -> Option<Minority> {
     let m = &ctx.loaded.manifest;
     let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
     let errors = m.strs("error_kind");

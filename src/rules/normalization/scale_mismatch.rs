@@ -55,8 +55,7 @@ impl Rule for ScaleMismatch {
         vec![Finding::new(
             self,
             format!(
-                "feature scales differ {}×: '{}' (std {}) vs '{}' (std {})",
-                format!("{ratio:.0}"),
+                "feature scales differ {ratio:.0}×: '{}' (std {}) vs '{}' (std {})",
                 big.0,
                 fmt_num(big.1),
                 small.0,
