@@ -223,7 +223,7 @@ fn stages(
         ids: ids.as_deref(),
         refit: opts.refit,
     };
-    let dups = if !opts.duplicates {
+    let mut dups = if !opts.duplicates {
         duplicates::Duplicates::not_searched(
             loaded.manifest.len(),
             duplicate_params(&opts.thresholds),
@@ -246,7 +246,7 @@ fn stages(
         }
     }
     let usable = rules::usable_counts(loaded);
-    let shift = if !opts.shift_tests {
+    let mut shift = if !opts.shift_tests {
         crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
     } else {
         crate::shift::find(
@@ -259,29 +259,34 @@ fn stages(
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
     };
     timings.lap("shift");
-    let labels = crate::labels::find(
+    let mut labels = crate::labels::find(
         loaded,
         &opts.labels,
         outlier_params(&opts.thresholds),
         prior,
     );
     if let Some(f) = files {
-        // Stages that did not run keep what they had, for a later full check.
-        let old = f.state().cloned().unwrap_or_default();
+        // What the stages keep is for the cache alone: moved there, not copied. Stages
+        // that did not run keep what they had, for a later full check.
+        let old = f.state();
+        let kept = |keep: bool| old.filter(|_| keep);
         f.set_state(crate::incremental::DatasetState {
-            near: dups.state.clone().or(old.near.filter(|_| !opts.duplicates)),
+            near: dups
+                .state
+                .take()
+                .or_else(|| kept(!opts.duplicates).and_then(|o| o.near.clone())),
             labels: labels
                 .fit
-                .clone()
-                .or(old.labels.filter(|_| !opts.labels.enabled)),
+                .take()
+                .or_else(|| kept(!opts.labels.enabled).and_then(|o| o.labels.clone())),
             shift: if opts.shift_tests {
                 shift
                     .comparisons
-                    .iter()
-                    .filter_map(|c| c.fit.clone())
+                    .iter_mut()
+                    .filter_map(|c| c.fit.take())
                     .collect()
             } else {
-                old.shift
+                kept(true).map(|o| o.shift.clone()).unwrap_or_default()
             },
         });
     }
