@@ -185,7 +185,10 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn of(path: &Path) -> Option<Stamp> {
-        let m = std::fs::metadata(path).ok()?;
+        Stamp::from_metadata(&std::fs::metadata(path).ok()?)
+    }
+
+    pub fn from_metadata(m: &std::fs::Metadata) -> Option<Stamp> {
         let mtime = m.modified().ok()?;
         let ns = match mtime.duration_since(std::time::UNIX_EPOCH) {
             Ok(d) => d.as_nanos() as i128,
@@ -229,14 +232,30 @@ impl Files {
     /// The description of `path` (relative name `rel`) from the cache when the file
     /// is unchanged: same size and time, or else same bytes (then read, not decoded).
     /// Computes it otherwise. Either way the result is kept for the next run.
+    /// `compute` gets the file already opened when this run opened it to take its
+    /// size and time (then no path is looked up twice).
     pub fn describe(
         &self,
         rel: &str,
         path: &Path,
-        compute: impl FnOnce() -> ImageInfo,
+        compute: impl FnOnce(Option<(std::fs::File, u64)>) -> ImageInfo,
     ) -> ImageInfo {
-        let stamp = self.stamp(path);
         let old = self.lookup(rel);
+        // Nothing recorded for the file and no size and time taken yet: it will be
+        // read, so its size and time come from the open handle (one `stat` a file,
+        // as a scan pays), taken before reading so that a write racing the read
+        // makes the next run look again.
+        let mut opened = None;
+        let stamp = match (old, self.stamps.get(path)) {
+            (_, Some(s)) => *s,
+            (Some(_), None) => Stamp::of(path),
+            (None, None) => std::fs::File::open(path).ok().and_then(|f| {
+                let m = f.metadata().ok()?;
+                let stamp = Stamp::from_metadata(&m);
+                opened = Some((f, m.len()));
+                stamp
+            }),
+        };
         let reused = match (stamp, old) {
             (Some(s), Some(e)) if e.stamp == s => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -258,7 +277,7 @@ impl Files {
             Some(i) => i,
             None => {
                 self.read.fetch_add(1, Ordering::Relaxed);
-                compute()
+                compute(opened)
             }
         };
         // A file that vanished or could not be read is looked at again next time;
@@ -533,16 +552,38 @@ pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::Datase
             .lock()
             .expect("stamps lock")
             .push((p.to_path_buf(), stamp));
-        match stamp {
-            Some(s) => [s.size.to_le_bytes().as_slice(), &s.mtime_ns.to_le_bytes()].concat(),
-            None => b"missing".to_vec(),
-        }
+        stamp_bytes(stamp)
     });
     taken
         .into_inner()
         .expect("stamps lock")
         .into_iter()
         .collect()
+}
+
+/// The same bytes as `fingerprint_inputs`, after a run that had nothing stored to
+/// compare with: each file's size and time as the load took them before reading it
+/// (see `Files::describe`), so a cold check stats nothing twice.
+pub fn fingerprint_recorded(
+    h: &mut blake3::Hasher,
+    spec: &crate::discover::DatasetSpec,
+    files: &Files,
+) {
+    feed(h, spec, |p| {
+        let rel = crate::walk::rel_string(&spec.root, p).0;
+        let recorded = files
+            .lookup(&rel)
+            .filter(|_| files.measured)
+            .map(|e| e.stamp);
+        stamp_bytes(recorded.or_else(|| Stamp::of(p)))
+    });
+}
+
+fn stamp_bytes(stamp: Option<Stamp>) -> Vec<u8> {
+    match stamp {
+        Some(s) => [s.size.to_le_bytes().as_slice(), &s.mtime_ns.to_le_bytes()].concat(),
+        None => b"missing".to_vec(),
+    }
 }
 
 /// Feeds each input's name and content identity into `h` (see `Files::content_id`).

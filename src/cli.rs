@@ -555,17 +555,25 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         };
         let mut inputs = blake3::Hasher::new();
         settings_of(&mut inputs);
-        for (i, (_, _, spec, _)) in prepared.iter().enumerate() {
-            stamps[i] = crate::cache::fingerprint_inputs(&mut inputs, spec);
-        }
-        let fingerprint: [u8; 32] = *inputs.finalize().as_bytes();
-        lap(
-            args.data.timings,
-            "cache: fingerprint of names, sizes, times",
-            start,
-        );
         let stored = c.result(command.as_bytes());
-        let mut hit = stored.clone().filter(|r| r.fingerprint == fingerprint);
+        // With nothing stored for this command line there is nothing to compare: the
+        // fingerprint is then taken after the scan, from the sizes and times its load
+        // took anyway, so that a cold check costs what a scan costs.
+        let mut fingerprint = None;
+        if stored.is_some() {
+            for (i, (_, _, spec, _)) in prepared.iter().enumerate() {
+                stamps[i] = crate::cache::fingerprint_inputs(&mut inputs, spec);
+            }
+            fingerprint = Some(*inputs.clone().finalize().as_bytes());
+            lap(
+                args.data.timings,
+                "cache: fingerprint of names, sizes, times",
+                start,
+            );
+        }
+        let mut hit = stored
+            .clone()
+            .filter(|r| Some(r.fingerprint) == fingerprint);
         let mut settings = blake3::Hasher::new();
         settings_of(&mut settings);
         let settings = settings.finalize();
@@ -591,7 +599,7 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
                 c.store_result(
                     command.as_bytes(),
                     &crate::cache::StoredResult {
-                        fingerprint,
+                        fingerprint: fingerprint.expect("taken when a result is stored"),
                         ..h.clone()
                     },
                 );
@@ -614,7 +622,7 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         }
         let mut contents = blake3::Hasher::new();
         contents.update(settings.as_bytes());
-        key = Some((command, fingerprint, contents));
+        key = Some((command, fingerprint, inputs, contents));
     }
     let mut scans = Vec::new();
     let mut fails = false;
@@ -625,8 +633,11 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         if let Some(f) = &mut files {
             let saving = std::time::Instant::now();
             f.save();
-            if let Some((_, _, contents)) = &mut key {
+            if let Some((_, fingerprint, inputs, contents)) = &mut key {
                 crate::cache::content_fingerprint(contents, &scan.spec, f);
+                if fingerprint.is_none() {
+                    crate::cache::fingerprint_recorded(inputs, &scan.spec, f);
+                }
             }
             lap(args.data.timings, "cache: records saved", saving);
             if args.data.timings {
@@ -665,8 +676,9 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         Format::Sarif => report::sarif::render(&scans, &rules_run),
     };
     let exit = if fails { 1 } else { 0 };
-    if let (Some(c), Some((command, fingerprint, contents))) = (&cache, key) {
+    if let (Some(c), Some((command, fingerprint, inputs, contents))) = (&cache, key) {
         let content = *contents.finalize().as_bytes();
+        let fingerprint = fingerprint.unwrap_or_else(|| *inputs.finalize().as_bytes());
         c.store_result(
             command.as_bytes(),
             &crate::cache::StoredResult {

@@ -104,12 +104,26 @@ pub fn sniff(path: &Path) -> bool {
 }
 
 pub fn describe(path: &Path) -> ImageInfo {
+    describe_opened(path, None)
+}
+
+/// `describe` of a file the caller already opened (with its length), so that the
+/// check's cache takes the file's size and time from the same open handle.
+pub fn describe_opened(path: &Path, opened: Option<(std::fs::File, u64)>) -> ImageInfo {
     let ext_format = ImageFormat::from_path(path).ok().map(format_name);
     let info = ImageInfo {
         ext_format,
         ..Default::default()
     };
-    let bytes = match std::fs::read(path) {
+    let read = match opened {
+        Some((f, len)) => {
+            // Through `take`: `File::read_to_end` would ask the size again (statx, lseek).
+            let mut bytes = Vec::with_capacity(len as usize);
+            f.take(u64::MAX).read_to_end(&mut bytes).map(|_| bytes)
+        }
+        None => std::fs::read(path),
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return info.failed(ErrorKind::Missing, "file not found");

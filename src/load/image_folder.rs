@@ -26,16 +26,16 @@ pub fn describe_all(
     let out = jobs
         .into_par_iter()
         .map(|j| {
-            let describe = || {
+            let describe = |opened| {
                 if is_image_path(j.path) || image::sniff(j.path) {
-                    image::describe(j.path)
+                    image::describe_opened(j.path, opened)
                 } else {
                     unsupported(j.path)
                 }
             };
             let info = match files {
                 Some(f) => f.describe(&j.source, j.path, describe),
-                None => describe(),
+                None => describe(None),
             };
             pb.inc(1);
             ImageSample {

@@ -133,6 +133,16 @@ fn unchanged_files_are_not_read_again_and_changed_ones_are() {
         stderr(&warm)
     );
     assert_eq!(stdout(&warm), stdout(&cold), "the cache changed the report");
+    // With nothing stored for it, that run took its fingerprint from the sizes and
+    // times its load recorded: the same command line now matches without reading.
+    let same = run(&["--max-samples", "5"]);
+    assert!(
+        stderr(&same).contains("nothing changed since the last check")
+            && !stderr(&same).contains("contents compared"),
+        "{}",
+        stderr(&same)
+    );
+    assert_eq!(stdout(&same), stdout(&cold));
     let uncached = check_in(dir.path(), &["data", "--format", "json", "--no-cache"]);
     assert_eq!(stdout(&uncached), stdout(&cold));
 
