@@ -729,6 +729,7 @@ fn run_build(
     // The build writes the rows again: the scan keeps the tables it reads.
     let opts = ScanOptions::for_building(
         args.read.hints(&config, true),
+        config.thresholds.clone(),
         args.quiet,
         args.timings,
         find_labels,

@@ -35,8 +35,11 @@ impl ScanOptions {
     /// What the commands that build on a dataset (split, rebalance, subset, clean,
     /// baseline) need from the scan: the samples, their tables kept, the duplicate
     /// clusters; no rules, no shift tests; the label search only when asked.
+    /// `thresholds`: the configuration's, so that a build finds the duplicates (and
+    /// label issues) the scan reports.
     pub fn for_building(
         hints: Hints,
+        thresholds: rules::thresholds::Thresholds,
         quiet: bool,
         timings: bool,
         find_labels: bool,
@@ -48,7 +51,7 @@ impl ScanOptions {
                 ..hints
             },
             rules: Vec::new(),
-            thresholds: Default::default(),
+            thresholds,
             quiet,
             timings,
             duplicates: true,

@@ -129,6 +129,7 @@ pub fn run(a: Args) -> Result<i32> {
     let config = a.read.config(&a.path)?;
     let opts = ScanOptions::for_building(
         a.read.hints(&config, true),
+        config.thresholds.clone(),
         a.quiet,
         a.timings,
         false,

@@ -1020,3 +1020,34 @@ fn table_rows_keep_their_input_spelling() {
     want.sort();
     assert_eq!(colours, want);
 }
+
+#[test]
+fn builds_find_duplicates_with_the_configured_thresholds() {
+    // Rows on a grid, and one row a hair away from another: near duplicates by the
+    // default radius, not by a configured radius a thousand times smaller.
+    let d = Dir::new();
+    let mut csv = String::from("a,b,label,split\n");
+    for i in 0..60 {
+        let split = if i % 4 == 0 { "test" } else { "train" };
+        let _ = writeln!(csv, "{},{},{},{split}", i % 10, i / 10, i % 2);
+    }
+    csv.push_str("4.001,3,0,train\n");
+    let data = d.write("data/t.csv", csv);
+    let build = |out: &str| {
+        let out = d.join(out);
+        ok(&["split", s(&data), "-o", s(&out), "-q"]);
+        let m = Manifest::read(&out);
+        let rows = m.u64s("row");
+        let cluster = m.u64s("dup_cluster");
+        // Data rows 34 (4,3) and 60 (4.001,3), counted from 0.
+        let of = |r: u64| cluster[rows.iter().position(|&x| x == Some(r)).unwrap()];
+        (of(34), of(60))
+    };
+    let (a, b) = build("out-default");
+    assert!(a.is_some() && a == b, "default radius: {a:?} {b:?}");
+    d.write(
+        "dsaudit.toml",
+        "[thresholds.near-duplicates]\ntable-radius = 0.0001\n",
+    );
+    assert_eq!(build("out-configured"), (None, None));
+}
