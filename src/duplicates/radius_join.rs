@@ -343,7 +343,6 @@ fn widest(ids: &[u32], points: &[f32], d: usize) -> usize {
         .unwrap_or(0)
 }
 
-/// Leaf boundaries of `split`'s halving of [lo, hi) down to `depth` levels.
 /// Per leaf, the lower corner then the upper corner of its points' bounding box (an
 /// empty leaf gets an inverted box, which every distance puts out of reach).
 fn leaf_boxes(points: &[f32], leaf_start: &[u32], stride: usize) -> Vec<f32> {
@@ -367,6 +366,7 @@ fn leaf_boxes(points: &[f32], leaf_start: &[u32], stride: usize) -> Vec<f32> {
     boxes
 }
 
+/// Leaf boundaries of `split`'s halving of [lo, hi) down to `depth` levels.
 fn leaf_bounds(lo: usize, hi: usize, depth: u32, out: &mut Vec<u32>) {
     if depth == 0 {
         out.push(lo as u32);
