@@ -103,10 +103,6 @@ impl Cache {
     }
 
     fn write<T: Serialize>(path: &Path, value: &T) {
-        let bytes = match postcard::to_stdvec(&(VERSION, value)) {
-            Ok(b) => b,
-            Err(_) => return,
-        };
         // A unique temporary name per writer, then an atomic rename.
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let tmp = path.with_extension(format!(
@@ -114,7 +110,17 @@ impl Cache {
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
-        let ok = std::fs::write(&tmp, &bytes).and_then(|_| std::fs::rename(&tmp, path));
+        // Streamed into the file: no serialised copy of 36 MB of records in memory.
+        let ok = std::fs::File::create(&tmp)
+            .and_then(|f| {
+                let w = std::io::BufWriter::with_capacity(1 << 20, f);
+                postcard::to_io(&(VERSION, value), w)
+                    .map_err(std::io::Error::other)?
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .map(drop)
+            })
+            .and_then(|_| std::fs::rename(&tmp, path));
         if let Err(e) = ok {
             let _ = std::fs::remove_file(&tmp);
             eprintln!(
