@@ -65,7 +65,19 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
         other => bail!("{shown}: unsupported table extension '.{other}'"),
     };
     match result {
-        Ok(df) => Ok(df),
+        Ok(df) => {
+            // polars reads a row with too few fields as nulls in the missing ones, which
+            // would then pass as missing values; it is a broken row, as a long one is.
+            let short_rows_possible = matches!(ext.as_str(), "csv" | "tsv")
+                && n_rows.is_none()
+                && df.columns().last().is_some_and(|c| c.null_count() > 0);
+            if short_rows_possible {
+                if let Some(msg) = ragged_row(path, if ext == "tsv" { b'\t' } else { b',' }) {
+                    bail!("{shown}: {msg}");
+                }
+            }
+            Ok(df)
+        }
         Err(e) => {
             if matches!(ext.as_str(), "csv" | "tsv") {
                 if let Some(msg) = ragged_row(path, if ext == "tsv" { b'\t' } else { b',' }) {
@@ -126,39 +138,53 @@ pub fn read_head(path: &Path, n_rows: usize) -> Result<DataFrame> {
     }
 }
 
-/// Names the first line whose field count differs from the header's; only run after
-/// polars failed, so the happy path reads the file once.
+/// Names the first line whose field count differs from the header's. Only run when
+/// polars failed, or when the last column has nulls (a short row reads as nulls in
+/// its missing fields), so the happy path reads the file once. Blank lines are left to
+/// polars, which reads them as rows of nulls.
 fn ragged_row(path: &Path, sep: u8) -> Option<String> {
     let text = std::fs::read(path).ok()?;
     let mut expected = None;
     let mut in_quotes = false;
     let mut fields = 1usize;
     let mut line = 1usize;
-    let mut line_start = true;
+    let mut empty = true;
+    let mut check = |fields: usize, line: usize, empty: bool| -> Option<String> {
+        if empty && fields == 1 {
+            return None;
+        }
+        match expected {
+            None => expected = Some(fields),
+            Some(n) if n != fields => {
+                let noun = if fields == 1 { "field" } else { "fields" };
+                return Some(format!(
+                    "ragged rows: line {line} has {fields} {noun}, the header has {n}"
+                ));
+            }
+            _ => {}
+        }
+        None
+    };
     for &b in &text {
-        line_start = false;
         match b {
             b'"' => in_quotes = !in_quotes,
             b if b == sep && !in_quotes => fields += 1,
             b'\n' if !in_quotes => {
-                match expected {
-                    None => expected = Some(fields),
-                    Some(n) if n != fields => {
-                        return Some(format!(
-                            "ragged rows: line {line} has {fields} fields, the header has {n}"
-                        ));
-                    }
-                    _ => {}
+                if let Some(msg) = check(fields, line, empty) {
+                    return Some(msg);
                 }
                 fields = 1;
                 line += 1;
-                line_start = true;
+                empty = true;
+                continue;
             }
+            b'\r' => continue,
             _ => {}
         }
+        empty = false;
     }
-    let _ = line_start;
-    None
+    // A last line without a line break.
+    check(fields, line, empty)
 }
 
 fn find_column(df: &DataFrame, wanted: &str) -> Option<String> {

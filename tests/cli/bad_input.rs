@@ -148,6 +148,28 @@ fn ragged_csv_names_the_line() {
 }
 
 #[test]
+fn a_short_csv_row_is_named_not_read_as_missing_values() {
+    let d = Dir::new();
+    d.write("t.csv", "a,b,label\n1,2,x\n3\n5,6,z\n");
+    let err = error_of(&run_path(&d.join("t.csv"), &[]));
+    assert!(
+        err.contains("t.csv: ragged rows: line 3 has 1 field, the header has 3"),
+        "{err}"
+    );
+    // The same in a last line with no line break, and in a TSV.
+    d.write("u.tsv", "a\tb\tlabel\n1\t2\tx\n5\t6");
+    let err = error_of(&run_path(&d.join("u.tsv"), &[]));
+    assert!(
+        err.contains("u.tsv: ragged rows: line 3 has 2 fields, the header has 3"),
+        "{err}"
+    );
+    // Empty last fields are missing values, not broken rows.
+    d.write("v.csv", "a,label,b\n1,x,\n2,y,3\n");
+    let ds = scan_json(&d.join("v.csv"), &[]);
+    assert_eq!(ds["samples"], 2);
+}
+
+#[test]
 fn missing_label_column() {
     let d = Dir::new();
     d.write("t.csv", "a,b,label\n1,2,x\n");
