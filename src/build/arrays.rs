@@ -128,7 +128,7 @@ pub fn write(
     plan: &Plan,
     order: &[usize],
     dir: &Path,
-) -> Result<(Vec<String>, super::tables::Placement)> {
+) -> Result<(Vec<String>, super::tables::Placed)> {
     let Layout::Npy { pairs } = &s.spec.layout else {
         bail!("not a NumPy dataset");
     };
@@ -162,7 +162,7 @@ pub fn write(
             .to_string_lossy()
             .into_owned()
     };
-    let mut placement = vec![None; plan.rows.len()];
+    let mut placement = super::tables::Placed::new(plan.rows.len());
     let mut files = Vec::new();
     let outputs: Vec<usize> = order
         .iter()
@@ -207,9 +207,10 @@ pub fn write(
                 .with_context(|| format!("{name}: cannot write"))?;
             files.push(name.clone());
         }
-        let x_name: std::sync::Arc<str> = x_name.as_str().into();
+        let code = placement.add(x_name);
         for (row, &k) in group.iter().enumerate() {
-            placement[k] = Some((x_name.clone(), row as u64));
+            placement.file[k] = code;
+            placement.row[k] = Some(row as u64);
         }
     }
     Ok((files, placement))

@@ -211,6 +211,8 @@ pub struct Plan {
     pub options: serde_json::Value,
     /// `rebalance --strategy weights` writes these instead of any sample.
     pub weights: Option<serde_json::Value>,
+    /// `same_split`'s answers by input split: a million samples, a few splits.
+    same_split_of: Vec<Option<Option<u16>>>,
 }
 
 impl Plan {
@@ -256,6 +258,9 @@ impl Plan {
 
     /// Drops every unusable sample with its reason; the commands then plan the rest.
     pub fn drop_unusable(&mut self, s: &Samples) {
+        // Every command plans each sample once: growing a million rows by doubling
+        // copied them about twice over.
+        self.rows.reserve(s.len());
         let errors = s.loaded.manifest.strs("error");
         for (i, p) in s.problem.iter().enumerate() {
             if let Some(p) = p {
@@ -271,8 +276,16 @@ impl Plan {
     /// The output split a sample keeps when a command does not move it: its own
     /// split's name, or None for unsplit data.
     pub fn same_split(&mut self, s: &Samples, i: u32) -> Option<u16> {
-        s.split_name(s.split[i as usize])
-            .map(|name| self.split(name))
+        let k = s.split[i as usize] as usize;
+        if self.same_split_of.len() <= k {
+            self.same_split_of.resize(k + 1, None);
+        }
+        if let Some(out) = self.same_split_of[k] {
+            return out;
+        }
+        let out = s.split_name(k as u32).map(|name| self.split(name));
+        self.same_split_of[k] = Some(out);
+        out
     }
 
     /// Output rows per (split, class name) and dropped rows per reason.

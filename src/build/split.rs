@@ -135,24 +135,34 @@ pub fn plan(s: &Samples, o: &Options, seed: u64) -> Result<Plan> {
         (&test_pool, &test_val, "test", TEST_VAL),
     ] {
         let (held_split, rest_split) = (plan.split(held_name), plan.split(rest));
+        // Per input split, what a sample moved from it says: a few splits, a million rows.
+        let moved: Vec<String> = s
+            .splits
+            .iter()
+            .map(|name| match name.as_deref().unwrap_or("no split") {
+                was if was != rest => format!("from {was}"),
+                _ => String::new(),
+            })
+            .collect();
+        let reason = if rest == "test" && from_carve {
+            "carved-test"
+        } else {
+            "kept"
+        };
+        let mut is_held = vec![false; s.len()];
+        for &i in held {
+            is_held[i as usize] = true;
+        }
         for &i in pool.iter() {
-            let was = s.split_name(s.split[i as usize]).unwrap_or("no split");
-            let moved = if was != rest {
-                format!("from {was}")
-            } else {
-                String::new()
-            };
-            let reason = if rest == "test" && from_carve {
-                "carved-test"
-            } else {
-                "kept"
-            };
-            if held.binary_search(&i).is_ok() {
+            if is_held[i as usize] {
                 plan.keep(i, Some(held_split), "held-out");
             } else {
                 plan.keep(i, Some(rest_split), reason);
             }
-            plan.rows.last_mut().expect("just pushed").detail = moved;
+            let from = &moved[s.split[i as usize] as usize];
+            if !from.is_empty() {
+                plan.rows.last_mut().expect("just pushed").detail = from.clone();
+            }
         }
     }
     // Every other split (val unless folded, custom ones) is passed through as it is.

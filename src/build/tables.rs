@@ -9,9 +9,33 @@ use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 use std::path::Path;
 
-/// Where each output row went: (file name, row within it). The name is shared, not
-/// copied: a million rows in four files would be a million small strings.
-pub type Placement = Vec<Option<(std::sync::Arc<str>, u64)>>;
+/// Where each plan row went: a file (an index into `names`, `NOWHERE` for none) and,
+/// for rows of tables and arrays, the row within it. Names are stored once and rows
+/// point at them: a million rows in four files would be a million small strings.
+pub struct Placed {
+    pub names: Vec<String>,
+    pub file: Vec<IdxSize>,
+    pub row: Vec<Option<u64>>,
+}
+
+pub const NOWHERE: IdxSize = IdxSize::MAX;
+
+impl Placed {
+    /// Every one of `rows` plan rows placed nowhere.
+    pub fn new(rows: usize) -> Placed {
+        Placed {
+            names: Vec::new(),
+            file: vec![NOWHERE; rows],
+            row: vec![None; rows],
+        }
+    }
+
+    /// Adds a file; returns its index.
+    pub fn add(&mut self, name: String) -> IdxSize {
+        self.names.push(name);
+        (self.names.len() - 1) as IdxSize
+    }
+}
 
 fn read_all(s: &Samples) -> Result<DataFrame> {
     let Layout::Table { files } = &s.spec.layout else {
@@ -101,16 +125,17 @@ pub fn files(s: &Samples, plan: &Plan, order: &[usize]) -> Vec<File> {
         .collect()
 }
 
-/// Where each plan row went: (file name, row within it).
-pub fn placement(plan: &Plan, files: &[File]) -> Placement {
-    let mut placement: Placement = vec![None; plan.rows.len()];
+/// Where each plan row went.
+pub fn placement(plan: &Plan, files: &[File]) -> Placed {
+    let mut placed = Placed::new(plan.rows.len());
     for f in files {
-        let name: std::sync::Arc<str> = f.name.as_str().into();
+        let code = placed.add(f.name.clone());
         for (row, &k) in f.rows.iter().enumerate() {
-            placement[k] = Some((name.clone(), row as u64));
+            placed.file[k] = code;
+            placed.row[k] = Some(row as u64);
         }
     }
-    placement
+    placed
 }
 
 /// Writes the files under `dir`.

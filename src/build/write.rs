@@ -87,14 +87,15 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
             bail!("--materialize links or copies image files; tables are always written one file per split");
         }
         let mut tables = None;
-        let mut paths: Vec<Option<std::sync::Arc<str>>> = vec![None; plan.rows.len()];
-        let mut out_rows: Vec<Option<u64>> = vec![None; plan.rows.len()];
+        let mut placed = super::tables::Placed::new(plan.rows.len());
         match (&s.spec.layout, settings.materialize) {
             (_, Some(mode)) => {
-                paths = super::images::materialize(s, plan, &order, mode, &dir)?
-                    .into_iter()
-                    .map(|p| p.map(Into::into))
-                    .collect();
+                let paths = super::images::materialize(s, plan, &order, mode, &dir)?;
+                for (k, path) in paths.into_iter().enumerate() {
+                    if let Some(path) = path {
+                        placed.file[k] = placed.add(path);
+                    }
+                }
                 let mut dirs: Vec<&str> = plan.splits.iter().map(String::as_str).collect();
                 dirs.sort_by_key(|d| crate::util::split_order(d));
                 files.extend(dirs.iter().map(|d| format!("{d}/")));
@@ -102,26 +103,13 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
             }
             (Layout::Table { .. }, None) => {
                 let outputs = super::tables::files(s, plan, &order);
-                for (k, p) in super::tables::placement(plan, &outputs)
-                    .into_iter()
-                    .enumerate()
-                {
-                    if let Some((file, row)) = p {
-                        paths[k] = Some(file);
-                        out_rows[k] = Some(row);
-                    }
-                }
+                placed = super::tables::placement(plan, &outputs);
                 files.extend(outputs.iter().map(|f| f.name.clone()));
                 tables = Some(outputs);
             }
             (Layout::Npy { .. }, None) => {
-                let (written, placed) = super::arrays::write(s, plan, &order, &dir)?;
-                for (k, p) in placed.into_iter().enumerate() {
-                    if let Some((file, row)) = p {
-                        paths[k] = Some(file);
-                        out_rows[k] = Some(row);
-                    }
-                }
+                let (written, placement) = super::arrays::write(s, plan, &order, &dir)?;
+                placed = placement;
                 files.extend(written);
                 timing("arrays");
             }
@@ -137,7 +125,7 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
                     .transpose()
             },
             || -> Result<DataFrame> {
-                let df = manifest(s, plan, &order, &paths, &out_rows)?;
+                let df = manifest(s, plan, &order, &placed)?;
                 let write = |name: &str, mut df: DataFrame| -> Result<()> {
                     let file = std::fs::File::create(dir.join(name))?;
                     let mut w = std::io::BufWriter::new(file);
@@ -267,21 +255,47 @@ fn coded<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Resul
         .into_column())
 }
 
+/// A string column from codes into `dict`, as `coded` builds one, for values the
+/// builders already hold as indices (classes, splits, output files): no string is
+/// hashed.
+fn from_codes(name: &str, dict: &[Option<&str>], codes: Vec<IdxSize>) -> Result<Column> {
+    let dict = Series::new(name.into(), dict);
+    Ok(dict
+        .take(&IdxCa::from_vec("idx".into(), codes))?
+        .into_column())
+}
+
 /// The output manifest; documented in docs/build.md.
 fn manifest(
     s: &Samples,
     plan: &Plan,
     order: &[usize],
-    paths: &[Option<std::sync::Arc<str>>],
-    out_rows: &[Option<u64>],
+    placed: &super::tables::Placed,
 ) -> Result<DataFrame> {
     let m = &s.loaded.manifest;
-    let (sources, rows, splits, labels) = (
-        m.strs("source"),
-        m.u64s("row"),
-        m.strs("split"),
-        m.strs("label"),
-    );
+    let (sources, rows) = (m.strs("source"), m.u64s("row"));
+    // Labels by class index: the classes, then "no label", then any new labels.
+    let mut label_dict: Vec<Option<&str>> = s.classes.iter().map(|c| Some(c.as_str())).collect();
+    let no_label = label_dict.len() as IdxSize;
+    label_dict.push(None);
+    let mut new_label: rustc_hash::FxHashMap<&str, IdxSize> = Default::default();
+    for r in &plan.rows {
+        if let Action::Relabeled { to } = &r.action {
+            let code = match s.classes.binary_search(to) {
+                Ok(c) => c as IdxSize,
+                Err(_) => *new_label.entry(to.as_str()).or_insert_with(|| {
+                    label_dict.push(Some(to.as_str()));
+                    (label_dict.len() - 1) as IdxSize
+                }),
+            };
+            new_label.insert(to.as_str(), code);
+        }
+    }
+    let class_code = |i: usize| match s.class[i] {
+        super::NONE => no_label,
+        c => c as IdxSize,
+    };
+    let split_dict: Vec<Option<&str>> = s.splits.iter().map(|sp| sp.as_deref()).collect();
     let n = order.len();
     let row_of = |k: &usize| &plan.rows[*k];
     let src = |k: &usize| row_of(k).src as usize;
@@ -306,12 +320,16 @@ fn manifest(
             )
         }),
         Box::new(|| {
-            coded(
+            from_codes(
                 "label",
-                order.iter().map(|k| match &row_of(k).action {
-                    Action::Relabeled { to } => Some(to.as_str()),
-                    _ => labels.get(src(k)),
-                }),
+                &label_dict,
+                order
+                    .iter()
+                    .map(|k| match &row_of(k).action {
+                        Action::Relabeled { to } => new_label[to.as_str()],
+                        _ => class_code(src(k)),
+                    })
+                    .collect(),
             )
         }),
         Box::new(|| {
@@ -340,8 +358,20 @@ fn manifest(
                     .collect::<Vec<_>>(),
             ))
         }),
-        Box::new(|| coded("source_split", order.iter().map(|k| splits.get(src(k))))),
-        Box::new(|| coded("source_label", order.iter().map(|k| labels.get(src(k))))),
+        Box::new(|| {
+            from_codes(
+                "source_split",
+                &split_dict,
+                order.iter().map(|k| s.split[src(k)] as IdxSize).collect(),
+            )
+        }),
+        Box::new(|| {
+            from_codes(
+                "source_label",
+                &label_dict,
+                order.iter().map(|k| class_code(src(k))).collect(),
+            )
+        }),
         Box::new(|| {
             Ok(Column::new(
                 "dup_cluster".into(),
@@ -364,13 +394,32 @@ fn manifest(
                 order.iter().map(|k| Some(row_of(k).detail.as_str())),
             )
         }),
-        Box::new(|| coded("path", order.iter().map(|k| paths[*k].as_deref()))),
+        Box::new(|| {
+            let nowhere = placed.names.len() as IdxSize;
+            let dict: Vec<Option<&str>> = placed
+                .names
+                .iter()
+                .map(|n| Some(n.as_str()))
+                .chain([None])
+                .collect();
+            from_codes(
+                "path",
+                &dict,
+                order
+                    .iter()
+                    .map(|&k| match placed.file[k] {
+                        super::tables::NOWHERE => nowhere,
+                        code => code,
+                    })
+                    .collect(),
+            )
+        }),
     ];
     if matches!(s.spec.layout, Layout::Table { .. } | Layout::Npy { .. }) {
         builds.push(Box::new(|| {
             Ok(Column::new(
                 "path_row".into(),
-                order.iter().map(|k| out_rows[*k]).collect::<Vec<_>>(),
+                order.iter().map(|&k| placed.row[k]).collect::<Vec<_>>(),
             ))
         }));
     }

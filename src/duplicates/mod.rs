@@ -78,16 +78,23 @@ pub struct Duplicates {
 pub fn find(loaded: &Loaded, params: Params, prior: Option<&images::NearState>) -> Duplicates {
     let m = &loaded.manifest;
     let mut state = None;
-    let (keys, (near, search)) = match &loaded.rows {
+    let (same, (near, search)) = match &loaded.rows {
         Some(rows) if rows.len() == m.len() => {
-            let keys = table::keys(rows);
-            (keys, table::near_pairs(rows, &params))
+            let started = std::time::Instant::now();
+            let same = clusters::first_same(rows.len(), |i| Some(rows.hash[i]));
+            let identical = started.elapsed();
+            let (pairs, mut search) = table::near_pairs(rows, &same, &params);
+            search.timings.insert(0, ("identical rows", identical));
+            (same, (pairs, search))
         }
         _ if m.strs("pixel_blake3").null_count() < m.len() => {
             let keys = images::keys(m);
             let (pairs, search, s) = images::near_pairs(m, &keys, &params, prior);
             state = Some(s);
-            (keys, (pairs, search))
+            (
+                clusters::first_same(keys.len(), |i| keys[i]),
+                (pairs, search),
+            )
         }
         _ => {
             let why = if loaded.array_values.is_some() {
@@ -99,11 +106,11 @@ pub fn find(loaded: &Loaded, params: Params, prior: Option<&images::NearState>) 
                 skipped: Some(why.into()),
                 ..Default::default()
             };
-            (vec![None; m.len()], (Vec::new(), search))
+            (vec![clusters::NO_KEY; m.len()], (Vec::new(), search))
         }
     };
     let started = std::time::Instant::now();
-    let (clusters, cluster_of) = clusters::build(&keys, &near);
+    let (clusters, cluster_of) = clusters::build(&same, &near);
     let mut search = search;
     search.timings.push(("clusters", started.elapsed()));
     Duplicates {

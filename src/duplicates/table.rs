@@ -7,7 +7,6 @@ use super::radius_join::Tree;
 use super::{NearSearch, Params};
 use crate::load::rows::TableRows;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet as HashSet;
 
 /// Rows sampled to estimate the median nearest-neighbour distance: the median of
 /// 100 is within a few per cent of the whole set's, and on many features each
@@ -15,11 +14,12 @@ use rustc_hash::FxHashSet as HashSet;
 /// rows of 19 features).
 pub const NN_SAMPLE: usize = 100;
 
-pub fn keys(rows: &TableRows) -> Vec<Option<u128>> {
-    rows.hash.iter().map(|&h| Some(h)).collect()
-}
-
-pub fn near_pairs(rows: &TableRows, params: &Params) -> (Vec<(u32, u32)>, NearSearch) {
+/// `same`: each row's first identical row (`clusters::first_same`).
+pub fn near_pairs(
+    rows: &TableRows,
+    same: &[u32],
+    params: &Params,
+) -> (Vec<(u32, u32)>, NearSearch) {
     let d = rows.features.numeric.len();
     let mut search = NearSearch {
         method:
@@ -43,9 +43,8 @@ pub fn near_pairs(rows: &TableRows, params: &Params) -> (Vec<(u32, u32)>, NearSe
         clock = std::time::Instant::now();
     };
     // One representative per distinct row: copies are already joined by their key.
-    let mut seen: HashSet<u128> = HashSet::with_capacity_and_hasher(rows.len(), Default::default());
     let reps: Vec<u32> = (0..rows.len() as u32)
-        .filter(|&i| seen.insert(rows.hash[i as usize]))
+        .filter(|&i| same[i as usize] == i)
         .collect();
     search.compared = reps.len() as u64;
     if reps.len() < 3 {
@@ -56,7 +55,7 @@ pub fn near_pairs(rows: &TableRows, params: &Params) -> (Vec<(u32, u32)>, NearSe
         return (Vec::new(), search);
     }
     let points = standardized(rows, &reps, d);
-    lap(&mut search, "distinct rows, z-scores");
+    lap(&mut search, "z-scores");
     let tree = Tree::build(&points, d);
     drop(points);
     lap(&mut search, "tree");

@@ -357,19 +357,6 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
             }
         }
         let h = df.height();
-        let label_col = match &label {
-            Some(l) => label_strings(df.column(l)?)?,
-            None => Column::full_null("label".into(), h, &DataType::String),
-        };
-        let split_col = match (file_split, &split) {
-            (Some(s), _) => Column::new_scalar(
-                "split".into(),
-                Scalar::from(PlSmallStr::from(s.as_str())),
-                h,
-            ),
-            (None, Some(c)) => split_strings(df.column(c)?)?,
-            (None, None) => Column::full_null("split".into(), h, &DataType::String),
-        };
         if let Some(s) = file_split {
             declared_splits.push(s.clone());
         }
@@ -377,12 +364,9 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
             .into_iter()
             .flatten()
             .collect();
-        if !spec.hints.skip_column_stats {
-            stats.push(column_stats(&df, &skip, &source, offset)?);
-        }
         // Every file is fingerprinted over the first file's feature columns, so that
         // rows of train.csv and test.csv are comparable.
-        let features = features.get_or_insert_with(|| {
+        let features = &*features.get_or_insert_with(|| {
             let f = super::rows::Features::of(&df, &skip);
             if !f.skipped.is_empty() {
                 guesses.push(format!(
@@ -392,7 +376,37 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
             }
             f
         });
-        let part = super::rows::fingerprint(&df, features)?;
+        // The label and split values are converted on one core while the statistics
+        // and fingerprints, which spread over all of them, run beside it.
+        let (names, counted) = rayon::join(
+            || -> Result<(Column, Column)> {
+                let label_col = match &label {
+                    Some(l) => label_strings(df.column(l)?)?,
+                    None => Column::full_null("label".into(), h, &DataType::String),
+                };
+                let split_col = match (file_split, &split) {
+                    (Some(s), _) => Column::new_scalar(
+                        "split".into(),
+                        Scalar::from(PlSmallStr::from(s.as_str())),
+                        h,
+                    ),
+                    (None, Some(c)) => split_strings(df.column(c)?)?,
+                    (None, None) => Column::full_null("split".into(), h, &DataType::String),
+                };
+                Ok((label_col, split_col))
+            },
+            || -> Result<_> {
+                let file_stats = if spec.hints.skip_column_stats {
+                    None
+                } else {
+                    Some(column_stats(&df, &skip, &source, offset)?)
+                };
+                Ok((file_stats, super::rows::fingerprint(&df, features)?))
+            },
+        );
+        let (label_col, split_col) = names?;
+        let (file_stats, part) = counted?;
+        stats.extend(file_stats);
         match &mut rows {
             None => rows = Some(part),
             Some(r) => r.append(part),
