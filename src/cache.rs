@@ -305,7 +305,12 @@ impl Files {
     /// The BLAKE3 of a file's bytes: the stored one when size and time are unchanged
     /// (or were just measured by this run), else computed.
     pub fn content_id(&self, rel: &str, path: &Path) -> String {
-        if let Some(e) = self.lookup(rel) {
+        self.content_id_of(self.lookup(rel), path)
+    }
+
+    /// `content_id` of a file whose record (if any) was already looked up.
+    fn content_id_of(&self, recorded: Option<&Entry>, path: &Path) -> String {
+        if let Some(e) = recorded {
             let unchanged = self.measured || self.stamp(path) == Some(e.stamp);
             if let (true, Some(h)) = (unchanged, &e.info.file_blake3) {
                 return blake3::Hash::from_bytes(*h).to_hex().to_string();
@@ -360,12 +365,17 @@ impl Files {
         *self.saved.lock().expect("cache lock") = Some(fresh);
     }
 
-    /// Writes the state the stages set, and from now on answers `content_id` from
-    /// this run's records.
-    pub fn save(&mut self) {
+    /// Writes the state the stages set (see `save`).
+    pub fn save_state(&self) {
         if let Some(s) = self.new_state.lock().expect("cache lock").take() {
             Cache::write(&self.state_path, &s);
         }
+    }
+
+    /// From now on answers `content_id` from this run's records (written first if
+    /// `save_records` has not run). The state is left to `save_state`, which can run
+    /// beside the fingerprints.
+    pub fn save(&mut self) {
         let saved = self.saved.lock().expect("cache lock").take();
         let fresh = match saved {
             Some(f) => f,
@@ -567,22 +577,39 @@ pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::Datase
         .collect()
 }
 
-/// The same bytes as `fingerprint_inputs`, after a run that had nothing stored to
-/// compare with: each file's size and time as the load took them before reading it
-/// (see `Files::describe`), so a cold check stats nothing twice.
-pub fn fingerprint_recorded(
-    h: &mut blake3::Hasher,
+/// After a run: `content_fingerprint` into `contents`, and into `names`, when given,
+/// the same bytes as `fingerprint_inputs` (for a run that had nothing stored to
+/// compare with): each file's size and time as the load took them before reading it
+/// (see `Files::describe`), so a cold check stats nothing twice. One pass over the
+/// inputs, one record lookup a file.
+pub fn fingerprints_after_run(
+    contents: &mut blake3::Hasher,
+    names: Option<&mut blake3::Hasher>,
     spec: &crate::discover::DatasetSpec,
     files: &Files,
 ) {
-    feed(h, spec, |p| {
-        let rel = crate::walk::rel_string(&spec.root, p).0;
-        let recorded = files
-            .lookup(&rel)
-            .filter(|_| files.measured)
-            .map(|e| e.stamp);
-        stamp_bytes(recorded.or_else(|| Stamp::of(p)))
-    });
+    use rayon::prelude::*;
+    let paths = inputs(spec);
+    let with_names = names.is_some();
+    let ids: Vec<(Vec<u8>, Vec<u8>)> = paths
+        .par_iter()
+        .map(|p| {
+            let recorded = files.lookup(&crate::walk::rel_string(&spec.root, p).0);
+            let content = files.content_id_of(recorded, p).into_bytes();
+            let stamp = if with_names {
+                let stamp = recorded.filter(|_| files.measured).map(|e| e.stamp);
+                stamp_bytes(stamp.or_else(|| Stamp::of(p)))
+            } else {
+                Vec::new()
+            };
+            (content, stamp)
+        })
+        .collect();
+    let (contents_ids, name_ids): (Vec<Vec<u8>>, Vec<Vec<u8>>) = ids.into_iter().unzip();
+    feed_ids(contents, spec, &paths, contents_ids);
+    if let Some(h) = names {
+        feed_ids(h, spec, &paths, name_ids);
+    }
 }
 
 fn stamp_bytes(stamp: Option<Stamp>) -> Vec<u8> {
@@ -614,6 +641,16 @@ fn feed(
     use rayon::prelude::*;
     let files = inputs(spec);
     let ids: Vec<Vec<u8>> = files.par_iter().map(|p| id(p)).collect();
+    feed_ids(h, spec, &files, ids);
+}
+
+/// What `feed` hashes, with the ids already computed.
+fn feed_ids(
+    h: &mut blake3::Hasher,
+    spec: &crate::discover::DatasetSpec,
+    files: &[PathBuf],
+    ids: Vec<Vec<u8>>,
+) {
     h.update(
         crate::output::absolute(&spec.root)
             .to_string_lossy()

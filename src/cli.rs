@@ -633,12 +633,17 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         if let Some(f) = &mut files {
             let saving = std::time::Instant::now();
             f.save();
-            if let Some((_, fingerprint, inputs, contents)) = &mut key {
-                crate::cache::content_fingerprint(contents, &scan.spec, f);
-                if fingerprint.is_none() {
-                    crate::cache::fingerprint_recorded(inputs, &scan.spec, f);
-                }
-            }
+            let f = &*f;
+            // The state file is written while the fingerprints are taken.
+            rayon::join(
+                || f.save_state(),
+                || {
+                    if let Some((_, fingerprint, inputs, contents)) = &mut key {
+                        let names = fingerprint.is_none().then_some(inputs);
+                        crate::cache::fingerprints_after_run(contents, names, &scan.spec, f);
+                    }
+                },
+            );
             lap(args.data.timings, "cache: records saved", saving);
             if args.data.timings {
                 let (same, rehashed, read) = f.counts();
