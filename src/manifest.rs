@@ -197,13 +197,25 @@ impl Manifest {
             }
             Ok(acc.rechunk().into_column())
         };
-        let mut columns = vec![
-            Column::new("id".into(), (0..n as u64).collect::<Vec<u64>>()),
-            concat(split, "split", DataType::String)?,
-            concat(label, "label", DataType::String)?,
-            concat(source, "source", DataType::String)?,
-            concat(row, "row", DataType::UInt64)?,
+        // Each column is a copy of a million values on one core: side by side.
+        type Build = Box<dyn FnOnce() -> Result<Column> + Send>;
+        let builds: Vec<Build> = vec![
+            Box::new(move || {
+                Ok(Column::new(
+                    "id".into(),
+                    (0..n as u64).collect::<Vec<u64>>(),
+                ))
+            }),
+            Box::new(move || concat(split, "split", DataType::String)),
+            Box::new(move || concat(label, "label", DataType::String)),
+            Box::new(move || concat(source, "source", DataType::String)),
+            Box::new(move || concat(row, "row", DataType::UInt64)),
         ];
+        use rayon::prelude::*;
+        let mut columns = builds
+            .into_par_iter()
+            .map(|build| build())
+            .collect::<Result<Vec<Column>>>()?;
         for (name, dtype) in [
             ("bytes", DataType::UInt64),
             ("file_blake3", DataType::String),
