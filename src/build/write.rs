@@ -102,8 +102,8 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
                 timing("materialize");
             }
             (Layout::Table { .. }, None) => {
+                // Placed beside the tables' writing (see below), not before it.
                 let outputs = super::tables::files(s, plan, &order);
-                placed = super::tables::placement(plan, &outputs);
                 files.extend(outputs.iter().map(|f| f.name.clone()));
                 tables = Some(outputs);
             }
@@ -125,6 +125,10 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
                     .transpose()
             },
             || -> Result<DataFrame> {
+                let placed = match &tables {
+                    Some(outputs) => super::tables::placement(plan, outputs),
+                    None => placed,
+                };
                 let df = manifest(s, plan, &order, &placed)?;
                 let write = |name: &str, mut df: DataFrame| -> Result<()> {
                     let file = std::fs::File::create(dir.join(name))?;
