@@ -282,17 +282,19 @@ fn manifest(
     let mut label_dict: Vec<Option<&str>> = s.classes.iter().map(|c| Some(c.as_str())).collect();
     let no_label = label_dict.len() as IdxSize;
     label_dict.push(None);
-    let mut new_label: rustc_hash::FxHashMap<&str, IdxSize> = Default::default();
+    let mut relabeled: rustc_hash::FxHashMap<&str, IdxSize> = Default::default();
     for r in &plan.rows {
         if let Action::Relabeled { to } = &r.action {
-            let code = match s.classes.binary_search(to) {
-                Ok(c) => c as IdxSize,
-                Err(_) => *new_label.entry(to.as_str()).or_insert_with(|| {
-                    label_dict.push(Some(to.as_str()));
-                    (label_dict.len() - 1) as IdxSize
-                }),
-            };
-            new_label.insert(to.as_str(), code);
+            if !relabeled.contains_key(to.as_str()) {
+                let code = match s.classes.binary_search(to) {
+                    Ok(c) => c as IdxSize,
+                    Err(_) => {
+                        label_dict.push(Some(to.as_str()));
+                        (label_dict.len() - 1) as IdxSize
+                    }
+                };
+                relabeled.insert(to.as_str(), code);
+            }
         }
     }
     let class_code = |i: usize| match s.class[i] {
@@ -330,7 +332,7 @@ fn manifest(
                 order
                     .iter()
                     .map(|k| match &row_of(k).action {
-                        Action::Relabeled { to } => new_label[to.as_str()],
+                        Action::Relabeled { to } => relabeled[to.as_str()],
                         _ => class_code(src(k)),
                     })
                     .collect(),

@@ -843,7 +843,11 @@ fn label_issue_tables_relabel_or_drop_the_flagged_rows() {
         "x,label\n5,cat\n6,cat\n"
     );
     let log = std::fs::read_to_string(o.join("changes.csv")).unwrap();
-    assert!(log.contains("relabeled,label-issue,was 'cat'"), "{log}");
+    // source_label, then the new label, from the manifest's label codes.
+    assert!(
+        log.contains(",cat,dog,relabeled,label-issue,was 'cat'"),
+        "{log}"
+    );
     let o = d.join("drop");
     ok(&[
         "clean",
