@@ -6,7 +6,7 @@
 use super::{NearSearch, Params};
 use crate::manifest::Manifest;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 /// What `dsaudit check` keeps of a search: the distinct pictures compared and the
@@ -40,9 +40,11 @@ pub fn keys(m: &Manifest) -> Vec<Option<u128>> {
 /// dHash, the second opinion, in at most `params.dhash`.
 /// With `prior` (the last check's search, same thresholds) only the pictures new
 /// since then are compared with the others; the pairs are the same as a full search's.
+/// `same`: each sample's first identical one (`clusters::first_same` over `keys`).
 pub fn near_pairs(
     m: &Manifest,
     keys: &[Option<u128>],
+    same: &[u32],
     params: &Params,
     prior: Option<&NearState>,
 ) -> (Vec<(u32, u32)>, NearSearch, NearState) {
@@ -52,10 +54,12 @@ pub fn near_pairs(
         ..Default::default()
     };
     // One representative per distinct picture: copies are already joined by their key.
-    let mut seen: HashSet<u128> = HashSet::default();
+    // Identical pixels pass the checks below alike, so the first copy represents them.
     let mut reps: Vec<u32> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
-        let Some(key) = key else { continue };
+        if key.is_none() {
+            continue;
+        }
         if phash.get(i).is_none() {
             search.unhashed.push(i as u32);
             continue;
@@ -68,7 +72,7 @@ pub fn near_pairs(
             search.blank += 1;
             continue;
         }
-        if seen.insert(*key) {
+        if same[i] == i as u32 {
             reps.push(i as u32);
         }
     }

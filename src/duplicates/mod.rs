@@ -89,12 +89,10 @@ pub fn find(loaded: &Loaded, params: Params, prior: Option<&images::NearState>) 
         }
         _ if m.strs("pixel_blake3").null_count() < m.len() => {
             let keys = images::keys(m);
-            let (pairs, search, s) = images::near_pairs(m, &keys, &params, prior);
+            let same = clusters::first_same(keys.len(), |i| keys[i]);
+            let (pairs, search, s) = images::near_pairs(m, &keys, &same, &params, prior);
             state = Some(s);
-            (
-                clusters::first_same(keys.len(), |i| keys[i]),
-                (pairs, search),
-            )
+            (same, (pairs, search))
         }
         _ => {
             let why = if loaded.array_values.is_some() {
