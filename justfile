@@ -199,18 +199,20 @@ bench-check images="100000":
         local cache=$(grep -h '^cache:' "$dir/err" | sed 's/^cache: //' | tr '\n' ' ')
         printf '%-40s %6.2f s  peak %5.0f MiB  %s\n' "$name" "$secs" "$((kib / 1024))" "$cache"
     }
-    # A cold check against the scan: interleaved pairs (the machine is noisy), medians.
-    # `sync` first, so that no run pays for writing back the last one's cache files.
-    for i in 1 2 3 4 5; do
-        sync
-        /usr/bin/time -f '%e' -a -o "$dir/scan.times" "$bin" scan -q --fail-on never "$data" > /dev/null
-        rm -rf "$dir/cold"
-        sync
-        /usr/bin/time -f '%e' -a -o "$dir/cold.times" "$bin" check -q --fail-on never "$data" --cache-dir "$dir/cold" > /dev/null
+    # A cold check against the scan: 9 interleaved pairs (the machine is noisy), each
+    # pair in the other order than the last, and `sync` before every run, so that no
+    # run pays for writing back the last one's cache files. Medians, and the median of
+    # the pairs' ratios (which a slow minute shifts less than either median).
+    scan() { /usr/bin/time -f '%e' -a -o "$dir/scan.times" "$bin" scan -q --fail-on never "$data" > /dev/null; }
+    cold() { rm -rf "$dir/cold"; /usr/bin/time -f '%e' -a -o "$dir/cold.times" "$bin" check -q --fail-on never "$data" --cache-dir "$dir/cold" > /dev/null; }
+    for i in 1 2 3 4 5 6 7 8 9; do
+        if (( i % 2 )); then sync; scan; sync; cold; else sync; cold; sync; scan; fi
     done
     median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-    printf '%-40s %6.2f s  (runs: %s)\n' "scan (median of 5)" "$(median "$dir/scan.times")" "$(tr '\n' ' ' < "$dir/scan.times")"
-    printf '%-40s %6.2f s  (runs: %s)\n' "cold check (median of 5, interleaved)" "$(median "$dir/cold.times")" "$(tr '\n' ' ' < "$dir/cold.times")"
+    printf '%-40s %6.2f s  (runs: %s)\n' "scan (median of 9)" "$(median "$dir/scan.times")" "$(tr '\n' ' ' < "$dir/scan.times")"
+    printf '%-40s %6.2f s  (runs: %s)\n' "cold check (median of 9, interleaved)" "$(median "$dir/cold.times")" "$(tr '\n' ' ' < "$dir/cold.times")"
+    paste "$dir/cold.times" "$dir/scan.times" | awk '{ printf "%.4f\n", $1 / $2 }' > "$dir/ratios"
+    printf '%-40s %6.3f    (pairs: %s)\n' "cold check / scan (median of 9 pairs)" "$(median "$dir/ratios")" "$(tr '\n' ' ' < "$dir/ratios")"
     timed "cold check (empty cache)" "$data" --cache-dir "$dir/cache"
     timed "re-check, nothing changed" "$data" --cache-dir "$dir/cache"
     timed "re-check, nothing changed (again)" "$data" --cache-dir "$dir/cache"

@@ -145,12 +145,11 @@ impl Cache {
             path,
             state_path,
             state,
-            new_state: Mutex::new(None),
+            state_write: Mutex::new(None),
             stamps,
-            saved: Mutex::new(None),
+            run_ids: Mutex::new(None),
             by_path: sorted(old),
             fresh: Mutex::new(Vec::new()),
-            measured: false,
             hits: AtomicU64::new(0),
             rehashed: AtomicU64::new(0),
             read: AtomicU64::new(0),
@@ -220,18 +219,26 @@ pub struct Files {
     path: PathBuf,
     state_path: PathBuf,
     state: Option<DatasetState>,
-    new_state: Mutex<Option<DatasetState>>,
+    /// The write of this run's state, started as soon as the stages set it.
+    state_write: Mutex<Option<std::thread::JoinHandle<()>>>,
     stamps: Stamps,
-    /// This run's records once written (see `save_records`).
-    saved: Mutex<Option<Vec<Entry>>>,
+    /// Each input's identities as this run saw them (see `save_records`).
+    run_ids: Mutex<Option<RunIds>>,
     /// Sorted by `rel`.
     by_path: Vec<Entry>,
     fresh: Mutex<Vec<Entry>>,
-    /// After `save`, `by_path` holds stamps taken by this run: no need to stat again.
-    measured: bool,
     hits: AtomicU64,
     rehashed: AtomicU64,
     read: AtomicU64,
+}
+
+/// Per input of a run, in `inputs` order: its content identity (as
+/// `content_fingerprint` hashes it) and its size and time (as `fingerprint_inputs`
+/// does).
+pub struct RunIds {
+    paths: Vec<PathBuf>,
+    contents: Vec<Vec<u8>>,
+    stamps: Vec<Vec<u8>>,
 }
 
 impl Files {
@@ -302,24 +309,13 @@ impl Files {
         info
     }
 
-    /// The BLAKE3 of a file's bytes: the stored one when size and time are unchanged
-    /// (or were just measured by this run), else computed.
+    /// The BLAKE3 of a file's bytes: the stored one when size and time are
+    /// unchanged, else computed.
     pub fn content_id(&self, rel: &str, path: &Path) -> String {
-        self.content_id_of(self.lookup(rel), path)
-    }
-
-    /// `content_id` of a file whose record (if any) was already looked up.
-    fn content_id_of(&self, recorded: Option<&Entry>, path: &Path) -> String {
-        if let Some(e) = recorded {
-            let unchanged = self.measured || self.stamp(path) == Some(e.stamp);
-            if let (true, Some(h)) = (unchanged, &e.info.file_blake3) {
-                return blake3::Hash::from_bytes(*h).to_hex().to_string();
-            }
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
-            Err(_) => "unreadable".to_string(),
-        }
+        let recorded = self
+            .lookup(rel)
+            .filter(|e| self.stamp(path) == Some(e.stamp));
+        content_id_of(recorded, path)
     }
 
     /// (unchanged by size and time, unchanged by content, described anew).
@@ -351,45 +347,85 @@ impl Files {
         self.state.as_ref()
     }
 
-    /// What this run's keep, saved by `save`.
+    /// Starts writing what this run's stages keep, in the background: the write
+    /// overlaps the rules and the report (see `finish`).
     pub fn set_state(&self, state: DatasetState) {
-        *self.new_state.lock().expect("cache lock") = Some(state);
-    }
-
-    /// Writes this run's records in place of the stored ones (files gone are
-    /// dropped). Called once loading is done, while the dataset-wide stages run.
-    pub fn save_records(&self) {
-        let mut fresh = std::mem::take(&mut *self.fresh.lock().expect("cache lock"));
-        fresh.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-        Cache::write(&self.path, &fresh);
-        *self.saved.lock().expect("cache lock") = Some(fresh);
-    }
-
-    /// Writes the state the stages set (see `save`).
-    pub fn save_state(&self) {
-        if let Some(s) = self.new_state.lock().expect("cache lock").take() {
-            Cache::write(&self.state_path, &s);
+        let path = self.state_path.clone();
+        let write = std::thread::spawn(move || Cache::write(&path, &state));
+        if let Some(earlier) = self.state_write.lock().expect("cache lock").replace(write) {
+            let _ = earlier.join();
         }
     }
 
-    /// From now on answers `content_id` from this run's records (written first if
-    /// `save_records` has not run). The state is left to `save_state`, which can run
-    /// beside the fingerprints.
-    pub fn save(&mut self) {
-        let saved = self.saved.lock().expect("cache lock").take();
-        let fresh = match saved {
-            Some(f) => f,
-            None => {
-                self.save_records();
-                self.saved
-                    .lock()
-                    .expect("cache lock")
-                    .take()
-                    .unwrap_or_default()
-            }
-        };
-        self.by_path = fresh;
-        self.measured = true;
+    /// Writes this run's records in place of the stored ones (files gone are
+    /// dropped), and takes each input's identities from them for the fingerprints
+    /// (`run_fingerprints`). Called once loading is done, while the dataset-wide
+    /// stages run, so that neither waits for the end of the run.
+    pub fn save_records(&self, spec: &crate::discover::DatasetSpec) {
+        let mut fresh = std::mem::take(&mut *self.fresh.lock().expect("cache lock"));
+        fresh.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        let ids = self.identities_seen(spec, &fresh);
+        *self.run_ids.lock().expect("cache lock") = Some(ids);
+        Cache::write(&self.path, &fresh);
+    }
+
+    /// Each input's content identity and size and time as this run read them: from
+    /// its record when it has one (its size and time taken before its bytes were
+    /// read, see `describe`), else from the disk.
+    fn identities_seen(&self, spec: &crate::discover::DatasetSpec, fresh: &[Entry]) -> RunIds {
+        let paths = inputs(spec);
+        let (contents, stamps) = paths
+            .iter()
+            .map(|p| {
+                let rel = crate::walk::rel_string(&spec.root, p).0;
+                let recorded = fresh
+                    .binary_search_by(|e| e.rel.as_str().cmp(&rel))
+                    .ok()
+                    .map(|i| &fresh[i]);
+                let stamp = recorded.map(|e| e.stamp).or_else(|| self.stamp(p));
+                (content_id_of(recorded, p).into_bytes(), stamp_bytes(stamp))
+            })
+            .unzip();
+        RunIds {
+            paths,
+            contents,
+            stamps,
+        }
+    }
+
+    /// The inputs' identities as this run saw them, once `save_records` ran (None
+    /// before).
+    pub fn run_ids(&self) -> Option<RunIds> {
+        self.run_ids.lock().expect("cache lock").take()
+    }
+
+    /// Waits for the state's write, if one was started.
+    pub fn finish(mut self) {
+        self.join_state_write();
+    }
+
+    fn join_state_write(&mut self) {
+        if let Some(w) = self.state_write.get_mut().ok().and_then(|w| w.take()) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Files {
+    /// A run that stops early still leaves a whole state file, not a temporary one.
+    fn drop(&mut self) {
+        self.join_state_write();
+    }
+}
+
+/// The content identity of a file this run read (`recorded`), else of its bytes now.
+fn content_id_of(recorded: Option<&Entry>, path: &Path) -> String {
+    if let Some(h) = recorded.and_then(|e| e.info.file_blake3) {
+        return blake3::Hash::from_bytes(h).to_hex().to_string();
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
+        Err(_) => "unreadable".to_string(),
     }
 }
 
@@ -579,36 +615,17 @@ pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::Datase
 
 /// After a run: `content_fingerprint` into `contents`, and into `names`, when given,
 /// the same bytes as `fingerprint_inputs` (for a run that had nothing stored to
-/// compare with): each file's size and time as the load took them before reading it
-/// (see `Files::describe`), so a cold check stats nothing twice. One pass over the
-/// inputs, one record lookup a file.
-pub fn fingerprints_after_run(
+/// compare with), from the identities the run took while its stages ran (see
+/// `Files::save_records`): a cold check stats nothing twice and reads no image again.
+pub fn run_fingerprints(
     contents: &mut blake3::Hasher,
     names: Option<&mut blake3::Hasher>,
     spec: &crate::discover::DatasetSpec,
-    files: &Files,
+    ids: RunIds,
 ) {
-    use rayon::prelude::*;
-    let paths = inputs(spec);
-    let with_names = names.is_some();
-    let ids: Vec<(Vec<u8>, Vec<u8>)> = paths
-        .par_iter()
-        .map(|p| {
-            let recorded = files.lookup(&crate::walk::rel_string(&spec.root, p).0);
-            let content = files.content_id_of(recorded, p).into_bytes();
-            let stamp = if with_names {
-                let stamp = recorded.filter(|_| files.measured).map(|e| e.stamp);
-                stamp_bytes(stamp.or_else(|| Stamp::of(p)))
-            } else {
-                Vec::new()
-            };
-            (content, stamp)
-        })
-        .collect();
-    let (contents_ids, name_ids): (Vec<Vec<u8>>, Vec<Vec<u8>>) = ids.into_iter().unzip();
-    feed_ids(contents, spec, &paths, contents_ids);
+    feed_ids(contents, spec, &ids.paths, ids.contents);
     if let Some(h) = names {
-        feed_ids(h, spec, &paths, name_ids);
+        feed_ids(h, spec, &ids.paths, ids.stamps);
     }
 }
 

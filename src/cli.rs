@@ -627,30 +627,27 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
     let mut scans = Vec::new();
     let mut fails = false;
     let mut rules_run: Vec<&'static dyn rules::Rule> = Vec::new();
+    // Each dataset's cache records; their state files are written while the report is
+    // made.
+    let mut writing = Vec::new();
     for (((p, s, spec, start), known), stamps) in prepared.into_iter().zip(files).zip(stamps) {
-        let mut files = known.or_else(|| cache.as_ref().map(|c| c.files(&spec.root, stamps)));
+        let files = known.or_else(|| cache.as_ref().map(|c| c.files(&spec.root, stamps)));
         let mut scan = scan::scan_discovered(p, spec, &s.options, files.as_ref(), start)?;
-        if let Some(f) = &mut files {
-            let saving = std::time::Instant::now();
-            f.save();
-            let f = &*f;
-            // The state file is written while the fingerprints are taken.
-            rayon::join(
-                || f.save_state(),
-                || {
-                    if let Some((_, fingerprint, inputs, contents)) = &mut key {
-                        let names = fingerprint.is_none().then_some(inputs);
-                        crate::cache::fingerprints_after_run(contents, names, &scan.spec, f);
-                    }
-                },
-            );
-            lap(args.data.timings, "cache: records saved", saving);
+        if let Some(f) = files {
+            // The records were written, and the inputs' identities taken, while the
+            // stages ran.
+            let ids = f.run_ids();
+            if let (Some((_, fingerprint, inputs, contents)), Some(ids)) = (&mut key, ids) {
+                let names = fingerprint.is_none().then_some(inputs);
+                crate::cache::run_fingerprints(contents, names, &scan.spec, ids);
+            }
             if args.data.timings {
                 let (same, rehashed, read) = f.counts();
                 eprintln!(
                     "cache: {same} files unchanged, {rehashed} unchanged by content, {read} read"
                 );
             }
+            writing.push(f);
         }
         s.config
             .apply_path_ignores(&mut scan.findings, &scan.spec.root);
@@ -681,6 +678,8 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         Format::Sarif => report::sarif::render(&scans, &rules_run),
     };
     let exit = if fails { 1 } else { 0 };
+    // The state is whole on disk before the result that builds on it is stored.
+    writing.into_iter().for_each(crate::cache::Files::finish);
     if let (Some(c), Some((command, fingerprint, inputs, contents))) = (&cache, key) {
         let content = *contents.finalize().as_bytes();
         let fingerprint = fingerprint.unwrap_or_else(|| *inputs.finalize().as_bytes());

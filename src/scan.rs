@@ -174,7 +174,8 @@ pub fn scan_discovered(
     // The per-file records are final: write them while the dataset-wide stages run.
     let (dups, shift, labels, usable) = std::thread::scope(|scope| {
         if let Some(f) = files {
-            scope.spawn(move || f.save_records());
+            let spec = &spec;
+            scope.spawn(move || f.save_records(spec));
         }
         stages(path, &mut loaded, opts, files, &mut timings)
     })?;
