@@ -236,12 +236,19 @@ pub struct Files {
 /// `content_fingerprint` hashes it) and its size and time (as `fingerprint_inputs`
 /// does).
 pub struct RunIds {
-    paths: Vec<PathBuf>,
+    /// The inputs after the walked files (see `inputs`).
+    others: Vec<PathBuf>,
     contents: Vec<Vec<u8>>,
     stamps: Vec<Vec<u8>>,
 }
 
 impl Files {
+    /// Room for the records of `n` more files: grown by doubling, the records (36 MB
+    /// for 100,000 images) would be copied and their memory touched twice.
+    pub fn expect(&self, n: usize) {
+        self.fresh.lock().expect("cache lock").reserve(n);
+    }
+
     /// The description of `path` (relative name `rel`) from the cache when the file
     /// is unchanged: same size and time, or else same bytes (then read, not decoded).
     /// Computes it otherwise. Either way the result is kept for the next run.
@@ -373,21 +380,33 @@ impl Files {
     /// its record when it has one (its size and time taken before its bytes were
     /// read, see `describe`), else from the disk.
     fn identities_seen(&self, spec: &crate::discover::DatasetSpec, fresh: &[Entry]) -> RunIds {
-        let paths = inputs(spec);
-        let (contents, stamps) = paths
-            .iter()
-            .map(|p| {
-                let rel = crate::walk::rel_string(&spec.root, p).0;
-                let recorded = fresh
-                    .binary_search_by(|e| e.rel.as_str().cmp(&rel))
-                    .ok()
-                    .map(|i| &fresh[i]);
-                let stamp = recorded.map(|e| e.stamp).or_else(|| self.stamp(p));
-                (content_id_of(recorded, p).into_bytes(), stamp_bytes(stamp))
-            })
-            .unzip();
+        let walked = &spec.walked.files;
+        let others = other_inputs(spec);
+        let n = walked.len() + others.len();
+        let (mut contents, mut stamps) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut add = |recorded: Option<&Entry>, p: &Path| {
+            let stamp = recorded.map(|e| e.stamp).or_else(|| self.stamp(p));
+            contents.push(content_id_of(recorded, p).into_bytes());
+            stamps.push(stamp_bytes(stamp));
+        };
+        // The records and the walked files are both sorted by relative name: one merge.
+        let mut next = 0;
+        for f in walked {
+            while fresh.get(next).is_some_and(|e| e.rel < f.rel) {
+                next += 1;
+            }
+            add(fresh.get(next).filter(|e| e.rel == f.rel), &f.path);
+        }
+        for p in &others {
+            let rel = crate::walk::rel_string(&spec.root, p).0;
+            let recorded = fresh
+                .binary_search_by(|e| e.rel.as_str().cmp(&rel))
+                .ok()
+                .map(|i| &fresh[i]);
+            add(recorded, p);
+        }
         RunIds {
-            paths,
+            others,
             contents,
             stamps,
         }
@@ -574,10 +593,19 @@ impl Record {
     }
 }
 
-/// The files a dataset is read from, for the fingerprint of an unchanged re-check.
+/// The files a dataset is read from, for the fingerprint of an unchanged re-check:
+/// the walked files in the walk's order (by relative name), then the layout's other
+/// inputs (labels file, tables, arrays) that the walk did not list.
 pub fn inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
-    use crate::discover::Layout;
     let mut out: Vec<PathBuf> = spec.walked.files.iter().map(|f| f.path.clone()).collect();
+    out.extend(other_inputs(spec));
+    out
+}
+
+/// The layout's inputs beyond the walked files, sorted.
+fn other_inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
+    use crate::discover::Layout;
+    let mut out = Vec::new();
     match &spec.layout {
         Layout::ImageFolder { .. } => {}
         Layout::ImageLabels { labels_file } => out.push(labels_file.clone()),
@@ -591,6 +619,13 @@ pub fn inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
     }
     out.sort();
     out.dedup();
+    let walked = &spec.walked.files;
+    out.retain(|p| {
+        let rel = crate::walk::rel_string(&spec.root, p).0;
+        !walked
+            .binary_search_by(|f| f.rel.as_str().cmp(&rel))
+            .is_ok_and(|i| walked[i].path == *p)
+    });
     out
 }
 
@@ -623,9 +658,16 @@ pub fn run_fingerprints(
     spec: &crate::discover::DatasetSpec,
     ids: RunIds,
 ) {
-    feed_ids(contents, spec, &ids.paths, ids.contents);
+    let paths = || {
+        spec.walked
+            .files
+            .iter()
+            .map(|f| f.path.as_path())
+            .chain(ids.others.iter().map(|p| p.as_path()))
+    };
+    feed_ids(contents, spec, paths(), ids.contents);
     if let Some(h) = names {
-        feed_ids(h, spec, &ids.paths, ids.stamps);
+        feed_ids(h, spec, paths(), ids.stamps);
     }
 }
 
@@ -658,14 +700,14 @@ fn feed(
     use rayon::prelude::*;
     let files = inputs(spec);
     let ids: Vec<Vec<u8>> = files.par_iter().map(|p| id(p)).collect();
-    feed_ids(h, spec, &files, ids);
+    feed_ids(h, spec, files.iter().map(|p| p.as_path()), ids);
 }
 
 /// What `feed` hashes, with the ids already computed.
-fn feed_ids(
+fn feed_ids<'a>(
     h: &mut blake3::Hasher,
     spec: &crate::discover::DatasetSpec,
-    files: &[PathBuf],
+    files: impl Iterator<Item = &'a Path>,
     ids: Vec<Vec<u8>>,
 ) {
     h.update(
@@ -673,8 +715,8 @@ fn feed_ids(
             .to_string_lossy()
             .as_bytes(),
     );
-    h.update(&(files.len() as u64).to_le_bytes());
-    for (p, id) in files.iter().zip(ids) {
+    h.update(&(ids.len() as u64).to_le_bytes());
+    for (p, id) in files.zip(ids) {
         h.update(p.to_string_lossy().as_bytes());
         h.update(&[0]);
         h.update(&id);

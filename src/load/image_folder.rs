@@ -23,6 +23,9 @@ pub fn describe_all(
     files: Option<&crate::cache::Files>,
 ) -> Vec<ImageSample> {
     let pb = crate::progress::bar(jobs.len() as u64, quiet, "images");
+    if let Some(f) = files {
+        f.expect(jobs.len());
+    }
     let out = jobs
         .into_par_iter()
         .map(|j| {
