@@ -509,3 +509,86 @@ fn github_and_sarif_outputs() {
         assert!(uri.starts_with("sample_data/table.csv"), "{uri}");
     }
 }
+
+/// The fingerprint a cold check takes from what it read matches the one a re-check
+/// takes from the disk for every kind of input: images listed by a labels file, the
+/// labels file itself (also a walked file), a file that is not a sample, and a table.
+#[test]
+fn labels_files_and_tables_are_fingerprinted_like_images() {
+    let dir = Dir::new();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let mut labels = String::from("path,label,split\n");
+    for (i, class) in ["circle", "square"].iter().enumerate() {
+        for n in 0..6 {
+            let split = if n < 4 { "train" } else { "test" };
+            let name = format!("{n:03}.png");
+            let bytes = std::fs::read(src.join("images").join(split).join(class).join(&name));
+            dir.write(&format!("lab/imgs/{i}{name}"), bytes.unwrap());
+            labels.push_str(&format!("imgs/{i}{name},{class},{split}\n"));
+        }
+    }
+    dir.write("lab/labels.csv", &labels);
+    dir.write("lab/README.md", "not a sample\n");
+    dir.write(
+        "tab/table.csv",
+        std::fs::read(src.join("table.csv")).unwrap(),
+    );
+    let cache = dir.join("cache");
+    let run = || {
+        let args = [
+            "lab",
+            "tab",
+            "--format",
+            "json",
+            "--timings",
+            "--fail-on",
+            "never",
+        ];
+        check_in(
+            dir.path(),
+            &[&args[..], &["--cache-dir", cache.to_str().unwrap()]].concat(),
+        )
+    };
+    let cold = run();
+    assert_eq!(cold.status.code(), Some(0), "{}", stderr(&cold));
+    assert!(stderr(&cold).contains("12 read"), "{}", stderr(&cold));
+    let same = run();
+    assert!(
+        stderr(&same).contains("nothing changed since the last check")
+            && !stderr(&same).contains("contents compared"),
+        "{}",
+        stderr(&same)
+    );
+    assert_eq!(stdout(&same), stdout(&cold));
+    // The table rewritten with the same bytes: compared by content, still unchanged.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    dir.write(
+        "tab/table.csv",
+        std::fs::read(src.join("table.csv")).unwrap(),
+    );
+    let touched = run();
+    assert!(
+        stderr(&touched).contains("contents compared")
+            && stderr(&touched).contains("nothing changed since the last check"),
+        "{}",
+        stderr(&touched)
+    );
+    // One label changed, same size: the labels file's content differs, so the check
+    // runs again and counts the classes anew.
+    dir.write("lab/labels.csv", labels.replacen("circle", "square", 1));
+    let relabeled = run();
+    assert!(
+        !stderr(&relabeled).contains("nothing changed"),
+        "{}",
+        stderr(&relabeled)
+    );
+    assert_ne!(stdout(&relabeled), stdout(&cold));
+    // The README is an input too: changing it is a change.
+    dir.write("lab/README.md", "still not a sample\n");
+    let readme = run();
+    assert!(
+        !stderr(&readme).contains("nothing changed"),
+        "{}",
+        stderr(&readme)
+    );
+}
