@@ -307,11 +307,14 @@ impl Files {
             Some(ErrorKind::Missing | ErrorKind::Unreadable)
         );
         if let (Some(stamp), false) = (stamp, transient) {
-            self.fresh.lock().expect("cache lock").push(Entry {
+            // Built before the lock is taken: the other loading threads wait only
+            // for the push.
+            let entry = Entry {
                 rel: rel.to_string(),
                 stamp,
                 info: Record::of(&info),
-            });
+            };
+            self.fresh.lock().expect("cache lock").push(entry);
         }
         info
     }
