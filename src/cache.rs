@@ -361,7 +361,13 @@ impl Files {
     /// overlaps the rules and the report (see `finish`).
     pub fn set_state(&self, state: DatasetState) {
         let path = self.state_path.clone();
-        let write = std::thread::spawn(move || Cache::write(&path, &state));
+        let state = std::sync::Arc::new(state);
+        let shared = state.clone();
+        // Where no thread can be started, the state is written here and now.
+        let write = match std::thread::Builder::new().spawn(move || Cache::write(&path, &*shared)) {
+            Ok(w) => w,
+            Err(_) => return Cache::write(&self.state_path, &*state),
+        };
         if let Some(earlier) = self.state_write.lock().expect("cache lock").replace(write) {
             let _ = earlier.join();
         }

@@ -636,10 +636,14 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         if let Some(f) = files {
             // The records were written, and the inputs' identities taken, while the
             // stages ran.
-            let ids = f.run_ids();
-            if let (Some((_, fingerprint, inputs, contents)), Some(ids)) = (&mut key, ids) {
-                let names = fingerprint.is_none().then_some(inputs);
-                crate::cache::run_fingerprints(contents, names, &scan.spec, ids);
+            match (&mut key, f.run_ids()) {
+                (Some((_, fingerprint, inputs, contents)), Some(ids)) => {
+                    let names = fingerprint.is_none().then_some(inputs);
+                    crate::cache::run_fingerprints(contents, names, &scan.spec, ids);
+                }
+                // Without them no fingerprint would be whole: store no result.
+                (key, None) => *key = None,
+                (None, Some(_)) => {}
             }
             if args.data.timings {
                 let (same, rehashed, read) = f.counts();
