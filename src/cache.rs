@@ -406,13 +406,9 @@ impl Files {
             }
             add(fresh.get(next).filter(|e| e.rel == f.rel), &f.path);
         }
+        // A labels file, a table or an array is never described as an image: no record.
         for p in &others {
-            let rel = crate::walk::rel_string(&spec.root, p).0;
-            let recorded = fresh
-                .binary_search_by(|e| e.rel.as_str().cmp(&rel))
-                .ok()
-                .map(|i| &fresh[i]);
-            add(recorded, p);
+            add(None, p);
         }
         RunIds {
             others,
