@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bumped whenever what is stored, or how it is computed, changes.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 const DIR_VERSION: &str = "v1";
 pub const DEFAULT_DIR: &str = ".dsaudit_cache";
 
@@ -149,7 +149,7 @@ impl Cache {
             stamps,
             run_ids: Mutex::new(None),
             by_path: sorted(old),
-            fresh: Mutex::new(Vec::new()),
+            kept: Mutex::new(Vec::new()),
             hits: AtomicU64::new(0),
             rehashed: AtomicU64::new(0),
             read: AtomicU64::new(0),
@@ -226,7 +226,8 @@ pub struct Files {
     run_ids: Mutex<Option<RunIds>>,
     /// Sorted by `rel`.
     by_path: Vec<Entry>,
-    fresh: Mutex<Vec<Entry>>,
+    /// This run's records, in the order loading described the files (see `keep`).
+    kept: Mutex<Vec<Kept>>,
     hits: AtomicU64,
     rehashed: AtomicU64,
     read: AtomicU64,
@@ -242,24 +243,24 @@ pub struct RunIds {
     stamps: Vec<Vec<u8>>,
 }
 
-impl Files {
-    /// Room for the records of `n` more files: grown by doubling, the records (36 MB
-    /// for 100,000 images) would be copied and their memory touched twice.
-    pub fn expect(&self, n: usize) {
-        self.fresh.lock().expect("cache lock").reserve(n);
-    }
+/// What this run keeps of one file for the next (nothing for a file that vanished
+/// or could not be read: it is looked at again next time). Boxed, so that the
+/// records are sorted and passed around as pointers.
+pub struct Kept(Option<Box<Entry>>);
 
+impl Files {
     /// The description of `path` (relative name `rel`) from the cache when the file
     /// is unchanged: same size and time, or else same bytes (then read, not decoded).
-    /// Computes it otherwise. Either way the result is kept for the next run.
-    /// `compute` gets the file already opened when this run opened it to take its
-    /// size and time (then no path is looked up twice).
+    /// Computes it otherwise. Either way the result is returned with what to keep of
+    /// it for the next run (hand those to `keep`). `compute` gets the file already
+    /// opened when this run opened it to take its size and time (then no path is
+    /// looked up twice).
     pub fn describe(
         &self,
         rel: &str,
         path: &Path,
         compute: impl FnOnce(Option<(std::fs::File, u64)>) -> ImageInfo,
-    ) -> ImageInfo {
+    ) -> (ImageInfo, Kept) {
         let old = self.lookup(rel);
         // Nothing recorded for the file and no size and time taken yet: it will be
         // read, so its size and time come from the open handle (one `stat` a file,
@@ -306,22 +307,25 @@ impl Files {
             info.error_kind,
             Some(ErrorKind::Missing | ErrorKind::Unreadable)
         );
-        if let (Some(stamp), false) = (stamp, transient) {
-            // Built before the lock is taken: the other loading threads wait only
-            // for the push.
-            let entry = Entry {
+        let kept = match (stamp, transient) {
+            (Some(stamp), false) => Some(Box::new(Entry {
                 rel: rel.to_string(),
                 stamp,
                 info: Record::of(&info),
-            };
-            self.fresh.lock().expect("cache lock").push(entry);
-        }
-        info
+            })),
+            _ => None,
+        };
+        (info, Kept(kept))
+    }
+
+    /// This run's records, from `describe`, in the order the files were described.
+    pub fn keep(&self, records: Vec<Kept>) {
+        self.kept.lock().expect("cache lock").extend(records);
     }
 
     /// The BLAKE3 of a file's bytes: the stored one when size and time are
     /// unchanged, else computed.
-    pub fn content_id(&self, rel: &str, path: &Path) -> String {
+    pub fn content_id(&self, rel: &str, path: &Path) -> Vec<u8> {
         let recorded = self
             .lookup(rel)
             .filter(|e| self.stamp(path) == Some(e.stamp));
@@ -378,24 +382,30 @@ impl Files {
     /// (`run_fingerprints`). Called once loading is done, while the dataset-wide
     /// stages run, so that neither waits for the end of the run.
     pub fn save_records(&self, spec: &crate::discover::DatasetSpec) {
-        let mut fresh = std::mem::take(&mut *self.fresh.lock().expect("cache lock"));
-        fresh.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        let kept = std::mem::take(&mut *self.kept.lock().expect("cache lock"));
+        let mut fresh: Vec<Box<Entry>> = kept.into_iter().filter_map(|k| k.0).collect();
+        // Loading describes a folder's files in the walk's order, by name: sorted
+        // already. A labels file lists them in its own order.
+        if !fresh.is_sorted_by(|a, b| a.rel <= b.rel) {
+            fresh.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        }
         let ids = self.identities_seen(spec, &fresh);
         *self.run_ids.lock().expect("cache lock") = Some(ids);
+        // A box serialises as what it holds: read back as a `Vec<Entry>`.
         Cache::write(&self.path, &fresh);
     }
 
     /// Each input's content identity and size and time as this run read them: from
     /// its record when it has one (its size and time taken before its bytes were
     /// read, see `describe`), else from the disk.
-    fn identities_seen(&self, spec: &crate::discover::DatasetSpec, fresh: &[Entry]) -> RunIds {
+    fn identities_seen(&self, spec: &crate::discover::DatasetSpec, fresh: &[Box<Entry>]) -> RunIds {
         let walked = &spec.walked.files;
         let others = other_inputs(spec);
         let n = walked.len() + others.len();
         let (mut contents, mut stamps) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut add = |recorded: Option<&Entry>, p: &Path| {
             let stamp = recorded.map(|e| e.stamp).or_else(|| self.stamp(p));
-            contents.push(content_id_of(recorded, p).into_bytes());
+            contents.push(content_id_of(recorded, p));
             stamps.push(stamp_bytes(stamp));
         };
         // The records and the walked files are both sorted by relative name: one merge.
@@ -404,7 +414,10 @@ impl Files {
             while fresh.get(next).is_some_and(|e| e.rel < f.rel) {
                 next += 1;
             }
-            add(fresh.get(next).filter(|e| e.rel == f.rel), &f.path);
+            add(
+                fresh.get(next).map(|e| &**e).filter(|e| e.rel == f.rel),
+                &f.path,
+            );
         }
         // A labels file, a table or an array is never described as an image: no record.
         for p in &others {
@@ -442,14 +455,15 @@ impl Drop for Files {
     }
 }
 
-/// The content identity of a file this run read (`recorded`), else of its bytes now.
-fn content_id_of(recorded: Option<&Entry>, path: &Path) -> String {
+/// The content identity of a file this run read (`recorded`), else of its bytes now:
+/// its BLAKE3, or a word where it cannot be read.
+fn content_id_of(recorded: Option<&Entry>, path: &Path) -> Vec<u8> {
     if let Some(h) = recorded.and_then(|e| e.info.file_blake3) {
-        return blake3::Hash::from_bytes(h).to_hex().to_string();
+        return h.to_vec();
     }
     match std::fs::read(path) {
-        Ok(bytes) => blake3::hash(&bytes).to_hex().to_string(),
-        Err(_) => "unreadable".to_string(),
+        Ok(bytes) => blake3::hash(&bytes).as_bytes().to_vec(),
+        Err(_) => b"unreadable".to_vec(),
     }
 }
 
@@ -466,7 +480,10 @@ fn sorted(mut v: Vec<Entry>) -> Vec<Entry> {
 #[derive(Serialize, Deserialize, Debug, Clone)]
 struct Record {
     bytes: Option<u64>,
+    // As byte strings: serde's arrays are 32 one-byte values to postcard.
+    #[serde(with = "serde_bytes")]
     file_blake3: Option<[u8; 32]>,
+    #[serde(with = "serde_bytes")]
     pixel_blake3: Option<[u8; 32]>,
     format: Option<u8>,
     ext_format: Option<u8>,
@@ -478,8 +495,17 @@ struct Record {
     error_kind: Option<String>,
     error: Option<String>,
     pixels: Option<Pixels>,
-    /// pHash, dHash, then the thumbnail's 64 bytes and the shape descriptor's.
-    hashes: Option<(u64, u64, Vec<u8>)>,
+    hashes: Option<Perceptual>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct Perceptual {
+    phash: u64,
+    dhash: u64,
+    #[serde(with = "serde_bytes")]
+    thumb: [u8; 64],
+    #[serde(with = "serde_bytes")]
+    shape: [u8; SHAPE_DIMS],
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -508,22 +534,12 @@ fn name(c: Option<u8>) -> Option<&'static str> {
     c.map(|c| NAMES.get(c as usize).copied().unwrap_or("other"))
 }
 
-fn hash_bytes(h: &Option<String>) -> Option<[u8; 32]> {
-    h.as_deref()
-        .and_then(|h| blake3::Hash::from_hex(h).ok())
-        .map(|h| *h.as_bytes())
-}
-
-fn hash_hex(h: &Option<[u8; 32]>) -> Option<String> {
-    h.map(|b| blake3::Hash::from_bytes(b).to_hex().to_string())
-}
-
 impl Record {
     fn of(i: &ImageInfo) -> Record {
         Record {
             bytes: i.bytes,
-            file_blake3: hash_bytes(&i.file_blake3),
-            pixel_blake3: hash_bytes(&i.pixel_blake3),
+            file_blake3: i.file_blake3.map(|h| *h.as_bytes()),
+            pixel_blake3: i.pixel_blake3.map(|h| *h.as_bytes()),
             format: code(i.format),
             ext_format: code(i.ext_format),
             width: i.width,
@@ -543,26 +559,26 @@ impl Record {
                 entropy: p.entropy,
                 sharpness: p.sharpness,
             }),
-            hashes: i
-                .hashes
-                .map(|h| (h.phash, h.dhash, [h.thumb.as_slice(), &h.shape].concat())),
+            hashes: i.hashes.map(|h| Perceptual {
+                phash: h.phash,
+                dhash: h.dhash,
+                thumb: h.thumb,
+                shape: h.shape,
+            }),
         }
     }
 
     fn to_info(&self) -> ImageInfo {
-        let hashes = self.hashes.as_ref().and_then(|(p, d, bytes)| {
-            let (thumb, shape) = bytes.split_at_checked(64)?;
-            Some(Hashes {
-                phash: *p,
-                dhash: *d,
-                thumb: <[u8; 64]>::try_from(thumb).ok()?,
-                shape: <[u8; SHAPE_DIMS]>::try_from(shape).ok()?,
-            })
+        let hashes = self.hashes.as_ref().map(|h| Hashes {
+            phash: h.phash,
+            dhash: h.dhash,
+            thumb: h.thumb,
+            shape: h.shape,
         });
         ImageInfo {
             bytes: self.bytes,
-            file_blake3: hash_hex(&self.file_blake3),
-            pixel_blake3: hash_hex(&self.pixel_blake3),
+            file_blake3: self.file_blake3.map(blake3::Hash::from_bytes),
+            pixel_blake3: self.pixel_blake3.map(blake3::Hash::from_bytes),
             format: name(self.format),
             ext_format: name(self.ext_format),
             width: self.width,
@@ -690,9 +706,7 @@ pub fn content_fingerprint(
     files: &Files,
 ) {
     feed(h, spec, |p| {
-        files
-            .content_id(&crate::walk::rel_string(&spec.root, p).0, p)
-            .into_bytes()
+        files.content_id(&crate::walk::rel_string(&spec.root, p).0, p)
     });
 }
 
@@ -722,8 +736,11 @@ fn feed_ids<'a>(
     );
     h.update(&(ids.len() as u64).to_le_bytes());
     for (p, id) in files.zip(ids) {
-        h.update(p.to_string_lossy().as_bytes());
-        h.update(&[0]);
+        // Lengths first: an id is raw bytes, and no path runs into an id.
+        let p = p.as_os_str().as_encoded_bytes();
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+        h.update(&(id.len() as u64).to_le_bytes());
         h.update(&id);
     }
 }

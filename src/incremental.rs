@@ -48,34 +48,40 @@ pub struct Prior<'a> {
 pub fn identities(m: &Manifest) -> Option<Vec<u128>> {
     let hash = m.strs("file_blake3");
     let errors = m.strs("error_kind");
-    if m.is_empty() || (0..m.len()).any(|i| hash.get(i).is_none() && errors.get(i).is_none()) {
+    // Iterated, not indexed: a chunked column's `get` searches its chunks each time.
+    if m.is_empty()
+        || hash
+            .iter()
+            .zip(errors.iter())
+            .any(|(h, e)| h.is_none() && e.is_none())
+    {
         return None;
     }
-    let (source, row, split, label) = (
-        m.strs("source"),
-        m.u64s("row"),
-        m.strs("split"),
-        m.strs("label"),
-    );
+    let rows = m
+        .strs("source")
+        .iter()
+        .zip(hash.iter())
+        .zip(m.strs("split").iter())
+        .zip(m.strs("label").iter())
+        .zip(m.u64s("row").iter());
     Some(
-        (0..m.len())
-            .map(|i| {
-                let mut h = xxhash_rust::xxh3::Xxh3::new();
-                for part in [source.get(i), hash.get(i), split.get(i), label.get(i)] {
-                    // Present and absent differ, and no part runs into the next.
-                    match part {
-                        Some(s) => {
-                            h.update(&[1]);
-                            h.update(s.as_bytes());
-                        }
-                        None => h.update(&[0]),
+        rows.map(|((((source, hash), split), label), row)| {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            for part in [source, hash, split, label] {
+                // Present and absent differ, and no part runs into the next.
+                match part {
+                    Some(s) => {
+                        h.update(&[1]);
+                        h.update(s.as_bytes());
                     }
-                    h.update(&[0xff]);
+                    None => h.update(&[0]),
                 }
-                h.update(&row.get(i).map_or(u64::MAX, |r| r).to_le_bytes());
-                h.digest128()
-            })
-            .collect(),
+                h.update(&[0xff]);
+            }
+            h.update(&row.unwrap_or(u64::MAX).to_le_bytes());
+            h.digest128()
+        })
+        .collect(),
     )
 }
 

@@ -17,6 +17,7 @@ pub mod labels;
 pub mod load;
 pub mod manifest;
 pub mod output;
+pub mod packed;
 pub mod progress;
 pub mod report;
 pub mod rules;

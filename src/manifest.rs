@@ -95,8 +95,8 @@ impl Manifest {
                     .map(|x| x.info.bytes)
                     .collect::<Vec<Option<u64>>>(),
             ),
-            Column::new("file_blake3".into(), s(&|x| x.info.file_blake3.clone())),
-            Column::new("pixel_blake3".into(), s(&|x| x.info.pixel_blake3.clone())),
+            Column::new("file_blake3".into(), s(&|x| x.info.file_blake3.map(hex))),
+            Column::new("pixel_blake3".into(), s(&|x| x.info.pixel_blake3.map(hex))),
             Column::new("format".into(), s(&|x| x.info.format.map(str::to_string))),
             Column::new(
                 "ext_format".into(),
@@ -320,4 +320,8 @@ impl Manifest {
         })
         .with_context(|| format!("{}: cannot write manifest", path.display()))
     }
+}
+
+fn hex(h: blake3::Hash) -> String {
+    h.to_hex().to_string()
 }

@@ -17,7 +17,9 @@ pub struct NearState {
     /// (pHash radius, dHash radius) of the search.
     params: (u32, u32),
     /// Keys of the pictures compared, sorted.
+    #[serde(with = "crate::packed")]
     compared: Vec<u128>,
+    #[serde(with = "crate::packed")]
     pairs: Vec<(u128, u128)>,
 }
 

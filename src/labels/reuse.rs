@@ -54,10 +54,13 @@ pub struct LabelFit {
     pub models: Vec<FoldModel>,
     /// Identities of the labelled samples with features when fitted, sorted: what
     /// the changes are counted against.
+    #[serde(with = "crate::packed")]
     pub fitted: Vec<u128>,
     /// Identities of the scored samples, sorted, and their probabilities (row-major,
     /// one row of `classes.len()` per identity).
+    #[serde(with = "crate::packed")]
     pub scored: Vec<u128>,
+    #[serde(with = "crate::packed")]
     pub probs: Vec<f64>,
     /// The outlier search, in the same feature space.
     pub outliers: Option<OutlierFit>,
@@ -68,9 +71,12 @@ pub struct LabelFit {
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct OutlierFit {
     pub k: usize,
+    #[serde(with = "crate::packed")]
     pub points: Vec<f32>,
     /// Sorted identities and their mean distances.
+    #[serde(with = "crate::packed")]
     ids: Vec<u128>,
+    #[serde(with = "crate::packed")]
     mean: Vec<f64>,
 }
 

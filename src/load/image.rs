@@ -37,8 +37,9 @@ impl ErrorKind {
 #[derive(Debug, Clone, Default)]
 pub struct ImageInfo {
     pub bytes: Option<u64>,
-    pub file_blake3: Option<String>,
-    pub pixel_blake3: Option<String>,
+    /// Kept as bytes: the cache stores them so, and the manifest writes them in hex.
+    pub file_blake3: Option<blake3::Hash>,
+    pub pixel_blake3: Option<blake3::Hash>,
     /// Format found from the content (magic bytes).
     pub format: Option<&'static str>,
     /// Format the extension claims.
@@ -138,7 +139,7 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
     if bytes.is_empty() {
         return info.failed(ErrorKind::Empty, "zero-byte file");
     }
-    info.file_blake3 = Some(blake3::hash(bytes).to_hex().to_string());
+    info.file_blake3 = Some(blake3::hash(bytes));
     let format = match image::guess_format(bytes) {
         Ok(f) => f,
         Err(_) => {
@@ -213,13 +214,13 @@ fn mode_name(color: ColorType) -> &'static str {
 
 /// Hash of the decoded pixels with their geometry, so that the same picture saved
 /// under another name or encoding hashes the same, and a reshaped buffer does not.
-fn pixel_hash(img: &DynamicImage) -> String {
+fn pixel_hash(img: &DynamicImage) -> blake3::Hash {
     let mut h = blake3::Hasher::new();
     h.update(&img.width().to_le_bytes());
     h.update(&img.height().to_le_bytes());
     h.update(format!("{:?}", img.color()).as_bytes());
     h.update(img.as_bytes());
-    h.finalize().to_hex().to_string()
+    h.finalize()
 }
 
 fn looks_truncated(msg: &str) -> bool {

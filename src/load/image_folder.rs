@@ -23,33 +23,44 @@ pub fn describe_all(
     files: Option<&crate::cache::Files>,
 ) -> Vec<ImageSample> {
     let pb = crate::progress::bar(jobs.len() as u64, quiet, "images");
-    if let Some(f) = files {
-        f.expect(jobs.len());
-    }
-    let out = jobs
-        .into_par_iter()
-        .map(|j| {
-            let describe = |opened| {
-                if is_image_path(j.path) || image::sniff(j.path) {
-                    image::describe_opened(j.path, opened)
-                } else {
-                    unsupported(j.path)
-                }
-            };
-            let info = match files {
-                Some(f) => f.describe(&j.source, j.path, describe),
-                None => describe(None),
-            };
-            pb.inc(1);
-            ImageSample {
-                split: j.split,
-                label: j.label,
-                source: j.source,
-                row: j.row,
-                info,
-            }
-        })
-        .collect();
+    let one = |j: Job<'_>, info: ImageInfo| {
+        pb.inc(1);
+        ImageSample {
+            split: j.split,
+            label: j.label,
+            source: j.source,
+            row: j.row,
+            info,
+        }
+    };
+    let describe = |path: &std::path::Path, opened| {
+        if is_image_path(path) || image::sniff(path) {
+            image::describe_opened(path, opened)
+        } else {
+            unsupported(path)
+        }
+    };
+    // The records come back with the samples, in order: no lock, and no sort after.
+    let out = match files {
+        None => jobs
+            .into_par_iter()
+            .map(|j| {
+                let info = describe(j.path, None);
+                one(j, info)
+            })
+            .collect(),
+        Some(f) => {
+            let (out, kept): (Vec<ImageSample>, Vec<crate::cache::Kept>) = jobs
+                .into_par_iter()
+                .map(|j| {
+                    let (info, kept) = f.describe(&j.source, j.path, |o| describe(j.path, o));
+                    (one(j, info), kept)
+                })
+                .unzip();
+            f.keep(kept);
+            out
+        }
+    };
     pb.finish_and_clear();
     out
 }

@@ -14,6 +14,7 @@ pub struct ShiftFit {
     /// Of the pair of splits, the seed, the sample size and the features' names.
     pub key: u64,
     /// Identities of both splits' readable samples when fitted, sorted.
+    #[serde(with = "crate::packed")]
     pub fitted: Vec<u128>,
     pub vectors: Vectors,
     pub classifier: Fitted,
