@@ -176,6 +176,23 @@ compare-cleanlab rows="100000":
     "$venv/bin/pip" install -q cleanlab scikit-learn pandas pillow
     "$venv/bin/python" tests/reference/cleanlab_compare.py "$CARGO_TARGET_DIR/release/dsaudit" --bench-rows {{rows}}
 
+# Instructions executed by a scan and by a cold check of the same images, counted by
+# callgrind: a measure of the work a cold check adds that this noisy machine's speed
+# does not move. Needs valgrind (Debian: valgrind); about 25 minutes at 10,000 images.
+bench-check-instructions images="10000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v valgrind > /dev/null || { echo "bench-check-instructions needs valgrind" >&2; exit 1; }
+    cargo build --release --bin dsaudit --example gen_data
+    bin="$CARGO_TARGET_DIR/release/dsaudit"
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir" {{images}} 10
+    count() { valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" "$@" 2>&1 > /dev/null | awk '/Collected :/ { print $NF }'; }
+    scan=$(count "$bin" scan -q --fail-on never "$dir/images")
+    cold=$(count "$bin" check -q --fail-on never "$dir/images" --cache-dir "$dir/cache")
+    awk -v s="$scan" -v c="$cold" -v n={{images}} 'BEGIN { printf "%d images: scan %.3f G instructions, cold check %.3f G (%+.2f%%)\n", n, s / 1e9, c / 1e9, 100 * (c / s - 1) }'
+
 # dsaudit check on the 100,000-image set: cold (no cache), an unchanged re-check (the
 # stored output), the same files under another command line (every image from the
 # per-file cache, the dataset-level checks run), and re-checks after touching 100 files
@@ -201,18 +218,38 @@ bench-check images="100000":
     }
     # A cold check against the scan: 9 interleaved pairs (the machine is noisy), each
     # pair in the other order than the last, and `sync` before every run, so that no
-    # run pays for writing back the last one's cache files. Medians, and the median of
-    # the pairs' ratios (which a slow minute shifts less than either median).
-    scan() { /usr/bin/time -f '%e' -a -o "$dir/scan.times" "$bin" scan -q --fail-on never "$data" > /dev/null; }
-    cold() { rm -rf "$dir/cold"; /usr/bin/time -f '%e' -a -o "$dir/cold.times" "$bin" check -q --fail-on never "$data" --cache-dir "$dir/cold" > /dev/null; }
+    # run pays for writing back the last one's cache files. Medians of the wall times,
+    # and the medians of the pairs' ratios, wall and CPU (user + system), which a slow
+    # minute shifts less than either median.
+    scan() { /usr/bin/time -f '%e %U %S' -a -o "$dir/scan.times" "$bin" scan -q --fail-on never "$data" > /dev/null; }
+    cold() { rm -rf "$dir/cold"; /usr/bin/time -f '%e %U %S' -a -o "$dir/cold.times" "$bin" check -q --fail-on never "$data" --cache-dir "$dir/cold" > /dev/null; }
     for i in 1 2 3 4 5 6 7 8 9; do
         if (( i % 2 )); then sync; scan; sync; cold; else sync; cold; sync; scan; fi
     done
     median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-    printf '%-40s %6.2f s  (runs: %s)\n' "scan (median of 9)" "$(median "$dir/scan.times")" "$(tr '\n' ' ' < "$dir/scan.times")"
-    printf '%-40s %6.2f s  (runs: %s)\n' "cold check (median of 9, interleaved)" "$(median "$dir/cold.times")" "$(tr '\n' ' ' < "$dir/cold.times")"
-    paste "$dir/cold.times" "$dir/scan.times" | awk '{ printf "%.4f\n", $1 / $2 }' > "$dir/ratios"
-    printf '%-40s %6.3f    (pairs: %s)\n' "cold check / scan (median of 9 pairs)" "$(median "$dir/ratios")" "$(tr '\n' ' ' < "$dir/ratios")"
+    walls() { awk '{ printf "%s ", $1 }' "$1"; }
+    ratios() { # wall and CPU ratios of each pair of lines of $1 and $2
+        paste "$1" "$2" | awk '{ printf "%.4f\n", $1 / $4 }' > "$dir/wall.ratios"
+        paste "$1" "$2" | awk '{ printf "%.4f\n", ($2 + $3) / ($5 + $6) }' > "$dir/cpu.ratios"
+    }
+    printf '%-48s %6.2f s  (runs: %s)\n' "scan (median of 9)" "$(median "$dir/scan.times")" "$(walls "$dir/scan.times")"
+    printf '%-48s %6.2f s  (runs: %s)\n' "cold check (median of 9, interleaved)" "$(median "$dir/cold.times")" "$(walls "$dir/cold.times")"
+    ratios "$dir/cold.times" "$dir/scan.times"
+    printf '%-48s %6.3f    (pairs: %s)\n' "cold check / scan, wall (median of 9 pairs)" "$(median "$dir/wall.ratios")" "$(walls "$dir/wall.ratios")"
+    printf '%-48s %6.3f    (pairs: %s)\n' "cold check / scan, CPU (median of 9 pairs)" "$(median "$dir/cpu.ratios")" "$(walls "$dir/cpu.ratios")"
+    # The same comparison with the machine's drift taken out: the scan and a cold
+    # check started together, five times. Both share the machine second by second,
+    # so the ratio of their CPU seconds is the ratio of their work, whatever the
+    # machine's speed that minute.
+    for i in 1 2 3 4 5; do
+        rm -rf "$dir/both"; sync
+        /usr/bin/time -f '%e %U %S' -a -o "$dir/both.scan" "$bin" scan -q --fail-on never "$data" > /dev/null &
+        /usr/bin/time -f '%e %U %S' -a -o "$dir/both.cold" "$bin" check -q --fail-on never "$data" --cache-dir "$dir/both" > /dev/null &
+        wait
+    done
+    ratios "$dir/both.cold" "$dir/both.scan"
+    printf '%-48s %6.3f    (pairs: %s)\n' "cold check / scan run together, CPU (median of 5)" "$(median "$dir/cpu.ratios")" "$(walls "$dir/cpu.ratios")"
+    printf '%-48s %6.3f    (pairs: %s)\n' "cold check / scan run together, wall (median of 5)" "$(median "$dir/wall.ratios")" "$(walls "$dir/wall.ratios")"
     timed "cold check (empty cache)" "$data" --cache-dir "$dir/cache"
     timed "re-check, nothing changed" "$data" --cache-dir "$dir/cache"
     timed "re-check, nothing changed (again)" "$data" --cache-dir "$dir/cache"
