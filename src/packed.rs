@@ -70,7 +70,7 @@ pub fn deserialize<'de, T: Packed, D: Deserializer<'de>>(d: D) -> Result<Vec<T>,
 mod tests {
     use serde::{Deserialize, Serialize};
 
-    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    #[derive(Serialize, Deserialize, PartialEq, Debug, Default)]
     struct S {
         #[serde(with = "crate::packed")]
         ids: Vec<u128>,
@@ -96,12 +96,7 @@ mod tests {
         assert_eq!(postcard::from_bytes::<S>(&bytes).unwrap(), s);
         let nan = S {
             xs: vec![f64::NAN],
-            ..S {
-                ids: vec![],
-                pairs: vec![],
-                xs: vec![],
-                ys: vec![],
-            }
+            ..Default::default()
         };
         let back: S = postcard::from_bytes(&postcard::to_allocvec(&nan).unwrap()).unwrap();
         assert!(back.xs[0].is_nan());
