@@ -383,12 +383,8 @@ impl Files {
     /// stages run, so that neither waits for the end of the run.
     pub fn save_records(&self, spec: &crate::discover::DatasetSpec) {
         let kept = std::mem::take(&mut *self.kept.lock().expect("cache lock"));
-        let mut fresh: Vec<Box<Entry>> = kept.into_iter().filter_map(|k| k.0).collect();
-        // Loading describes a folder's files in the walk's order, by name: sorted
-        // already. A labels file lists them in its own order.
-        if !fresh.is_sorted_by(|a, b| a.rel <= b.rel) {
-            fresh.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-        }
+        // A labels file lists its files in its own order, not by name.
+        let fresh = sorted(kept.into_iter().filter_map(|k| k.0).collect());
         let ids = self.identities_seen(spec, &fresh);
         *self.run_ids.lock().expect("cache lock") = Some(ids);
         // A box serialises as what it holds: read back as a `Vec<Entry>`.
@@ -467,16 +463,17 @@ fn content_id_of(recorded: Option<&Entry>, path: &Path) -> Vec<u8> {
     }
 }
 
-/// Records sorted by name (as written; sorted again in case an older file was not).
-fn sorted(mut v: Vec<Entry>) -> Vec<Entry> {
-    if !v.is_sorted_by(|a, b| a.rel <= b.rel) {
-        v.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+/// Records sorted by name: usually they are already (a stored file as written, this
+/// run's in the walk's order), and then nothing is moved.
+fn sorted<E: std::borrow::Borrow<Entry>>(mut v: Vec<E>) -> Vec<E> {
+    if !v.is_sorted_by(|a, b| a.borrow().rel <= b.borrow().rel) {
+        v.sort_unstable_by(|a, b| a.borrow().rel.cmp(&b.borrow().rel));
     }
     v
 }
 
 /// `ImageInfo` as serde stores it: hashes as bytes, names as their index in `NAMES`,
-/// the thumbnail and shape descriptor in one vector (few allocations to decode).
+/// the thumbnail and shape descriptor as byte strings (nothing allocated to decode).
 #[derive(Serialize, Deserialize, Debug, Clone)]
 struct Record {
     bytes: Option<u64>,
