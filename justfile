@@ -162,6 +162,21 @@ bench-vs rev runs="5" images="100000" rows="1000000":
                   printf "%-10s {{rev}}:%s  new:%s  median %.2f s -> %.2f s (%+.0f%%)\n", t, v["old"], v["new"], mo, mn, 100*(mn/mo-1) }'
     done
 
+# Duplicates, leaks and conflicting labels on real images (scikit-learn's digits and
+# sample photos, scikit-image's images and faces) with injected copies: precision and
+# recall per kind, and the share of samples named on the same images untouched
+# (issue 25). In a throwaway virtual environment; a few minutes; not part of CI.
+eval-duplicates seed="0":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit
+    venv=$(mktemp -d)
+    trap 'rm -rf "$venv"' EXIT
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q numpy scikit-learn scikit-image pillow
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$venv/bin/python" tests/reference/duplicates_eval.py "$CARGO_TARGET_DIR/release/dsaudit" --seed {{seed}}
+
 # dsaudit's label-error detection against cleanlab + scikit-learn on the same files
 # (identical flags from identical probabilities; precision, recall, F1; then the speed
 # on a rows x 64 table, 5 interleaved runs), in a throwaway virtual environment; about

@@ -13,7 +13,7 @@
 
 use crate::incremental::DatasetState;
 use crate::load::image::{ErrorKind, ImageInfo};
-use crate::load::perceptual::{Hashes, SHAPE_DIMS};
+use crate::load::perceptual::{Hashes, SHAPE_DIMS, SMALL_PIXELS};
 use crate::load::pixel_stats::PixelStats;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bumped whenever what is stored, or how it is computed, changes.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 const DIR_VERSION: &str = "v1";
 pub const DEFAULT_DIR: &str = ".dsaudit_cache";
 
@@ -499,8 +499,11 @@ struct Record {
 struct Perceptual {
     phash: u64,
     dhash: u64,
+    aligned: u64,
     #[serde(with = "serde_bytes")]
     thumb: [u8; 64],
+    #[serde(with = "serde_bytes")]
+    small: [u8; SMALL_PIXELS],
     #[serde(with = "serde_bytes")]
     shape: [u8; SHAPE_DIMS],
 }
@@ -559,8 +562,10 @@ impl Record {
             hashes: i.hashes.map(|h| Perceptual {
                 phash: h.phash,
                 dhash: h.dhash,
+                aligned: h.aligned,
                 thumb: h.thumb,
                 shape: h.shape,
+                small: h.small,
             }),
         }
     }
@@ -569,8 +574,10 @@ impl Record {
         let hashes = self.hashes.as_ref().map(|h| Hashes {
             phash: h.phash,
             dhash: h.dhash,
+            aligned: h.aligned,
             thumb: h.thumb,
             shape: h.shape,
+            small: h.small,
         });
         ImageInfo {
             bytes: self.bytes,

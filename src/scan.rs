@@ -248,6 +248,12 @@ fn stages(
         for (what, t) in &dups.search.timings {
             eprintln!("timing duplicates: {what} {:.3} s", t.as_secs_f64());
         }
+        if dups.search.candidates > 0 {
+            eprintln!(
+                "timing duplicates: {} candidate pairs, {} confirmed",
+                dups.search.candidates, dups.search.confirmed
+            );
+        }
     }
     let usable = rules::usable_counts(loaded);
     let mut shift = if !opts.shift_tests {
@@ -321,7 +327,8 @@ pub fn duplicate_params(t: &rules::thresholds::Thresholds) -> duplicates::Params
     let rule = &rules::duplicates::near_duplicates::NearDuplicates;
     duplicates::Params {
         phash: t.get(rule, "phash").max(0.0) as u32,
-        dhash: t.get(rule, "dhash").max(0.0) as u32,
+        max_distance: t.get(rule, "max-distance").max(0.0),
+        nn_fraction: t.get(rule, "nn-fraction").max(0.0),
         table_radius: t.get(rule, "table-radius"),
     }
 }

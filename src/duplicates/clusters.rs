@@ -1,45 +1,11 @@
-//! Turns "these samples are identical" keys and "these two are similar" pairs into
-//! clusters: the connected components, numbered in order of their first sample.
+//! Turns "these samples are identical" keys and "these two are the same picture"
+//! pairs into clusters of bounded diameter: exact copies form groups, and near
+//! copies gather around a representative (a star), each within the threshold of
+//! it. Confirmed pairs are never joined transitively: a chain of look-alikes
+//! (A like B, B like C, ...) would otherwise become one cluster of hundreds.
 
-use super::Cluster;
+use super::{Cluster, Near, NearMember};
 use rustc_hash::FxHashMap as HashMap;
-
-/// Disjoint sets with path halving and union by size. Hand-written: twenty lines,
-/// where a graph crate would bring far more than this one structure.
-struct Sets {
-    parent: Vec<u32>,
-    size: Vec<u32>,
-}
-
-impl Sets {
-    fn new(n: usize) -> Sets {
-        Sets {
-            parent: (0..n as u32).collect(),
-            size: vec![1; n],
-        }
-    }
-
-    fn find(&mut self, mut x: u32) -> u32 {
-        while self.parent[x as usize] != x {
-            let p = self.parent[x as usize];
-            self.parent[x as usize] = self.parent[p as usize];
-            x = p;
-        }
-        x
-    }
-
-    fn union(&mut self, a: u32, b: u32) {
-        let (mut a, mut b) = (self.find(a), self.find(b));
-        if a == b {
-            return;
-        }
-        if self.size[a as usize] < self.size[b as usize] {
-            std::mem::swap(&mut a, &mut b);
-        }
-        self.parent[b as usize] = a;
-        self.size[a as usize] += self.size[b as usize];
-    }
-}
 
 /// Marks a sample with no content key (not compared for identity).
 pub const NO_KEY: u32 = u32::MAX;
@@ -66,58 +32,101 @@ pub fn first_same(n: usize, key: impl Fn(usize) -> Option<u128> + Sync) -> Vec<u
 }
 
 /// `same[i]`: sample i's first identical sample, as `first_same` gives it. `near`:
-/// pairs of samples judged similar. Returns clusters of two or more, and each
-/// sample's cluster.
-pub fn build(same: &[u32], near: &[(u32, u32)]) -> (Vec<Cluster>, Vec<Option<u32>>) {
+/// pairs of distinct pictures (each the first of its copies) confirmed as near
+/// copies. Returns clusters of two or more, numbered by their smallest member, and
+/// each sample's cluster.
+///
+/// Stars, greedily: the picture with the most confirmed neighbours (then the one
+/// whose neighbours are closest, then the first) becomes a representative and takes
+/// every neighbour not yet taken; then the next. Every member is thus within the
+/// threshold of its representative, and the result depends only on the pairs.
+pub fn build(same: &[u32], near: &[Near]) -> (Vec<Cluster>, Vec<Option<u32>>) {
     let n = same.len();
-    let mut sets = Sets::new(n);
-    // Identical samples start out joined: each points at its first copy, a root.
-    for (i, &first) in same.iter().enumerate() {
-        if first != NO_KEY && first != i as u32 {
-            sets.parent[i] = first;
-            sets.size[first as usize] += 1;
-        }
+    let mut adjacent: HashMap<u32, Vec<(u32, f32)>> = HashMap::default();
+    for p in near {
+        adjacent.entry(p.a).or_default().push((p.b, p.distance));
+        adjacent.entry(p.b).or_default().push((p.a, p.distance));
     }
-    for &(a, b) in near {
-        sets.union(a, b);
-    }
-    // Components in order of their smallest member: ids do not depend on hashing order.
-    let mut id_of_root = vec![u32::MAX; n];
-    let mut clusters: Vec<Cluster> = Vec::new();
-    let mut cluster_of = vec![None; n];
-    for i in 0..n as u32 {
-        let root = sets.find(i);
-        if sets.size[root as usize] < 2 {
+    let mut order: Vec<(u32, usize, f64)> = adjacent
+        .iter()
+        .map(|(&v, nb)| (v, nb.len(), nb.iter().map(|&(_, d)| d as f64).sum()))
+        .collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.total_cmp(&b.2)).then(a.0.cmp(&b.0)));
+    // Each picture's star: (representative, distance to it).
+    let mut star: HashMap<u32, (u32, f32)> = HashMap::default();
+    for &(v, _, _) in &order {
+        if star.contains_key(&v) {
             continue;
         }
-        if id_of_root[root as usize] == u32::MAX {
-            id_of_root[root as usize] = clusters.len() as u32;
+        let mut free: Vec<(u32, f32)> = adjacent[&v]
+            .iter()
+            .filter(|(u, _)| !star.contains_key(u))
+            .copied()
+            .collect();
+        if free.is_empty() {
+            continue;
+        }
+        // A pair listed twice (two ways of finding it) counts once.
+        free.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        free.dedup_by_key(|p| p.0);
+        star.insert(v, (v, 0.0));
+        for (u, d) in free {
+            star.insert(u, (v, d));
+        }
+    }
+    // Every sample goes with its star's representative, or with its exact group.
+    let group = |i: usize| -> Option<u32> {
+        let first = same[i];
+        if first == NO_KEY {
+            return None;
+        }
+        Some(star.get(&first).map_or(first, |&(rep, _)| rep))
+    };
+    let mut size: HashMap<u32, u32> = HashMap::default();
+    for i in 0..n {
+        if let Some(g) = group(i) {
+            *size.entry(g).or_default() += 1;
+        }
+    }
+    let mut id_of: HashMap<u32, u32> = HashMap::default();
+    let mut clusters: Vec<Cluster> = Vec::new();
+    let mut cluster_of = vec![None; n];
+    // In sample order, so that ids follow each cluster's smallest member.
+    for i in 0..n {
+        let Some(g) = group(i) else { continue };
+        if size[&g] < 2 {
+            continue;
+        }
+        let id = *id_of.entry(g).or_insert_with(|| {
             clusters.push(Cluster {
                 id: clusters.len() as u32,
+                representative: g,
                 ..Default::default()
             });
-        }
-        let id = id_of_root[root as usize];
-        clusters[id as usize].members.push(i);
-        cluster_of[i as usize] = Some(id);
+            clusters.len() as u32 - 1
+        });
+        clusters[id as usize].members.push(i as u32);
+        cluster_of[i] = Some(id);
     }
     for c in &mut clusters {
         let mut groups: Vec<Vec<u32>> = Vec::new();
         let mut group_of_first: HashMap<u32, usize> = HashMap::default();
-        let mut distinct = 0;
         for &m in &c.members {
-            match same[m as usize] {
-                NO_KEY => distinct += 1,
-                first => {
-                    let g = *group_of_first.entry(first).or_insert_with(|| {
-                        groups.push(Vec::new());
-                        groups.len() - 1
-                    });
-                    groups[g].push(m);
-                }
+            let first = same[m as usize];
+            let g = *group_of_first.entry(first).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(m);
+            if first == m && first != c.representative {
+                let (_, d) = star[&first];
+                c.near_members.push(NearMember {
+                    sample: m,
+                    similarity: (!d.is_nan()).then(|| crate::util::round4(1.0 - d as f64)),
+                });
             }
         }
-        c.near = groups.len() + distinct > 1;
+        c.near = groups.len() > 1;
         c.exact = groups.into_iter().filter(|g| g.len() > 1).collect();
     }
     (clusters, cluster_of)
@@ -127,19 +136,64 @@ pub fn build(same: &[u32], near: &[(u32, u32)]) -> (Vec<Cluster>, Vec<Option<u32
 mod tests {
     use super::*;
 
+    fn pair(a: u32, b: u32, distance: f32) -> Near {
+        Near { a, b, distance }
+    }
+
     #[test]
-    fn exact_and_near_join_transitively() {
+    fn exact_groups_and_a_star() {
         let keys = [Some(1), Some(2), Some(1), Some(3), None, Some(4)];
         let same = first_same(keys.len(), |i| keys[i]);
         assert_eq!(same, vec![0, 1, 0, 3, NO_KEY, 5]);
-        let (clusters, of) = build(&same, &[(1, 2), (4, 5)]);
+        let (clusters, of) = build(&same, &[pair(1, 0, 0.001), pair(3, 5, 0.002)]);
         assert_eq!(clusters.len(), 2);
         assert_eq!(clusters[0].members, vec![0, 1, 2]);
         assert_eq!(clusters[0].exact, vec![vec![0, 2]]);
         assert!(clusters[0].near);
-        assert_eq!(clusters[1].members, vec![4, 5]);
+        assert_eq!(clusters[1].members, vec![3, 5]);
         assert!(clusters[1].exact.is_empty());
-        assert_eq!(of, vec![Some(0), Some(0), Some(0), None, Some(1), Some(1)]);
+        assert_eq!(of, vec![Some(0), Some(0), Some(0), Some(1), None, Some(1)]);
+    }
+
+    #[test]
+    fn a_chain_is_cut_into_stars() {
+        // 0-1-2-3-4-5, each like the next only: no cluster may hold two pictures that
+        // are not both within the threshold of its representative.
+        let same: Vec<u32> = (0..6).collect();
+        let near: Vec<Near> = (0..5).map(|i| pair(i, i + 1, 0.001)).collect();
+        let (clusters, _) = build(&same, &near);
+        for c in &clusters {
+            assert!(c.members.len() <= 3, "{:?}", c.members);
+            for &m in &c.members {
+                assert!(
+                    m.abs_diff(c.representative) <= 1,
+                    "{m} not next to {}",
+                    c.representative
+                );
+            }
+            assert_eq!(c.near_members.len(), c.members.len() - 1);
+        }
+        assert!(clusters.iter().map(|c| c.members.len()).sum::<usize>() >= 4);
+    }
+
+    #[test]
+    fn the_hub_represents_and_order_does_not_matter() {
+        let same: Vec<u32> = (0..5).collect();
+        let mut near = vec![
+            pair(0, 1, 0.001),
+            pair(2, 1, 0.002),
+            pair(1, 3, 0.001),
+            pair(3, 4, 0.001),
+        ];
+        let (a, _) = build(&same, &near);
+        near.reverse();
+        let (b, _) = build(&same, &near);
+        assert_eq!(a[0].representative, 1);
+        assert_eq!(a[0].members, vec![0, 1, 2, 3]);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
     }
 
     #[test]

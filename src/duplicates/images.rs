@@ -1,30 +1,46 @@
 //! Images: identical pictures by the BLAKE3 hash of their decoded pixels (which
-//! also catches the same file saved twice), similar ones by perceptual hash,
-//! searched with a multi-index hash over the 64-bit pHash so that no pair of
-//! images is compared unless a quarter of their bits already agree exactly.
+//! also catches the same file saved twice); near copies in two steps. Candidates:
+//! pairs whose centred pHashes (`perceptual::Hashes::aligned`) differ in at most
+//! `phash` bits, found with a multi-index hash so that no pair is compared unless a
+//! quarter of their bits already agree exactly. Confirmation: the pixels
+//! (`similarity::distance` on the 32×32 grey images), within a threshold that is
+//! the smaller of a fixed ceiling and a fraction of the dataset's own median
+//! nearest-neighbour distance, so that two look-alike images of a class whose
+//! samples all look alike (digits, icons) are not called copies.
 
-use super::{NearSearch, Params};
+use super::{similarity, Near, NearSearch, Params};
+use crate::load::perceptual::Small;
 use crate::manifest::Manifest;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 /// What `dsaudit check` keeps of a search: the distinct pictures compared and the
-/// similar pairs among them, by pixel key. Whether two pictures are similar depends
-/// on their pixels alone, so the next search need only compare the new ones.
+/// candidate pairs among them within the ceiling, by pixel key, with their pixel
+/// distance. Whether two pictures are near copies depends on their pixels and on
+/// the calibration, which is measured again on every run; so the next search need
+/// only compare the new pictures.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct NearState {
-    /// (pHash radius, dHash radius) of the search.
-    params: (u32, u32),
+    /// (hash radius, distance ceiling as f64 bits) of the search.
+    params: (u32, u64),
     /// Keys of the pictures compared, sorted.
     #[serde(with = "crate::packed")]
     compared: Vec<u128>,
     #[serde(with = "crate::packed")]
     pairs: Vec<(u128, u128)>,
+    #[serde(with = "crate::packed")]
+    distances: Vec<f32>,
 }
 
 /// Above this share of new pictures, a full search is as quick as comparing them.
 const INCREMENTAL_SHARE: f64 = 0.02;
+/// Distinct pictures whose nearest-neighbour distance calibrates the threshold.
+pub const CALIBRATION_SAMPLE: usize = 500;
+/// Below this many, the median says little: the ceiling alone applies.
+const MIN_CALIBRATION: usize = 20;
+/// Nearest neighbours by hash whose pixels are compared to find a picture's nearest.
+const NN_CANDIDATES: usize = 8;
 
 /// Exact keys: the first 128 bits of the pixel hash, for readable images.
 pub fn keys(m: &Manifest) -> Vec<Option<u128>> {
@@ -38,35 +54,42 @@ pub fn keys(m: &Manifest) -> Vec<Option<u128>> {
         .collect()
 }
 
-/// Pairs of samples whose pHash differs in at most `params.phash` bits and whose
-/// dHash, the second opinion, in at most `params.dhash`.
-/// With `prior` (the last check's search, same thresholds) only the pictures new
+/// Near copies among distinct pictures: candidate pairs within `params.phash` bits
+/// of centred pHash, confirmed on the pixels within the calibrated threshold.
+/// With `prior` (the last check's search, same parameters) only the pictures new
 /// since then are compared with the others; the pairs are the same as a full search's.
 /// `same`: each sample's first identical one (`clusters::first_same` over `keys`).
 pub fn near_pairs(
     m: &Manifest,
+    smalls: &[Option<Small>],
     keys: &[Option<u128>],
     same: &[u32],
     params: &Params,
     prior: Option<&NearState>,
-) -> (Vec<(u32, u32)>, NearSearch, NearState) {
-    let (phash, dhash, contrast) = (m.u64s("phash"), m.u64s("dhash"), m.f64s("contrast"));
+) -> (Vec<Near>, NearSearch, NearState) {
+    let contrast = m.f64s("contrast");
     let mut search = NearSearch {
-        method: "perceptual hash: 64-bit DCT pHash searched with multi-index hashing, confirmed by a 64-bit dHash".into(),
+        method: "candidates: 64-bit pHash of the centred 32×32 grey image, multi-index hashing; \
+                 confirmed: correlation of the 32×32 grey images at the best shift of up to 2 px"
+            .into(),
         ..Default::default()
     };
+    let mut clock = std::time::Instant::now();
+    let mut lap = |search: &mut NearSearch, what: &'static str| {
+        search.timings.push((what, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     // One representative per distinct picture: copies are already joined by their key.
-    // Identical pixels pass the checks below alike, so the first copy represents them.
     let mut reps: Vec<u32> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         if key.is_none() {
             continue;
         }
-        if phash.get(i).is_none() {
+        if smalls.get(i).copied().flatten().is_none() {
             search.unhashed.push(i as u32);
             continue;
         }
-        // A flat picture's hash is all noise: blank images are their own rule.
+        // A flat picture correlates with nothing: blank images are their own rule.
         if contrast
             .get(i)
             .is_some_and(|c| c < crate::rules::normalization::BLANK_CONTRAST)
@@ -80,107 +103,186 @@ pub fn near_pairs(
     }
     search.compared = reps.len() as u64;
     let key = |i: u32| keys[i as usize].expect("representatives have keys");
-    let state = |pairs: &[(u32, u32)]| {
+    let small = |i: u32| {
+        smalls[i as usize]
+            .as_ref()
+            .expect("representatives have pixels")
+    };
+    let ceiling = params.max_distance;
+    let state_params = (params.phash, ceiling.to_bits());
+    let state = |pairs: &[Near]| {
         let mut compared: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
         compared.sort_unstable();
-        let mut pairs: Vec<(u128, u128)> = pairs.iter().map(|&(a, b)| (key(a), key(b))).collect();
-        pairs.sort_unstable();
+        let mut keyed: Vec<((u128, u128), f32)> = pairs
+            .iter()
+            .map(|p| ((key(p.a), key(p.b)), p.distance))
+            .collect();
+        keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0));
         NearState {
-            params: (params.phash, params.dhash),
+            params: state_params,
             compared,
-            pairs,
+            pairs: keyed.iter().map(|p| p.0).collect(),
+            distances: keyed.iter().map(|p| p.1).collect(),
         }
     };
     if reps.len() < 2 {
         return (Vec::new(), search, state(&[]));
     }
-    if let Some(p) = prior.filter(|p| p.params == (params.phash, params.dhash)) {
+    let confirm = |a: u32, b: u32| -> Option<Near> {
+        let (a, b) = (a.min(b), a.max(b));
+        let distance = similarity::distance(&small(a).pixels, &small(b).pixels);
+        (distance as f64 <= ceiling).then_some(Near { a, b, distance })
+    };
+    let codes: Vec<u64> = reps.iter().map(|&i| small(i).aligned).collect();
+    let radius = params.phash;
+    let incremental = prior.filter(|p| p.params == state_params).and_then(|p| {
         let new: Vec<bool> = reps
             .iter()
             .map(|&i| p.compared.binary_search(&key(i)).is_err())
             .collect();
         let added = new.iter().filter(|&&n| n).count();
-        if (added as f64) <= INCREMENTAL_SHARE * reps.len() as f64 {
-            let pairs = update(p, &reps, &new, &key, phash, dhash, params);
-            let s = state(&pairs);
-            return (pairs, search, s);
+        ((added as f64) <= INCREMENTAL_SHARE * reps.len() as f64).then_some((p, new))
+    });
+    let (mut candidates, mut pairs) = match incremental {
+        Some((p, new)) => update(p, &reps, &new, &codes, &key, radius, &confirm),
+        None => {
+            let spread_codes: Vec<u64> = codes.iter().map(|&c| spread(c)).collect();
+            let index =
+                mih_rs::Index::new(spread_codes).expect("non-empty index of fewer than 2^32 codes");
+            let found: Vec<(u64, Vec<Near>)> = (0..reps.len())
+                .into_par_iter()
+                .map_init(
+                    || index.range_searcher(),
+                    |searcher, a| {
+                        let hits = searcher.run(index.codes()[a], radius as usize);
+                        let later: Vec<u32> = hits
+                            .iter()
+                            .filter(|&&b| (b as usize) > a)
+                            .copied()
+                            .collect();
+                        let confirmed = later
+                            .iter()
+                            .filter_map(|&b| confirm(reps[a], reps[b as usize]))
+                            .collect();
+                        (later.len() as u64, confirmed)
+                    },
+                )
+                .collect();
+            let candidates = found.iter().map(|f| f.0).sum();
+            (candidates, found.into_iter().flat_map(|f| f.1).collect())
         }
-    }
-    let codes: Vec<u64> = reps
-        .iter()
-        .map(|&i| spread(phash.get(i as usize).unwrap_or(0)))
-        .collect();
-    let index = mih_rs::Index::new(codes).expect("non-empty index of fewer than 2^32 codes");
-    let radius = params.phash as usize;
-    let pairs: Vec<(u32, u32)> = (0..reps.len())
-        .into_par_iter()
-        .map_init(
-            || index.range_searcher(),
-            |searcher, a| {
-                let da = dhash.get(reps[a] as usize).unwrap_or(0);
-                searcher
-                    .run(index.codes()[a], radius)
-                    .iter()
-                    .filter(|&&b| (b as usize) > a)
-                    .filter(|&&b| {
-                        (da ^ dhash.get(reps[b as usize] as usize).unwrap_or(0)).count_ones()
-                            <= params.dhash
-                    })
-                    .map(|&b| (reps[a], reps[b as usize]))
-                    .collect::<Vec<_>>()
-            },
-        )
-        .flatten()
-        .collect();
+    };
+    lap(&mut search, "candidates and pixels");
     let s = state(&pairs);
+    // The threshold: the ceiling, or less where the dataset's pictures are close
+    // to one another anyway.
+    let pictures: Vec<&Small> = reps.iter().map(|&i| small(i)).collect();
+    let rep_keys: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
+    let nn = nearest_distances(&rep_keys, &codes, &pictures);
+    search.calibration_sample = nn.len() as u64;
+    let mut threshold = ceiling;
+    if nn.len() >= MIN_CALIBRATION {
+        let median = nn[nn.len() / 2] as f64;
+        search.median_nn_distance = Some(median);
+        threshold = threshold.min(params.nn_fraction * median);
+    }
+    search.radius = Some(threshold);
+    pairs.retain(|p| p.distance as f64 <= threshold);
+    pairs.sort_unstable_by_key(|p| (p.a, p.b));
+    candidates = candidates.max(pairs.len() as u64);
+    search.candidates = candidates;
+    search.confirmed = pairs.len() as u64;
+    lap(&mut search, "calibration");
     (pairs, search, s)
 }
 
+/// The pixel distance from each of up to `CALIBRATION_SAMPLE` distinct pictures (those
+/// with the smallest keys: a fixed sample, whatever the order or the run) to its
+/// nearest other picture, among the `NN_CANDIDATES` nearest by centred pHash; sorted.
+fn nearest_distances(keys: &[u128], codes: &[u64], pictures: &[&Small]) -> Vec<f32> {
+    let mut by_key: Vec<(u128, usize)> =
+        keys.iter().enumerate().map(|(k, &key)| (key, k)).collect();
+    let take = CALIBRATION_SAMPLE.min(by_key.len());
+    if take < by_key.len() {
+        by_key.select_nth_unstable(take);
+        by_key.truncate(take);
+    }
+    let mut nn: Vec<f32> = by_key
+        .par_iter()
+        .map(|&(_, a)| {
+            // The nearest few by hash, ties to the smaller index: a fixed choice.
+            let mut best: Vec<(u32, usize)> = Vec::with_capacity(NN_CANDIDATES + 1);
+            for (b, &c) in codes.iter().enumerate() {
+                if b == a {
+                    continue;
+                }
+                let d = (c ^ codes[a]).count_ones();
+                if best.len() == NN_CANDIDATES && d >= best[NN_CANDIDATES - 1].0 {
+                    continue;
+                }
+                let at = best.partition_point(|&(x, _)| x <= d);
+                best.insert(at, (d, b));
+                best.truncate(NN_CANDIDATES);
+            }
+            best.iter()
+                .map(|&(_, b)| similarity::distance(&pictures[a].pixels, &pictures[b].pixels))
+                .fold(f32::INFINITY, f32::min)
+        })
+        .collect();
+    nn.sort_by(f32::total_cmp);
+    nn
+}
+
 /// The prior pairs whose pictures are both still here, and the pairs of each new
-/// picture, found by comparing it with every other (a few hundred new pictures
-/// against a hundred thousand is a few milliseconds, no index needed).
+/// picture, found by comparing its hash with every other's (a few hundred new
+/// pictures against a hundred thousand is a few milliseconds, no index needed) and
+/// confirmed on the pixels. Returns (candidates, pairs within the ceiling).
 fn update(
     prior: &NearState,
     reps: &[u32],
     new: &[bool],
+    codes: &[u64],
     key: &(dyn Fn(u32) -> u128 + Sync),
-    phash: &polars::prelude::UInt64Chunked,
-    dhash: &polars::prelude::UInt64Chunked,
-    params: &Params,
-) -> Vec<(u32, u32)> {
+    radius: u32,
+    confirm: &(dyn Fn(u32, u32) -> Option<Near> + Sync),
+) -> (u64, Vec<Near>) {
     let at: HashMap<u128, u32> = reps.iter().map(|&i| (key(i), i)).collect();
-    let mut pairs: Vec<(u32, u32)> = prior
+    let mut pairs: Vec<Near> = prior
         .pairs
         .iter()
-        .filter_map(|(a, b)| Some((*at.get(a)?, *at.get(b)?)))
-        .collect();
-    let codes: Vec<(u64, u64)> = reps
-        .iter()
-        .map(|&i| {
-            (
-                phash.get(i as usize).unwrap_or(0),
-                dhash.get(i as usize).unwrap_or(0),
-            )
+        .zip(&prior.distances)
+        .filter_map(|((a, b), &distance)| {
+            let (a, b) = (*at.get(a)?, *at.get(b)?);
+            Some(Near {
+                a: a.min(b),
+                b: a.max(b),
+                distance,
+            })
         })
         .collect();
-    let found: Vec<(u32, u32)> = (0..reps.len())
+    let found: Vec<(u64, Vec<Near>)> = (0..reps.len())
         .into_par_iter()
         .filter(|&a| new[a])
-        .flat_map_iter(|a| {
-            let (pa, da) = codes[a];
-            codes
+        .map(|a| {
+            let hits: Vec<usize> = codes
                 .iter()
                 .enumerate()
                 // A pair of two new pictures is found once, from its first.
-                .filter(move |&(b, _)| b != a && (!new[b] || b > a))
-                .filter(move |(_, (pb, db))| {
-                    (pa ^ pb).count_ones() <= params.phash && (da ^ db).count_ones() <= params.dhash
+                .filter(|&(b, &c)| {
+                    b != a && (!new[b] || b > a) && (codes[a] ^ c).count_ones() <= radius
                 })
-                .map(move |(b, _)| (reps[a], reps[b]))
+                .map(|(b, _)| b)
+                .collect();
+            let confirmed = hits
+                .iter()
+                .filter_map(|&b| confirm(reps[a], reps[b]))
+                .collect();
+            (hits.len() as u64, confirmed)
         })
         .collect();
-    pairs.extend(found);
-    pairs
+    let candidates = pairs.len() as u64 + found.iter().map(|f| f.0).sum::<u64>();
+    pairs.extend(found.into_iter().flat_map(|f| f.1));
+    (candidates, pairs)
 }
 
 /// The pHash's bits in another fixed order. Hamming distances do not change, but

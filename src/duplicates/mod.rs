@@ -6,6 +6,7 @@
 pub mod clusters;
 pub mod images;
 pub mod radius_join;
+pub mod similarity;
 pub mod table;
 
 use crate::load::Loaded;
@@ -14,25 +15,68 @@ use serde::Serialize;
 /// Thresholds of the similarity search (documented with rule D002).
 #[derive(Debug, Clone, Copy)]
 pub struct Params {
-    /// Largest pHash Hamming distance between near-duplicate images.
+    /// Largest Hamming distance between the centred pHashes of a candidate pair.
     pub phash: u32,
-    /// Largest dHash Hamming distance, the second opinion.
-    pub dhash: u32,
+    /// Largest pixel distance (1 − correlation, `similarity::distance`) of a near
+    /// copy, whatever the dataset.
+    pub max_distance: f64,
+    /// A near copy is also closer than this fraction of the dataset's median
+    /// nearest-neighbour pixel distance.
+    pub nn_fraction: f64,
     /// Table rows: radius as a fraction of the median nearest-neighbour distance.
     pub table_radius: f64,
 }
 
-/// Samples joined by identity or similarity; every member is reachable from every
-/// other through identical copies and near-duplicate pairs.
+/// Two distinct samples (each the first of its identical copies) confirmed as near
+/// copies, and how far apart they are (NaN where the search measures no distance).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    pub a: u32,
+    pub b: u32,
+    pub distance: f32,
+}
+
+/// A member of a cluster that is a near copy of its representative.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NearMember {
+    pub sample: u32,
+    /// 1 − pixel distance to the representative (images); absent for table rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+}
+
+/// Samples that are copies of one picture or row: identical copies of it, and near
+/// copies each within the threshold of the representative (never a chain).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Cluster {
     pub id: u32,
     /// Sample ids, ascending.
     pub members: Vec<u32>,
+    /// The sample every near member was compared with.
+    pub representative: u32,
     /// Groups of identical members (two or more each).
     pub exact: Vec<Vec<u32>>,
     /// Whether some members are similar rather than identical.
     pub near: bool,
+    /// The distinct near copies of the representative (their identical copies are in
+    /// `exact`), with their similarity to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub near_members: Vec<NearMember>,
+}
+
+impl Cluster {
+    /// The similarity of `m` to the representative: 1 for the representative and its
+    /// identical copies, else the near member's (None for table rows).
+    pub fn similarity(&self, m: u32, same: impl Fn(u32) -> u32) -> Option<f64> {
+        let first = same(m);
+        if first == same(self.representative) {
+            return Some(1.0);
+        }
+        self.near_members
+            .iter()
+            .find(|n| n.sample == first)
+            .and_then(|n| n.similarity)
+    }
 }
 
 /// How the similarity search went, for the report.
@@ -50,8 +94,20 @@ pub struct NearSearch {
     /// Blank images left out of the similarity search.
     #[serde(skip_serializing_if = "is_zero")]
     pub blank: u64,
+    /// Candidate pairs the hash search proposed (for `--timings`: an incremental
+    /// search counts the kept pairs instead of finding them again), and how many the
+    /// pixels confirmed within the threshold.
+    #[serde(skip)]
+    pub candidates: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub confirmed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub median_nn_distance: Option<f64>,
+    /// Images: how many distinct pictures the median nearest-neighbour distance was
+    /// measured on.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub calibration_sample: u64,
+    /// Tables: the radius; images: the largest pixel distance of a near copy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub radius: Option<f64>,
     /// Wall time of each step, for `--timings`.
@@ -70,6 +126,8 @@ pub struct Duplicates {
     pub cluster_of: Vec<Option<u32>>,
     pub search: NearSearch,
     pub params: Params,
+    /// Each sample's first identical sample (`clusters::first_same`).
+    pub same: Vec<u32>,
     /// What `dsaudit check` keeps for its next run (images only).
     pub state: Option<images::NearState>,
 }
@@ -90,7 +148,8 @@ pub fn find(loaded: &Loaded, params: Params, prior: Option<&images::NearState>) 
         _ if m.strs("pixel_blake3").null_count() < m.len() => {
             let keys = images::keys(m);
             let same = clusters::first_same(keys.len(), |i| keys[i]);
-            let (pairs, search, s) = images::near_pairs(m, &keys, &same, &params, prior);
+            let (pairs, search, s) =
+                images::near_pairs(m, &loaded.smalls, &keys, &same, &params, prior);
             state = Some(s);
             (same, (pairs, search))
         }
@@ -116,6 +175,7 @@ pub fn find(loaded: &Loaded, params: Params, prior: Option<&images::NearState>) 
         cluster_of,
         search,
         params,
+        same,
         state,
     }
 }
@@ -131,13 +191,22 @@ impl Duplicates {
                 ..Default::default()
             },
             params,
+            same: vec![clusters::NO_KEY; n],
             state: None,
         }
     }
 
     pub fn json(&self) -> serde_json::Value {
-        let p = self.params;
-        let params = serde_json::json!({ "phash": p.phash, "dhash": p.dhash, "table_radius": p.table_radius });
+        let (p, s) = (self.params, &self.search);
+        let params = serde_json::json!({
+            "phash": p.phash,
+            "max_distance": p.max_distance,
+            "nn_fraction": p.nn_fraction,
+            "table_radius": p.table_radius,
+            "median_nn_distance": s.median_nn_distance.map(crate::util::round4),
+            "calibration_sample": s.calibration_sample,
+            "distance": s.radius.map(|r| (r * 1e6).round() / 1e6),
+        });
         serde_json::json!({
             "clusters": self.clusters,
             "near_search": self.search,

@@ -4,7 +4,7 @@
 //! near-duplicate check does), found by a k-d tree self-join.
 
 use super::radius_join::Tree;
-use super::{NearSearch, Params};
+use super::{Near, NearSearch, Params};
 use crate::load::rows::TableRows;
 use rayon::prelude::*;
 
@@ -15,11 +15,7 @@ use rayon::prelude::*;
 pub const NN_SAMPLE: usize = 100;
 
 /// `same`: each row's first identical row (`clusters::first_same`).
-pub fn near_pairs(
-    rows: &TableRows,
-    same: &[u32],
-    params: &Params,
-) -> (Vec<(u32, u32)>, NearSearch) {
+pub fn near_pairs(rows: &TableRows, same: &[u32], params: &Params) -> (Vec<Near>, NearSearch) {
     let d = rows.features.numeric.len();
     let mut search = NearSearch {
         method:
@@ -89,7 +85,11 @@ pub fn near_pairs(
         .filter(|&(a, b)| {
             rows.text_hash[reps[a as usize] as usize] == rows.text_hash[reps[b as usize] as usize]
         })
-        .map(|(a, b)| (reps[a as usize], reps[b as usize]))
+        .map(|(a, b)| Near {
+            a: reps[a as usize],
+            b: reps[b as usize],
+            distance: f32::NAN,
+        })
         .collect();
     lap(&mut search, "pairs within the radius");
     (pairs, search)

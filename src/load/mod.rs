@@ -40,6 +40,9 @@ pub struct Loaded {
     /// Per manifest row of an image dataset, its 8×8 grey thumbnail (None when
     /// unreadable or smaller than 8×8); empty for other layouts.
     pub thumbs: Vec<Option<[u8; 64]>>,
+    /// Per manifest row of an image dataset, its centred pHash and 32×32 grey pixels
+    /// (None when unreadable or smaller than 8×8): the near-duplicate search's input.
+    pub smalls: Vec<Option<perceptual::Small>>,
     /// Per manifest row of an image dataset, its shape descriptor (`perceptual::shape`).
     pub shapes: Vec<Option<[u8; perceptual::SHAPE_DIMS]>>,
     /// The tables as read, one per file, when `Hints::keep_tables` asks for them.
@@ -61,6 +64,7 @@ impl Loaded {
             guesses: Vec::new(),
             rows: None,
             thumbs: Vec::new(),
+            smalls: Vec::new(),
             shapes: Vec::new(),
             tables: Vec::new(),
         }
@@ -71,6 +75,15 @@ impl Loaded {
         loaded.thumbs = samples
             .iter()
             .map(|s| s.info.hashes.map(|h| h.thumb))
+            .collect();
+        loaded.smalls = samples
+            .iter()
+            .map(|s| {
+                s.info.hashes.map(|h| perceptual::Small {
+                    aligned: h.aligned,
+                    pixels: h.small,
+                })
+            })
             .collect();
         loaded.shapes = samples
             .iter()

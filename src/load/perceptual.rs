@@ -16,18 +16,37 @@ pub const MIN_SIDE: u32 = 8;
 
 const DCT_SIDE: usize = 32;
 const LOW: usize = 8;
+/// Side of the grey image the hashes start from.
+pub const SMALL_SIDE: usize = DCT_SIDE;
+pub const SMALL_PIXELS: usize = DCT_SIDE * DCT_SIDE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hashes {
     pub phash: u64,
     pub dhash: u64,
+    /// The pHash of the 32×32 grey image moved so that its intensity centroid sits
+    /// at the centre (bilinear, edges repeated): a copy shifted by a pixel or two
+    /// keeps this hash where its plain pHash moves by 8–16 bits on small centred
+    /// images (digits, icons). The near-duplicate search's candidate key.
+    pub aligned: u64,
     /// The image as an 8×8 grey thumbnail (4×4 means of the 32×32 the pHash
     /// starts from): a compact feature vector for the shift tests, free here.
     pub thumb: [u8; 64],
+    /// The 32×32 grey image itself: what a near-duplicate candidate pair is
+    /// confirmed on (`duplicates::similarity`).
+    pub small: [u8; SMALL_PIXELS],
     /// Gradient orientation histograms of the 32×32 grey image (a small HOG):
     /// what a shape looks like, wherever it sits; the compact image feature the
     /// label-error check learns from.
     pub shape: [u8; SHAPE_DIMS],
+}
+
+/// What the near-duplicate search reads of an image: its candidate key and the
+/// pixels a candidate pair is confirmed on.
+#[derive(Debug, Clone, Copy)]
+pub struct Small {
+    pub aligned: u64,
+    pub pixels: [u8; SMALL_PIXELS],
 }
 
 /// Orientation bins per histogram (unsigned gradients, 20° each).
@@ -46,11 +65,14 @@ pub fn hashes(img: &DynamicImage) -> Option<Hashes> {
         DCT_SIDE as u32,
         FilterType::Triangle,
     );
+    let px: [f32; SMALL_PIXELS] = std::array::from_fn(|i| small.as_raw()[i] as f32);
     Some(Hashes {
-        phash: phash(&small),
+        phash: phash(&px),
         dhash: dhash(&gray),
+        aligned: phash(&centred(&px)),
         thumb: thumb(&small),
         shape: shape(&small),
+        small: small.as_raw()[..].try_into().expect("32×32 grey bytes"),
     })
 }
 
@@ -174,17 +196,49 @@ fn cosines() -> &'static [[f32; DCT_SIDE]; LOW] {
     })
 }
 
+/// The 32×32 image translated (bilinear, edges repeated) so that the centroid of its
+/// intensity above the darkest pixel lands on the centre. A translated copy has the
+/// same centroid relative to its content, so both come out (nearly) the same; a
+/// brightness scale does not move the centroid either.
+fn centred(px: &[f32; SMALL_PIXELS]) -> [f32; SMALL_PIXELS] {
+    let n = DCT_SIDE;
+    let min = px.iter().copied().fold(f32::INFINITY, f32::min);
+    let (mut sum, mut sx, mut sy) = (0f64, 0f64, 0f64);
+    for (i, &v) in px.iter().enumerate() {
+        let w = (v - min) as f64;
+        sum += w;
+        sx += w * (i % n) as f64;
+        sy += w * (i / n) as f64;
+    }
+    if sum <= 0.0 {
+        return *px;
+    }
+    let mid = (n - 1) as f64 / 2.0;
+    let (dx, dy) = ((sx / sum - mid) as f32, (sy / sum - mid) as f32);
+    let last = (n - 1) as f32;
+    let at = |x: usize, y: usize| px[y * n + x];
+    std::array::from_fn(|i| {
+        let x = ((i % n) as f32 + dx).clamp(0.0, last);
+        let y = ((i / n) as f32 + dy).clamp(0.0, last);
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(n - 1), (y0 + 1).min(n - 1));
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let top = at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx;
+        let bottom = at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    })
+}
+
 /// Grey 32×32 (given), 2-D DCT, the top-left 8×8 low frequencies, each bit set when
 /// the coefficient is at least the median of the 63 non-DC ones.
-fn phash(small: &GrayImage) -> u64 {
-    let px = small.as_raw();
+fn phash(px: &[f32; SMALL_PIXELS]) -> u64 {
     let c = cosines();
     // Rows first (32 rows × 8 frequencies), then columns: only the 64 coefficients kept.
     let mut rows = [[0f32; LOW]; DCT_SIDE];
     for (y, out) in rows.iter_mut().enumerate() {
         let line = &px[y * DCT_SIDE..(y + 1) * DCT_SIDE];
         for (u, o) in out.iter_mut().enumerate() {
-            *o = line.iter().zip(&c[u]).map(|(&p, &k)| p as f32 * k).sum();
+            *o = line.iter().zip(&c[u]).map(|(&p, &k)| p * k).sum();
         }
     }
     let mut coef = [0f32; LOW * LOW];

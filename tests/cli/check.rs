@@ -300,6 +300,45 @@ fn a_re_check_updates_duplicates_exactly_and_says_when_it_reuses_models() {
     assert_eq!(moved["labels"], full["labels"]);
     assert_eq!(moved["shift"], full["shift"]);
     assert_eq!(moved["duplicates"], full["duplicates"]);
+
+    // A new picture, not a byte copy: a training image 10% darker, in test. The
+    // check confirms it against the kept pictures and calibrates as a scan does, so
+    // it gives the scan's clusters, and names the leak as near, not identical.
+    let original = image::open(dir.join("data/train/triangle/005.png"))
+        .unwrap()
+        .to_rgb8();
+    let darker = image::RgbImage::from_fn(original.width(), original.height(), |x, y| {
+        image::Rgb(
+            original
+                .get_pixel(x, y)
+                .0
+                .map(|c| (c as f32 * 0.9).round() as u8),
+        )
+    });
+    darker
+        .save(dir.join("data/test/triangle/darker.png"))
+        .unwrap();
+    let warm = check(&[]);
+    let full = scan();
+    assert_eq!(warm["duplicates"], full["duplicates"]);
+    let leak = crate::util::finding(&warm, "D003");
+    let note = leak["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "test/triangle/darker.png")
+        .unwrap_or_else(|| panic!("the near copy is not named: {leak}"))["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        note.contains("near copy of train/triangle/005.png"),
+        "{note}"
+    );
+    assert!(
+        leak["evidence"]["leaked_near"].as_u64().unwrap() >= 1,
+        "{leak}"
+    );
 }
 
 #[test]

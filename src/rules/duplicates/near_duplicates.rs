@@ -6,6 +6,9 @@ use crate::util::round4;
 
 pub struct NearDuplicates;
 
+/// Clusters larger than this are named in the finding.
+const LARGE_CLUSTER: usize = 20;
+
 impl Rule for NearDuplicates {
     fn code(&self) -> &'static str {
         "D002"
@@ -20,24 +23,29 @@ impl Rule for NearDuplicates {
         "Samples that are near copies of each other: re-encoded, resized, shifted or re-exposed."
     }
     fn doc(&self) -> &'static str {
-        "**What it finds.** Clusters of samples that are almost the same.\n\
-         - Images: a 64-bit DCT perceptual hash (pHash, as imagededup computes it: grey 32×32, the 8×8 lowest frequencies against their median) within `phash` bits (imagededup's default is 10), confirmed by a 64-bit difference hash (dHash, grey 9×8, each pixel against its left neighbour) within `dhash` bits. Both survive re-encoding, small brightness changes, 1–2 px shifts and resizing. The search uses a multi-index hash over the pHash (Norouzi et al., 2014): never all pairs. Images smaller than 8×8 px get no perceptual hash and are compared exactly only (an info finding lists them); blank images (blank-image, N108) are left out because a flat picture's hash is noise.\n\
-         - Table rows: Euclidean distance on z-scored numeric features (missing values at the mean) within `table-radius` × the median distance from a row to its nearest other row (cleanlab's near-duplicate rule uses 0.13), found by a k-d tree self-join that visits each pair once; text features must be equal; skipped above 64 numeric features, where a k-d tree is no faster than all pairs. The median is estimated from 100 evenly spaced rows.\n\n\
-         Similar samples join transitively into clusters, with the identical copies of D001; the cluster id is in the manifest's `dup_cluster` column.\n\n\
+        "**What it finds.** Clusters of samples that are the same picture or row, not merely alike.\n\
+         - Images, in two steps. *Candidates*: the 64-bit DCT pHash (imagededup's: grey 32×32, the 8×8 lowest frequencies against their median) of the image moved so that its intensity centroid is at the centre, within `phash` bits, found with a multi-index hash (Norouzi et al., 2014), never all pairs; centring keeps the hash of a copy shifted by a pixel or two, which moves a plain pHash of a small centred image by 8–16 bits. *Confirmation*: the normalised cross-correlation of the two 32×32 grey images at the best translation of up to 2 px; a pair is a near copy when 1 − correlation (the pixel distance) is at most `max-distance` and at most `nn-fraction` × the dataset's median nearest-neighbour distance (measured on up to 500 distinct pictures, each against its 8 nearest by hash; with fewer than 20 pictures the ceiling alone applies). Mean and contrast cancel in the correlation, so re-encoding, resizing, brightness and contrast changes and small shifts pass; two different handwritten 3s, icons or X-rays, whose distance is typical of the dataset, do not. Each near copy's similarity (the correlation) is reported; the threshold and calibration are in the JSON report's `duplicates.thresholds`. Images smaller than 8×8 px are compared exactly only (an info finding lists them); blank images (blank-image, N108) are left out because a flat picture correlates with nothing.\n\
+         - Table rows: Euclidean distance on z-scored numeric features (missing values at the mean) within `table-radius` × the median distance from a row to its nearest other row (cleanlab's near-duplicate rule uses 0.13), found by a k-d tree self-join that visits each pair once; text features must be equal; skipped above 64 numeric features, where a k-d tree is no faster than all pairs, and the report says so (an info finding). The median is estimated from 100 evenly spaced rows.\n\n\
+         Clusters have a bounded diameter: every near member is within the threshold of the cluster's representative (greedy stars: the sample with most confirmed neighbours represents them), never joined through a chain of look-alikes; identical copies (D001) join their picture's cluster. A cluster of more than 20 samples is named in the finding. The cluster id is in the manifest's `dup_cluster` column.\n\n\
          **Why it matters.** Near copies leak between splits as surely as exact ones (a resized test image whose original is in train), and carry the same label noise when their labels disagree (L001). They also make a dataset look larger and more varied than it is.\n\n\
-         **Example.** `12 images in 5 clusters are near copies of another image (pHash ≤ 10 bits, dHash ≤ 10 bits)`."
+         **Example.** `12 images in 5 clusters are near copies of another image (pixel similarity ≥ 0.9950, lowest 0.9981)`."
     }
     fn thresholds(&self) -> &'static [Threshold] {
         &[
             Threshold {
                 key: "phash",
                 default: 10.0,
-                doc: "largest pHash Hamming distance (of 64 bits) between near-duplicate images",
+                doc: "largest Hamming distance (of 64 bits) between the centred pHashes of a candidate pair of images",
             },
             Threshold {
-                key: "dhash",
-                default: 10.0,
-                doc: "largest dHash Hamming distance (of 64 bits), the second opinion",
+                key: "max-distance",
+                default: 0.005,
+                doc: "largest pixel distance (1 − correlation of the 32×32 grey images) of a near copy",
+            },
+            Threshold {
+                key: "nn-fraction",
+                default: 0.08,
+                doc: "a near copy is also closer than this fraction of the dataset's median nearest-neighbour pixel distance",
             },
             Threshold {
                 key: "table-radius",
@@ -51,51 +59,95 @@ impl Rule for NearDuplicates {
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
-        let search = &ctx.dups.search;
-        let near: Vec<_> = ctx.dups.clusters.iter().filter(|c| c.near).collect();
+        let dups = ctx.dups;
+        let search = &dups.search;
+        let near: Vec<_> = dups.clusters.iter().filter(|c| c.near).collect();
         if !near.is_empty() {
             let total: usize = near.iter().map(|c| c.members.len()).sum();
+            let same = |m: u32| dups.same.get(m as usize).copied().unwrap_or(m);
+            let manifest = &ctx.loaded.manifest;
             let samples = near
                 .iter()
                 .flat_map(|c| {
                     c.members.iter().map(move |&m| {
-                        (
-                            m,
-                            format!("cluster {} · {} alike", c.id, things(ctx, c.members.len())),
-                        )
+                        let note = if m == c.representative {
+                            format!(
+                                "cluster {} · representative of {}",
+                                c.id,
+                                things(ctx, c.members.len())
+                            )
+                        } else {
+                            let of = manifest.sample_ref(c.representative as usize).display();
+                            match c.similarity(m, same) {
+                                _ if same(m) == same(c.representative) => {
+                                    format!("cluster {} · identical to {of}", c.id)
+                                }
+                                Some(s) => format!("cluster {} · similarity {s:.4} to {of}", c.id),
+                                None => format!("cluster {} · near copy of {of}", c.id),
+                            }
+                        };
+                        (m, note)
                     })
                 })
                 .take(MAX_LISTED)
                 .map(|(m, note)| sample(ctx, m, note))
                 .collect();
+            let lowest = near
+                .iter()
+                .flat_map(|c| c.near_members.iter().filter_map(|n| n.similarity))
+                .fold(f64::INFINITY, f64::min);
             let how = match (search.radius, search.median_nn_distance) {
-                (Some(r), Some(med)) => format!(
+                (Some(r), Some(med)) if ctx.loaded.rows.is_some() => format!(
                     "distance ≤ {}: {} × the median nearest-neighbour distance {}",
                     round4(r),
                     ctx.threshold(self, "table-radius"),
                     round4(med)
                 ),
-                _ => format!(
-                    "pHash ≤ {} bits, dHash ≤ {} bits",
-                    ctx.threshold(self, "phash"),
-                    ctx.threshold(self, "dhash")
-                ),
+                (Some(r), _) if lowest.is_finite() => {
+                    format!("pixel similarity ≥ {:.4}, lowest {lowest:.4}", 1.0 - r)
+                }
+                _ => "same picture".into(),
             };
-            let mut f = Finding::new(
-                self,
-                format!(
-                    "{} in {} are near copies of one another ({how})",
-                    things(ctx, total),
-                    count(near.len(), "cluster", "clusters")
-                ),
-            )
-            .with_examples(samples, total as u64)
-            .evidence("clusters", near.len())
-            .evidence("compared", search.compared);
-            if let (Some(r), Some(med)) = (search.radius, search.median_nn_distance) {
-                f = f
-                    .evidence("radius", round4(r))
-                    .evidence("median_nn_distance", round4(med));
+            let large: Vec<String> = near
+                .iter()
+                .filter(|c| c.members.len() > LARGE_CLUSTER)
+                .map(|c| format!("cluster {} ({})", c.id, c.members.len()))
+                .collect();
+            let mut message = format!(
+                "{} in {} are near copies of one another ({how})",
+                things(ctx, total),
+                count(near.len(), "cluster", "clusters")
+            );
+            if !large.is_empty() {
+                message.push_str(&format!(
+                    "; {} of more than {LARGE_CLUSTER} samples: {} (look at these first: a large cluster of near copies is rare in real data)",
+                    count(large.len(), "cluster", "clusters"),
+                    large.join(", ")
+                ));
+            }
+            let mut f = Finding::new(self, message)
+                .with_examples(samples, total as u64)
+                .evidence("clusters", near.len())
+                .evidence("compared", search.compared)
+                .evidence(
+                    "largest_cluster",
+                    near.iter().map(|c| c.members.len()).max().unwrap_or(0),
+                );
+            if let Some(r) = search.radius {
+                f = f.evidence(
+                    if ctx.loaded.rows.is_some() {
+                        "radius"
+                    } else {
+                        "max_pixel_distance"
+                    },
+                    (r * 1e6).round() / 1e6,
+                );
+            }
+            if let Some(med) = search.median_nn_distance {
+                f = f.evidence("median_nn_distance", round4(med));
+            }
+            if lowest.is_finite() {
+                f = f.evidence("lowest_similarity", lowest);
             }
             out.push(f);
         }
