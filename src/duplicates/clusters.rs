@@ -92,7 +92,7 @@ pub fn build(same: &[u32], near: &[Near]) -> (Vec<Cluster>, Vec<Option<u32>>) {
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut cluster_of = vec![None; n];
     // In sample order, so that ids follow each cluster's smallest member.
-    for i in 0..n {
+    for (i, of) in cluster_of.iter_mut().enumerate() {
         let Some(g) = group(i) else { continue };
         if size[&g] < 2 {
             continue;
@@ -106,7 +106,7 @@ pub fn build(same: &[u32], near: &[Near]) -> (Vec<Cluster>, Vec<Option<u32>>) {
             clusters.len() as u32 - 1
         });
         clusters[id as usize].members.push(i as u32);
-        cluster_of[i] = Some(id);
+        *of = Some(id);
     }
     for c in &mut clusters {
         let mut groups: Vec<Vec<u32>> = Vec::new();

@@ -117,7 +117,7 @@ pub fn near_pairs(
             .iter()
             .map(|p| ((key(p.a), key(p.b)), p.distance))
             .collect();
-        keyed.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+        keyed.sort_unstable_by_key(|x| x.0);
         NearState {
             params: state_params,
             compared,
