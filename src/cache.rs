@@ -505,6 +505,8 @@ struct Perceptual {
     #[serde(with = "serde_bytes")]
     small: [u8; SMALL_PIXELS],
     #[serde(with = "serde_bytes")]
+    centred_thumb: [u8; 64],
+    #[serde(with = "serde_bytes")]
     shape: [u8; SHAPE_DIMS],
 }
 
@@ -566,6 +568,7 @@ impl Record {
                 thumb: h.thumb,
                 shape: h.shape,
                 small: h.small,
+                centred_thumb: h.centred_thumb,
             }),
         }
     }
@@ -578,6 +581,7 @@ impl Record {
             thumb: h.thumb,
             shape: h.shape,
             small: h.small,
+            centred_thumb: h.centred_thumb,
         });
         ImageInfo {
             bytes: self.bytes,

@@ -58,7 +58,7 @@ pub fn build(same: &[u32], near: &[Near]) -> (Vec<Cluster>, Vec<Option<u32>>) {
         if star.contains_key(&v) {
             continue;
         }
-        let mut free: Vec<(u32, f32)> = adjacent[&v]
+        let free: Vec<(u32, f32)> = adjacent[&v]
             .iter()
             .filter(|(u, _)| !star.contains_key(u))
             .copied()
@@ -66,9 +66,6 @@ pub fn build(same: &[u32], near: &[Near]) -> (Vec<Cluster>, Vec<Option<u32>>) {
         if free.is_empty() {
             continue;
         }
-        // A pair listed twice (two ways of finding it) counts once.
-        free.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        free.dedup_by_key(|p| p.0);
         star.insert(v, (v, 0.0));
         for (u, d) in free {
             star.insert(u, (v, d));

@@ -128,10 +128,23 @@ pub fn near_pairs(
     if reps.len() < 2 {
         return (Vec::new(), search, state(&[]));
     }
-    let confirm = |a: u32, b: u32| -> Option<Near> {
+    let prepared: Vec<similarity::Prepared> = reps
+        .par_iter()
+        .map(|&i| similarity::Prepared::new(&small(i).pixels, &small(i).centred_thumb))
+        .collect();
+    // By position in `reps`, which is in sample order.
+    let confirm = |a: usize, b: usize| -> Option<Near> {
         let (a, b) = (a.min(b), a.max(b));
-        let distance = similarity::distance(&small(a).pixels, &small(b).pixels);
-        (distance as f64 <= ceiling).then_some(Near { a, b, distance })
+        let (pa, pb) = (&prepared[a], &prepared[b]);
+        if pa.surely_apart(pb) {
+            return None;
+        }
+        let distance = pa.distance(pb);
+        (distance as f64 <= ceiling).then_some(Near {
+            a: reps[a],
+            b: reps[b],
+            distance,
+        })
     };
     let codes: Vec<u64> = reps.iter().map(|&i| small(i).aligned).collect();
     let radius = params.phash;
@@ -143,7 +156,7 @@ pub fn near_pairs(
         let added = new.iter().filter(|&&n| n).count();
         ((added as f64) <= INCREMENTAL_SHARE * reps.len() as f64).then_some((p, new))
     });
-    let (mut candidates, mut pairs) = match incremental {
+    let (candidates, mut pairs) = match incremental {
         Some((p, new)) => update(p, &reps, &new, &codes, &key, radius, &confirm),
         None => {
             let spread_codes: Vec<u64> = codes.iter().map(|&c| spread(c)).collect();
@@ -162,7 +175,7 @@ pub fn near_pairs(
                             .collect();
                         let confirmed = later
                             .iter()
-                            .filter_map(|&b| confirm(reps[a], reps[b as usize]))
+                            .filter_map(|&b| confirm(a, b as usize))
                             .collect();
                         (later.len() as u64, confirmed)
                     },
@@ -176,9 +189,8 @@ pub fn near_pairs(
     let s = state(&pairs);
     // The threshold: the ceiling, or less where the dataset's pictures are close
     // to one another anyway.
-    let pictures: Vec<&Small> = reps.iter().map(|&i| small(i)).collect();
     let rep_keys: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
-    let nn = nearest_distances(&rep_keys, &codes, &pictures);
+    let nn = nearest_distances(&rep_keys, &codes, &prepared);
     search.calibration_sample = nn.len() as u64;
     let mut threshold = ceiling;
     if nn.len() >= MIN_CALIBRATION {
@@ -189,7 +201,6 @@ pub fn near_pairs(
     search.radius = Some(threshold);
     pairs.retain(|p| p.distance as f64 <= threshold);
     pairs.sort_unstable_by_key(|p| (p.a, p.b));
-    candidates = candidates.max(pairs.len() as u64);
     search.candidates = candidates;
     search.confirmed = pairs.len() as u64;
     lap(&mut search, "calibration");
@@ -199,7 +210,7 @@ pub fn near_pairs(
 /// The pixel distance from each of up to `CALIBRATION_SAMPLE` distinct pictures (those
 /// with the smallest keys: a fixed sample, whatever the order or the run) to its
 /// nearest other picture, among the `NN_CANDIDATES` nearest by centred pHash; sorted.
-fn nearest_distances(keys: &[u128], codes: &[u64], pictures: &[&Small]) -> Vec<f32> {
+fn nearest_distances(keys: &[u128], codes: &[u64], pictures: &[similarity::Prepared]) -> Vec<f32> {
     let mut by_key: Vec<(u128, usize)> =
         keys.iter().enumerate().map(|(k, &key)| (key, k)).collect();
     let take = CALIBRATION_SAMPLE.min(by_key.len());
@@ -225,7 +236,7 @@ fn nearest_distances(keys: &[u128], codes: &[u64], pictures: &[&Small]) -> Vec<f
                 best.truncate(NN_CANDIDATES);
             }
             best.iter()
-                .map(|&(_, b)| similarity::distance(&pictures[a].pixels, &pictures[b].pixels))
+                .map(|&(_, b)| pictures[a].distance(&pictures[b]))
                 .fold(f32::INFINITY, f32::min)
         })
         .collect();
@@ -244,7 +255,7 @@ fn update(
     codes: &[u64],
     key: &(dyn Fn(u32) -> u128 + Sync),
     radius: u32,
-    confirm: &(dyn Fn(u32, u32) -> Option<Near> + Sync),
+    confirm: &(dyn Fn(usize, usize) -> Option<Near> + Sync),
 ) -> (u64, Vec<Near>) {
     let at: HashMap<u128, u32> = reps.iter().map(|&i| (key(i), i)).collect();
     let mut pairs: Vec<Near> = prior
@@ -273,10 +284,7 @@ fn update(
                 })
                 .map(|(b, _)| b)
                 .collect();
-            let confirmed = hits
-                .iter()
-                .filter_map(|&b| confirm(reps[a], reps[b]))
-                .collect();
+            let confirmed = hits.iter().filter_map(|&b| confirm(a, b)).collect();
             (hits.len() as u64, confirmed)
         })
         .collect();

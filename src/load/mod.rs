@@ -82,6 +82,7 @@ impl Loaded {
                 s.info.hashes.map(|h| perceptual::Small {
                     aligned: h.aligned,
                     pixels: h.small,
+                    centred_thumb: h.centred_thumb,
                 })
             })
             .collect();

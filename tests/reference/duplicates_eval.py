@@ -99,8 +99,9 @@ def photos(rng):
 def faces():
     import skimage.data as skd
 
-    return [(Image.fromarray(a.astype(np.uint8) if a.dtype == np.uint8 else (a * 255).round().astype(np.uint8), "L"),
-             "face" if i < 100 else "other") for i, a in enumerate(skd.lfw_subset())]
+    # Floats in 0..1; the first 100 are faces.
+    return [(Image.fromarray((a * 255).round().astype(np.uint8), "L"), "face" if i < 100 else "other")
+            for i, a in enumerate(skd.lfw_subset())]
 
 
 def iou(a, b):

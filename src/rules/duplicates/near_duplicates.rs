@@ -24,7 +24,7 @@ impl Rule for NearDuplicates {
     }
     fn doc(&self) -> &'static str {
         "**What it finds.** Clusters of samples that are the same picture or row, not merely alike.\n\
-         - Images, in two steps. *Candidates*: the 64-bit DCT pHash (imagededup's: grey 32×32, the 8×8 lowest frequencies against their median) of the image moved so that its intensity centroid is at the centre, within `phash` bits, found with a multi-index hash (Norouzi et al., 2014), never all pairs; centring keeps the hash of a copy shifted by a pixel or two, which moves a plain pHash of a small centred image by 8–16 bits. *Confirmation*: the normalised cross-correlation of the two 32×32 grey images at the best translation of up to 2 px; a pair is a near copy when 1 − correlation (the pixel distance) is at most `max-distance` and at most `nn-fraction` × the dataset's median nearest-neighbour distance (measured on up to 500 distinct pictures, each against its 8 nearest by hash; with fewer than 20 pictures the ceiling alone applies). Mean and contrast cancel in the correlation, so re-encoding, resizing, brightness and contrast changes and small shifts pass; two different handwritten 3s, icons or X-rays, whose distance is typical of the dataset, do not. Each near copy's similarity (the correlation) is reported; the threshold and calibration are in the JSON report's `duplicates.thresholds`. Images smaller than 8×8 px are compared exactly only (an info finding lists them); blank images (blank-image, N108) are left out because a flat picture correlates with nothing.\n\
+         - Images, in two steps. *Candidates*: the 64-bit DCT pHash (imagededup's: grey 32×32, the 8×8 lowest frequencies against their median) of the image moved so that its intensity centroid is at the centre, within `phash` bits, found with a multi-index hash (Norouzi et al., 2014), never all pairs; centring keeps the hash of a copy shifted by a pixel within a few bits, where it moves a plain pHash of a small centred image by 8 bits (median) and up to 22 (scikit-learn's digits). *Confirmation*: the normalised cross-correlation of the two 32×32 grey images at the best translation of up to 2 px; a pair is a near copy when 1 − correlation (the pixel distance) is at most `max-distance` and at most `nn-fraction` × the dataset's median nearest-neighbour distance (measured on up to 500 distinct pictures, each against its 8 nearest by hash; with fewer than 20 pictures the ceiling alone applies). Mean and contrast cancel in the correlation, so re-encoding, resizing, brightness and contrast changes and small shifts pass; two different handwritten 3s, icons or X-rays, whose distance is typical of the dataset, do not. Each near copy's similarity (the correlation) is reported; the threshold and calibration are in the JSON report's `duplicates.thresholds`. Images smaller than 8×8 px are compared exactly only (an info finding lists them); blank images (blank-image, N108) are left out because a flat picture correlates with nothing.\n\
          - Table rows: Euclidean distance on z-scored numeric features (missing values at the mean) within `table-radius` × the median distance from a row to its nearest other row (cleanlab's near-duplicate rule uses 0.13), found by a k-d tree self-join that visits each pair once; text features must be equal; skipped above 64 numeric features, where a k-d tree is no faster than all pairs, and the report says so (an info finding). The median is estimated from 100 evenly spaced rows.\n\n\
          Clusters have a bounded diameter: every near member is within the threshold of the cluster's representative (greedy stars: the sample with most confirmed neighbours represents them), never joined through a chain of look-alikes; identical copies (D001) join their picture's cluster. A cluster of more than 20 samples is named in the finding. The cluster id is in the manifest's `dup_cluster` column.\n\n\
          **Why it matters.** Near copies leak between splits as surely as exact ones (a resized test image whose original is in train), and carry the same label noise when their labels disagree (L001). They also make a dataset look larger and more varied than it is.\n\n\
@@ -78,12 +78,12 @@ impl Rule for NearDuplicates {
                             )
                         } else {
                             let of = manifest.sample_ref(c.representative as usize).display();
-                            match c.similarity(m, same) {
-                                _ if same(m) == same(c.representative) => {
-                                    format!("cluster {} · identical to {of}", c.id)
-                                }
-                                Some(s) => format!("cluster {} · similarity {s:.4} to {of}", c.id),
-                                None => format!("cluster {} · near copy of {of}", c.id),
+                            if same(m) == same(c.representative) {
+                                format!("cluster {} · identical to {of}", c.id)
+                            } else if let Some(s) = c.similarity(m, same) {
+                                format!("cluster {} · similarity {s:.4} to {of}", c.id)
+                            } else {
+                                format!("cluster {} · near copy of {of}", c.id)
                             }
                         };
                         (m, note)
