@@ -177,6 +177,42 @@ eval-duplicates seed="0":
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
     "$venv/bin/python" tests/reference/duplicates_eval.py "$CARGO_TARGET_DIR/release/dsaudit" --seed {{seed}}
 
+# The duplicate phase of this tree against another revision's, on the same data in one
+# run (3 interleaved runs each, median of `--timings`' duplicate phase): busy scenes as
+# `just bench` draws them, and the worst case of one centred shape per image (`alike`);
+# then both binaries through the real-image evaluation (`eval-duplicates`), given a
+# python3 with numpy, scikit-learn, scikit-image and pillow.
+bench-duplicates rev images="100000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example gen_data
+    dir=$(mktemp -d)
+    trap 'git worktree remove --force "$dir/wt" 2>/dev/null || true; rm -rf "$dir"' EXIT
+    cp "$CARGO_TARGET_DIR/release/dsaudit" "$dir/new"
+    git worktree add -q "$dir/wt" {{rev}}
+    (cd "$dir/wt" && cargo build -q --release --bin dsaudit && cp "$CARGO_TARGET_DIR/release/dsaudit" "$dir/old")
+    cargo build -q --release --bin dsaudit # restore this tree's binary in the shared target dir
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/busy" {{images}} 10 > /dev/null
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/alike" {{images}} 10 alike > /dev/null
+    for set in busy alike; do
+        for i in 1 2 3; do
+            for b in old new; do
+                "$dir/$b" scan -q --timings --fail-on never --select D --format json "$dir/$set/images" 2> "$dir/err" > "$dir/$set.$b.json"
+                awk -v b=$b '/^timing duplicates / { print b, $3 }' "$dir/err" >> "$dir/$set.times"
+            done
+        done
+        sort -k1,1 -k2,2n "$dir/$set.times" | awk -v t="$set" '{v[$1]=v[$1]" "$2; n[$1]++; a[$1, n[$1]]=$2}
+            END { printf "%-6s {{images}} images, duplicate phase  {{rev}}:%s  new:%s  median %.2f s -> %.2f s\n", t, v["old"], v["new"], a["old", 2], a["new", 2] }'
+        for b in old new; do
+            python3 tests/reference/duplicates_eval.py --clusters "$dir/$set.$b.json" "$set $b"
+        done
+    done
+    for b in old new; do
+        echo "== eval-duplicates with $b"
+        python3 tests/reference/duplicates_eval.py "$dir/$b" | grep -v '^   timing'
+    done
+
 # dsaudit's label-error detection against cleanlab + scikit-learn on the same files
 # (identical flags from identical probabilities; precision, recall, F1; then the speed
 # on a rows x 64 table, 5 interleaved runs), in a throwaway virtual environment; about

@@ -70,7 +70,8 @@ pub fn near_pairs(
     let contrast = m.f64s("contrast");
     let mut search = NearSearch {
         method: "candidates: 64-bit pHash of the centred 32×32 grey image, multi-index hashing; \
-                 confirmed: correlation of the 32×32 grey images at the best shift of up to 2 px"
+                 confirmed: correlation of the 32×32 grey images at the best shift of up to 2 px \
+                 near the centroids' offset"
             .into(),
         ..Default::default()
     };

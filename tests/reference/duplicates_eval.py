@@ -313,7 +313,17 @@ def score(name, report, rows, truth, quiet=False):
     return out
 
 
+def clusters_summary(path, label):
+    """`--clusters REPORT.json LABEL`: one line on a report's duplicate clusters."""
+    d = json.load(open(path))
+    d = d["datasets"][0] if "datasets" in d else d
+    sizes = [len(c["members"]) for c in d["duplicates"]["clusters"]]
+    print(f"{label}: {len(sizes)} clusters, {sum(sizes)} samples in them, largest {max(sizes, default=0)}")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--clusters":
+        return clusters_summary(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("--seed", type=int, default=0)
