@@ -1,14 +1,15 @@
 //! Images: identical pictures by the BLAKE3 hash of their decoded pixels (which
 //! also catches the same file saved twice); near copies in two steps. Candidates:
 //! pairs whose centred pHashes (`perceptual::Hashes::aligned`) differ in at most
-//! `phash` bits, found with a multi-index hash so that no pair is compared unless a
-//! quarter of their bits already agree exactly. Confirmation: the pixels
-//! (`similarity::distance` on the 32×32 grey images), within a threshold that is
+//! `phash` bits, found with a multi-index hash (`hamming`) so that no pair is
+//! compared unless one quarter of their bits already nearly agree. Confirmation:
+//! the centred thumbnails first, then the pixels (`similarity::distance` on the
+//! 32×32 grey images), within a threshold that is
 //! the smaller of a fixed ceiling and a fraction of the dataset's own median
 //! nearest-neighbour distance, so that two look-alike images of a class whose
 //! samples all look alike (digits, icons) are not called copies.
 
-use super::{similarity, Near, NearSearch, Params};
+use super::{hamming, similarity, Near, NearSearch, Params};
 use crate::load::perceptual::Small;
 use crate::manifest::Manifest;
 use rayon::prelude::*;
@@ -131,17 +132,24 @@ pub fn near_pairs(
     }
     let prepared: Vec<similarity::Prepared> = reps
         .par_iter()
-        .map(|&i| similarity::Prepared::new(&small(i).pixels, &small(i).centred_thumb))
+        .map(|&i| similarity::Prepared::new(&small(i).pixels))
         .collect();
+    let thumbs: Vec<similarity::Thumb> = reps
+        .iter()
+        .map(|&i| similarity::Thumb::new(&small(i).centred_thumb))
+        .collect();
+    lap(&mut search, "pictures prepared");
     // By position in `reps`, which is in sample order.
     let confirm = |a: usize, b: usize| -> Option<Near> {
         let (a, b) = (a.min(b), a.max(b));
-        let (pa, pb) = (&prepared[a], &prepared[b]);
-        if pa.surely_apart(pb) {
+        // Most pairs that get this far are compared pixel by pixel: ask for the
+        // picture's sums while the thumbnails are compared.
+        prepared[b].prefetch();
+        if thumbs[a].surely_apart(&thumbs[b]) {
             return None;
         }
-        let distance = pa.distance(pb);
-        (distance as f64 <= ceiling).then_some(Near {
+        let distance = prepared[a].distance_within(&prepared[b], ceiling as f32)?;
+        Some(Near {
             a: reps[a],
             b: reps[b],
             distance,
@@ -160,33 +168,14 @@ pub fn near_pairs(
     let (candidates, mut pairs) = match incremental {
         Some((p, new)) => update(p, &reps, &new, &codes, &key, radius, &confirm),
         None => {
-            let spread_codes: Vec<u64> = codes.iter().map(|&c| spread(c)).collect();
-            let index =
-                mih_rs::Index::new(spread_codes).expect("non-empty index of fewer than 2^32 codes");
-            let found: Vec<(u64, Vec<Near>)> = (0..reps.len())
-                .into_par_iter()
-                .map_init(
-                    || index.range_searcher(),
-                    |searcher, a| {
-                        let hits = searcher.run(index.codes()[a], radius as usize);
-                        let later: Vec<u32> = hits
-                            .iter()
-                            .filter(|&&b| (b as usize) > a)
-                            .copied()
-                            .collect();
-                        let confirmed = later
-                            .iter()
-                            .filter_map(|&b| confirm(a, b as usize))
-                            .collect();
-                        (later.len() as u64, confirmed)
-                    },
-                )
-                .collect();
-            let candidates = found.iter().map(|f| f.0).sum();
-            (candidates, found.into_iter().flat_map(|f| f.1).collect())
+            let index = hamming::Index::new(&codes.iter().map(|&c| spread(c)).collect::<Vec<_>>());
+            let (candidates, mut pairs) = index.pairs(radius, confirm);
+            // The search meets pairs in no fixed order.
+            pairs.sort_unstable_by_key(|p| (p.a, p.b));
+            (candidates, pairs)
         }
     };
-    lap(&mut search, "candidates and pixels");
+    lap(&mut search, "candidates confirmed");
     let s = state(&pairs);
     // The threshold: the ceiling, or less where the dataset's pictures are close
     // to one another anyway.

@@ -4,6 +4,7 @@
 //! and later the group-aware splits.
 
 pub mod clusters;
+mod hamming;
 pub mod images;
 pub mod radius_join;
 pub mod similarity;
