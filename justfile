@@ -178,11 +178,13 @@ eval-duplicates seed="0":
     "$venv/bin/python" tests/reference/duplicates_eval.py "$CARGO_TARGET_DIR/release/dsaudit" --seed {{seed}}
 
 # The duplicate phase of this tree against another revision's, on the same data in one
-# run (3 interleaved runs each, median of `--timings`' duplicate phase): busy scenes as
-# `just bench` draws them, and the worst case of one centred shape per image (`alike`);
-# then both binaries through the real-image evaluation (`eval-duplicates`), given a
-# python3 with numpy, scikit-learn, scikit-image and pillow.
-bench-duplicates rev images="100000":
+# run (3 interleaved runs each, median of `--timings`' duplicate phase): IMAGES busy
+# scenes as `just bench` draws them, and ALIKE pictures of one centred shape each (the
+# worst case: their hashes crowd together); the peak memory of a whole scan of the
+# busy scenes, where GNU time is installed; then both binaries through the real-image
+# evaluation (`eval-duplicates`), given a python3 with numpy, scikit-learn,
+# scikit-image and pillow.
+bench-duplicates rev images="100000" alike="70000":
     #!/usr/bin/env bash
     set -euo pipefail
     cargo build --release --bin dsaudit --example gen_data
@@ -194,7 +196,7 @@ bench-duplicates rev images="100000":
     cargo build -q --release --bin dsaudit # restore this tree's binary in the shared target dir
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/busy" {{images}} 10 > /dev/null
-    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/alike" {{images}} 10 alike > /dev/null
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/alike" {{alike}} 10 alike > /dev/null
     for set in busy alike; do
         for i in 1 2 3; do
             for b in old new; do
@@ -202,12 +204,19 @@ bench-duplicates rev images="100000":
                 awk -v b=$b '/^timing duplicates / { print b, $3 }' "$dir/err" >> "$dir/$set.times"
             done
         done
-        sort -k1,1 -k2,2n "$dir/$set.times" | awk -v t="$set" '{v[$1]=v[$1]" "$2; n[$1]++; a[$1, n[$1]]=$2}
-            END { printf "%-6s {{images}} images, duplicate phase  {{rev}}:%s  new:%s  median %.2f s -> %.2f s\n", t, v["old"], v["new"], a["old", 2], a["new", 2] }'
+        count=$(find "$dir/$set/images" -name "*.png" | wc -l)
+        sort -k1,1 -k2,2n "$dir/$set.times" | awk -v t="$set" -v n="$count" '{v[$1]=v[$1]" "$2; k[$1]++; a[$1, k[$1]]=$2}
+            END { printf "%-6s %d images, duplicate phase  {{rev}}:%s  new:%s  median %.2f s -> %.2f s\n", t, n, v["old"], v["new"], a["old", 2], a["new", 2] }'
         for b in old new; do
             python3 tests/reference/duplicates_eval.py --clusters "$dir/$set.$b.json" "$set $b"
         done
     done
+    if [ -x /usr/bin/time ]; then
+        for b in old new; do
+            /usr/bin/time -f "peak memory, whole scan of the busy scenes, $b: %M KiB" \
+                "$dir/$b" scan -q --fail-on never --format json "$dir/busy/images" > /dev/null
+        done
+    fi
     for b in old new; do
         echo "== eval-duplicates with $b"
         python3 tests/reference/duplicates_eval.py "$dir/$b" | grep -v '^   timing'
