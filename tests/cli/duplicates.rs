@@ -564,3 +564,46 @@ fn degenerate_inputs_give_findings_not_panics() {
     let skipped = ds["duplicates"]["near_search"]["skipped"].as_str().unwrap();
     assert_eq!(skipped, "no numeric feature columns");
 }
+
+#[test]
+fn a_table_too_wide_to_search_says_so_and_still_finds_identical_rows() {
+    // 70 numeric features: above what the k-d tree searches. Rows are distinct
+    // except row 1, a byte copy of row 0, and row 2, row 0 moved by 0.0001 in one
+    // column: an identical cluster, and a near copy that is not searched.
+    let d = Dir::new();
+    let mut csv: String = (0..70).map(|j| format!("f{j},")).collect::<String>() + "label\n";
+    for i in 0..60u32 {
+        let src = if i < 3 { 0 } else { i };
+        let row: Vec<String> = (0..70u32)
+            .map(|j| {
+                let v = ((src * 7919 + j * 104_729) % 1000) as f64 / 100.0;
+                let v = if i == 2 && j == 5 { v + 0.0001 } else { v };
+                format!("{v:.4}")
+            })
+            .collect();
+        csv += &format!("{},{}\n", row.join(","), ["a", "b"][i as usize % 2]);
+    }
+    let p = d.write("wide.csv", &csv);
+    let ds = scan_json(&p, &[]);
+    assert!(ds["duplicates"]["near_search"]["skipped"]
+        .as_str()
+        .unwrap()
+        .starts_with("70 numeric features: above 64"));
+    let near = finding(&ds, "D002");
+    assert_eq!(near["severity"], "info");
+    assert!(near["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("near duplicates not searched: 70 numeric features"));
+    assert!(near["fix"]
+        .as_str()
+        .unwrap()
+        .contains("near copies may remain"));
+    let rows: Vec<u64> = finding(&ds, "D001")["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [0, 1], "the identical pair only, not the near copy");
+}

@@ -173,6 +173,11 @@ impl Rule for NearDuplicates {
             if ctx.loaded.manifest.len() > 1 {
                 let mut f = Finding::new(self, format!("near duplicates not searched: {why}"));
                 f.severity = Severity::Info;
+                // The rule's own advice is about clusters, of which there are none.
+                f.fix = format!(
+                    "Only identical samples were compared; near copies may remain. A table of more than {} numeric features can be searched once reduced to fewer (for example by PCA).",
+                    crate::duplicates::table::MAX_DIMS
+                );
                 out.push(f);
             }
         }
