@@ -177,6 +177,31 @@ eval-duplicates seed="0":
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
     "$venv/bin/python" tests/reference/duplicates_eval.py "$CARGO_TARGET_DIR/release/dsaudit" --seed {{seed}}
 
+# Label errors on real data with injected flips (scikit-learn's digits upscaled to
+# 32x32, the wine and breast-cancer tables; 10% of train flipped, 3 seeds), this
+# tree's binary against another revision's and cleanlab's pixel/column baseline, in a
+# throwaway virtual environment; then the labels phase on 100,000 images, both
+# binaries (issue 26). A few minutes; not part of CI.
+eval-labels rev:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example gen_data
+    dir=$(mktemp -d)
+    trap 'git worktree remove --force "$dir/wt" 2>/dev/null || true; rm -rf "$dir"' EXIT
+    cp "$CARGO_TARGET_DIR/release/dsaudit" "$dir/new"
+    git worktree add -q "$dir/wt" {{rev}}
+    (cd "$dir/wt" && cargo build -q --release --bin dsaudit && cp "$CARGO_TARGET_DIR/release/dsaudit" "$dir/old")
+    cargo build -q --release --bin dsaudit
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q numpy pandas scikit-learn pillow cleanlab
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$dir/venv/bin/python" tests/reference/labels_eval.py "$dir/old" "$dir/new"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/busy" 100000 10 > /dev/null
+    for b in old new old new; do
+        "$dir/$b" scan -q --timings --fail-on never --format json "$dir/busy/images" 2>&1 > /dev/null \
+            | awk -v b=$b '/^timing labels / { print "labels phase, 100,000 images, " b ": " $3 " s" }'
+    done
+
 # The duplicate phase of this tree against another revision's, on the same data in one
 # run (3 interleaved runs each, median of `--timings`' duplicate phase): IMAGES busy
 # scenes as `just bench` draws them, and ALIKE pictures of one centred shape each (the

@@ -8,6 +8,7 @@ pub mod classifier;
 pub mod confident;
 pub mod input;
 pub mod outliers;
+pub mod projection;
 pub mod reuse;
 
 use crate::load::Loaded;
@@ -227,19 +228,24 @@ fn vectors(
         let rows: Vec<usize> = usable
             .iter()
             .copied()
-            .filter(|&i| loaded.shapes[i].is_some())
+            .filter(|&i| loaded.shapes[i].is_some() && small_pixels(loaded, i).is_some())
             .collect();
-        let d = crate::load::perceptual::SHAPE_DIMS;
-        let raw = rows
-            .iter()
-            .flat_map(|&i| loaded.shapes[i].expect("filtered").map(f64::from))
-            .collect();
+        let d = IMAGE_FEATURES;
+        let mut raw = vec![0f64; rows.len() * d];
+        raw.par_chunks_mut(d).zip(&rows).for_each(|(out, &i)| {
+            image_features(
+                out,
+                small_pixels(loaded, i).expect("filtered"),
+                &loaded.shapes[i].expect("filtered"),
+            )
+        });
         (
             rows,
             raw,
             d,
             format!(
-                "image shape descriptor ({d} gradient-orientation bins of the 32×32 grey image)"
+                "image features: the 16×16 grey image (each normalised to zero mean and unit variance) and the {}-bin shape descriptor, standardized and projected on their leading principal components",
+                crate::load::perceptual::SHAPE_DIMS
             ),
         )
     } else {
@@ -263,10 +269,60 @@ fn vectors(
     if d == 0 {
         return Err("no feature to learn from".into());
     }
-    let scaler = scaler
-        .cloned()
-        .unwrap_or_else(|| reuse::Scaler::fit(&raw, d));
+    let scaler = scaler.cloned().unwrap_or_else(|| {
+        if embeddings.is_none() {
+            let components = projection::COMPONENTS
+                .min(rows.len() / projection::ROWS_PER_COMPONENT)
+                .max(2);
+            reuse::Scaler::fit_projected(&raw, d, components, GREY_FEATURES)
+        } else {
+            reuse::Scaler::fit(&raw, d)
+        }
+    });
+    let what = match &scaler.projection {
+        Some(p) => format!(
+            "{what} ({} components, {:.0}% of the variance)",
+            p.outputs(),
+            100.0 * p.explained.iter().sum::<f64>()
+        ),
+        None => what,
+    };
+    let d = scaler.outputs();
     Ok((rows, scaler.apply(raw), d, what, Some(scaler)))
+}
+
+/// Numbers per image the label model starts from: the 16×16 grey image, then the
+/// shape descriptor.
+pub const GREY_FEATURES: usize = 256;
+pub const IMAGE_FEATURES: usize = GREY_FEATURES + crate::load::perceptual::SHAPE_DIMS;
+
+fn small_pixels(loaded: &Loaded, i: usize) -> Option<&[u8; crate::load::perceptual::SMALL_PIXELS]> {
+    loaded.smalls.get(i)?.as_ref().map(|s| &s.pixels)
+}
+
+/// 2×2 means of the 32×32 grey image, normalised to zero mean and unit variance
+/// (all zero when flat: brightness and contrast say nothing of the class), then
+/// the shape descriptor.
+fn image_features(
+    out: &mut [f64],
+    pixels: &[u8; crate::load::perceptual::SMALL_PIXELS],
+    shape: &[u8; crate::load::perceptual::SHAPE_DIMS],
+) {
+    let side = crate::load::perceptual::SMALL_SIDE;
+    let (grey, rest) = out.split_at_mut(GREY_FEATURES);
+    for (k, g) in grey.iter_mut().enumerate() {
+        let (y, x) = (k / 16 * 2, k % 16 * 2);
+        let at = |y: usize, x: usize| pixels[y * side + x] as f64;
+        *g = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) / 4.0;
+    }
+    let mean = grey.iter().sum::<f64>() / GREY_FEATURES as f64;
+    let sd = (grey.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / GREY_FEATURES as f64).sqrt();
+    for g in grey.iter_mut() {
+        *g = if sd > 0.0 { (*g - mean) / sd } else { 0.0 };
+    }
+    for (r, &v) in rest.iter_mut().zip(shape) {
+        *r = v as f64;
+    }
 }
 
 /// The earlier check's fit, when it may stand in for a new one: same settings and
@@ -285,14 +341,20 @@ fn reusable_fit<'a>(
         return None;
     }
     let fit = prior.state?.labels.as_ref()?;
-    if fit.settings != reuse::settings(opts, crate::load::perceptual::SHAPE_DIMS) {
+    if fit.scaler.mean.len() != IMAGE_FEATURES
+        || fit.settings != reuse::settings(opts, fit.scaler.outputs())
+    {
         return None;
     }
     let label_col = loaded.manifest.strs("label");
     let rows: Vec<usize> = usable
         .iter()
         .copied()
-        .filter(|&i| loaded.shapes[i].is_some() && label_col.get(i).is_some())
+        .filter(|&i| {
+            loaded.shapes[i].is_some()
+                && small_pixels(loaded, i).is_some()
+                && label_col.get(i).is_some()
+        })
         .collect();
     let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
     for &i in &rows {

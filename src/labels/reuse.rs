@@ -7,38 +7,104 @@
 use super::classifier::FoldModel;
 use serde::{Deserialize, Serialize};
 
-/// Z-scores per feature: the mean and deviation of each, over the rows fitted on.
+/// Z-scores per feature: the mean and deviation of each, over the rows fitted on;
+/// then, for images, the projection on their principal components.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Scaler {
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
+    pub projection: Option<super::projection::Projection>,
 }
 
 impl Scaler {
     /// Non-finite values are left out of the moments.
     pub fn fit(x: &[f64], d: usize) -> Scaler {
-        let mut moments = vec![crate::stats::moments::Moments::default(); d];
-        for (k, &v) in x.iter().enumerate() {
-            if v.is_finite() {
-                moments[k % d].push(v);
-            }
-        }
+        use crate::stats::moments::Moments;
+        use rayon::prelude::*;
+        // Per block in parallel, merged in block order: the same sums whatever the
+        // threads.
+        let blocks: Vec<Vec<Moments>> = x
+            .par_chunks(4096 * d.max(1))
+            .map(|block| {
+                let mut m = vec![Moments::default(); d];
+                for row in block.chunks_exact(d.max(1)) {
+                    for (m, &v) in m.iter_mut().zip(row) {
+                        if v.is_finite() {
+                            m.push(v);
+                        }
+                    }
+                }
+                m
+            })
+            .collect();
+        let moments = blocks
+            .into_iter()
+            .fold(vec![Moments::default(); d], |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| a.merge(b));
+                a
+            });
         Scaler {
             mean: moments.iter().map(|m| m.mean).collect(),
             std: moments.iter().map(|m| m.std()).collect(),
+            projection: None,
         }
     }
 
-    /// Non-finite values sit at the mean (0); constant features are 0.
-    pub fn apply(&self, mut x: Vec<f64>) -> Vec<f64> {
+    /// `fit`, then the leading principal components of the z-scores (up to
+    /// `components`; none when there is too little to project). The first `block`
+    /// features are weighed so that together they carry as much variance as the
+    /// others (their deviations are stretched), so that 256 pixels do not drown 45
+    /// shape bins.
+    pub fn fit_projected(x: &[f64], d: usize, components: usize, block: usize) -> Scaler {
+        let mut s = Scaler::fit(x, d);
+        if block > 0 && block < d {
+            let stretch = (block as f64 / (d - block) as f64).sqrt();
+            s.std[..block].iter_mut().for_each(|v| *v *= stretch);
+        }
+        // Only the rows the components are fitted on need their z-scores here.
+        let n = x.len() / d.max(1);
+        let step = n.div_ceil(super::projection::FIT_ROWS).max(1);
+        let sample: Vec<f64> = x
+            .chunks_exact(d.max(1))
+            .step_by(step)
+            .flat_map(|r| r.iter().copied())
+            .collect();
+        s.projection = super::projection::Projection::fit(&s.standardize(sample), d, components);
+        s
+    }
+
+    /// Dimensions of what `apply` returns.
+    pub fn outputs(&self) -> usize {
+        self.projection
+            .as_ref()
+            .map_or(self.mean.len(), |p| p.outputs())
+    }
+
+    /// Non-finite values sit at the mean (0); constant features are 0. Rows of
+    /// `outputs()` values.
+    pub fn apply(&self, x: Vec<f64>) -> Vec<f64> {
+        use rayon::prelude::*;
+        match &self.projection {
+            // In blocks of rows: the z-scores of a hundred thousand images need not
+            // all exist at once.
+            Some(p) => x
+                .par_chunks(4096 * self.mean.len())
+                .flat_map_iter(|block| p.apply(&self.standardize(block.to_vec())))
+                .collect(),
+            None => self.standardize(x),
+        }
+    }
+
+    fn standardize(&self, mut x: Vec<f64>) -> Vec<f64> {
         let d = self.mean.len();
-        for (k, v) in x.iter_mut().enumerate() {
-            let (mean, s) = (self.mean[k % d], self.std[k % d]);
-            *v = if v.is_finite() && s > 0.0 {
-                (*v - mean) / s
-            } else {
-                0.0
-            };
+        for row in x.chunks_exact_mut(d.max(1)) {
+            for ((v, &mean), &s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = if v.is_finite() && s > 0.0 {
+                    (*v - mean) / s
+                } else {
+                    0.0
+                };
+            }
         }
         x
     }
