@@ -641,16 +641,40 @@ pub fn find(
         .map(|&i| index[label_col.get(i).expect("scored rows are labeled")])
         .collect();
     lap(&mut out, "probabilities");
-    let found = confident::find(&probs, k, &labels, opts.method);
-    let mut correct = 0usize;
+    let mut found = confident::find(&probs, k, &labels, opts.method);
+    let correct = rows
+        .iter()
+        .enumerate()
+        .filter(|&(pos, _)| confident::argmax(&probs[pos * k..(pos + 1) * k]) == labels[pos])
+        .count();
+    // A model no better than always answering the commonest class has learned
+    // nothing from the features (identical pictures, columns without signal): where
+    // it disagrees with a label says nothing about the label, so nothing is listed.
+    let mut per_class = vec![0usize; k];
+    labels.iter().for_each(|&l| per_class[l] += 1);
+    let commonest = per_class.iter().copied().max().unwrap_or(0);
+    if !rows.is_empty() && correct <= commonest {
+        let common = (0..k).find(|&c| per_class[c] == commonest).unwrap_or(0);
+        out.notes.push(format!(
+            "the label model did no better than always answering '{}' (out-of-sample accuracy {} against {}): its disagreements with the labels say nothing, so no sample is flagged; bring features that tell the classes apart with --embeddings",
+            classes[common],
+            crate::util::round4(correct as f64 / rows.len() as f64),
+            crate::util::round4(commonest as f64 / rows.len() as f64),
+        ));
+        found.is_issue.iter_mut().for_each(|f| *f = false);
+        // Nor does its confusion: every class's count back on its own label.
+        for (c, row) in found.calibrated.chunks_mut(k).enumerate() {
+            let sum: u64 = row.iter().sum();
+            row.iter_mut().for_each(|v| *v = 0);
+            row[c] = sum;
+        }
+    }
     for (pos, &i) in rows.iter().enumerate() {
         let p = &probs[pos * k..(pos + 1) * k];
         let given = labels[pos];
-        let predicted = confident::argmax(p);
-        correct += (predicted == given) as usize;
         out.quality[i] = Some(confident::self_confidence(p, given));
         out.margin[i] = Some(confident::normalized_margin(p, given));
-        out.suggested[i] = Some(predicted as u32);
+        out.suggested[i] = Some(confident::argmax(p) as u32);
         out.is_issue[i] = Some(found.is_issue[pos]);
     }
     out.scored = rows.len();
