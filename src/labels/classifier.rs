@@ -79,12 +79,7 @@ pub fn cross_validate(
         .into_par_iter()
         .map(|f| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (f as u64 + 1));
-            let mut train: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
-            if train.len() > max_fit {
-                train.shuffle(&mut rng);
-                train.truncate(max_fit);
-                train.sort_unstable();
-            }
+            let train = fold_training_rows(fold, f, labels, k, max_fit, &mut rng);
             let held: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
             if held.is_empty() {
                 return Ok((Vec::new(), None));
@@ -103,6 +98,40 @@ pub fn cross_validate(
         models.extend(model);
     }
     Ok((out, models))
+}
+
+/// The rows fold `f`'s model learns from: the other folds' rows, or when they are
+/// more than `max_fit`, a seeded choice of them per class in proportion, at least
+/// one of every class, so that a rare class is never absent from a fold's fit (and
+/// so never given probability 0 there).
+fn fold_training_rows(
+    fold: &[usize],
+    f: usize,
+    labels: &[usize],
+    k: usize,
+    max_fit: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
+    let train: Vec<usize> = (0..labels.len()).filter(|&i| fold[i] != f).collect();
+    if train.len() <= max_fit {
+        return train;
+    }
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for &i in &train {
+        by_class[labels[i]].push(i);
+    }
+    let share = max_fit as f64 / train.len() as f64;
+    let mut picked: Vec<usize> = Vec::with_capacity(max_fit + k);
+    for mut members in by_class {
+        if members.is_empty() {
+            continue;
+        }
+        let take = ((members.len() as f64 * share).round() as usize).clamp(1, members.len());
+        members.shuffle(rng);
+        picked.extend_from_slice(&members[..take]);
+    }
+    picked.sort_unstable();
+    picked
 }
 
 /// A fold's fitted model as plain numbers, kept by `dsaudit check` to score samples
@@ -259,6 +288,52 @@ fn fit_predict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capped_fold_keeps_every_class_in_proportion() {
+        // 2,000 rows: class 0 most of them, class 2 only 5; folds of 5, a cap of 100.
+        let labels: Vec<usize> = (0..2000)
+            .map(|i| {
+                if i < 5 {
+                    2
+                } else if i % 10 == 0 {
+                    1
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let fold = stratified_folds(&labels, 3, 5, 7);
+        for f in 0..5 {
+            let mut rng = ChaCha8Rng::seed_from_u64(f as u64);
+            let rows = fold_training_rows(&fold, f, &labels, 3, 100, &mut rng);
+            let count = |c| rows.iter().filter(|&&i| labels[i] == c).count();
+            assert!(
+                rows.iter().all(|&i| fold[i] != f),
+                "held-out rows are not fitted on"
+            );
+            assert!(count(2) >= 1, "fold {f}: the rare class is fitted on");
+            assert!(
+                (8..=12).contains(&count(1)),
+                "fold {f}: {} of class 1",
+                count(1)
+            );
+            assert!(
+                (85..=92).contains(&count(0)),
+                "fold {f}: {} of class 0",
+                count(0)
+            );
+            assert!(
+                rows.windows(2).all(|w| w[0] < w[1]),
+                "ascending, no repeats"
+            );
+        }
+        // Under the cap, every other fold's row.
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let others = fold.iter().filter(|&&g| g != 0).count();
+        let all = fold_training_rows(&fold, 0, &labels, 3, 5000, &mut rng);
+        assert_eq!(all.len(), others);
+    }
 
     /// With two classes the multinomial model at `alpha(2)` is the binary logistic
     /// regression at ALPHA (scikit-learn's C = 1 / ALPHA): same probabilities.
