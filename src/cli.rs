@@ -234,6 +234,11 @@ pub struct LabelArgs {
     /// 30 per model parameter, whichever is more).
     #[arg(long, value_name = "N")]
     pub max_fit_rows: Option<usize>,
+    /// What gives the out-of-sample probabilities: `linear` (logistic regression on
+    /// compact features, seconds) or `cnn` (the baseline's CNN per fold on the 32×32
+    /// grey images; images only).
+    #[arg(long, value_enum, default_value = "linear")]
+    pub label_model: crate::labels::Model,
     /// Skip the label-error and outlier search.
     #[arg(long)]
     pub no_label_check: bool,
@@ -249,6 +254,7 @@ impl LabelArgs {
             pred_probs: self.pred_probs.clone(),
             embeddings: self.embeddings.clone(),
             max_fit: self.max_fit_rows.map(|n| n.max(1)),
+            model: self.label_model,
         }
     }
 }

@@ -198,6 +198,24 @@ pub fn evaluate<M: Net>(model: &M, d: &Data, ids: &[usize], device: &Device) -> 
     }
 }
 
+/// Softmax probabilities of `ids`, row-major (one row of `classes` per id): what the
+/// label-error search reads of a network trained on the other folds.
+pub fn probabilities<M: Net>(model: &M, d: &Data, ids: &[usize], device: &Device) -> Vec<f32> {
+    let device = device.clone().without_autodiff();
+    let model = model.valid();
+    let mut out = Vec::with_capacity(ids.len() * d.classes.len());
+    for chunk in ids.chunks(512) {
+        let (x, _) = batch(d, chunk, &device);
+        let p = burn::tensor::activation::softmax(model.forward(x), 1);
+        out.extend(
+            p.into_data_as::<f32>()
+                .try_into_vec::<f32>()
+                .unwrap_or_default(),
+        );
+    }
+    out
+}
+
 /// Penultimate-layer features of `ids`, row-major.
 pub fn embed<M: Net>(model: &M, d: &Data, ids: &[usize], device: &Device) -> (Vec<f32>, usize) {
     let device = device.clone().without_autodiff();

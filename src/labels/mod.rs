@@ -7,6 +7,7 @@
 pub mod classifier;
 pub mod confident;
 pub mod input;
+pub mod network;
 pub mod outliers;
 pub mod projection;
 pub mod reuse;
@@ -29,6 +30,20 @@ pub struct Options {
     pub embeddings: Option<PathBuf>,
     /// Training rows per fold, at most (a seeded choice beyond); None: `fit_rows`.
     pub max_fit: Option<usize>,
+    /// What gives the out-of-sample probabilities.
+    pub model: Model,
+}
+
+/// The model whose out-of-fold probabilities confident learning reads.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Multinomial logistic regression on the compact features (seconds).
+    #[default]
+    Linear,
+    /// The baseline's LeNet-like CNN on the 32×32 grey images, one per fold (images
+    /// only; minutes on a CPU, a GPU adapter when there is one).
+    Cnn,
 }
 
 impl Default for Options {
@@ -41,6 +56,7 @@ impl Default for Options {
             pred_probs: None,
             embeddings: None,
             max_fit: None,
+            model: Model::default(),
         }
     }
 }
@@ -566,7 +582,31 @@ pub fn find(
             let ys: Vec<usize> = picked.iter().map(|&(_, c)| c).collect();
             let classes_kept: Vec<String> = kept.iter().map(|&c| classes[c].clone()).collect();
             let scored_rows: Vec<usize> = picked.iter().map(|&(pos, _)| rows[pos]).collect();
-            let p = if let Some((fit, ids, changes)) = reuse {
+            let cnn = opts.model == Model::Cnn && !loaded.shapes.is_empty();
+            let p = if cnn {
+                let pixels: Vec<&[u8; crate::load::perceptual::SMALL_PIXELS]> = scored_rows
+                    .iter()
+                    .map(|&i| small_pixels(loaded, i).expect("scored images have pixels"))
+                    .collect();
+                let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
+                match network::cnn_probabilities(
+                    &pixels,
+                    &ys,
+                    kept.len(),
+                    &fold,
+                    opts.folds,
+                    opts.seed,
+                ) {
+                    Ok((p, what)) => {
+                        out.probabilities = what;
+                        p
+                    }
+                    Err(why) => {
+                        out.skipped = Some(why);
+                        return out;
+                    }
+                }
+            } else if let Some((fit, ids, changes)) = reuse {
                 // Nothing changed: the numbers are those a fit gives, nothing to say.
                 out.reused = (changes.count() > 0).then(|| changes.note());
                 out.fit = Some(fit.clone());
@@ -626,7 +666,9 @@ pub fn find(
                 }
                 p
             };
-            out.probabilities = classifier::description(opts.folds);
+            if !cnn {
+                out.probabilities = classifier::description(opts.folds);
+            }
             classes = classes_kept;
             (scored_rows, p, classes.len())
         }
