@@ -235,9 +235,10 @@ pub struct LabelArgs {
     #[arg(long, value_name = "N")]
     pub max_fit_rows: Option<usize>,
     /// What gives the out-of-sample probabilities: `linear` (logistic regression on
-    /// compact features, seconds) or `cnn` (the baseline's CNN per fold on the 32×32
-    /// grey images; images only).
-    #[arg(long, value_enum, default_value = "linear")]
+    /// compact features, seconds), `cnn` (the baseline's CNN per fold on the 32×32
+    /// grey images; images only), or `auto` (the CNN for 1,000–20,000 images when a
+    /// GPU adapter is present, else linear).
+    #[arg(long, value_enum, default_value = "auto")]
     pub label_model: crate::labels::Model,
     /// Skip the label-error and outlier search.
     #[arg(long)]

@@ -38,8 +38,11 @@ pub struct Options {
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
-    /// Multinomial logistic regression on the compact features (seconds).
+    /// The CNN for 1,000 to 20,000 images on a machine with a GPU adapter, else the
+    /// linear model; the report says which and why.
     #[default]
+    Auto,
+    /// Multinomial logistic regression on the compact features (seconds).
     Linear,
     /// The baseline's LeNet-like CNN on the 32×32 grey images, one per fold (images
     /// only; minutes on a CPU, a GPU adapter when there is one).
@@ -305,6 +308,39 @@ fn vectors(
     };
     let d = scaler.outputs();
     Ok((rows, scaler.apply(raw), d, what, Some(scaler)))
+}
+
+/// Images `--label-model auto` trains the CNN on: at least `AUTO_MIN` (below, five
+/// folds hold too few images for it: on sample_data/'s 163 it did worse than the
+/// linear model), at most `AUTO_MAX` (a bound on the time; on a CPU it costs ~0.05 s
+/// per image and fold, so there `auto` never picks it).
+pub const AUTO_MIN: usize = 1_000;
+pub const AUTO_MAX: usize = 20_000;
+
+/// Whether `auto` trains the CNN on `images` labelled images, and why, for the report.
+fn auto_picks_cnn(images: usize, own_signal: bool) -> (bool, String) {
+    let linear = |why: String| (false, format!("label model: linear ({why})"));
+    if own_signal {
+        return linear("auto: the given embeddings".into());
+    }
+    if !(AUTO_MIN..=AUTO_MAX).contains(&images) {
+        return linear(format!(
+            "auto: {images} labelled images, outside the {AUTO_MIN}–{AUTO_MAX} the CNN is trained on"
+        ));
+    }
+    let adapters = crate::baseline::device::adapters();
+    match adapters.iter().find(|a| a.kind != "cpu") {
+        Some(a) => (
+            true,
+            format!(
+                "label model: CNN (auto: {images} labelled images and a GPU adapter, {})",
+                a.name
+            ),
+        ),
+        None => linear(
+            "auto: no GPU adapter; on a CPU the CNN takes minutes (--label-model cnn)".into(),
+        ),
+    }
 }
 
 /// Numbers per image the label model starts from: the 16×16 grey image, then the
@@ -582,7 +618,20 @@ pub fn find(
             let ys: Vec<usize> = picked.iter().map(|&(_, c)| c).collect();
             let classes_kept: Vec<String> = kept.iter().map(|&c| classes[c].clone()).collect();
             let scored_rows: Vec<usize> = picked.iter().map(|&(pos, _)| rows[pos]).collect();
-            let cnn = opts.model == Model::Cnn && !loaded.shapes.is_empty();
+            let cnn = !loaded.shapes.is_empty()
+                && match opts.model {
+                    Model::Linear => false,
+                    Model::Cnn => true,
+                    Model::Auto => {
+                        let (pick, why) =
+                            auto_picks_cnn(scored_rows.len(), opts.embeddings.is_some());
+                        out.notes.push(why);
+                        pick
+                    }
+                };
+            if opts.model == Model::Cnn && loaded.shapes.is_empty() {
+                out.notes.push("--label-model cnn reads images: this dataset's probabilities come from the linear model".into());
+            }
             let p = if cnn {
                 let pixels: Vec<&[u8; crate::load::perceptual::SMALL_PIXELS]> = scored_rows
                     .iter()
