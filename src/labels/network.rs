@@ -33,7 +33,7 @@ pub fn cnn_probabilities(
     let n = ys.len();
     let chosen = device::choose(device::Choice::Auto).map_err(|e| format!("{e:#}"))?;
     let dev = chosen.device.clone().autodiff();
-    let base = Data {
+    let mut d = Data {
         input: Input::Image {
             channels: 1,
             side: SMALL_SIDE,
@@ -54,9 +54,13 @@ pub fn cnn_probabilities(
     };
     // One fold after another: trained side by side on threads, the same input gave
     // different networks from run to run.
-    let mut done: Vec<(Vec<usize>, Vec<f32>, usize)> = Vec::new();
-    let mut d = base;
+    let mut out = vec![0f64; n * k];
+    let mut epochs = Vec::new();
     for f in 0..folds {
+        let held: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
+        if held.is_empty() {
+            continue;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x636e_6e00 ^ f as u64);
         let mut train_rows: Vec<usize> = (0..n).filter(|&i| fold[i] != f).collect();
         train_rows.shuffle(&mut rng);
@@ -64,10 +68,6 @@ pub fn cnn_probabilities(
         d.part.iter_mut().for_each(|p| *p = TEST);
         for (pos, &i) in train_rows.iter().enumerate() {
             d.part[i] = if pos < stop_on { TRAIN_VAL_PART } else { TRAIN };
-        }
-        let held: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
-        if held.is_empty() {
-            continue;
         }
         dev.seed(seed ^ f as u64);
         let net = model::Cnn::new(1, SMALL_SIDE, k, &dev);
@@ -80,17 +80,12 @@ pub fn cnn_probabilities(
         };
         let fit = train::fit(net, &d, &settings, &dev, |_| {});
         let p = train::probabilities(&fit.model, &d, &held, &dev);
-        done.push((held, p, fit.best_epoch));
-    }
-    let mut out = vec![0f64; n * k];
-    let mut epochs = Vec::new();
-    for (held, p, best) in done {
-        epochs.push(best);
         for (row, &i) in held.iter().enumerate() {
             for c in 0..k {
                 out[i * k + c] = p[row * k + c] as f64;
             }
         }
+        epochs.push(fit.best_epoch);
     }
     let what = format!(
         "{} on the 32×32 grey images ({}), {folds}-fold stratified cross-validation; Adam {LEARNING_RATE}, batch {BATCH}, best epochs {:?} (a tenth of each fold's training images to stop on)",

@@ -132,17 +132,19 @@ def run_set(name, kind, make, binaries, seeds):
                 x = np.stack([np.asarray(im, dtype=np.float64).ravel() for im in data])
                 target = root
             else:
-                target = write_table(root if root.mkdir() is None else root, data, noisy, test)
+                root.mkdir()
+                target = write_table(root, data, noisy, test)
                 x = data.to_numpy(dtype=np.float64)
             for b in binaries:
                 man = dsaudit(b, target, n)
+                issue = man["is_label_issue"].fillna(False).astype(bool)
                 if kind == "images":
                     pos = {s: i for i, s in enumerate(names)}
-                    flagged = {pos[s] for s in man.loc[man["is_label_issue"].fillna(False).astype(bool), "source"]}
-                    acc = man["suggested_label"].astype(str).eq(man["label"].astype(str))[man["label_quality"].notna()].mean()
+                    flagged = {pos[s] for s in man.loc[issue, "source"]}
                 else:
-                    flagged = set(np.flatnonzero(man["is_label_issue"].fillna(False).astype(bool).to_numpy()).tolist())
-                    acc = man["suggested_label"].astype(str).eq(man["label"].astype(str))[man["label_quality"].notna()].mean()
+                    flagged = set(np.flatnonzero(issue.to_numpy()).tolist())
+                scored = man["label_quality"].notna()
+                acc = man["suggested_label"].astype(str).eq(man["label"].astype(str))[scored].mean()
                 rows[b].append((clean, score(flagged, truth), len(flagged) / n, acc))
             try:
                 issues, acc = cleanlab_flags(x, noisy)
