@@ -202,6 +202,24 @@ eval-labels rev:
             | awk -v b=$b '/^timing labels / { print "labels phase, 100,000 images, " b ": " $3 " s" }'
     done
 
+# The label CNN (`--label-model cnn`): 5-fold out-of-fold probabilities on N 28x28
+# digit images (scikit-learn's real digits at random offsets, see
+# tests/reference/digits28.py), on whatever adapter wgpu picks (the CPU here).
+bench-label-cnn images="10000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q numpy scikit-learn pillow
+    "$dir/venv/bin/python" tests/reference/digits28.py "$dir/data" {{images}}
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    /usr/bin/time -f "whole scan: %e s, peak %M KB" "$CARGO_TARGET_DIR/release/dsaudit" scan -q --timings \
+        --fail-on never --label-model cnn --format json "$dir/data" 2>"$dir/err" > "$dir/report.json"
+    grep -E "probabilities|whole scan" "$dir/err"
+    python3 -c 'import json, sys; l = json.load(open(sys.argv[1]))["datasets"][0]["labels"]; print(l["probabilities"]); print("out-of-fold accuracy", l["accuracy"], "flagged", l["issues"])' "$dir/report.json"
+
 # The duplicate phase of this tree against another revision's, on the same data in one
 # run (3 interleaved runs each, median of `--timings`' duplicate phase): IMAGES busy
 # scenes as `just bench` draws them, and ALIKE pictures of one centred shape each (the

@@ -23,6 +23,7 @@ pub enum Input {
     Table,
 }
 
+#[derive(Clone)]
 pub struct Data {
     pub input: Input,
     pub classes: Vec<String>,

@@ -223,6 +223,38 @@ pub fn find(probs: &[f64], k: usize, labels: &[usize], method: Method) -> Found 
     }
 }
 
+/// What a scan lists: no more samples of a class than the calibrated joint estimates
+/// to be mislabelled in it (its off-diagonal row), whatever the method; beyond that,
+/// flags are the model's doubts rather than the labels' noise. The least
+/// self-confident are kept. (`find` itself stays cleanlab's, method for method.)
+pub fn cap_by_noise(
+    is_issue: &mut [bool],
+    probs: &[f64],
+    k: usize,
+    labels: &[usize],
+    calibrated: &[u64],
+) {
+    for c in 0..k {
+        let row = &calibrated[c * k..(c + 1) * k];
+        let estimate = (row.iter().sum::<u64>() - row[c]) as usize;
+        let mut flagged: Vec<usize> = members(labels, c)
+            .into_iter()
+            .filter(|&i| is_issue[i])
+            .collect();
+        if flagged.len() <= estimate {
+            continue;
+        }
+        flagged.sort_by(|&a, &b| {
+            self_confidence(&probs[a * k..(a + 1) * k], c)
+                .total_cmp(&self_confidence(&probs[b * k..(b + 1) * k], c))
+                .then(a.cmp(&b))
+        });
+        for &i in &flagged[estimate..] {
+            is_issue[i] = false;
+        }
+    }
+}
+
 fn members(labels: &[usize], class: usize) -> Vec<usize> {
     (0..labels.len()).filter(|&i| labels[i] == class).collect()
 }
@@ -388,6 +420,19 @@ mod tests {
                     if found.is_issue[i] {
                         prop_assert!(argmax(&probs[i * k..(i + 1) * k]) != labels[i]);
                     }
+                }
+                // Capped, never more flags in a class than its estimated mislabelled
+                // count; the default method needs no cap.
+                let mut capped = found.is_issue.clone();
+                cap_by_noise(&mut capped, &probs, k, &labels, &found.calibrated);
+                if method == Method::PruneByNoiseRate {
+                    prop_assert_eq!(&capped, &found.is_issue);
+                }
+                for given in 0..k {
+                    let row = &found.calibrated[given * k..(given + 1) * k];
+                    let estimate = row.iter().sum::<u64>() - row[given];
+                    let flagged = (0..labels.len()).filter(|&i| labels[i] == given && capped[i]).count() as u64;
+                    prop_assert!(flagged <= estimate, "{:?} {} {} {:?}", method, given, flagged, row);
                 }
             }
             let perfect: Vec<f64> = labels.iter().flat_map(|&l| (0..k).map(move |j| if j == l { 1.0 } else { 0.0 })).collect();

@@ -47,6 +47,9 @@ pub enum Model {
     /// The baseline's LeNet-like CNN on the 32×32 grey images, one per fold (images
     /// only; minutes on a CPU, a GPU adapter when there is one).
     Cnn,
+    /// The baseline's MLP on the feature vectors (a table's standardized columns,
+    /// given embeddings, or the images' compact features), one per fold.
+    Mlp,
 }
 
 impl Default for Options {
@@ -124,6 +127,11 @@ pub struct Labels {
     pub noise: Vec<ClassNoise>,
     pub confused_pairs: Vec<Confusion>,
     pub issues: usize,
+    /// The share of the flagged samples whose label the model's own probabilities
+    /// say is wrong: the mean of 1 − p(given label) over them. As good as the
+    /// model's calibration (measured against the truth in docs/benchmarks.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_precision: Option<f64>,
     pub outliers: Option<outliers::Outliers>,
     pub outliers_skipped: Option<String>,
     /// Per manifest row (None: not scored).
@@ -175,6 +183,7 @@ impl Labels {
             noise: Vec::new(),
             confused_pairs: Vec::new(),
             issues: 0,
+            expected_precision: None,
             outliers: None,
             outliers_skipped: None,
             quality: vec![None; n],
@@ -343,6 +352,36 @@ fn auto_picks_cnn(images: usize, own_signal: bool) -> (bool, String) {
     }
 }
 
+/// The network `model` asks for on this dataset, if any; `auto`'s choice and why
+/// go in `notes`.
+fn pick_network(
+    model: Model,
+    images: bool,
+    rows: usize,
+    own_signal: bool,
+    notes: &mut Vec<String>,
+) -> Option<network::Network> {
+    let cnn = network::Network::Cnn { side: CNN_SIDE };
+    match model {
+        Model::Linear => None,
+        Model::Mlp => Some(network::Network::Mlp),
+        Model::Cnn if images => Some(cnn),
+        Model::Cnn => {
+            notes.push("--label-model cnn reads images: this dataset's probabilities come from the linear model".into());
+            None
+        }
+        Model::Auto => {
+            let (pick, why) = if images {
+                auto_picks_cnn(rows, own_signal)
+            } else {
+                (false, "label model: linear (auto: a table)".to_string())
+            };
+            notes.push(why);
+            pick.then_some(cnn)
+        }
+    }
+}
+
 /// Numbers per image the label model starts from: the 16×16 grey image, then the
 /// shape descriptor.
 pub const GREY_FEATURES: usize = 256;
@@ -350,6 +389,21 @@ pub const IMAGE_FEATURES: usize = GREY_FEATURES + crate::load::perceptual::SHAPE
 
 fn small_pixels(loaded: &Loaded, i: usize) -> Option<&[u8; crate::load::perceptual::SMALL_PIXELS]> {
     loaded.smalls.get(i)?.as_ref().map(|s| &s.pixels)
+}
+
+/// Side of the grey images the label CNN reads: the 2×2 means of the 32×32 ones.
+/// Four times fewer multiply-adds than at 32 (on a CPU the folds' training is the
+/// whole cost of `--label-model cnn`); digits lose nothing a label needs at 16.
+pub const CNN_SIDE: usize = 16;
+
+/// The 2×2 means of the 32×32 grey image, row-major 16×16.
+fn halved(pixels: &[u8; crate::load::perceptual::SMALL_PIXELS]) -> [f64; GREY_FEATURES] {
+    let side = crate::load::perceptual::SMALL_SIDE;
+    let at = |y: usize, x: usize| pixels[y * side + x] as f64;
+    std::array::from_fn(|k| {
+        let (y, x) = (k / CNN_SIDE * 2, k % CNN_SIDE * 2);
+        (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) / 4.0
+    })
 }
 
 /// 2×2 means of the 32×32 grey image, normalised to zero mean and unit variance
@@ -360,13 +414,8 @@ fn image_features(
     pixels: &[u8; crate::load::perceptual::SMALL_PIXELS],
     shape: &[u8; crate::load::perceptual::SHAPE_DIMS],
 ) {
-    let side = crate::load::perceptual::SMALL_SIDE;
     let (grey, rest) = out.split_at_mut(GREY_FEATURES);
-    for (k, g) in grey.iter_mut().enumerate() {
-        let (y, x) = (k / 16 * 2, k % 16 * 2);
-        let at = |y: usize, x: usize| pixels[y * side + x] as f64;
-        *g = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) / 4.0;
-    }
+    grey.copy_from_slice(&halved(pixels));
     let mean = grey.iter().sum::<f64>() / GREY_FEATURES as f64;
     let sd = (grey.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / GREY_FEATURES as f64).sqrt();
     for g in grey.iter_mut() {
@@ -618,77 +667,108 @@ pub fn find(
             let ys: Vec<usize> = picked.iter().map(|&(_, c)| c).collect();
             let classes_kept: Vec<String> = kept.iter().map(|&c| classes[c].clone()).collect();
             let scored_rows: Vec<usize> = picked.iter().map(|&(pos, _)| rows[pos]).collect();
-            let cnn = !loaded.shapes.is_empty()
-                && match opts.model {
-                    Model::Linear => false,
-                    Model::Cnn => true,
-                    Model::Auto => {
-                        let (pick, why) =
-                            auto_picks_cnn(scored_rows.len(), opts.embeddings.is_some());
-                        out.notes.push(why);
-                        pick
-                    }
-                };
-            if opts.model == Model::Cnn && loaded.shapes.is_empty() {
-                out.notes.push("--label-model cnn reads images: this dataset's probabilities come from the linear model".into());
-            }
-            let p = if cnn {
-                let pixels: Vec<&[u8; crate::load::perceptual::SMALL_PIXELS]> = scored_rows
+            let network = pick_network(
+                opts.model,
+                !loaded.shapes.is_empty(),
+                scored_rows.len(),
+                opts.embeddings.is_some(),
+                &mut out.notes,
+            );
+            // What a network reads of a scored sample (`pos` in `picked`).
+            let input = |net: network::Network, pos: usize| -> Vec<f32> {
+                match net {
+                    network::Network::Cnn { .. } => halved(
+                        small_pixels(loaded, scored_rows[pos]).expect("scored images have pixels"),
+                    )
                     .iter()
-                    .map(|&i| small_pixels(loaded, i).expect("scored images have pixels"))
-                    .collect();
-                let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
-                match network::cnn_probabilities(
-                    &pixels,
-                    &ys,
-                    kept.len(),
-                    &fold,
-                    opts.folds,
-                    opts.seed,
-                ) {
-                    Ok((p, what)) => {
-                        out.probabilities = what;
-                        p
-                    }
-                    Err(why) => {
-                        out.skipped = Some(why);
-                        return out;
-                    }
+                    .map(|&v| (v / 255.0) as f32)
+                    .collect(),
+                    network::Network::Mlp => xs[pos * d..(pos + 1) * d]
+                        .iter()
+                        .map(|&v| v as f32)
+                        .collect(),
                 }
-            } else if let Some((fit, ids, changes)) = reuse {
+            };
+            let earlier = reuse.filter(|(fit, _, _)| fit.models.network() == network);
+            let p = if let Some((fit, ids, changes)) = earlier {
                 // Nothing changed: the numbers are those a fit gives, nothing to say.
                 out.reused = (changes.count() > 0).then(|| changes.note());
+                out.probabilities = fit.description.clone();
                 out.fit = Some(fit.clone());
-                let k = fit.classes.len();
-                let mut p = vec![0f64; scored_rows.len() * k];
-                p.par_chunks_mut(k)
-                    .zip(scored_rows.par_iter().zip(picked.par_iter()))
-                    .for_each(|(dst, (&i, &(pos, _)))| {
-                        dst.copy_from_slice(&fit.probabilities(ids[i], &x[pos * d..(pos + 1) * d]));
-                    });
-                p
-            } else {
-                let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
-                let (p, models) = match classifier::cross_validate(
-                    &xs,
-                    d,
-                    &ys,
-                    kept.len(),
-                    &fold,
-                    opts.folds,
-                    opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
-                    opts.seed,
-                ) {
+                let scored: Vec<u128> = scored_rows.iter().map(|&i| ids[i]).collect();
+                let kept_x: Vec<f64> = picked
+                    .iter()
+                    .flat_map(|&(pos, _)| x[pos * d..(pos + 1) * d].iter().copied())
+                    .collect();
+                let net = network.unwrap_or(network::Network::Mlp);
+                match fit.probabilities(&scored, &kept_x, d, |pos| input(net, pos)) {
                     Ok(p) => p,
                     Err(why) => {
                         out.skipped = Some(why);
                         return out;
                     }
+                }
+            } else {
+                let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
+                let trained = match network {
+                    Some(net) => {
+                        let dim = input(net, 0).len();
+                        network::probabilities(
+                            net,
+                            (0..ys.len()).flat_map(|pos| input(net, pos)).collect(),
+                            dim,
+                            &ys,
+                            kept.len(),
+                            &fold,
+                            opts.folds,
+                            opts.seed,
+                        )
+                        .map(|t| {
+                            // A network whose parameters could not be written is not kept.
+                            let models = (!t.folds.iter().any(Vec::is_empty)).then(|| {
+                                reuse::FoldModels::Network {
+                                    network: net,
+                                    folds: t
+                                        .folds
+                                        .into_iter()
+                                        .map(serde_bytes::ByteBuf::from)
+                                        .collect(),
+                                }
+                            });
+                            (t.probabilities, models, t.what)
+                        })
+                    }
+                    None => classifier::cross_validate(
+                        &xs,
+                        d,
+                        &ys,
+                        kept.len(),
+                        &fold,
+                        opts.folds,
+                        opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
+                        opts.seed,
+                    )
+                    .map(|(p, models)| {
+                        (
+                            p,
+                            Some(reuse::FoldModels::Linear(models)),
+                            classifier::description(opts.folds),
+                        )
+                    }),
                 };
+                let (p, models, what) = match trained {
+                    Ok(t) => t,
+                    Err(why) => {
+                        out.skipped = Some(why);
+                        return out;
+                    }
+                };
+                out.probabilities = what.clone();
                 // Kept for a later check, where samples have identities.
-                if let (Some(ids), Some(scaler), false) = (
+                if let (Some(ids), Some(scaler), Some(models), false) = (
                     prior.ids,
                     scaler,
+                    models,
                     opts.embeddings.is_some() || loaded.shapes.is_empty(),
                 ) {
                     let fitted: Vec<u128> = rows
@@ -708,6 +788,7 @@ pub fn find(
                         classes_kept.clone(),
                         scaler.clone(),
                         models,
+                        what,
                         fitted,
                         &scored,
                         &p,
@@ -715,9 +796,6 @@ pub fn find(
                 }
                 p
             };
-            if !cnn {
-                out.probabilities = classifier::description(opts.folds);
-            }
             classes = classes_kept;
             (scored_rows, p, classes.len())
         }
@@ -733,6 +811,7 @@ pub fn find(
         .collect();
     lap(&mut out, "probabilities");
     let mut found = confident::find(&probs, k, &labels, opts.method);
+    confident::cap_by_noise(&mut found.is_issue, &probs, k, &labels, &found.calibrated);
     let correct = rows
         .iter()
         .enumerate()
@@ -771,6 +850,13 @@ pub fn find(
     out.scored = rows.len();
     out.accuracy = crate::util::round4(correct as f64 / rows.len().max(1) as f64);
     out.issues = found.is_issue.iter().filter(|&&f| f).count();
+    if out.issues > 0 {
+        let doubt: f64 = (0..rows.len())
+            .filter(|&pos| found.is_issue[pos])
+            .map(|pos| 1.0 - probs[pos * k + labels[pos]])
+            .sum();
+        out.expected_precision = Some(crate::util::round4(doubt / out.issues as f64));
+    }
     let cal = &found.calibrated;
     let mut counts = vec![0u64; k];
     let mut flagged = vec![0u64; k];

@@ -117,7 +117,9 @@ pub struct LabelFit {
     /// The classes modelled, in model order.
     pub classes: Vec<String>,
     pub scaler: Scaler,
-    pub models: Vec<FoldModel>,
+    pub models: FoldModels,
+    /// Where the probabilities came from, as the report says it.
+    pub description: String,
     /// Identities of the labelled samples with features when fitted, sorted: what
     /// the changes are counted against.
     #[serde(with = "crate::packed")]
@@ -130,6 +132,27 @@ pub struct LabelFit {
     pub probs: Vec<f64>,
     /// The outlier search, in the same feature space.
     pub outliers: Option<OutlierFit>,
+}
+
+/// Each fold's model, none of which learnt from the samples of its fold.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub enum FoldModels {
+    Linear(Vec<FoldModel>),
+    /// A network's parameters per fold (burnpack bytes).
+    Network {
+        network: super::network::Network,
+        folds: Vec<serde_bytes::ByteBuf>,
+    },
+}
+
+impl FoldModels {
+    /// The network, for a fit that is one.
+    pub fn network(&self) -> Option<super::network::Network> {
+        match self {
+            FoldModels::Linear(_) => None,
+            FoldModels::Network { network, .. } => Some(*network),
+        }
+    }
 }
 
 /// The outlier search's state: the points searched among, and each sample's mean
@@ -166,12 +189,13 @@ impl OutlierFit {
 
 pub fn settings(opts: &super::Options, dims: usize) -> u64 {
     let key = format!(
-        "{}\0{}\0{:?}\0{}\0{}",
+        "{}\0{}\0{:?}\0{}\0{}\0{}",
         opts.folds,
         opts.seed,
         opts.max_fit,
         dims,
-        super::classifier::description(opts.folds)
+        super::classifier::description(opts.folds),
+        super::network::settings()
     );
     xxhash_rust::xxh3::xxh3_64(key.as_bytes())
 }
@@ -184,7 +208,8 @@ impl LabelFit {
         settings: u64,
         classes: Vec<String>,
         scaler: Scaler,
-        models: Vec<FoldModel>,
+        models: FoldModels,
+        description: String,
         mut fitted: Vec<u128>,
         ids: &[u128],
         probs: &[f64],
@@ -197,6 +222,7 @@ impl LabelFit {
             settings,
             scaler,
             models,
+            description,
             fitted,
             scored: order.iter().map(|&p| ids[p]).collect(),
             probs: order
@@ -208,22 +234,67 @@ impl LabelFit {
         }
     }
 
-    /// The stored out-of-fold probabilities of a sample scored at the fit; for any
-    /// other, the mean of the folds' models (none of which learnt from it).
-    pub fn probabilities(&self, id: u128, x: &[f64]) -> Vec<f64> {
+    /// The probabilities of the samples `ids` (row-major, `classes.len()` per row):
+    /// the stored out-of-fold ones of a sample scored at the fit; for any other, the
+    /// mean of the folds' models (none of which learnt from it), which read the
+    /// sample's row of `x` (`d` per row) or, for a network, its row of `input(pos)`.
+    pub fn probabilities(
+        &self,
+        ids: &[u128],
+        x: &[f64],
+        d: usize,
+        input: impl Fn(usize) -> Vec<f32>,
+    ) -> Result<Vec<f64>, String> {
+        use rayon::prelude::*;
         let k = self.classes.len();
-        if let Ok(p) = self.scored.binary_search(&id) {
-            return self.probs[p * k..(p + 1) * k].to_vec();
-        }
-        let mut mean = vec![0f64; k];
-        for m in &self.models {
-            for (acc, p) in mean.iter_mut().zip(m.probabilities(x, k)) {
-                *acc += p;
+        let mut out = vec![0f64; ids.len() * k];
+        let stored: Vec<Option<usize>> = ids
+            .iter()
+            .map(|id| self.scored.binary_search(id).ok())
+            .collect();
+        for (pos, at) in stored.iter().enumerate() {
+            if let Some(p) = at {
+                out[pos * k..(pos + 1) * k].copy_from_slice(&self.probs[p * k..(p + 1) * k]);
             }
         }
-        let n = self.models.len().max(1) as f64;
-        mean.iter_mut().for_each(|p| *p /= n);
-        mean
+        let new: Vec<usize> = (0..ids.len()).filter(|&p| stored[p].is_none()).collect();
+        match &self.models {
+            FoldModels::Linear(models) => {
+                let rows: Vec<(usize, Vec<f64>)> = new
+                    .par_iter()
+                    .map(|&pos| {
+                        let mut mean = vec![0f64; k];
+                        for m in models {
+                            for (acc, p) in mean
+                                .iter_mut()
+                                .zip(m.probabilities(&x[pos * d..(pos + 1) * d], k))
+                            {
+                                *acc += p;
+                            }
+                        }
+                        let n = models.len().max(1) as f64;
+                        mean.iter_mut().for_each(|p| *p /= n);
+                        (pos, mean)
+                    })
+                    .collect();
+                for (pos, row) in rows {
+                    out[pos * k..(pos + 1) * k].copy_from_slice(&row);
+                }
+            }
+            FoldModels::Network { network, folds } => {
+                if new.is_empty() {
+                    return Ok(out);
+                }
+                let rows: Vec<Vec<f32>> = new.iter().map(|&pos| input(pos)).collect();
+                let dim = rows[0].len();
+                let folds: Vec<Vec<u8>> = folds.iter().map(|b| b.to_vec()).collect();
+                let p = super::network::score(*network, &folds, rows.concat(), dim, k)?;
+                for (row, &pos) in new.iter().enumerate() {
+                    out[pos * k..(pos + 1) * k].copy_from_slice(&p[row * k..(row + 1) * k]);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -243,19 +314,22 @@ mod tests {
             1,
             vec!["a".into(), "b".into()],
             Scaler::fit(&[0.0, 2.0], 1),
-            vec![model(0.0), model(1.0)],
+            FoldModels::Linear(vec![model(0.0), model(1.0)]),
+            "linear".into(),
             vec![9, 7],
             &[9, 7],
             &[0.9, 0.1, 0.2, 0.8],
         );
         assert_eq!(fit.fitted, vec![7, 9]);
-        assert_eq!(fit.probabilities(7, &[0.0]), vec![0.2, 0.8]);
-        assert_eq!(fit.probabilities(9, &[0.0]), vec![0.9, 0.1]);
+        let no_pixels = |_: usize| Vec::new();
+        let p = fit
+            .probabilities(&[7, 9, 5], &[0.0, 0.0, 0.0], 1, no_pixels)
+            .unwrap();
+        assert_eq!(p[..4], [0.2, 0.8, 0.9, 0.1]);
         // At x = 0 the folds say sigmoid(0) and sigmoid(1) for class a.
         let s = |z: f64| 1.0 / (1.0 + (-z).exp());
-        let p = fit.probabilities(5, &[0.0]);
-        assert!((p[0] - (s(0.0) + s(1.0)) / 2.0).abs() < 1e-12);
-        assert!((p[0] + p[1] - 1.0).abs() < 1e-12);
+        assert!((p[4] - (s(0.0) + s(1.0)) / 2.0).abs() < 1e-12);
+        assert!((p[4] + p[5] - 1.0).abs() < 1e-12);
         assert_eq!(fit.scaler.apply(vec![1.0, f64::NAN]), vec![0.0, 0.0]);
     }
 }

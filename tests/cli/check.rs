@@ -632,3 +632,67 @@ fn labels_files_and_tables_are_fingerprinted_like_images() {
         stderr(&readme)
     );
 }
+
+#[test]
+fn a_re_check_keeps_the_label_networks_and_scores_a_new_image_with_them() {
+    let dir = Dir::new();
+    sample_images(&dir, "data");
+    let check = || {
+        json(&check_in(
+            dir.path(),
+            &[
+                "data",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--label-model",
+                "cnn",
+                "--cache-dir",
+                "cache",
+            ],
+        ))
+    };
+    let cold = check();
+    assert!(cold["labels"].get("reused").is_none());
+    let what = cold["labels"]["probabilities"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(what.starts_with("LeNet-like CNN"), "{what}");
+    std::fs::copy(
+        dir.join("data/train/circle/000.png"),
+        dir.join("data/train/circle/again.png"),
+    )
+    .unwrap();
+    let warm = check();
+    let note = warm["labels"]["reused"].as_str().expect("networks reused");
+    assert!(note.contains("1 new or altered"), "{note}");
+    // The same networks, said the same way; one more image scored, by them.
+    assert_eq!(warm["labels"]["probabilities"], what.as_str());
+    assert_eq!(
+        warm["labels"]["scored"].as_u64().unwrap(),
+        cold["labels"]["scored"].as_u64().unwrap() + 1
+    );
+    // A linear fit is not taken for the networks' (nor the other way round).
+    let linear = json(&check_in(
+        dir.path(),
+        &[
+            "data",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--label-model",
+            "linear",
+            "--cache-dir",
+            "cache",
+        ],
+    ));
+    assert!(
+        linear["labels"].get("reused").is_none(),
+        "{}",
+        linear["labels"]
+    );
+}
+

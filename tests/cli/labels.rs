@@ -410,7 +410,7 @@ fn the_cnn_label_model_gives_the_probabilities_when_asked() {
     let ds = scan_json(&images, &["--label-model", "cnn"]);
     let labels = &ds["labels"];
     let what = labels["probabilities"].as_str().unwrap();
-    assert!(what.starts_with("LeNet-like CNN: 1×32×32"), "{what}");
+    assert!(what.starts_with("LeNet-like CNN: 1×16×16"), "{what}");
     assert!(
         what.contains("5-fold stratified cross-validation"),
         "{what}"
@@ -420,4 +420,26 @@ fn the_cnn_label_model_gives_the_probabilities_when_asked() {
     // linear model does better on so few (0.99): 5 folds of ~120 images are little
     // for a CNN.
     assert!(labels["accuracy"].as_f64().unwrap() > 0.5, "{labels:#}");
+}
+
+#[test]
+fn the_mlp_label_model_reads_a_tables_columns() {
+    let table = root().join("sample_data/table.csv");
+    let ds = scan_json(&table, &["--label-model", "mlp"]);
+    let labels = &ds["labels"];
+    let what = labels["probabilities"].as_str().unwrap();
+    assert!(what.starts_with("MLP: "), "{what}");
+    assert!(what.contains("on the feature vectors"), "{what}");
+    assert!(labels["accuracy"].as_f64().unwrap() > 0.5, "{labels:#}");
+}
+
+#[test]
+fn auto_says_a_table_gets_the_linear_model() {
+    let table = root().join("sample_data/table.csv");
+    let ds = scan_json(&table, &[]);
+    let notes = ds["labels"]["notes"].to_string();
+    assert!(
+        notes.contains("label model: linear (auto: a table)"),
+        "{notes}"
+    );
 }

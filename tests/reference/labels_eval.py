@@ -2,11 +2,15 @@
 beside cleanlab's pixel/column baseline on the same files (issue 26). Not part of CI:
 `just eval-labels BINARY...` runs it in a throwaway virtual environment.
 
-    python3 tests/reference/labels_eval.py DSAUDIT_BINARY [DSAUDIT_BINARY ...] [--seeds N]
+    python3 tests/reference/labels_eval.py DSAUDIT_BINARY[:MODEL] ... [--seeds N] [--sets a,b]
+
+MODEL, when given, is passed as `--label-model MODEL`.
 
 Real data that ships inside scikit-learn (nothing is downloaded):
   * digits: the 1,797 handwritten digits (8x8, 17 grey levels) upscaled to 32x32 PNG
     (bilinear), class folders, split train/test 80/20;
+  * digits28 (`--sets digits28`): the same digits upscaled to 24x24 and pasted at a
+    random offset on a 28x28 canvas, MNIST's format (not in the default sets);
   * wine: the 178-row, 13-column wine-chemistry table (3 cultivars), CSV;
   * breast cancer: the 569-row, 30-column table (2 classes), CSV.
 
@@ -40,6 +44,23 @@ def digits():
     d = load_digits()
     ims = [Image.fromarray((img * 255 / 16).round().astype(np.uint8), "L").resize((32, 32), Image.BILINEAR)
            for img in d.images]
+    return ims, d.target.astype(int)
+
+
+def digits28():
+    """The same digits, each once, upscaled to 24x24 and pasted at a seeded random
+    offset of 0-4 pixels on a 28x28 black canvas (MNIST's format)."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    rng = np.random.default_rng(0)
+    ims = []
+    for img in d.images:
+        canvas = Image.new("L", (28, 28))
+        dx, dy = rng.integers(0, 5, 2)
+        small = Image.fromarray((img * 255 / 16).round().astype(np.uint8), "L")
+        canvas.paste(small.resize((24, 24), Image.BILINEAR), (int(dx), int(dy)))
+        ims.append(canvas)
     return ims, d.target.astype(int)
 
 
@@ -82,10 +103,13 @@ def write_table(root, frame, labels, test):
     return path
 
 
-def dsaudit(binary, path, n_expected):
+def dsaudit(spec, path, n_expected):
+    """`spec`: a binary, or BINARY:MODEL to pass `--label-model MODEL`."""
+    binary, _, model = spec.partition(":")
+    extra = ["--label-model", model] if model else []
     with tempfile.TemporaryDirectory() as out:
         m = Path(out) / "m.csv"
-        subprocess.run([binary, "scan", "-q", "--fail-on", "never", "--manifest", str(m), str(path)],
+        subprocess.run([binary, "scan", "-q", "--fail-on", "never", *extra, "--manifest", str(m), str(path)],
                        check=True, stdout=subprocess.DEVNULL)
         man = pd.read_csv(m)
     assert len(man) == n_expected, (len(man), n_expected)
@@ -145,11 +169,13 @@ def run_set(name, kind, make, binaries, seeds):
                     flagged = set(np.flatnonzero(issue.to_numpy()).tolist())
                 scored = man["label_quality"].notna()
                 acc = man["suggested_label"].astype(str).eq(man["label"].astype(str))[scored].mean()
-                rows[b].append((clean, score(flagged, truth), len(flagged) / n, acc))
+                # What L002 states: the mean of 1 - p(given label) over the flagged.
+                expected = float((1 - man.loc[issue, "label_quality"]).mean()) if issue.any() else np.nan
+                rows[b].append((clean, score(flagged, truth), len(flagged) / n, acc, expected))
             try:
                 issues, acc = cleanlab_flags(x, noisy)
                 rows["cleanlab"].append((clean, score(set(np.flatnonzero(issues).tolist()), truth),
-                                         float(issues.mean()), acc))
+                                         float(issues.mean()), acc, np.nan))
             except ImportError:
                 pass
     print(f"== {name}: {n} samples, {FLIP:.0%} of train flipped, {seeds} seeds")
@@ -159,8 +185,10 @@ def run_set(name, kind, make, binaries, seeds):
         noisy_runs = [r for r in rs if not r[0]]
         p, r, f = (np.mean([x[1][k] for x in noisy_runs]) for k in range(3))
         acc = np.mean([x[3] for x in noisy_runs])
+        expected = np.mean([x[4] for x in noisy_runs])
+        stated = "" if np.isnan(expected) else f", expected precision stated {expected:.3f}"
         untouched = [x[2] for x in rs if x[0]]
-        print(f"   {Path(who).name if who != 'cleanlab' else who:>12}: F1 {f:.3f} (P {p:.3f}, R {r:.3f}), "
+        print(f"   {Path(who).name if who != 'cleanlab' else who:>16}: F1 {f:.3f} (P {p:.3f}, R {r:.3f}{stated}), "
               f"out-of-fold accuracy {acc:.3f}; untouched: {100 * untouched[0]:.2f}% flagged")
 
 
@@ -168,12 +196,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binaries", nargs="+")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--sets", default="digits,wine,breast")
     args = ap.parse_args()
     from sklearn.datasets import load_breast_cancer, load_wine
 
-    run_set("digits 32x32", "images", digits, args.binaries, args.seeds)
-    run_set("wine", "table", lambda: table(load_wine), args.binaries, args.seeds)
-    run_set("breast cancer", "table", lambda: table(load_breast_cancer), args.binaries, args.seeds)
+    sets = {
+        "digits": ("digits 32x32", "images", digits),
+        "digits28": ("digits 28x28, shifted", "images", digits28),
+        "wine": ("wine", "table", lambda: table(load_wine)),
+        "breast": ("breast cancer", "table", lambda: table(load_breast_cancer)),
+    }
+    for key in args.sets.split(","):
+        name, kind, make = sets[key]
+        run_set(name, kind, make, args.binaries, args.seeds)
 
 
 if __name__ == "__main__":
