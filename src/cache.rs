@@ -2,7 +2,9 @@
 //! keyed by its path, size and modification time and then by its content hash, and
 //! the whole output of an unchanged re-check.
 //!
-//! Layout of the cache directory (`.dsaudit_cache/` by default):
+//! Where it lives: `--cache-dir`, else `.dsaudit_cache/` in the git repository above
+//! the dataset, else `dsaudit/` in the user's cache directory; never inside a dataset
+//! (see `cli::open_cache`). Its layout:
 //! `CACHEDIR.TAG`, a `.gitignore` of `*`, and `v1/files/<dataset>.bin` and
 //! `v1/state/<dataset>.bin` (one each per dataset root: the per-file records, and
 //! what the dataset-wide stages keep, see `crate::incremental`) and
@@ -25,6 +27,23 @@ use std::sync::Mutex;
 const VERSION: u32 = 8;
 const DIR_VERSION: &str = "v1";
 pub const DEFAULT_DIR: &str = ".dsaudit_cache";
+
+/// What tells this build of dsaudit from another: its version, and the size and
+/// modification time of its executable. Stored results are keyed by it, so that a
+/// rebuilt binary never prints an older build's output.
+pub fn build_id() -> [u8; 16] {
+    static ID: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| {
+        let mut h = blake3::Hasher::new();
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        if let Some(stamp) = std::env::current_exe().ok().and_then(|e| Stamp::of(&e)) {
+            h.update(&stamp_bytes(Some(stamp)));
+        }
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        id
+    })
+}
 
 /// A cache directory that exists and takes writes.
 #[derive(Debug, Clone)]

@@ -267,8 +267,8 @@ pub struct CheckArgs {
     /// Neither read nor write the cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// Cache directory (default: .dsaudit_cache beside the configuration file, else in
-    /// the current directory).
+    /// Cache directory (default: .dsaudit_cache in the git repository above the
+    /// dataset, else dsaudit/ in the user's cache directory; never inside a dataset).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Fit the label-error and shift models anew. Without it, models an earlier check
@@ -527,7 +527,11 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         }
         prepared.push((p, s, spec, start));
     }
-    let cache = cache.and_then(|dir| open_cache(dir, &prepared[0].1.config));
+    let datasets: Vec<&PathBuf> = prepared.iter().map(|(p, ..)| *p).collect();
+    let cache = match cache {
+        Some(dir) => open_cache(dir, &prepared[0].1.config, &datasets)?,
+        None => None,
+    };
     // An unchanged re-check prints what the last one printed. The HTML report and the
     // manifest are files the user asked for anew, so they always run the scan.
     let reusable = cache
@@ -543,6 +547,7 @@ fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> Resu
         let cwd = std::env::current_dir().unwrap_or_default();
         let mut command = blake3::Hasher::new();
         command.update(env!("CARGO_PKG_VERSION").as_bytes());
+        command.update(&crate::cache::build_id());
         command.update(cwd.to_string_lossy().as_bytes());
         // Flags that change nothing on stdout do not make another command.
         let silent = ["--timings", "--quiet", "-q"];
@@ -715,20 +720,79 @@ fn lap(on: bool, what: &str, since: std::time::Instant) {
     }
 }
 
-/// The check's cache directory: --cache-dir, else the configuration's, else
-/// .dsaudit_cache beside the configuration file, else in the current directory.
-fn open_cache(flag: Option<PathBuf>, config: &Config) -> Option<crate::cache::Cache> {
+/// The check's cache directory: --cache-dir, else the configuration's (an error when
+/// it lies inside a dataset: dsaudit writes nothing there); else `.dsaudit_cache` in
+/// the repository above the datasets (the nearest folder above the first that holds
+/// `.git`), else `dsaudit/` in the user's cache directory ($XDG_CACHE_HOME, else
+/// ~/.cache). None, with a warning, when there is nowhere to put it.
+fn open_cache(
+    flag: Option<PathBuf>,
+    config: &Config,
+    datasets: &[&PathBuf],
+) -> Result<Option<crate::cache::Cache>> {
     if flag.is_none() && config.cache_enabled == Some(false) {
-        return None;
+        return Ok(None);
     }
-    let dir = flag.or(config.cache_dir.clone()).unwrap_or_else(|| {
-        config
-            .root
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join(crate::cache::DEFAULT_DIR)
-    });
-    crate::cache::Cache::open(&dir)
+    let roots: Vec<PathBuf> = datasets
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .filter(|p| p.is_dir())
+        .collect();
+    let inside = |dir: &std::path::Path| roots.iter().find(|r| resolved(dir).starts_with(r));
+    if let Some(dir) = flag.or(config.cache_dir.clone()) {
+        if let Some(root) = inside(&dir) {
+            bail!(
+                "{}: the cache directory is inside the dataset {}; dsaudit writes nothing inside a dataset: choose another --cache-dir (or [cache] dir)",
+                dir.display(),
+                root.display()
+            );
+        }
+        return Ok(crate::cache::Cache::open(&dir));
+    }
+    let first = datasets.first().and_then(|p| std::fs::canonicalize(p).ok());
+    let repo = first
+        .iter()
+        .flat_map(|p| p.ancestors().skip(1))
+        .find(|a| a.join(".git").exists() && inside(a).is_none())
+        .map(|a| a.join(crate::cache::DEFAULT_DIR));
+    let user = || {
+        std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|c| c.join("dsaudit"))
+            .filter(|d| inside(d).is_none())
+    };
+    match repo.or_else(user) {
+        Some(dir) => Ok(crate::cache::Cache::open(&dir)),
+        None => {
+            eprintln!("warning: no repository above the dataset and no user cache directory ($XDG_CACHE_HOME, $HOME): checking without a cache (--cache-dir DIR to keep one)");
+            Ok(None)
+        }
+    }
+}
+
+/// `p` made absolute with its symbolic links resolved, as far as it exists (a cache
+/// directory may not exist yet).
+fn resolved(p: &std::path::Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut missing = Vec::new();
+    let mut at = abs.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(at) {
+            return missing
+                .iter()
+                .rev()
+                .fold(real, |acc: PathBuf, part| acc.join(part));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return abs,
+        }
+    }
 }
 
 /// Checks OUT, scans the dataset (duplicates included: clusters stay together),

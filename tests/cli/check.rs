@@ -696,3 +696,55 @@ fn a_re_check_keeps_the_label_networks_and_scores_a_new_image_with_them() {
     );
 }
 
+/// Every file under `root`, relative, sorted.
+fn files_under(root: &Path) -> Vec<String> {
+    walk(root)
+        .iter()
+        .map(|p| p.strip_prefix(root).unwrap().display().to_string())
+        .collect()
+}
+
+#[test]
+fn the_cache_never_lands_inside_the_dataset() {
+    // A dataset holding its own dsaudit.toml, checked from inside itself, with no
+    // repository above: the cache goes to the user's cache directory.
+    let dir = Dir::new();
+    clean_images(&dir, "data");
+    dir.write("data/dsaudit.toml", "fail-on = \"never\"\n");
+    let before = files_under(&dir.join("data"));
+    let user = dir.join("user-cache");
+    let run = |cwd: &Path, args: &[&str]| {
+        let mut c = dsaudit();
+        c.current_dir(cwd)
+            .env("XDG_CACHE_HOME", &user)
+            .arg("check")
+            .args(args);
+        c.output().unwrap()
+    };
+    let out = run(&dir.join("data"), &["."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(files_under(&dir.join("data")), before);
+    assert!(user.join("dsaudit/CACHEDIR.TAG").is_file());
+    // The second run reads it.
+    let again = run(&dir.join("data"), &[".", "--timings"]);
+    assert!(
+        stderr(&again).contains("nothing changed since the last check"),
+        "{}",
+        stderr(&again)
+    );
+
+    // Asked for inside the dataset, by flag or configuration: a one-line error, and
+    // nothing written.
+    let flag = run(dir.path(), &["data", "--cache-dir", "data/cache"]);
+    assert_eq!(flag.status.code(), Some(2), "{}", stderr(&flag));
+    let said = error_of(&flag);
+    assert!(
+        said.contains("data/cache: the cache directory is inside the dataset"),
+        "{said}"
+    );
+    dir.write("data/dsaudit.toml", "[cache]\ndir = \"cache\"\n");
+    let config = run(dir.path(), &["data"]);
+    assert_eq!(config.status.code(), Some(2), "{}", stderr(&config));
+    assert!(error_of(&config).contains("inside the dataset"));
+    assert!(!dir.join("data/cache").exists());
+}

@@ -61,6 +61,12 @@ pub fn encode(img: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> 
 pub fn dsaudit() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dsaudit"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // A check with no repository above its dataset keeps its cache in the user's
+    // cache directory: the tests' own, not the machine's.
+    c.env(
+        "XDG_CACHE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("user-cache"),
+    );
     c
 }
 
