@@ -396,14 +396,14 @@ fn small_pixels(loaded: &Loaded, i: usize) -> Option<&[u8; crate::load::perceptu
 /// whole cost of `--label-model cnn`); digits lose nothing a label needs at 16.
 pub const CNN_SIDE: usize = 16;
 
-/// The 2×2 means of the 32×32 grey image, row-major 16×16.
-fn halved(pixels: &[u8; crate::load::perceptual::SMALL_PIXELS]) -> [f64; GREY_FEATURES] {
+/// The 2×2 means of the 32×32 grey image, row-major 16×16, into `out`.
+fn halved(pixels: &[u8; crate::load::perceptual::SMALL_PIXELS], out: &mut [f64]) {
     let side = crate::load::perceptual::SMALL_SIDE;
-    let at = |y: usize, x: usize| pixels[y * side + x] as f64;
-    std::array::from_fn(|k| {
+    for (k, g) in out.iter_mut().enumerate().take(GREY_FEATURES) {
         let (y, x) = (k / CNN_SIDE * 2, k % CNN_SIDE * 2);
-        (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) / 4.0
-    })
+        let at = |y: usize, x: usize| pixels[y * side + x] as u16;
+        *g = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) as f64 / 4.0;
+    }
 }
 
 /// 2×2 means of the 32×32 grey image, normalised to zero mean and unit variance
@@ -415,7 +415,7 @@ fn image_features(
     shape: &[u8; crate::load::perceptual::SHAPE_DIMS],
 ) {
     let (grey, rest) = out.split_at_mut(GREY_FEATURES);
-    grey.copy_from_slice(&halved(pixels));
+    halved(pixels, grey);
     let mean = grey.iter().sum::<f64>() / GREY_FEATURES as f64;
     let sd = (grey.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / GREY_FEATURES as f64).sqrt();
     for g in grey.iter_mut() {
@@ -677,12 +677,15 @@ pub fn find(
             // What a network reads of a scored sample (`pos` in `picked`).
             let input = |net: network::Network, pos: usize| -> Vec<f32> {
                 match net {
-                    network::Network::Cnn { .. } => halved(
-                        small_pixels(loaded, scored_rows[pos]).expect("scored images have pixels"),
-                    )
-                    .iter()
-                    .map(|&v| (v / 255.0) as f32)
-                    .collect(),
+                    network::Network::Cnn { .. } => {
+                        let mut grey = [0f64; GREY_FEATURES];
+                        halved(
+                            small_pixels(loaded, scored_rows[pos])
+                                .expect("scored images have pixels"),
+                            &mut grey,
+                        );
+                        grey.iter().map(|&v| (v / 255.0) as f32).collect()
+                    }
                     network::Network::Mlp => xs[pos * d..(pos + 1) * d]
                         .iter()
                         .map(|&v| v as f32)
