@@ -726,7 +726,26 @@ pub fn find(
                             opts.folds,
                             opts.seed,
                         )
-                        .map(|t| {
+                        .and_then(|t| {
+                            // Averaged with the linear model's on the same folds: on real
+                            // digits the pair flags label errors better than either
+                            // (docs/benchmarks.md).
+                            let (linear, linear_models) = classifier::cross_validate(
+                                &xs,
+                                d,
+                                &ys,
+                                kept.len(),
+                                &fold,
+                                opts.folds,
+                                opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
+                                opts.seed,
+                            )?;
+                            let p = t
+                                .probabilities
+                                .iter()
+                                .zip(&linear)
+                                .map(|(a, b)| (a + b) / 2.0)
+                                .collect();
                             // A network whose parameters could not be written is not kept.
                             let models = (!t.folds.iter().any(Vec::is_empty)).then(|| {
                                 reuse::FoldModels::Network {
@@ -736,9 +755,15 @@ pub fn find(
                                         .into_iter()
                                         .map(serde_bytes::ByteBuf::from)
                                         .collect(),
+                                    linear: linear_models,
                                 }
                             });
-                            (t.probabilities, models, t.what)
+                            let what = format!(
+                                "{}; averaged with the linear model's ({})",
+                                t.what,
+                                classifier::description(opts.folds)
+                            );
+                            Ok((p, models, what))
                         })
                     }
                     None => classifier::cross_validate(

@@ -138,10 +138,12 @@ pub struct LabelFit {
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub enum FoldModels {
     Linear(Vec<FoldModel>),
-    /// A network's parameters per fold (burnpack bytes).
+    /// A network's parameters per fold (burnpack bytes), and the linear models its
+    /// probabilities are averaged with.
     Network {
         network: super::network::Network,
         folds: Vec<serde_bytes::ByteBuf>,
+        linear: Vec<FoldModel>,
     },
 }
 
@@ -258,41 +260,44 @@ impl LabelFit {
             }
         }
         let new: Vec<usize> = (0..ids.len()).filter(|&p| stored[p].is_none()).collect();
-        match &self.models {
-            FoldModels::Linear(models) => {
-                let rows: Vec<(usize, Vec<f64>)> = new
-                    .par_iter()
-                    .map(|&pos| {
-                        let mut mean = vec![0f64; k];
-                        for m in models {
-                            for (acc, p) in mean
-                                .iter_mut()
-                                .zip(m.probabilities(&x[pos * d..(pos + 1) * d], k))
-                            {
-                                *acc += p;
-                            }
-                        }
-                        let n = models.len().max(1) as f64;
-                        mean.iter_mut().for_each(|p| *p /= n);
-                        (pos, mean)
-                    })
-                    .collect();
-                for (pos, row) in rows {
-                    out[pos * k..(pos + 1) * k].copy_from_slice(&row);
-                }
-            }
-            FoldModels::Network { network, folds } => {
-                if new.is_empty() {
-                    return Ok(out);
-                }
+        if new.is_empty() {
+            return Ok(out);
+        }
+        let linear = |models: &[FoldModel]| -> Vec<f64> {
+            let rows: Vec<Vec<f64>> = new
+                .par_iter()
+                .map(|&pos| {
+                    let mut mean = vec![0f64; k];
+                    for m in models {
+                        let p = m.probabilities(&x[pos * d..(pos + 1) * d], k);
+                        mean.iter_mut().zip(p).for_each(|(acc, p)| *acc += p);
+                    }
+                    let n = models.len().max(1) as f64;
+                    mean.iter_mut().for_each(|p| *p /= n);
+                    mean
+                })
+                .collect();
+            rows.concat()
+        };
+        let fresh: Vec<f64> = match &self.models {
+            FoldModels::Linear(models) => linear(models),
+            FoldModels::Network {
+                network,
+                folds,
+                linear: models,
+            } => {
                 let rows: Vec<Vec<f32>> = new.iter().map(|&pos| input(pos)).collect();
                 let dim = rows[0].len();
                 let folds: Vec<Vec<u8>> = folds.iter().map(|b| b.to_vec()).collect();
                 let p = super::network::score(*network, &folds, rows.concat(), dim, k)?;
-                for (row, &pos) in new.iter().enumerate() {
-                    out[pos * k..(pos + 1) * k].copy_from_slice(&p[row * k..(row + 1) * k]);
-                }
+                p.iter()
+                    .zip(linear(models))
+                    .map(|(a, b)| (a + b) / 2.0)
+                    .collect()
             }
+        };
+        for (row, &pos) in new.iter().enumerate() {
+            out[pos * k..(pos + 1) * k].copy_from_slice(&fresh[row * k..(row + 1) * k]);
         }
         Ok(out)
     }
