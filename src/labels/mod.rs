@@ -713,10 +713,28 @@ pub fn find(
                 }
             } else {
                 let fold = classifier::stratified_folds(&ys, kept.len(), opts.folds, opts.seed);
-                let trained = match network {
+                // The linear model's probabilities, alone or averaged with a network's
+                // on the same folds: on real digits and tables the pair flags label
+                // errors better than the network alone (docs/benchmarks.md).
+                let linear = classifier::cross_validate(
+                    &xs,
+                    d,
+                    &ys,
+                    kept.len(),
+                    &fold,
+                    opts.folds,
+                    opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
+                    opts.seed,
+                );
+                let trained = linear.and_then(|(linear, linear_models)| match network {
+                    None => Ok((
+                        linear,
+                        Some(reuse::FoldModels::Linear(linear_models)),
+                        classifier::description(opts.folds),
+                    )),
                     Some(net) => {
                         let dim = input(net, 0).len();
-                        network::probabilities(
+                        let t = network::probabilities(
                             net,
                             (0..ys.len()).flat_map(|pos| input(net, pos)).collect(),
                             dim,
@@ -725,65 +743,33 @@ pub fn find(
                             &fold,
                             opts.folds,
                             opts.seed,
-                        )
-                        .and_then(|t| {
-                            // Averaged with the linear model's on the same folds: on real
-                            // digits the pair flags label errors better than either
-                            // (docs/benchmarks.md).
-                            let (linear, linear_models) = classifier::cross_validate(
-                                &xs,
-                                d,
-                                &ys,
-                                kept.len(),
-                                &fold,
-                                opts.folds,
-                                opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
-                                opts.seed,
-                            )?;
-                            let p = t
-                                .probabilities
-                                .iter()
-                                .zip(&linear)
-                                .map(|(a, b)| (a + b) / 2.0)
-                                .collect();
-                            // A network whose parameters could not be written is not kept.
-                            let models = (!t.folds.iter().any(Vec::is_empty)).then(|| {
-                                reuse::FoldModels::Network {
-                                    network: net,
-                                    folds: t
-                                        .folds
-                                        .into_iter()
-                                        .map(serde_bytes::ByteBuf::from)
-                                        .collect(),
-                                    linear: linear_models,
-                                }
-                            });
-                            let what = format!(
-                                "{}; averaged with the linear model's ({})",
-                                t.what,
-                                classifier::description(opts.folds)
-                            );
-                            Ok((p, models, what))
-                        })
+                        )?;
+                        let p = t
+                            .probabilities
+                            .iter()
+                            .zip(&linear)
+                            .map(|(a, b)| (a + b) / 2.0)
+                            .collect();
+                        // A network whose parameters could not be written is not kept.
+                        let models = (!t.folds.iter().any(Vec::is_empty)).then(|| {
+                            reuse::FoldModels::Network {
+                                network: net,
+                                folds: t
+                                    .folds
+                                    .into_iter()
+                                    .map(serde_bytes::ByteBuf::from)
+                                    .collect(),
+                                linear: linear_models,
+                            }
+                        });
+                        let what = format!(
+                            "{}; averaged with the linear model's ({})",
+                            t.what,
+                            classifier::description(opts.folds)
+                        );
+                        Ok((p, models, what))
                     }
-                    None => classifier::cross_validate(
-                        &xs,
-                        d,
-                        &ys,
-                        kept.len(),
-                        &fold,
-                        opts.folds,
-                        opts.max_fit.unwrap_or(fit_rows(d, kept.len())),
-                        opts.seed,
-                    )
-                    .map(|(p, models)| {
-                        (
-                            p,
-                            Some(reuse::FoldModels::Linear(models)),
-                            classifier::description(opts.folds),
-                        )
-                    }),
-                };
+                });
                 let (p, models, what) = match trained {
                     Ok(t) => t,
                     Err(why) => {
