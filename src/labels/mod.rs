@@ -699,12 +699,9 @@ pub fn find(
                 out.probabilities = fit.description.clone();
                 out.fit = Some(fit.clone());
                 let scored: Vec<u128> = scored_rows.iter().map(|&i| ids[i]).collect();
-                let kept_x: Vec<f64> = picked
-                    .iter()
-                    .flat_map(|&(pos, _)| x[pos * d..(pos + 1) * d].iter().copied())
-                    .collect();
-                let net = network.unwrap_or(network::Network::Mlp);
-                match fit.probabilities(&scored, &kept_x, d, |pos| input(net, pos)) {
+                // A linear fit reads `xs`; a network's reads the network's input.
+                let read = |pos| network.map_or_else(Vec::new, |net| input(net, pos));
+                match fit.probabilities(&scored, &xs, d, read) {
                     Ok(p) => p,
                     Err(why) => {
                         out.skipped = Some(why);

@@ -134,7 +134,7 @@ fn data(network: Network, x: Vec<f32>, dim: usize, y: Vec<u32>, k: usize) -> Dat
 /// n × k), from the parameters `probabilities` kept.
 pub fn score(
     network: Network,
-    folds: &[Vec<u8>],
+    folds: &[&[u8]],
     x: Vec<f32>,
     dim: usize,
     k: usize,
@@ -150,7 +150,7 @@ pub fn score(
     let ids: Vec<usize> = (0..n).collect();
     for bytes in folds {
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
-            bytes.clone(),
+            bytes.to_vec(),
         ))
         .map_err(|e| format!("a stored label network: {e:?}"))?;
         let p = match network {

@@ -288,7 +288,7 @@ impl LabelFit {
             } => {
                 let rows: Vec<Vec<f32>> = new.iter().map(|&pos| input(pos)).collect();
                 let dim = rows[0].len();
-                let folds: Vec<Vec<u8>> = folds.iter().map(|b| b.to_vec()).collect();
+                let folds: Vec<&[u8]> = folds.iter().map(|b| b.as_slice()).collect();
                 let p = super::network::score(*network, &folds, rows.concat(), dim, k)?;
                 p.iter()
                     .zip(linear(models))

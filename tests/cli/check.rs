@@ -637,23 +637,21 @@ fn labels_files_and_tables_are_fingerprinted_like_images() {
 fn a_re_check_keeps_the_label_networks_and_scores_a_new_image_with_them() {
     let dir = Dir::new();
     sample_images(&dir, "data");
-    let check = || {
-        json(&check_in(
-            dir.path(),
-            &[
-                "data",
-                "--format",
-                "json",
-                "--fail-on",
-                "never",
-                "--label-model",
-                "cnn",
-                "--cache-dir",
-                "cache",
-            ],
-        ))
+    let check = |model: &str| {
+        let args = [
+            "data",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--label-model",
+            model,
+            "--cache-dir",
+            "cache",
+        ];
+        json(&check_in(dir.path(), &args))
     };
-    let cold = check();
+    let cold = check("cnn");
     assert!(cold["labels"].get("reused").is_none());
     let what = cold["labels"]["probabilities"]
         .as_str()
@@ -665,7 +663,7 @@ fn a_re_check_keeps_the_label_networks_and_scores_a_new_image_with_them() {
         dir.join("data/train/circle/again.png"),
     )
     .unwrap();
-    let warm = check();
+    let warm = check("cnn");
     let note = warm["labels"]["reused"].as_str().expect("networks reused");
     assert!(note.contains("1 new or altered"), "{note}");
     // The same networks, said the same way; one more image scored, by them.
@@ -675,20 +673,7 @@ fn a_re_check_keeps_the_label_networks_and_scores_a_new_image_with_them() {
         cold["labels"]["scored"].as_u64().unwrap() + 1
     );
     // A linear fit is not taken for the networks' (nor the other way round).
-    let linear = json(&check_in(
-        dir.path(),
-        &[
-            "data",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--label-model",
-            "linear",
-            "--cache-dir",
-            "cache",
-        ],
-    ));
+    let linear = check("linear");
     assert!(
         linear["labels"].get("reused").is_none(),
         "{}",
