@@ -5,8 +5,8 @@
 //!
 //! cargo run --release --example bench_baseline [-- SECONDS]
 
-use burn::prelude::*;
-use dsaudit::baseline::{device, model, train};
+use dsaudit_baseline::burn::prelude::*;
+use dsaudit_baseline::{device, model, train};
 
 fn data(n: usize, d: usize, classes: usize, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
     let mut s = 0x2545_f491_4f6c_dd1du64;

@@ -4,6 +4,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod cli;
+
 fn main() {
-    std::process::exit(dsaudit::cli::main());
+    std::process::exit(cli::main());
 }

@@ -2,7 +2,7 @@
 //! planted in real-looking images and tables, then counted back.
 
 use crate::util::{codes, encode, finding, run, scan_json, Dir};
-use dsaudit::scan::{scan, Scan, ScanOptions};
+use dsaudit_core::scan::{scan, Scan, ScanOptions};
 use image::{imageops::FilterType, DynamicImage, ImageFormat, Rgb, RgbImage};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -110,7 +110,7 @@ fn quiet_scan(path: &Path) -> Scan {
         path,
         &ScanOptions {
             hints: Default::default(),
-            rules: dsaudit::rules::registry(),
+            rules: dsaudit_core::rules::registry(),
             thresholds: Default::default(),
             quiet: true,
             timings: false,

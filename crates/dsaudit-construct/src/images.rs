@@ -1,0 +1,151 @@
+//! Materialising an image dataset: `OUT/<split>/<class>/<file>` (or `OUT/<class>/<file>`
+//! unsplit) as symbolic links, hard links or copies of the input files, so the
+//! result is an image folder that `dsaudit scan` and every framework read as is.
+
+use super::{Action, Plan, Samples};
+use anyhow::{bail, Context, Result};
+use dsaudit_core::discover::Layout;
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Symbolic links to the input files (absolute paths): instant, no space.
+    Symlink,
+    /// Hard links: no space, survive moving the input, same file system only.
+    Hardlink,
+    /// Copies: independent of the input.
+    Copy,
+}
+
+/// The directory sample sources are relative to, resolved once: images of a labels
+/// file are listed relative to it (unlisted ones are unlabeled and never written).
+pub fn source_base(s: &Samples) -> Result<PathBuf> {
+    let base = match &s.spec.layout {
+        Layout::ImageLabels { labels_file } => labels_file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+        _ => s.spec.root.clone(),
+    };
+    std::fs::canonicalize(&base)
+        .map_err(|e| anyhow::anyhow!("{}: {}", base.display(), dsaudit_core::util::io_problem(&e)))
+}
+
+fn folder_name(label: &str) -> Result<&str> {
+    if label.is_empty() || label == "." || label == ".." || label.contains(['/', '\\', '\0']) {
+        bail!("label '{label}' cannot be a folder name; materialise a table of paths instead (drop --materialize)");
+    }
+    Ok(label)
+}
+
+/// Writes the files of the output rows (`order` indexes `plan.rows`) under `dir`,
+/// returning each row's path relative to `dir` (None for dropped rows).
+pub fn materialize(
+    s: &Samples,
+    plan: &Plan,
+    order: &[usize],
+    mode: Mode,
+    dir: &Path,
+) -> Result<Vec<Option<String>>> {
+    let sources = s.loaded.manifest.strs("source");
+    let base = source_base(s)?;
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut rel: Vec<Option<String>> = vec![None; plan.rows.len()];
+    let mut jobs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for &k in order {
+        let r = &plan.rows[k];
+        if !r.action.is_output() {
+            continue;
+        }
+        let source = sources.get(r.src as usize).unwrap_or("");
+        let label = match &r.action {
+            Action::Relabeled { to } => to.as_str(),
+            _ => s.classes[s.class[r.src as usize] as usize].as_str(),
+        };
+        let mut folder = PathBuf::new();
+        if let Some(sp) = r.split {
+            folder.push(&plan.splits[sp as usize]);
+        }
+        folder.push(folder_name(label)?);
+        let file = Path::new(source);
+        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+        let ext = file
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        // Copies and same-named files from different folders get distinct names.
+        let candidates = [
+            (r.copy == 0).then(|| format!("{stem}{ext}")),
+            Some(if r.copy == 0 {
+                format!("{stem}.{}{ext}", r.src)
+            } else {
+                format!("{stem}.copy{}{ext}", r.copy)
+            }),
+            Some(format!("{stem}.{}.{}{ext}", r.src, r.copy)),
+        ];
+        let name = candidates
+            .into_iter()
+            .flatten()
+            .find(|n| !taken.contains(&folder.join(n).to_string_lossy().into_owned()))
+            .with_context(|| format!("{source}: no free file name in {}", folder.display()))?;
+        let path = folder.join(&name);
+        let key = path.to_string_lossy().into_owned();
+        taken.insert(key.clone());
+        rel[k] = Some(key);
+        if folders.last() != Some(&folder) {
+            folders.push(folder);
+        }
+        jobs.push((base.join(source), dir.join(path)));
+    }
+    folders.sort();
+    folders.dedup();
+    for f in &folders {
+        std::fs::create_dir_all(dir.join(f))
+            .with_context(|| format!("{}: cannot create", f.display()))?;
+    }
+    jobs.par_iter().try_for_each(|(from, to)| -> Result<()> {
+        let done = match mode {
+            Mode::Symlink => symlink(from, to),
+            Mode::Hardlink => std::fs::hard_link(from, to),
+            Mode::Copy => std::fs::copy(from, to).map(|_| ()),
+        };
+        done.map_err(|e| {
+            let hint = if mode == Mode::Hardlink && e.raw_os_error() == Some(18) {
+                " (the output is on another file system: use --materialize symlink or copy)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!(
+                "{}: cannot {} to {}: {}{hint}",
+                from.display(),
+                verb(mode),
+                to.display(),
+                dsaudit_core::util::io_problem(&e)
+            )
+        })
+    })?;
+    Ok(rel)
+}
+
+fn verb(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Symlink => "link",
+        Mode::Hardlink => "hard-link",
+        Mode::Copy => "copy",
+    }
+}
+
+#[cfg(unix)]
+fn symlink(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(from, to)
+}
+
+#[cfg(windows)]
+fn symlink(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_file(from, to)
+}

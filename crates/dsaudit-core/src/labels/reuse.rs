@@ -1,0 +1,348 @@
+//! The label-error search's fitted state, as `dsaudit check` keeps it: the feature
+//! scaler, each fold's model and every scored sample's out-of-fold probabilities.
+//! While few samples changed since (see `incremental::REFIT_SHARE`), a re-check
+//! takes the stored probabilities of unchanged samples and scores the others with
+//! the folds' models, then runs confident learning on them all as usual.
+
+use super::classifier::FoldModel;
+use serde::{Deserialize, Serialize};
+
+/// Z-scores per feature: the mean and deviation of each, over the rows fitted on;
+/// then, for images, the projection on their principal components.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Scaler {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub projection: Option<super::projection::Projection>,
+}
+
+impl Scaler {
+    /// Non-finite values are left out of the moments.
+    pub fn fit(x: &[f64], d: usize) -> Scaler {
+        use crate::stats::moments::Moments;
+        use rayon::prelude::*;
+        // Per block in parallel, merged in block order: the same sums whatever the
+        // threads.
+        let blocks: Vec<Vec<Moments>> = x
+            .par_chunks(4096 * d.max(1))
+            .map(|block| {
+                let mut m = vec![Moments::default(); d];
+                for row in block.chunks_exact(d.max(1)) {
+                    for (m, &v) in m.iter_mut().zip(row) {
+                        if v.is_finite() {
+                            m.push(v);
+                        }
+                    }
+                }
+                m
+            })
+            .collect();
+        let moments = blocks
+            .into_iter()
+            .fold(vec![Moments::default(); d], |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| a.merge(b));
+                a
+            });
+        Scaler {
+            mean: moments.iter().map(|m| m.mean).collect(),
+            std: moments.iter().map(|m| m.std()).collect(),
+            projection: None,
+        }
+    }
+
+    /// `fit`, then the leading principal components of the z-scores (up to
+    /// `components`; none when there is too little to project). The first `block`
+    /// features are weighed so that together they carry as much variance as the
+    /// others (their deviations are stretched), so that 256 pixels do not drown 45
+    /// shape bins.
+    pub fn fit_projected(x: &[f64], d: usize, components: usize, block: usize) -> Scaler {
+        let mut s = Scaler::fit(x, d);
+        if block > 0 && block < d {
+            let stretch = (block as f64 / (d - block) as f64).sqrt();
+            s.std[..block].iter_mut().for_each(|v| *v *= stretch);
+        }
+        // Only the rows the components are fitted on need their z-scores here.
+        let n = x.len() / d.max(1);
+        let step = n.div_ceil(super::projection::FIT_ROWS).max(1);
+        let sample: Vec<f64> = x
+            .chunks_exact(d.max(1))
+            .step_by(step)
+            .flat_map(|r| r.iter().copied())
+            .collect();
+        s.projection = super::projection::Projection::fit(&s.standardize(sample), d, components);
+        s
+    }
+
+    /// Dimensions of what `apply` returns.
+    pub fn outputs(&self) -> usize {
+        self.projection
+            .as_ref()
+            .map_or(self.mean.len(), |p| p.outputs())
+    }
+
+    /// Non-finite values sit at the mean (0); constant features are 0. Rows of
+    /// `outputs()` values.
+    pub fn apply(&self, x: Vec<f64>) -> Vec<f64> {
+        use rayon::prelude::*;
+        match &self.projection {
+            // In blocks of rows: the z-scores of a hundred thousand images need not
+            // all exist at once.
+            Some(p) => x
+                .par_chunks(4096 * self.mean.len())
+                .flat_map_iter(|block| p.apply(&self.standardize(block.to_vec())))
+                .collect(),
+            None => self.standardize(x),
+        }
+    }
+
+    fn standardize(&self, mut x: Vec<f64>) -> Vec<f64> {
+        let d = self.mean.len();
+        for row in x.chunks_exact_mut(d.max(1)) {
+            for ((v, &mean), &s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = if v.is_finite() && s > 0.0 {
+                    (*v - mean) / s
+                } else {
+                    0.0
+                };
+            }
+        }
+        x
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct LabelFit {
+    /// Of the options that change the models (folds, seed, rows per fold, penalty).
+    pub settings: u64,
+    /// The classes modelled, in model order.
+    pub classes: Vec<String>,
+    pub scaler: Scaler,
+    pub models: FoldModels,
+    /// Where the probabilities came from, as the report says it.
+    pub description: String,
+    /// Identities of the labelled samples with features when fitted, sorted: what
+    /// the changes are counted against.
+    #[serde(with = "crate::packed")]
+    pub fitted: Vec<u128>,
+    /// Identities of the scored samples, sorted, and their probabilities (row-major,
+    /// one row of `classes.len()` per identity).
+    #[serde(with = "crate::packed")]
+    pub scored: Vec<u128>,
+    #[serde(with = "crate::packed")]
+    pub probs: Vec<f64>,
+    /// The outlier search, in the same feature space.
+    pub outliers: Option<OutlierFit>,
+}
+
+/// Each fold's model, none of which learnt from the samples of its fold.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub enum FoldModels {
+    Linear(Vec<FoldModel>),
+    /// A network's parameters per fold (burnpack bytes), and the linear models its
+    /// probabilities are averaged with.
+    Network {
+        network: super::network::Network,
+        folds: Vec<serde_bytes::ByteBuf>,
+        linear: Vec<FoldModel>,
+    },
+}
+
+impl FoldModels {
+    /// The network, for a fit that is one.
+    pub fn network(&self) -> Option<super::network::Network> {
+        match self {
+            FoldModels::Linear(_) => None,
+            FoldModels::Network { network, .. } => Some(*network),
+        }
+    }
+}
+
+/// The outlier search's state: the points searched among, and each sample's mean
+/// distance to its neighbours there.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct OutlierFit {
+    pub k: usize,
+    #[serde(with = "crate::packed")]
+    pub points: Vec<f32>,
+    /// Sorted identities and their mean distances.
+    #[serde(with = "crate::packed")]
+    ids: Vec<u128>,
+    #[serde(with = "crate::packed")]
+    mean: Vec<f64>,
+}
+
+impl OutlierFit {
+    /// `ids[pos]`: the identity of the sample scored at `pos`.
+    pub fn new(o: &super::outliers::Outliers, ids: &[u128]) -> OutlierFit {
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&p| ids[p]);
+        OutlierFit {
+            k: o.k,
+            points: o.points.clone(),
+            ids: order.iter().map(|&p| ids[p]).collect(),
+            mean: order.iter().map(|&p| o.mean[p]).collect(),
+        }
+    }
+
+    pub fn mean_of(&self, id: u128) -> Option<f64> {
+        self.ids.binary_search(&id).ok().map(|p| self.mean[p])
+    }
+}
+
+pub fn settings(opts: &super::Options, dims: usize) -> u64 {
+    let key = format!(
+        "{}\0{}\0{:?}\0{}\0{}\0{}",
+        opts.folds,
+        opts.seed,
+        opts.max_fit,
+        dims,
+        super::classifier::description(opts.folds),
+        opts.networks
+            .map_or_else(|| "none".into(), |n| n.settings())
+    );
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
+impl LabelFit {
+    /// `ids[pos]` and `probs` row `pos`: the scored samples, in any order.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        outliers: Option<OutlierFit>,
+        settings: u64,
+        classes: Vec<String>,
+        scaler: Scaler,
+        models: FoldModels,
+        description: String,
+        mut fitted: Vec<u128>,
+        ids: &[u128],
+        probs: &[f64],
+    ) -> LabelFit {
+        let k = classes.len();
+        fitted.sort_unstable();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&p| ids[p]);
+        LabelFit {
+            settings,
+            scaler,
+            models,
+            description,
+            fitted,
+            scored: order.iter().map(|&p| ids[p]).collect(),
+            probs: order
+                .iter()
+                .flat_map(|&p| probs[p * k..(p + 1) * k].iter().copied())
+                .collect(),
+            classes,
+            outliers,
+        }
+    }
+
+    /// The probabilities of the samples `ids` (row-major, `classes.len()` per row):
+    /// the stored out-of-fold ones of a sample scored at the fit; for any other, the
+    /// mean of the folds' models (none of which learnt from it), which read the
+    /// sample's row of `x` (`d` per row) or, for a network, its row of `input(pos)`.
+    pub fn probabilities(
+        &self,
+        ids: &[u128],
+        x: &[f64],
+        d: usize,
+        input: impl Fn(usize) -> Vec<f32>,
+        networks: Option<&dyn super::network::Networks>,
+    ) -> Result<Vec<f64>, String> {
+        use rayon::prelude::*;
+        let k = self.classes.len();
+        let mut out = vec![0f64; ids.len() * k];
+        let stored: Vec<Option<usize>> = ids
+            .iter()
+            .map(|id| self.scored.binary_search(id).ok())
+            .collect();
+        for (pos, at) in stored.iter().enumerate() {
+            if let Some(p) = at {
+                out[pos * k..(pos + 1) * k].copy_from_slice(&self.probs[p * k..(p + 1) * k]);
+            }
+        }
+        let new: Vec<usize> = (0..ids.len()).filter(|&p| stored[p].is_none()).collect();
+        if new.is_empty() {
+            return Ok(out);
+        }
+        let linear = |models: &[FoldModel]| -> Vec<f64> {
+            let rows: Vec<Vec<f64>> = new
+                .par_iter()
+                .map(|&pos| {
+                    let mut mean = vec![0f64; k];
+                    for m in models {
+                        let p = m.probabilities(&x[pos * d..(pos + 1) * d], k);
+                        mean.iter_mut().zip(p).for_each(|(acc, p)| *acc += p);
+                    }
+                    let n = models.len().max(1) as f64;
+                    mean.iter_mut().for_each(|p| *p /= n);
+                    mean
+                })
+                .collect();
+            rows.concat()
+        };
+        let fresh: Vec<f64> = match &self.models {
+            FoldModels::Linear(models) => linear(models),
+            FoldModels::Network {
+                network,
+                folds,
+                linear: models,
+            } => {
+                let rows: Vec<Vec<f32>> = new.iter().map(|&pos| input(pos)).collect();
+                let dim = rows[0].len();
+                let folds: Vec<&[u8]> = folds.iter().map(|b| b.as_slice()).collect();
+                let p = networks.ok_or(super::network::MISSING)?.score(
+                    *network,
+                    &folds,
+                    rows.concat(),
+                    dim,
+                    k,
+                )?;
+                p.iter()
+                    .zip(linear(models))
+                    .map(|(a, b)| (a + b) / 2.0)
+                    .collect()
+            }
+        };
+        for (row, &pos) in new.iter().enumerate() {
+            out[pos * k..(pos + 1) * k].copy_from_slice(&fresh[row * k..(row + 1) * k]);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_rows_come_back_and_new_ones_are_scored_by_the_folds() {
+        let model = |bias: f64| FoldModel {
+            w: vec![1.0, -1.0],
+            b: vec![bias, 0.0],
+            classes: vec![0, 1],
+        };
+        let fit = LabelFit::new(
+            None,
+            1,
+            vec!["a".into(), "b".into()],
+            Scaler::fit(&[0.0, 2.0], 1),
+            FoldModels::Linear(vec![model(0.0), model(1.0)]),
+            "linear".into(),
+            vec![9, 7],
+            &[9, 7],
+            &[0.9, 0.1, 0.2, 0.8],
+        );
+        assert_eq!(fit.fitted, vec![7, 9]);
+        let no_pixels = |_: usize| Vec::new();
+        let p = fit
+            .probabilities(&[7, 9, 5], &[0.0, 0.0, 0.0], 1, no_pixels, None)
+            .unwrap();
+        assert_eq!(p[..4], [0.2, 0.8, 0.9, 0.1]);
+        // At x = 0 the folds say sigmoid(0) and sigmoid(1) for class a.
+        let s = |z: f64| 1.0 / (1.0 + (-z).exp());
+        assert!((p[4] - (s(0.0) + s(1.0)) / 2.0).abs() < 1e-12);
+        assert!((p[4] + p[5] - 1.0).abs() < 1e-12);
+        assert_eq!(fit.scaler.apply(vec![1.0, f64::NAN]), vec![0.0, 0.0]);
+    }
+}

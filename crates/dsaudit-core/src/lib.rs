@@ -1,0 +1,27 @@
+//! dsaudit: audit machine-learning datasets. The pipeline runs one way:
+//! discover (layout) → load (samples, in parallel) → describe (the manifest) →
+//! check (rules → findings) → report. See docs/architecture.md.
+
+pub mod cache;
+pub mod choice;
+pub mod config;
+pub mod discover;
+pub mod docs;
+pub mod duplicates;
+pub mod finding;
+pub mod incremental;
+pub mod knn;
+pub mod labels;
+pub mod load;
+pub mod manifest;
+pub mod output;
+pub mod packed;
+pub mod progress;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod shift;
+pub mod stats;
+pub mod suggest;
+pub mod util;
+pub mod walk;

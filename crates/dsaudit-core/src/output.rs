@@ -1,0 +1,100 @@
+//! Writing outputs safely: never inside the dataset being read, always via a
+//! temporary file in the same directory and a rename, so a crash leaves no half file.
+
+use anyhow::{bail, Context, Result};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The file every build writes; its presence marks a directory dsaudit may replace.
+pub const BUILD_MARKER: &str = "build.json";
+/// Every file a build writes besides the dataset itself.
+pub const BUILD_RECORDS: &[&str] = &[
+    "build.json",
+    "manifest.parquet",
+    "manifest.csv",
+    "changes.csv",
+    "weights.json",
+];
+
+/// The absolute path, resolved through symlinks as far as it exists.
+pub fn absolute(p: &Path) -> PathBuf {
+    // canonicalize needs the path to exist: resolve the nearest existing ancestor.
+    let mut existing = p.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = if parent.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    parent.to_path_buf()
+                };
+            }
+            _ => break,
+        }
+    }
+    let mut abs = existing.canonicalize().unwrap_or(existing);
+    for part in rest.into_iter().rev() {
+        abs.push(part);
+    }
+    abs
+}
+
+/// Refuses an output path inside the dataset root (a file dataset's root is its parent
+/// directory only for images-with-labels; a single table protects just itself).
+pub fn ensure_outside(output: &Path, dataset: &Path) -> Result<()> {
+    let out = absolute(output);
+    let data = absolute(dataset);
+    if out == data || (data.is_dir() && out.starts_with(&data)) {
+        bail!(
+            "{}: refusing to write inside the dataset being read ({}); choose an output path outside it",
+            output.display(),
+            dataset.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        bail!("{}: output directory does not exist", dir.display());
+    }
+    let name = path
+        .file_name()
+        .context("output path has no file name")?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        let file =
+            File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let mut w = BufWriter::new(file);
+        write(&mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("{}: cannot rename into place", path.display()))?;
+    Ok(())
+}
+
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, |w| {
+        w.write_all(bytes)?;
+        Ok(())
+    })
+}
