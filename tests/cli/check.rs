@@ -634,6 +634,7 @@ fn labels_files_and_tables_are_fingerprinted_like_images() {
 }
 
 #[test]
+#[cfg(feature = "baseline")]
 fn a_re_check_keeps_the_label_networks_and_scores_a_new_image_with_them() {
     let dir = Dir::new();
     sample_images(&dir, "data");

@@ -405,6 +405,7 @@ fn a_model_no_better_than_the_commonest_class_flags_nothing() {
 }
 
 #[test]
+#[cfg(feature = "baseline")]
 fn the_cnn_label_model_gives_the_probabilities_when_asked() {
     let images = root().join("sample_data/images");
     let ds = scan_json(&images, &["--label-model", "cnn"]);
@@ -423,6 +424,7 @@ fn the_cnn_label_model_gives_the_probabilities_when_asked() {
 }
 
 #[test]
+#[cfg(feature = "baseline")]
 fn the_mlp_label_model_reads_a_tables_columns() {
     let table = root().join("sample_data/table.csv");
     let ds = scan_json(&table, &["--label-model", "mlp"]);

@@ -2,6 +2,8 @@
 
 mod bad_input;
 mod balance_norm;
+// The baseline trains networks: only in a build that has them.
+#[cfg(feature = "baseline")]
 mod baseline;
 mod build;
 mod check;
@@ -11,6 +13,7 @@ mod html;
 mod images;
 mod labels;
 mod options;
+mod scan_only;
 mod shift;
 mod tables;
 mod util;
