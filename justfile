@@ -127,18 +127,6 @@ bench-datasets images="100000" rows="1000000":
     run "split images, symlinks" split "$dir/images" --materialize symlink
     run "subset images, copies" subset "$dir/images" --per-class 100 --materialize copy
 
-# Clean build times (release with and without default features, test build), each in a fresh target dir.
-bench-build:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    for what in "build --release" "build --release --no-default-features" "test --no-run"; do
-        dir=$(mktemp -d)
-        start=$(date +%s)
-        CARGO_TARGET_DIR="$dir" cargo $what -q
-        echo "cargo $what: $(( $(date +%s) - start )) s"
-        rm -rf "$dir"
-    done
-
 # Overhead against another commit (e.g. the foundation scan): both binaries, interleaved runs, medians.
 bench-vs rev runs="5" images="100000" rows="1000000":
     #!/usr/bin/env bash
@@ -365,3 +353,29 @@ bench-check images="100000":
     paste -d' ' "$dir/changed" <(tail -n +2 "$dir/changed"; head -1 "$dir/changed") | while read -r a b; do cp "$b" "$a.new"; done
     while read -r a; do mv "$a.new" "$a"; done < "$dir/changed"
     timed "re-check, 100 files rewritten" "$data" --cache-dir "$dir/cache"
+
+# Clean-build cost (issue 27): a clean release build of the scan-only binary
+# (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of
+# the core crate alone, each in a fresh target directory, with the binaries' sizes.
+# Dependencies are fetched first, so the figures are compile time only.
+bench-build which="scan-only full core-test":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo fetch -q
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(rustc --version); $(date -u +%F)"
+    for what in {{which}}; do
+        dir=$(mktemp -d)
+        case "$what" in
+            scan-only) cmd=(cargo build -q --release --no-default-features --bin dsaudit) ;;
+            full) cmd=(cargo build -q --release --bin dsaudit) ;;
+            core-test) cmd=(cargo test -q -p dsaudit-core) ;;
+            *) echo "unknown: $what (scan-only, full, core-test)"; exit 2 ;;
+        esac
+        start=$(date +%s)
+        CARGO_TARGET_DIR="$dir" "${cmd[@]}" >"$dir.log" 2>&1 || { tail -20 "$dir.log"; exit 1; }
+        secs=$(( $(date +%s) - start ))
+        size=""
+        [ -f "$dir/release/dsaudit" ] && size=$(stat -c %s "$dir/release/dsaudit" | awk '{ printf "  binary %.1f MB", $1 / 1e6 }')
+        printf "%-10s clean %2d min %02d s%s\n" "$what" $(( secs / 60 )) $(( secs % 60 )) "$size"
+        rm -rf "$dir" "$dir.log"
+    done
