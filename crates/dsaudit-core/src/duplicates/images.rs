@@ -94,7 +94,7 @@ pub fn near_pairs(
         // A flat picture correlates with nothing: blank images are their own rule.
         if contrast
             .get(i)
-            .is_some_and(|c| c < crate::rules::normalization::BLANK_CONTRAST)
+            .is_some_and(|c| c < crate::load::pixel_stats::BLANK_CONTRAST)
         {
             search.blank += 1;
             continue;

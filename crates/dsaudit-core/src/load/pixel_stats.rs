@@ -1,6 +1,10 @@
 //! Per-image pixel statistics, computed once from the decoded image: what the
 //! normalization constants and the image-quality rules need, and nothing more.
 
+/// RMS contrast under which an image is blank: nearly one brightness. The other
+/// image-quality rules and the near-duplicate search leave such images alone.
+pub const BLANK_CONTRAST: f64 = 0.01;
+
 use image::DynamicImage;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -1,29 +1,15 @@
-//! Rule families by code prefix, in the order reports show them.
+//! Findings grouped by rule family, in the order the codes table gives the families.
 
-pub const FAMILIES: &[(&str, &str)] = &[
-    ("I", "integrity"),
-    ("B", "balance"),
-    ("L", "labels"),
-    ("D", "duplicates"),
-    ("N", "normalization"),
-    ("S", "shift"),
-    ("O", "outliers"),
-];
+use crate::rules::codes::Family;
 
+/// The family name of a code ("other" for a code no family claims).
 pub fn of(code: &str) -> &'static str {
-    FAMILIES
-        .iter()
-        .find(|(p, _)| code.starts_with(p))
-        .map(|(_, n)| *n)
-        .unwrap_or("other")
+    Family::of(code).map_or("other", Family::name)
 }
 
-/// Position of a code's family in [`FAMILIES`], for sorting.
+/// Position of a code's family in report order, for sorting.
 pub fn rank(code: &str) -> usize {
-    FAMILIES
-        .iter()
-        .position(|(p, _)| code.starts_with(p))
-        .unwrap_or(FAMILIES.len())
+    Family::of(code).map_or(Family::ALL.len(), |f| f as usize)
 }
 
 /// Findings grouped by family in [`FAMILIES`] order; within a family the rules' own

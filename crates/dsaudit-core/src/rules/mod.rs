@@ -2,6 +2,7 @@
 //! severity, its documentation, and a `check` over the loaded dataset.
 
 pub mod balance;
+pub mod codes;
 pub mod duplicates;
 pub mod integrity;
 pub mod labels;
@@ -20,7 +21,7 @@ pub struct Context<'a> {
     pub loaded: &'a Loaded,
     pub thresholds: &'a thresholds::Thresholds,
     /// Readable samples per split and label, counted once for every rule.
-    pub usable: crate::scan::Tally,
+    pub usable: crate::tally::Tally,
     /// Duplicate clusters, found once for every rule.
     pub dups: &'a crate::duplicates::Duplicates,
     /// Distribution shift between splits, measured once for every rule.
@@ -37,78 +38,66 @@ impl Context<'_> {
 }
 
 /// A tunable number of a rule, with its default and meaning (documented in docs/rules.md).
+#[derive(Debug)]
 pub struct Threshold {
     pub key: &'static str,
     pub default: f64,
     pub doc: &'static str,
 }
 
-pub trait Rule: Sync {
-    fn code(&self) -> &'static str;
-    fn name(&self) -> &'static str;
-    fn default_severity(&self) -> Severity;
+/// What describes a rule: one constant per rule (`META`), from which the reports,
+/// the configuration checks and `docs/rules.md` read everything but the check itself.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    /// Kebab-case, unique.
+    pub name: &'static str,
+    pub severity: Severity,
     /// One line: what the rule finds.
-    fn summary(&self) -> &'static str;
+    pub summary: &'static str,
     /// Markdown in three parts: what it finds, why it matters, an example.
-    fn doc(&self) -> &'static str;
+    pub doc: &'static str,
     /// Tunable thresholds; set with `--threshold NAME.KEY=VALUE`.
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[]
-    }
+    pub thresholds: &'static [Threshold],
     /// What to do about a finding.
-    fn fix(&self) -> &'static str;
-    fn check(&self, ctx: &Context) -> Vec<Finding>;
+    pub fix: &'static str,
 }
 
-/// Every rule, in code order. A new rule is one file plus one line here.
+pub trait Rule: Sync {
+    fn meta(&self) -> &RuleMeta;
+    fn check(&self, ctx: &Context) -> Vec<Finding>;
+
+    fn code(&self) -> &'static str {
+        self.meta().code
+    }
+    fn name(&self) -> &'static str {
+        self.meta().name
+    }
+    fn default_severity(&self) -> Severity {
+        self.meta().severity
+    }
+    fn summary(&self) -> &'static str {
+        self.meta().summary
+    }
+    fn doc(&self) -> &'static str {
+        self.meta().doc
+    }
+    fn thresholds(&self) -> &'static [Threshold] {
+        self.meta().thresholds
+    }
+    fn fix(&self) -> &'static str {
+        self.meta().fix
+    }
+    /// The rule's type, with its module path: the registry's test checks the folder
+    /// against the family.
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
+}
+
+/// Every rule, in code order (the codes table's order).
 pub fn registry() -> Vec<&'static dyn Rule> {
-    use integrity::*;
-    vec![
-        &unreadable_file::UnreadableFile,
-        &truncated_file::TruncatedFile,
-        &empty_file::EmptyFile,
-        &unsupported_file::UnsupportedFile,
-        &extension_mismatch::ExtensionMismatch,
-        &missing_file::MissingFile,
-        &unlabeled_sample::UnlabeledSample,
-        &missing_values::MissingValues,
-        &non_finite_values::NonFiniteValues,
-        &empty_class::EmptyClass,
-        &empty_split::EmptySplit,
-        &single_class::SingleClass,
-        &unreadable_path::UnreadablePath,
-        &non_utf8_path::NonUtf8Path,
-        &balance::class_imbalance::ClassImbalance,
-        &balance::too_few_samples::TooFewSamples,
-        &balance::class_missing_from_split::ClassMissingFromSplit,
-        &balance::label_shift::LabelShift,
-        &normalization::scale_mismatch::ScaleMismatch,
-        &normalization::not_standardized::NotStandardized,
-        &normalization::heavy_skew::HeavySkew,
-        &normalization::constant_column::ConstantColumn,
-        &normalization::high_cardinality::HighCardinality,
-        &normalization::mixed_types::MixedTypes,
-        &normalization::unnormalized_array::UnnormalizedArray,
-        &normalization::mixed_image_sizes::MixedImageSizes,
-        &normalization::odd_aspect_ratio::OddAspectRatio,
-        &normalization::mixed_modes::MixedModes,
-        &normalization::mixed_bit_depths::MixedBitDepths,
-        &normalization::dark_image::DarkImage,
-        &normalization::overexposed_image::OverexposedImage,
-        &normalization::low_contrast_image::LowContrastImage,
-        &normalization::blank_image::BlankImage,
-        &normalization::blurry_image::BlurryImage,
-        &normalization::unused_dynamic_range::UnusedDynamicRange,
-        &duplicates::exact_duplicates::ExactDuplicates,
-        &duplicates::near_duplicates::NearDuplicates,
-        &duplicates::leakage::Leakage,
-        &labels::conflicting_labels::ConflictingLabels,
-        &labels::label_issues::LabelIssues,
-        &labels::overlapping_classes::OverlappingClasses,
-        &outliers::outliers::Outliers,
-        &shift::feature_drift::FeatureDrift,
-        &shift::covariate_shift::CovariateShift,
-    ]
+    codes::CODES.iter().map(|(_, rule)| *rule).collect()
 }
 
 pub fn run(rules: &[&'static dyn Rule], ctx: &Context) -> Vec<Finding> {
@@ -146,10 +135,10 @@ pub fn samples_with_error(ctx: &Context, kinds: &[&str]) -> Vec<SampleRef> {
 }
 
 /// Per-split tallies of usable samples (no error), keyed by split then label.
-pub fn usable_counts(loaded: &Loaded) -> crate::scan::Tally {
+pub fn usable_counts(loaded: &Loaded) -> crate::tally::Tally {
     let m = &loaded.manifest;
     let kinds = m.strs("error_kind");
-    crate::scan::tally(
+    crate::tally::tally(
         m.strs("split")
             .iter()
             .zip(m.strs("label").iter())

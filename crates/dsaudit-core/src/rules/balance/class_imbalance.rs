@@ -1,6 +1,6 @@
 use super::{class_counts, counts_json, split_name};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, Threshold};
+use crate::rules::{Context, Rule, RuleMeta, Threshold};
 use crate::util::round4;
 
 pub struct ClassImbalance;
@@ -22,33 +22,25 @@ pub fn normalized_entropy(counts: &[u64]) -> f64 {
     h / (counts.len() as f64).ln()
 }
 
+pub const META: RuleMeta = RuleMeta {
+    code: "B001",
+    name: "class-imbalance",
+    severity: Severity::Warning,
+    summary: "In a split, the largest class outnumbers the smallest by more than the allowed ratio.",
+    doc: "**What it finds.** Per split, the ratio of the largest to the smallest class count (classes with at least one readable, labelled sample), with the normalized entropy of the class distribution (1 = balanced, towards 0 = one class dominates).\n\n\
+             **Why it matters.** A model trained on a skewed mix learns the prior: accuracy looks high while the small classes are never predicted. The default ratio of 10 sits between imbalanced-learn's usual notion of strong imbalance (1:10) and cleanlab's class-imbalance issue (a class share below 0.1 × 1/K, which for two classes is a 1:19 ratio), so the warning comes before the damage is severe.\n\n\
+             **Example.** `split 'train': largest class 'cat' (2000) is 20.0× the smallest 'lynx' (100); normalized entropy 0.28`.",
+    thresholds: &[Threshold {
+                key: "max-ratio",
+                default: 10.0,
+                doc: "largest / smallest class count above which a split is flagged",
+            }],
+    fix: "Collect more of the small classes, or rebalance the training split (under/over-sampling, class weights in the loss); evaluate with per-class metrics.",
+};
+
 impl Rule for ClassImbalance {
-    fn code(&self) -> &'static str {
-        "B001"
-    }
-    fn name(&self) -> &'static str {
-        "class-imbalance"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "In a split, the largest class outnumbers the smallest by more than the allowed ratio."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Per split, the ratio of the largest to the smallest class count (classes with at least one readable, labelled sample), with the normalized entropy of the class distribution (1 = balanced, towards 0 = one class dominates).\n\n\
-         **Why it matters.** A model trained on a skewed mix learns the prior: accuracy looks high while the small classes are never predicted. The default ratio of 10 sits between imbalanced-learn's usual notion of strong imbalance (1:10) and cleanlab's class-imbalance issue (a class share below 0.1 × 1/K, which for two classes is a 1:19 ratio), so the warning comes before the damage is severe.\n\n\
-         **Example.** `split 'train': largest class 'cat' (2000) is 20.0× the smallest 'lynx' (100); normalized entropy 0.28`."
-    }
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[Threshold {
-            key: "max-ratio",
-            default: 10.0,
-            doc: "largest / smallest class count above which a split is flagged",
-        }]
-    }
-    fn fix(&self) -> &'static str {
-        "Collect more of the small classes, or rebalance the training split (under/over-sampling, class weights in the loss); evaluate with per-class metrics."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let max_ratio = ctx.threshold(self, "max-ratio");

@@ -1,30 +1,25 @@
 use super::{class_counts, split_name};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 use std::collections::BTreeSet;
 
 pub struct ClassMissingFromSplit;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "B003",
+    name: "class-missing-from-split",
+    severity: Severity::Warning,
+    summary: "A class present in one split is absent from another.",
+    doc: "**What it finds.** Classes that have readable, labelled samples in some split and none in another. Absent from the training split it is an error (the model cannot learn it); absent from an evaluation split, a warning (it is never evaluated).\n\n\
+             **Why it matters.** Class indices built per split disagree, metrics averaged over classes change meaning, and a test class never seen in training is guaranteed error.\n\n\
+             **Example.** `class 'lynx' is in test (14) but not in train`.",
+    thresholds: &[],
+    fix: "Re-split so that every class is in every split (stratified; see `dsaudit split`), or drop the class everywhere.",
+};
+
 impl Rule for ClassMissingFromSplit {
-    fn code(&self) -> &'static str {
-        "B003"
-    }
-    fn name(&self) -> &'static str {
-        "class-missing-from-split"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A class present in one split is absent from another."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Classes that have readable, labelled samples in some split and none in another. Absent from the training split it is an error (the model cannot learn it); absent from an evaluation split, a warning (it is never evaluated).\n\n\
-         **Why it matters.** Class indices built per split disagree, metrics averaged over classes change meaning, and a test class never seen in training is guaranteed error.\n\n\
-         **Example.** `class 'lynx' is in test (14) but not in train`."
-    }
-    fn fix(&self) -> &'static str {
-        "Re-split so that every class is in every split (stratified; see `dsaudit split`), or drop the class everywhere."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let counts = class_counts(ctx);

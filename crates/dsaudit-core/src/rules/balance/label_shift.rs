@@ -1,46 +1,38 @@
 use super::{class_counts, counts_json, split_name};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, Threshold};
+use crate::rules::{Context, Rule, RuleMeta, Threshold};
 use crate::util::round4;
 
 pub struct LabelShift;
 
 pub use crate::stats::contingency::compare;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "B004",
+    name: "label-shift",
+    severity: Severity::Warning,
+    summary: "The class mix of a split differs from the training split's.",
+    doc: "**What it finds.** For every split other than train, a chi-square test of homogeneity of its class counts against train's (p-value) and the total variation distance (TVD, half the sum of absolute differences of class shares). Flagged when p < `alpha` **and** TVD ≥ `min-tvd`: the test says the difference is real, the TVD that it is large enough to matter (with millions of samples every difference is significant).\n\n\
+             **Why it matters.** Label shift: a model calibrated to train's class prior is miscalibrated on test, and test accuracy moves with the mix, not with the model. It is one term of distribution shift in the error decomposition.\n\n\
+             **Example.** `split 'test' vs train: TVD 0.21, chi-square 84.2 (2 dof), p = 5.2e-19`.",
+    thresholds: &[
+                Threshold {
+                    key: "alpha",
+                    default: 0.05,
+                    doc: "p-value below which the class mixes differ",
+                },
+                Threshold {
+                    key: "min-tvd",
+                    default: 0.1,
+                    doc: "smallest total variation distance worth reporting",
+                },
+            ],
+    fix: "If test reflects deployment, re-weight or resample training to test's prior (`dsaudit rebalance --strategy target`); otherwise re-split with stratification.",
+};
+
 impl Rule for LabelShift {
-    fn code(&self) -> &'static str {
-        "B004"
-    }
-    fn name(&self) -> &'static str {
-        "label-shift"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "The class mix of a split differs from the training split's."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** For every split other than train, a chi-square test of homogeneity of its class counts against train's (p-value) and the total variation distance (TVD, half the sum of absolute differences of class shares). Flagged when p < `alpha` **and** TVD ≥ `min-tvd`: the test says the difference is real, the TVD that it is large enough to matter (with millions of samples every difference is significant).\n\n\
-         **Why it matters.** Label shift: a model calibrated to train's class prior is miscalibrated on test, and test accuracy moves with the mix, not with the model. It is one term of distribution shift in the error decomposition.\n\n\
-         **Example.** `split 'test' vs train: TVD 0.21, chi-square 84.2 (2 dof), p = 5.2e-19`."
-    }
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[
-            Threshold {
-                key: "alpha",
-                default: 0.05,
-                doc: "p-value below which the class mixes differ",
-            },
-            Threshold {
-                key: "min-tvd",
-                default: 0.1,
-                doc: "smallest total variation distance worth reporting",
-            },
-        ]
-    }
-    fn fix(&self) -> &'static str {
-        "If test reflects deployment, re-weight or resample training to test's prior (`dsaudit rebalance --strategy target`); otherwise re-split with stratification."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let (alpha, min_tvd) = (ctx.threshold(self, "alpha"), ctx.threshold(self, "min-tvd"));

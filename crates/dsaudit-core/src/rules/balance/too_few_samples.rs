@@ -1,36 +1,28 @@
 use super::{class_counts, split_name};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, Threshold};
+use crate::rules::{Context, Rule, RuleMeta, Threshold};
 
 pub struct TooFewSamples;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "B002",
+    name: "too-few-samples",
+    severity: Severity::Warning,
+    summary: "A class has fewer training samples than the minimum.",
+    doc: "**What it finds.** Classes whose count of readable, labelled samples in the training split (or in the whole dataset when it has no splits) is below `min-count`.\n\n\
+             **Why it matters.** Not enough data: a class seen a handful of times is memorised, not learned, and its validation score is noise. 30 is the smallest sample on which a per-class mean or error rate is commonly treated as stable; deep networks usually want hundreds or thousands per class.\n\n\
+             **Example.** `class 'lynx' has 12 training samples (minimum 30)`.",
+    thresholds: &[Threshold {
+                key: "min-count",
+                default: 30.0,
+                doc: "fewest training samples a class may have",
+            }],
+    fix: "Collect or label more samples of these classes, merge them with a related class, or drop them from the task.",
+};
+
 impl Rule for TooFewSamples {
-    fn code(&self) -> &'static str {
-        "B002"
-    }
-    fn name(&self) -> &'static str {
-        "too-few-samples"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A class has fewer training samples than the minimum."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Classes whose count of readable, labelled samples in the training split (or in the whole dataset when it has no splits) is below `min-count`.\n\n\
-         **Why it matters.** Not enough data: a class seen a handful of times is memorised, not learned, and its validation score is noise. 30 is the smallest sample on which a per-class mean or error rate is commonly treated as stable; deep networks usually want hundreds or thousands per class.\n\n\
-         **Example.** `class 'lynx' has 12 training samples (minimum 30)`."
-    }
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[Threshold {
-            key: "min-count",
-            default: 30.0,
-            doc: "fewest training samples a class may have",
-        }]
-    }
-    fn fix(&self) -> &'static str {
-        "Collect or label more samples of these classes, merge them with a related class, or drop them from the task."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let min = ctx.threshold(self, "min-count");

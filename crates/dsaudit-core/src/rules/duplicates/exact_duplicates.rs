@@ -1,31 +1,26 @@
 use super::{identity, sample, things, MAX_LISTED};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::count;
 use crate::util::round4;
 
 pub struct ExactDuplicates;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "D001",
+    name: "exact-duplicates",
+    severity: Severity::Warning,
+    summary: "Samples that are identical copies of each other.",
+    doc: "**What it finds.** Groups of identical samples. Images: the same file bytes (BLAKE3), or the same decoded pixels under another name or encoding (a PNG and its lossless WebP copy). Table rows: the same value in every feature column (label and split excluded), with -0.0 equal to 0.0 and every NaN equal to every other; rows of `train.csv` and `test.csv` are compared with each other. Each group is part of a duplicate cluster whose id is in the manifest's `dup_cluster` column and the JSON `duplicates` section.\n\n\
+             **Why it matters.** Copies weigh some samples more than others in training and in the test score, inflate the dataset's apparent size, and are the usual source of train/test leakage (D003) and of conflicting labels (L001).\n\n\
+             **Example.** `40 redundant copies: 75 images in 35 groups of identical copies`, each sample noted `cluster 3 · copy 2 of 3 · same bytes`.",
+    thresholds: &[],
+    fix: "Keep one sample per group (`dsaudit clean` does, logging each drop); if the copies are deliberate oversampling, do it in the data loader instead.",
+};
+
 impl Rule for ExactDuplicates {
-    fn code(&self) -> &'static str {
-        "D001"
-    }
-    fn name(&self) -> &'static str {
-        "exact-duplicates"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "Samples that are identical copies of each other."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Groups of identical samples. Images: the same file bytes (BLAKE3), or the same decoded pixels under another name or encoding (a PNG and its lossless WebP copy). Table rows: the same value in every feature column (label and split excluded), with -0.0 equal to 0.0 and every NaN equal to every other; rows of `train.csv` and `test.csv` are compared with each other. Each group is part of a duplicate cluster whose id is in the manifest's `dup_cluster` column and the JSON `duplicates` section.\n\n\
-         **Why it matters.** Copies weigh some samples more than others in training and in the test score, inflate the dataset's apparent size, and are the usual source of train/test leakage (D003) and of conflicting labels (L001).\n\n\
-         **Example.** `40 redundant copies: 75 images in 35 groups of identical copies`, each sample noted `cluster 3 · copy 2 of 3 · same bytes`."
-    }
-    fn fix(&self) -> &'static str {
-        "Keep one sample per group (`dsaudit clean` does, logging each drop); if the copies are deliberate oversampling, do it in the data loader instead."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let groups: Vec<(u32, &Vec<u32>)> = ctx

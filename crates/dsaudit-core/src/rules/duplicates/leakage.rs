@@ -1,32 +1,27 @@
 use super::{sample, things, MAX_LISTED};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::{count, round4, split_order};
 use std::collections::BTreeMap;
 
 pub struct Leakage;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "D003",
+    name: "split-leakage",
+    severity: Severity::Error,
+    summary: "Samples of an evaluation split with an identical or near copy in an earlier split.",
+    doc: "**What it finds.** Duplicate clusters (D001 and D002) with members in two splits: train and test, train and val, or val and test (splits are ordered train, train-val, val, test-val, test, then others by name). One finding per pair of splits, counting the later split's samples that have a copy in the earlier one and what share of that split they are. An error when the later split is test, a warning otherwise.\n\n\
+             **Why it matters.** A test sample whose copy was trained on measures memory, not generalisation: the test score is inflated by up to the leaked share, and a val copy does the same to model selection. It is the most common way a published number turns out to be wrong.\n\n\
+             Each leaked sample is counted as identical (the same pixels or row as a sample of the earlier split) or near (a confirmed near copy, D002, with its pixel similarity), so that a user can tell a re-saved file from a re-encoded or shifted one.\n\n\
+             **Example.** `31 images of test (5.2%) have a copy in train: 20 identical, 11 near, in 27 clusters`.",
+    thresholds: &[],
+    fix: "Remove the leaked samples from the later split or move each cluster whole into one split (`dsaudit clean` drops them; `dsaudit split` keeps clusters together).",
+};
+
 impl Rule for Leakage {
-    fn code(&self) -> &'static str {
-        "D003"
-    }
-    fn name(&self) -> &'static str {
-        "split-leakage"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Error
-    }
-    fn summary(&self) -> &'static str {
-        "Samples of an evaluation split with an identical or near copy in an earlier split."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Duplicate clusters (D001 and D002) with members in two splits: train and test, train and val, or val and test (splits are ordered train, train-val, val, test-val, test, then others by name). One finding per pair of splits, counting the later split's samples that have a copy in the earlier one and what share of that split they are. An error when the later split is test, a warning otherwise.\n\n\
-         **Why it matters.** A test sample whose copy was trained on measures memory, not generalisation: the test score is inflated by up to the leaked share, and a val copy does the same to model selection. It is the most common way a published number turns out to be wrong.\n\n\
-         Each leaked sample is counted as identical (the same pixels or row as a sample of the earlier split) or near (a confirmed near copy, D002, with its pixel similarity), so that a user can tell a re-saved file from a re-encoded or shifted one.\n\n\
-         **Example.** `31 images of test (5.2%) have a copy in train: 20 identical, 11 near, in 27 clusters`."
-    }
-    fn fix(&self) -> &'static str {
-        "Remove the leaked samples from the later split or move each cluster whole into one split (`dsaudit clean` drops them; `dsaudit split` keeps clusters together)."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let splits = ctx.loaded.manifest.strs("split");

@@ -1,6 +1,6 @@
 use super::{sample, things, MAX_LISTED};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, Threshold};
+use crate::rules::{Context, Rule, RuleMeta, Threshold};
 use crate::util::count;
 use crate::util::round4;
 
@@ -9,53 +9,45 @@ pub struct NearDuplicates;
 /// Clusters larger than this are named in the finding.
 const LARGE_CLUSTER: usize = 20;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "D002",
+    name: "near-duplicates",
+    severity: Severity::Warning,
+    summary: "Samples that are near copies of each other: re-encoded, resized, shifted or re-exposed.",
+    doc: "**What it finds.** Clusters of samples that are the same picture or row, not merely alike.\n\
+             - Images, in two steps. *Candidates*: the 64-bit DCT pHash (imagededup's: grey 32×32, the 8×8 lowest frequencies against their median) of the image moved so that its intensity centroid is at the centre, within `phash` bits, found with a multi-index hash (Norouzi et al., 2014), never all pairs; centring keeps the hash of a copy shifted by a pixel within a few bits, where it moves a plain pHash of a small centred image by 8 bits (median) and up to 22 (scikit-learn's digits). *Confirmation*: the normalised cross-correlation of the two 32×32 grey images at the best translation of up to 2 px within a pixel of the one that lines up their intensity centroids (pairs whose centred 8×8 thumbnails correlate below 0.9 are ruled out first); a pair is a near copy when 1 − correlation (the pixel distance) is at most `max-distance` and at most `nn-fraction` × the dataset's median nearest-neighbour distance (measured on up to 500 distinct pictures, each against its 8 nearest by hash; with fewer than 20 pictures the ceiling alone applies). Mean and contrast cancel in the correlation, so re-encoding, resizing, brightness and contrast changes and small shifts pass; two different handwritten 3s, icons or X-rays, whose distance is typical of the dataset, do not. Each near copy's similarity (the correlation) is reported; the threshold and calibration are in the JSON report's `duplicates.thresholds`. Images smaller than 8×8 px are compared exactly only (an info finding lists them); blank images (blank-image, N108) are left out because a flat picture correlates with nothing.\n\
+             - Table rows: Euclidean distance on z-scored numeric features (missing values at the mean) within `table-radius` × the median distance from a row to its nearest other row (cleanlab's near-duplicate rule uses 0.13), found by a k-d tree self-join that visits each pair once; text features must be equal; skipped above 64 numeric features, where a k-d tree is no faster than all pairs, and the report says so (an info finding). The median is estimated from 100 evenly spaced rows.\n\n\
+             Clusters have a bounded diameter: every near member is within the threshold of the cluster's representative (greedy stars: the sample with most confirmed neighbours represents them), never joined through a chain of look-alikes; identical copies (D001) join their picture's cluster. A cluster of more than 20 samples is named in the finding. The cluster id is in the manifest's `dup_cluster` column.\n\n\
+             **Why it matters.** Near copies leak between splits as surely as exact ones (a resized test image whose original is in train), and carry the same label noise when their labels disagree (L001). They also make a dataset look larger and more varied than it is.\n\n\
+             **Example.** `12 images in 5 clusters are near copies of another image (pixel similarity ≥ 0.9950, lowest 0.9981)`.",
+    thresholds: &[
+                Threshold {
+                    key: "phash",
+                    default: 10.0,
+                    doc: "largest Hamming distance (of 64 bits) between the centred pHashes of a candidate pair of images",
+                },
+                Threshold {
+                    key: "max-distance",
+                    default: 0.005,
+                    doc: "largest pixel distance (1 − correlation of the 32×32 grey images) of a near copy",
+                },
+                Threshold {
+                    key: "nn-fraction",
+                    default: 0.08,
+                    doc: "a near copy is also closer than this fraction of the dataset's median nearest-neighbour pixel distance",
+                },
+                Threshold {
+                    key: "table-radius",
+                    default: 0.13,
+                    doc: "rows closer than this fraction of the median nearest-neighbour distance are near duplicates",
+                },
+            ],
+    fix: "Look at each cluster: keep one sample of a true copy; keep a cluster within one split (`dsaudit split` does); raise or lower the thresholds if the clusters are not copies.",
+};
+
 impl Rule for NearDuplicates {
-    fn code(&self) -> &'static str {
-        "D002"
-    }
-    fn name(&self) -> &'static str {
-        "near-duplicates"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "Samples that are near copies of each other: re-encoded, resized, shifted or re-exposed."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Clusters of samples that are the same picture or row, not merely alike.\n\
-         - Images, in two steps. *Candidates*: the 64-bit DCT pHash (imagededup's: grey 32×32, the 8×8 lowest frequencies against their median) of the image moved so that its intensity centroid is at the centre, within `phash` bits, found with a multi-index hash (Norouzi et al., 2014), never all pairs; centring keeps the hash of a copy shifted by a pixel within a few bits, where it moves a plain pHash of a small centred image by 8 bits (median) and up to 22 (scikit-learn's digits). *Confirmation*: the normalised cross-correlation of the two 32×32 grey images at the best translation of up to 2 px within a pixel of the one that lines up their intensity centroids (pairs whose centred 8×8 thumbnails correlate below 0.9 are ruled out first); a pair is a near copy when 1 − correlation (the pixel distance) is at most `max-distance` and at most `nn-fraction` × the dataset's median nearest-neighbour distance (measured on up to 500 distinct pictures, each against its 8 nearest by hash; with fewer than 20 pictures the ceiling alone applies). Mean and contrast cancel in the correlation, so re-encoding, resizing, brightness and contrast changes and small shifts pass; two different handwritten 3s, icons or X-rays, whose distance is typical of the dataset, do not. Each near copy's similarity (the correlation) is reported; the threshold and calibration are in the JSON report's `duplicates.thresholds`. Images smaller than 8×8 px are compared exactly only (an info finding lists them); blank images (blank-image, N108) are left out because a flat picture correlates with nothing.\n\
-         - Table rows: Euclidean distance on z-scored numeric features (missing values at the mean) within `table-radius` × the median distance from a row to its nearest other row (cleanlab's near-duplicate rule uses 0.13), found by a k-d tree self-join that visits each pair once; text features must be equal; skipped above 64 numeric features, where a k-d tree is no faster than all pairs, and the report says so (an info finding). The median is estimated from 100 evenly spaced rows.\n\n\
-         Clusters have a bounded diameter: every near member is within the threshold of the cluster's representative (greedy stars: the sample with most confirmed neighbours represents them), never joined through a chain of look-alikes; identical copies (D001) join their picture's cluster. A cluster of more than 20 samples is named in the finding. The cluster id is in the manifest's `dup_cluster` column.\n\n\
-         **Why it matters.** Near copies leak between splits as surely as exact ones (a resized test image whose original is in train), and carry the same label noise when their labels disagree (L001). They also make a dataset look larger and more varied than it is.\n\n\
-         **Example.** `12 images in 5 clusters are near copies of another image (pixel similarity ≥ 0.9950, lowest 0.9981)`."
-    }
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[
-            Threshold {
-                key: "phash",
-                default: 10.0,
-                doc: "largest Hamming distance (of 64 bits) between the centred pHashes of a candidate pair of images",
-            },
-            Threshold {
-                key: "max-distance",
-                default: 0.005,
-                doc: "largest pixel distance (1 − correlation of the 32×32 grey images) of a near copy",
-            },
-            Threshold {
-                key: "nn-fraction",
-                default: 0.08,
-                doc: "a near copy is also closer than this fraction of the dataset's median nearest-neighbour pixel distance",
-            },
-            Threshold {
-                key: "table-radius",
-                default: 0.13,
-                doc: "rows closer than this fraction of the median nearest-neighbour distance are near duplicates",
-            },
-        ]
-    }
-    fn fix(&self) -> &'static str {
-        "Look at each cluster: keep one sample of a true copy; keep a cluster within one split (`dsaudit split` does); raise or lower the thresholds if the clusters are not copies."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();

@@ -1,28 +1,23 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct EmptyClass;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "I010",
+    name: "empty-class",
+    severity: Severity::Warning,
+    summary: "A class folder holds no readable sample.",
+    doc: "**What it finds.** Class folders that are empty or whose every file failed to load.\n\n\
+             **Why it matters.** Folder-based loaders (torchvision `ImageFolder`) still create the class index, so the model gets an output it can never learn, and class indices shift between splits that do and do not have the folder.\n\n\
+             **Example.** `train/zebra/` exists but holds no image.",
+    thresholds: &[],
+    fix: "Add samples for the class or delete the empty folder.",
+};
+
 impl Rule for EmptyClass {
-    fn code(&self) -> &'static str {
-        "I010"
-    }
-    fn name(&self) -> &'static str {
-        "empty-class"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A class folder holds no readable sample."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Class folders that are empty or whose every file failed to load.\n\n\
-         **Why it matters.** Folder-based loaders (torchvision `ImageFolder`) still create the class index, so the model gets an output it can never learn, and class indices shift between splits that do and do not have the folder.\n\n\
-         **Example.** `train/zebra/` exists but holds no image."
-    }
-    fn fix(&self) -> &'static str {
-        "Add samples for the class or delete the empty folder."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let counts = &ctx.usable;

@@ -1,28 +1,23 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct EmptySplit;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "I011",
+    name: "empty-split",
+    severity: Severity::Error,
+    summary: "A split folder, file or array holds no readable sample.",
+    doc: "**What it finds.** A split that the layout declares (a `test/` folder, a `val.csv` file, an `X_test.npy` array) with no readable sample in it.\n\n\
+             **Why it matters.** Evaluation on an empty split reports nothing or divides by zero, and a pipeline that expects the split fails late.\n\n\
+             **Example.** `val.csv` has a header and no rows.",
+    thresholds: &[],
+    fix: "Fill the split (see `dsaudit split`) or remove it.",
+};
+
 impl Rule for EmptySplit {
-    fn code(&self) -> &'static str {
-        "I011"
-    }
-    fn name(&self) -> &'static str {
-        "empty-split"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Error
-    }
-    fn summary(&self) -> &'static str {
-        "A split folder, file or array holds no readable sample."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** A split that the layout declares (a `test/` folder, a `val.csv` file, an `X_test.npy` array) with no readable sample in it.\n\n\
-         **Why it matters.** Evaluation on an empty split reports nothing or divides by zero, and a pipeline that expects the split fails late.\n\n\
-         **Example.** `val.csv` has a header and no rows."
-    }
-    fn fix(&self) -> &'static str {
-        "Fill the split (see `dsaudit split`) or remove it."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let counts = &ctx.usable;

@@ -1,28 +1,23 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct ExtensionMismatch;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "I005",
+    name: "extension-mismatch",
+    severity: Severity::Warning,
+    summary: "A file's extension names a different format from its content.",
+    doc: "**What it finds.** Images whose content (magic bytes) is one format while the extension says another, e.g. a JPEG saved as `.png`, or an image with no image extension at all.\n\n\
+             **Why it matters.** Loaders that trust the extension fail or pick the wrong decoder; lossy JPEGs posing as PNGs hide compression artefacts in a dataset believed lossless.\n\n\
+             **Example.** `train/cat/0012.png: content is jpeg, extension says png`.",
+    thresholds: &[],
+    fix: "Rename the files to their real format's extension, or re-encode them.",
+};
+
 impl Rule for ExtensionMismatch {
-    fn code(&self) -> &'static str {
-        "I005"
-    }
-    fn name(&self) -> &'static str {
-        "extension-mismatch"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A file's extension names a different format from its content."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Images whose content (magic bytes) is one format while the extension says another, e.g. a JPEG saved as `.png`, or an image with no image extension at all.\n\n\
-         **Why it matters.** Loaders that trust the extension fail or pick the wrong decoder; lossy JPEGs posing as PNGs hide compression artefacts in a dataset believed lossless.\n\n\
-         **Example.** `train/cat/0012.png: content is jpeg, extension says png`."
-    }
-    fn fix(&self) -> &'static str {
-        "Rename the files to their real format's extension, or re-encode them."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let m = &ctx.loaded.manifest;

@@ -1,28 +1,23 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct MissingValues;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "I008",
+    name: "missing-values",
+    severity: Severity::Warning,
+    summary: "A feature column has missing (null) values.",
+    doc: "**What it finds.** Feature columns with null values (empty CSV fields, nulls in Parquet/Arrow/JSON), one finding per column with the count, the share and the first rows.\n\n\
+             **Why it matters.** Most models cannot take nulls; the usual silent fixes (dropping rows, filling with 0) change the data distribution and, if done differently at test time, create train/test skew.\n\n\
+             **Example.** `column 'age': 1,204 of 50,000 values missing (2.4%)`.",
+    thresholds: &[],
+    fix: "Impute with a statistic computed on the training split only, add a missing-indicator feature, or drop the column if mostly empty.",
+};
+
 impl Rule for MissingValues {
-    fn code(&self) -> &'static str {
-        "I008"
-    }
-    fn name(&self) -> &'static str {
-        "missing-values"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A feature column has missing (null) values."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Feature columns with null values (empty CSV fields, nulls in Parquet/Arrow/JSON), one finding per column with the count, the share and the first rows.\n\n\
-         **Why it matters.** Most models cannot take nulls; the usual silent fixes (dropping rows, filling with 0) change the data distribution and, if done differently at test time, create train/test skew.\n\n\
-         **Example.** `column 'age': 1,204 of 50,000 values missing (2.4%)`."
-    }
-    fn fix(&self) -> &'static str {
-        "Impute with a statistic computed on the training split only, add a missing-indicator feature, or drop the column if mostly empty."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         ctx.loaded

@@ -1,29 +1,24 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 use std::collections::HashSet;
 
 pub struct NonUtf8Path;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "I014",
+    name: "non-utf8-path",
+    severity: Severity::Warning,
+    summary: "A sample's path is not valid UTF-8.",
+    doc: "**What it finds.** Sample files whose names are not valid UTF-8 (often Latin-1 names from old archives). dsaudit reads them; their names are shown with U+FFFD in place of the bad bytes.\n\n\
+             **Why it matters.** Python's loaders, CSV exports and most cloud storage choke on such names or mangle them, so the sample silently disappears downstream.\n\n\
+             **Example.** `train/caf\\xe9/01.png`.",
+    thresholds: &[],
+    fix: "Rename the files to UTF-8 names (e.g. with convmv).",
+};
+
 impl Rule for NonUtf8Path {
-    fn code(&self) -> &'static str {
-        "I014"
-    }
-    fn name(&self) -> &'static str {
-        "non-utf8-path"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A sample's path is not valid UTF-8."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Sample files whose names are not valid UTF-8 (often Latin-1 names from old archives). dsaudit reads them; their names are shown with U+FFFD in place of the bad bytes.\n\n\
-         **Why it matters.** Python's loaders, CSV exports and most cloud storage choke on such names or mangle them, so the sample silently disappears downstream.\n\n\
-         **Example.** `train/caf\\xe9/01.png`."
-    }
-    fn fix(&self) -> &'static str {
-        "Rename the files to UTF-8 names (e.g. with convmv)."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let bad: HashSet<&str> = ctx

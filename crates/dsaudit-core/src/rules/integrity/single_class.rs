@@ -1,28 +1,23 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct SingleClass;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "I012",
+    name: "single-class",
+    severity: Severity::Error,
+    summary: "Every labelled sample has the same label.",
+    doc: "**What it finds.** A dataset whose labels take a single value across all splits.\n\n\
+             **Why it matters.** There is nothing to classify: the wrong column was taken as the label, or a filter upstream kept one class. A model reaches 100% accuracy and learns nothing.\n\n\
+             **Example.** `label column 'y': all 5,000 labelled samples are '1'`.",
+    thresholds: &[],
+    fix: "Check that the label column is the right one (--label), and that no filter dropped the other classes.",
+};
+
 impl Rule for SingleClass {
-    fn code(&self) -> &'static str {
-        "I012"
-    }
-    fn name(&self) -> &'static str {
-        "single-class"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Error
-    }
-    fn summary(&self) -> &'static str {
-        "Every labelled sample has the same label."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** A dataset whose labels take a single value across all splits.\n\n\
-         **Why it matters.** There is nothing to classify: the wrong column was taken as the label, or a filter upstream kept one class. A model reaches 100% accuracy and learns nothing.\n\n\
-         **Example.** `label column 'y': all 5,000 labelled samples are '1'`."
-    }
-    fn fix(&self) -> &'static str {
-        "Check that the label column is the right one (--label), and that no filter dropped the other classes."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let labels = ctx.loaded.manifest.strs("label");

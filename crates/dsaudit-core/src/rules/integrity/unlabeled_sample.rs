@@ -1,29 +1,24 @@
 use crate::finding::{Finding, Severity};
 use crate::load::columns::MAX_EXAMPLES;
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct UnlabeledSample;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "I007",
+    name: "unlabeled-sample",
+    severity: Severity::Warning,
+    summary: "A sample has no label.",
+    doc: "**What it finds.** Samples without a label: images outside any class folder, images on disk that the labels file does not list, rows whose label is empty or NaN, and every row when no label column exists.\n\n\
+             **Why it matters.** Supervised training either drops them silently or crashes on a missing target; a NaN label can also become a class of its own.\n\n\
+             **Example.** `train/IMG_0001.png` sits in the split folder, not in a class folder.",
+    thresholds: &[],
+    fix: "Label these samples, move them into a class folder, or remove them; name the label column with --label if it was not found.",
+};
+
 impl Rule for UnlabeledSample {
-    fn code(&self) -> &'static str {
-        "I007"
-    }
-    fn name(&self) -> &'static str {
-        "unlabeled-sample"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A sample has no label."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Samples without a label: images outside any class folder, images on disk that the labels file does not list, rows whose label is empty or NaN, and every row when no label column exists.\n\n\
-         **Why it matters.** Supervised training either drops them silently or crashes on a missing target; a NaN label can also become a class of its own.\n\n\
-         **Example.** `train/IMG_0001.png` sits in the split folder, not in a class folder."
-    }
-    fn fix(&self) -> &'static str {
-        "Label these samples, move them into a class folder, or remove them; name the label column with --label if it was not found."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let m = &ctx.loaded.manifest;

@@ -1,30 +1,25 @@
 use crate::finding::{Finding, Severity};
 use crate::rules::duplicates::{counts, counts_text, sample, things, MAX_LISTED};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::count;
 
 pub struct ConflictingLabels;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "L001",
+    name: "conflicting-labels",
+    severity: Severity::Error,
+    summary: "Identical or near-identical samples that carry different labels.",
+    doc: "**What it finds.** Duplicate clusters (D001, D002) whose members carry two or more different labels, with the label counts of each cluster. A conflict between identical copies is certain label noise; between near copies it is very likely (or the classes overlap).\n\n\
+             **Why it matters.** Label noise in its plainest form: the same input is taught two answers, which caps accuracy on those samples and, when the copies straddle train and test, penalises the model for being right.\n\n\
+             **Example.** `4 duplicate clusters carry conflicting labels (9 images; 3 of identical copies)`, each sample noted `cluster 7 · labels: cat×2, dog×1 · identical`.",
+    thresholds: &[],
+    fix: "Decide the right label for each cluster and relabel or drop the others (`dsaudit clean --relabel`); if the classes genuinely overlap, merge them or document the ambiguity.",
+};
+
 impl Rule for ConflictingLabels {
-    fn code(&self) -> &'static str {
-        "L001"
-    }
-    fn name(&self) -> &'static str {
-        "conflicting-labels"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Error
-    }
-    fn summary(&self) -> &'static str {
-        "Identical or near-identical samples that carry different labels."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Duplicate clusters (D001, D002) whose members carry two or more different labels, with the label counts of each cluster. A conflict between identical copies is certain label noise; between near copies it is very likely (or the classes overlap).\n\n\
-         **Why it matters.** Label noise in its plainest form: the same input is taught two answers, which caps accuracy on those samples and, when the copies straddle train and test, penalises the model for being right.\n\n\
-         **Example.** `4 duplicate clusters carry conflicting labels (9 images; 3 of identical copies)`, each sample noted `cluster 7 · labels: cat×2, dog×1 · identical`."
-    }
-    fn fix(&self) -> &'static str {
-        "Decide the right label for each cluster and relabel or drop the others (`dsaudit clean --relabel`); if the classes genuinely overlap, merge them or document the ambiguity."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let mut conflicts = Vec::new();

@@ -1,7 +1,7 @@
 use crate::choice::Choice;
 use crate::finding::{Finding, Severity};
 use crate::rules::duplicates::{things, MAX_LISTED};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::round4;
 
 pub struct LabelIssues;
@@ -10,26 +10,21 @@ pub struct LabelIssues;
 /// than about the labels; the finding says so.
 const WEAK_ACCURACY: f64 = 0.7;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "L002",
+    name: "label-issues",
+    severity: Severity::Warning,
+    summary: "Samples whose given label is likely wrong (confident learning).",
+    doc: "**What it finds.** Samples confident learning (Northcutt, Jiang and Chuang, 2021; cleanlab's method) flags as mislabelled. Out-of-sample predicted probabilities come from 5-fold stratified cross-validation (`--folds`) of a multinomial logistic regression (linfa; L2 alpha = 10, i.e. scikit-learn's C = 0.1, doubled for two classes, where the multinomial model's penalty is otherwise half the binary model's; each fold learns from at most max(20,000, 30 × parameters) rows, `--max-fit-rows`) on standardized feature vectors: a table's columns (numbers, the 10 most frequent categories one-hot), an image's 16×16 grey picture (each normalised to zero mean and unit variance) with its shape descriptor (gradient-orientation histograms of the 32×32 grey image, 45 numbers), the pixels weighed to carry as much variance as the shape bins together, projected on their leading principal components (up to 64, at least 5 images each), or your embeddings (`--embeddings FILE`); or they come from the baseline's networks, one per fold, trained with its loop (Adam 2e-3, batch 64, a tenth of each fold's training rows to stop on, at most max(10, enough epochs for 1,100 steps) and 30 epochs): `--label-model cnn`, its LeNet-like CNN on the 16×16 grey images (2×2 means of the 32×32 ones; images only; about a minute for 10,000 images on two CPU cores, and on a few hundred images worse than the linear model), or `--label-model mlp`, its MLP on the same feature vectors the linear model reads; either network's out-of-fold probabilities are averaged with the linear model's on the same folds (on real digits and tables the pair flags errors better than the network alone); the default `auto` takes the CNN for 1,000 to 20,000 labelled images when a GPU adapter is present, else the linear model, and a note says which model it took and why; or they are yours (`--pred-probs FILE`, one row per manifest row, columns named after the classes or in sorted class order, rows summing to 1). Per class j the threshold is the mean probability of j over the samples labelled j; a sample counts in the confident joint under the class it reaches the threshold of (the most probable if several); the joint is calibrated to the class counts; then, by default (`--label-method prune-by-noise-rate`), for each off-diagonal cell (given i, likely j) that many samples labelled i with the largest margin p(j) − p(i) are flagged. Other methods: `prune-by-class`, `both`, `confident-learning`, `predicted-neq-given`. Whatever the method, no class has more samples flagged than the calibrated joint estimates to be mislabelled in it (the least self-confident are kept). The finding states an expected precision: the mean of 1 − p(given label) over the flagged samples, i.e. the share the model's own probabilities say is wrong; it is as good as the model's calibration (docs/benchmarks.md compares it with the measured precision). A sample the model predicts as its given label is never flagged. Samples are listed worst first by label quality (self-confidence, p(given label)) with the suggested label (the most probable class) and the normalized margin ((p(given) − largest other + 1) / 2). Classes with fewer samples than folds are not scored, and said. When the model does no better out of sample than always answering the commonest class (identical pictures in two classes, columns without signal), its disagreements with the labels say nothing: no sample is listed, and a note says why.\n\n\
+             **Why it matters.** Wrong labels teach the model wrong answers and make test scores lie; a few percent of noise in a test set can reorder which model looks best.\n\n\
+             **Example.** `14 samples are likely mislabelled (3.1% of 452 scored; out-of-sample accuracy 0.95, expected precision 0.81)`, each sample noted `given cat · suggested dog · quality 0.031 · margin 0.02`.",
+    thresholds: &[],
+    fix: "Review the listed samples, worst first; fix the labels you confirm, or drop them with `dsaudit clean --drop-label-issues` (or relabel with --relabel after review).",
+};
+
 impl Rule for LabelIssues {
-    fn code(&self) -> &'static str {
-        "L002"
-    }
-    fn name(&self) -> &'static str {
-        "label-issues"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "Samples whose given label is likely wrong (confident learning)."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Samples confident learning (Northcutt, Jiang and Chuang, 2021; cleanlab's method) flags as mislabelled. Out-of-sample predicted probabilities come from 5-fold stratified cross-validation (`--folds`) of a multinomial logistic regression (linfa; L2 alpha = 10, i.e. scikit-learn's C = 0.1, doubled for two classes, where the multinomial model's penalty is otherwise half the binary model's; each fold learns from at most max(20,000, 30 × parameters) rows, `--max-fit-rows`) on standardized feature vectors: a table's columns (numbers, the 10 most frequent categories one-hot), an image's 16×16 grey picture (each normalised to zero mean and unit variance) with its shape descriptor (gradient-orientation histograms of the 32×32 grey image, 45 numbers), the pixels weighed to carry as much variance as the shape bins together, projected on their leading principal components (up to 64, at least 5 images each), or your embeddings (`--embeddings FILE`); or they come from the baseline's networks, one per fold, trained with its loop (Adam 2e-3, batch 64, a tenth of each fold's training rows to stop on, at most max(10, enough epochs for 1,100 steps) and 30 epochs): `--label-model cnn`, its LeNet-like CNN on the 16×16 grey images (2×2 means of the 32×32 ones; images only; about a minute for 10,000 images on two CPU cores, and on a few hundred images worse than the linear model), or `--label-model mlp`, its MLP on the same feature vectors the linear model reads; either network's out-of-fold probabilities are averaged with the linear model's on the same folds (on real digits and tables the pair flags errors better than the network alone); the default `auto` takes the CNN for 1,000 to 20,000 labelled images when a GPU adapter is present, else the linear model, and a note says which model it took and why; or they are yours (`--pred-probs FILE`, one row per manifest row, columns named after the classes or in sorted class order, rows summing to 1). Per class j the threshold is the mean probability of j over the samples labelled j; a sample counts in the confident joint under the class it reaches the threshold of (the most probable if several); the joint is calibrated to the class counts; then, by default (`--label-method prune-by-noise-rate`), for each off-diagonal cell (given i, likely j) that many samples labelled i with the largest margin p(j) − p(i) are flagged. Other methods: `prune-by-class`, `both`, `confident-learning`, `predicted-neq-given`. Whatever the method, no class has more samples flagged than the calibrated joint estimates to be mislabelled in it (the least self-confident are kept). The finding states an expected precision: the mean of 1 − p(given label) over the flagged samples, i.e. the share the model's own probabilities say is wrong; it is as good as the model's calibration (docs/benchmarks.md compares it with the measured precision). A sample the model predicts as its given label is never flagged. Samples are listed worst first by label quality (self-confidence, p(given label)) with the suggested label (the most probable class) and the normalized margin ((p(given) − largest other + 1) / 2). Classes with fewer samples than folds are not scored, and said. When the model does no better out of sample than always answering the commonest class (identical pictures in two classes, columns without signal), its disagreements with the labels say nothing: no sample is listed, and a note says why.\n\n\
-         **Why it matters.** Wrong labels teach the model wrong answers and make test scores lie; a few percent of noise in a test set can reorder which model looks best.\n\n\
-         **Example.** `14 samples are likely mislabelled (3.1% of 452 scored; out-of-sample accuracy 0.95, expected precision 0.81)`, each sample noted `given cat · suggested dog · quality 0.031 · margin 0.02`."
-    }
-    fn fix(&self) -> &'static str {
-        "Review the listed samples, worst first; fix the labels you confirm, or drop them with `dsaudit clean --drop-label-issues` (or relabel with --relabel after review)."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let l = ctx.labels;

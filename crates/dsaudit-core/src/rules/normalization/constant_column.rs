@@ -1,37 +1,29 @@
 use super::fmt_num;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, Threshold};
+use crate::rules::{Context, Rule, RuleMeta, Threshold};
 use crate::util::round4;
 
 pub struct ConstantColumn;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "N004",
+    name: "constant-column",
+    severity: Severity::Warning,
+    summary: "A feature column is constant, near-constant, or has no finite value.",
+    doc: "**What it finds.** Feature columns with a single value (numeric std 0, or one distinct string), numeric columns whose most frequent value covers at least `max-top-share` of the rows (estimated from up to 100,000 evenly spaced values), and numeric columns with no finite value at all (all null or NaN).\n\n\
+             **Why it matters.** A constant input carries no information; standardizing it divides by zero and produces NaN. A near-constant one lets a model memorise the rare rows.\n\n\
+             **Example.** `column 'country' has one value ('FR') in 10,000 rows`.",
+    thresholds: &[Threshold {
+                key: "max-top-share",
+                default: 0.99,
+                doc: "share of the most frequent value at which a numeric column is near-constant",
+            }],
+    fix: "Drop constant columns; for near-constant ones, check the rare values are real, and consider a binary indicator instead.",
+};
+
 impl Rule for ConstantColumn {
-    fn code(&self) -> &'static str {
-        "N004"
-    }
-    fn name(&self) -> &'static str {
-        "constant-column"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "A feature column is constant, near-constant, or has no finite value."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Feature columns with a single value (numeric std 0, or one distinct string), numeric columns whose most frequent value covers at least `max-top-share` of the rows (estimated from up to 100,000 evenly spaced values), and numeric columns with no finite value at all (all null or NaN).\n\n\
-         **Why it matters.** A constant input carries no information; standardizing it divides by zero and produces NaN. A near-constant one lets a model memorise the rare rows.\n\n\
-         **Example.** `column 'country' has one value ('FR') in 10,000 rows`."
-    }
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[Threshold {
-            key: "max-top-share",
-            default: 0.99,
-            doc: "share of the most frequent value at which a numeric column is near-constant",
-        }]
-    }
-    fn fix(&self) -> &'static str {
-        "Drop constant columns; for near-constant ones, check the rare values are real, and consider a binary indicator instead."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let max_top = ctx.threshold(self, "max-top-share");

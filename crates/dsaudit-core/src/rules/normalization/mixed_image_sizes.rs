@@ -1,29 +1,24 @@
 use super::{hist_json, minority};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct MixedImageSizes;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "N101",
+    name: "mixed-image-sizes",
+    severity: Severity::Info,
+    summary: "Readable images come in more than one size.",
+    doc: "**What it finds.** More than one width×height among readable images; lists the images not of the most common size (up to 1,000) with the size histogram as evidence.\n\n\
+             **Why it matters.** Batching needs one size, so the pipeline must resize or crop; if nobody decided how, a default (often a stretch) distorts aspect ratios, and a size that differs by split is a shortcut the model can learn.\n\n\
+             **Example.** `images come in 3 sizes; 412 of 5,000 differ from the most common 224x224`.",
+    thresholds: &[],
+    fix: "Choose a target size and resize (keeping aspect ratio, then pad or crop) in the data pipeline, the same way for every split.",
+};
+
 impl Rule for MixedImageSizes {
-    fn code(&self) -> &'static str {
-        "N101"
-    }
-    fn name(&self) -> &'static str {
-        "mixed-image-sizes"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Info
-    }
-    fn summary(&self) -> &'static str {
-        "Readable images come in more than one size."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** More than one width×height among readable images; lists the images not of the most common size (up to 1,000) with the size histogram as evidence.\n\n\
-         **Why it matters.** Batching needs one size, so the pipeline must resize or crop; if nobody decided how, a default (often a stretch) distorts aspect ratios, and a size that differs by split is a shortcut the model can learn.\n\n\
-         **Example.** `images come in 3 sizes; 412 of 5,000 differ from the most common 224x224`."
-    }
-    fn fix(&self) -> &'static str {
-        "Choose a target size and resize (keeping aspect ratio, then pad or crop) in the data pipeline, the same way for every split."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let m = &ctx.loaded.manifest;

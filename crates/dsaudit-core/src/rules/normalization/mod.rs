@@ -1,31 +1,25 @@
 //! Normalization: inputs on the wrong scale, and images whose size, mode or exposure
 //! will trip a training pipeline.
 
-pub mod blank_image;
-pub mod blurry_image;
 pub mod constant_column;
-pub mod dark_image;
 pub mod heavy_skew;
 pub mod high_cardinality;
-pub mod low_contrast_image;
+pub mod image_quality;
 pub mod mixed_bit_depths;
 pub mod mixed_image_sizes;
 pub mod mixed_modes;
 pub mod mixed_types;
 pub mod not_standardized;
 pub mod odd_aspect_ratio;
-pub mod overexposed_image;
 pub mod scale_mismatch;
 pub mod unnormalized_array;
-pub mod unused_dynamic_range;
 
 use crate::finding::{Finding, SampleRef};
 use crate::load::columns::ColumnStats;
 use crate::rules::{Context, Rule};
 use crate::stats::numeric::NumericStats;
 
-/// RMS contrast under which other image-quality rules leave an image to blank-image.
-pub const BLANK_CONTRAST: f64 = 0.01;
+pub use crate::load::pixel_stats::BLANK_CONTRAST;
 
 /// Per-sample lists stop here; `sample_count` stays exact.
 pub const MAX_LISTED: usize = 1000;

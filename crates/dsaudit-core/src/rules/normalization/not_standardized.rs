@@ -1,6 +1,6 @@
 use super::{fmt_num, numeric_columns};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 
 pub struct NotStandardized;
 
@@ -9,26 +9,21 @@ pub fn looks_standardized(mean: f64, std: f64) -> bool {
     mean.abs() <= 0.1 && (std - 1.0).abs() <= 0.1
 }
 
+pub const META: RuleMeta = RuleMeta {
+    code: "N002",
+    name: "not-standardized",
+    severity: Severity::Warning,
+    summary: "Most features are standardized but some are not.",
+    doc: "**What it finds.** When at least half of the non-constant numeric features look standardized (mean within 0.1 of 0, std within 10% of 1), the features that do not: not centred, not scaled, or neither.\n\n\
+             **Why it matters.** It is the signature of a preprocessing step that skipped some columns (a column list out of date, a feature added later), so those columns reach the model raw.\n\n\
+             **Example.** `5 of 6 features are standardized, 'age' is not (mean 41.3, std 12.9)`.",
+    thresholds: &[],
+    fix: "Apply the same scaler to these columns, fitted on the training split.",
+};
+
 impl Rule for NotStandardized {
-    fn code(&self) -> &'static str {
-        "N002"
-    }
-    fn name(&self) -> &'static str {
-        "not-standardized"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "Most features are standardized but some are not."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** When at least half of the non-constant numeric features look standardized (mean within 0.1 of 0, std within 10% of 1), the features that do not: not centred, not scaled, or neither.\n\n\
-         **Why it matters.** It is the signature of a preprocessing step that skipped some columns (a column list out of date, a feature added later), so those columns reach the model raw.\n\n\
-         **Example.** `5 of 6 features are standardized, 'age' is not (mean 41.3, std 12.9)`."
-    }
-    fn fix(&self) -> &'static str {
-        "Apply the same scaler to these columns, fitted on the training split."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let cols: Vec<(&str, f64, f64)> = numeric_columns(ctx)

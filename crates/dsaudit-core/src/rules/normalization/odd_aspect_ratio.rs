@@ -1,36 +1,28 @@
 use super::MAX_LISTED;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, Threshold};
+use crate::rules::{Context, Rule, RuleMeta, Threshold};
 
 pub struct OddAspectRatio;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "N102",
+    name: "odd-aspect-ratio",
+    severity: Severity::Warning,
+    summary: "An image is far from square: min(w/h, h/w) below the threshold.",
+    doc: "**What it finds.** Readable images with min(w/h, h/w) < `min-ratio` (0.35, cleanvision's odd-aspect-ratio default), most extreme first.\n\n\
+             **Why it matters.** Resizing them to a square input stretches the content beyond recognition; cropping them loses most of it. They are often panoramas, strips, or screenshots that do not belong.\n\n\
+             **Example.** `train/cat/0091.jpg  (1200x180, ratio 0.15)`.",
+    thresholds: &[Threshold {
+                key: "min-ratio",
+                default: 0.35,
+                doc: "smallest min(w/h, h/w) that is not flagged",
+            }],
+    fix: "Inspect them; pad to square (letterbox) instead of stretching, or remove those that are not real samples.",
+};
+
 impl Rule for OddAspectRatio {
-    fn code(&self) -> &'static str {
-        "N102"
-    }
-    fn name(&self) -> &'static str {
-        "odd-aspect-ratio"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "An image is far from square: min(w/h, h/w) below the threshold."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** Readable images with min(w/h, h/w) < `min-ratio` (0.35, cleanvision's odd-aspect-ratio default), most extreme first.\n\n\
-         **Why it matters.** Resizing them to a square input stretches the content beyond recognition; cropping them loses most of it. They are often panoramas, strips, or screenshots that do not belong.\n\n\
-         **Example.** `train/cat/0091.jpg  (1200x180, ratio 0.15)`."
-    }
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[Threshold {
-            key: "min-ratio",
-            default: 0.35,
-            doc: "smallest min(w/h, h/w) that is not flagged",
-        }]
-    }
-    fn fix(&self) -> &'static str {
-        "Inspect them; pad to square (letterbox) instead of stretching, or remove those that are not real samples."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let min_ratio = ctx.threshold(self, "min-ratio");

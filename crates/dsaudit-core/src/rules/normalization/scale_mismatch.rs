@@ -1,37 +1,29 @@
 use super::{fmt_num, numeric_columns};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, Threshold};
+use crate::rules::{Context, Rule, RuleMeta, Threshold};
 use crate::util::round4;
 
 pub struct ScaleMismatch;
 
+pub const META: RuleMeta = RuleMeta {
+    code: "N001",
+    name: "scale-mismatch",
+    severity: Severity::Warning,
+    summary: "Numeric features live on very different scales.",
+    doc: "**What it finds.** The ratio of the largest to the smallest standard deviation among non-constant numeric feature columns (label and split columns excluded). Flagged above `max-std-ratio`.\n\n\
+             **Why it matters.** Gradient descent on unscaled inputs zig-zags: the large feature dominates the first layer's updates and the learning rate that suits it is far too small for the others. Distance-based models (k-NN, k-means, RBF kernels) effectively ignore the small features. A ratio of 100 is two orders of magnitude, beyond what weight initialisation can absorb.\n\n\
+             **Example.** `feature scales differ 1000×: 'income' (std 21,000) vs 'rooms' (std 1.2)`.",
+    thresholds: &[Threshold {
+                key: "max-std-ratio",
+                default: 100.0,
+                doc: "largest / smallest feature std above which scales are flagged",
+            }],
+    fix: "Standardize every numeric feature with the training split's mean and std (sklearn StandardScaler), or min-max scale it; fit the scaler on train only.",
+};
+
 impl Rule for ScaleMismatch {
-    fn code(&self) -> &'static str {
-        "N001"
-    }
-    fn name(&self) -> &'static str {
-        "scale-mismatch"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "Numeric features live on very different scales."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** The ratio of the largest to the smallest standard deviation among non-constant numeric feature columns (label and split columns excluded). Flagged above `max-std-ratio`.\n\n\
-         **Why it matters.** Gradient descent on unscaled inputs zig-zags: the large feature dominates the first layer's updates and the learning rate that suits it is far too small for the others. Distance-based models (k-NN, k-means, RBF kernels) effectively ignore the small features. A ratio of 100 is two orders of magnitude, beyond what weight initialisation can absorb.\n\n\
-         **Example.** `feature scales differ 1000×: 'income' (std 21,000) vs 'rooms' (std 1.2)`."
-    }
-    fn thresholds(&self) -> &'static [Threshold] {
-        &[Threshold {
-            key: "max-std-ratio",
-            default: 100.0,
-            doc: "largest / smallest feature std above which scales are flagged",
-        }]
-    }
-    fn fix(&self) -> &'static str {
-        "Standardize every numeric feature with the training split's mean and std (sklearn StandardScaler), or min-max scale it; fit the scaler on train only."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let max_ratio = ctx.threshold(self, "max-std-ratio");

@@ -1,6 +1,6 @@
 use super::fmt_num;
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::stats::numeric::NumericStats;
 
 pub struct UnnormalizedArray;
@@ -23,26 +23,21 @@ pub fn classify(n: &NumericStats) -> &'static str {
     }
 }
 
+pub const META: RuleMeta = RuleMeta {
+    code: "N007",
+    name: "unnormalized-array",
+    severity: Severity::Warning,
+    summary: "The values of a NumPy feature array look raw, not normalized.",
+    doc: "**What it finds.** For the npy layout, the range and moments over every value of the X arrays, classified as scaled to [0, 1], scaled to [-1, 1], standardized (mean within 0.1 of 0, std within 10% of 1), raw 0-255 (whole numbers in 0..255, i.e. pixels never scaled), or otherwise unnormalized. The last two are flagged.\n\n\
+             **Why it matters.** Feeding 0-255 pixels into a network initialised for unit-scale inputs saturates activations and makes the usual learning rates far too large: the classic 'images never scaled' bug.\n\n\
+             **Example.** `X values look raw 0-255 (min 0, max 255, mean 33.3): divide by 255`.",
+    thresholds: &[],
+    fix: "Divide pixel arrays by 255 (or by the format's maximum), or standardize with the training split's mean and std.",
+};
+
 impl Rule for UnnormalizedArray {
-    fn code(&self) -> &'static str {
-        "N007"
-    }
-    fn name(&self) -> &'static str {
-        "unnormalized-array"
-    }
-    fn default_severity(&self) -> Severity {
-        Severity::Warning
-    }
-    fn summary(&self) -> &'static str {
-        "The values of a NumPy feature array look raw, not normalized."
-    }
-    fn doc(&self) -> &'static str {
-        "**What it finds.** For the npy layout, the range and moments over every value of the X arrays, classified as scaled to [0, 1], scaled to [-1, 1], standardized (mean within 0.1 of 0, std within 10% of 1), raw 0-255 (whole numbers in 0..255, i.e. pixels never scaled), or otherwise unnormalized. The last two are flagged.\n\n\
-         **Why it matters.** Feeding 0-255 pixels into a network initialised for unit-scale inputs saturates activations and makes the usual learning rates far too large: the classic 'images never scaled' bug.\n\n\
-         **Example.** `X values look raw 0-255 (min 0, max 255, mean 33.3): divide by 255`."
-    }
-    fn fix(&self) -> &'static str {
-        "Divide pixel arrays by 255 (or by the format's maximum), or standardize with the training split's mean and std."
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let Some(n) = &ctx.loaded.array_values else {
