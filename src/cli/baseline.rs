@@ -1,86 +1,12 @@
 //! The `dsaudit baseline` command: reads the dataset, picks the device, runs the
 //! baseline, prints the report and writes the artifacts.
 
-use super::{choice, ReadArgs};
+use super::args::{BaselineArgs, BaselineFormat as Format};
 use anyhow::{bail, Result};
 use dsaudit_baseline::{artifacts, device, Options};
 use dsaudit_core::scan::{self, ScanOptions};
-use std::path::PathBuf;
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// Dataset folder or table file.
-    pub path: PathBuf,
-    #[command(flatten)]
-    pub read: ReadArgs,
-    /// Only the overfit-one-batch phase; exit 1 when the batch is not learned.
-    #[arg(long)]
-    pub overfit: bool,
-    /// auto: wgpu on a GPU adapter, else the CPU backend; cpu; gpu (fail without a
-    /// GPU adapter); wgpu (any wgpu adapter, a CPU one included).
-    #[arg(long, value_parser = choice::<device::Choice>(), default_value = "auto")]
-    pub device: device::Choice,
-    /// Write metrics.json, the curves (CSV and SVG) here: a new directory, or a previous
-    /// one with --overwrite. Never inside the dataset.
-    #[arg(long = "out", short = 'o', value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace a previous dsaudit output in --out.
-    #[arg(long)]
-    pub overwrite: bool,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Irreducible error (e.g. human error) the bias is measured from, as a fraction.
-    #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
-    pub human_error: f64,
-    /// Search the learning rate (coarse to fine) before training.
-    #[arg(long)]
-    pub tune: bool,
-    /// Steps of each learning-rate trial.
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    pub tune_steps: usize,
-    /// Write the penultimate-layer features of every sample (one row per manifest row,
-    /// NaN for unused samples) to this .npy file: `dsaudit scan --embeddings` reads it.
-    #[arg(long, value_name = "FILE")]
-    pub embeddings: Option<PathBuf>,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = dsaudit_baseline::LEARNING_RATE)]
-    pub lr: f64,
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
-    /// Epochs without a better train-val loss before stopping.
-    #[arg(long, default_value_t = 5)]
-    pub patience: usize,
-    /// Samples in the overfit batch.
-    #[arg(long, default_value_t = 32)]
-    pub overfit_batch: usize,
-    /// Step budget of the overfit phase.
-    #[arg(long, default_value_t = 500)]
-    pub overfit_steps: usize,
-    /// Batch loss below which the overfit phase passes (with 100% accuracy).
-    #[arg(long, default_value_t = dsaudit_baseline::TARGET_LOSS)]
-    pub overfit_loss: f64,
-    /// Side of the square images are resized to (a multiple of 4).
-    #[arg(long, default_value_t = 32)]
-    pub image_size: usize,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Print the wall time of each phase, and training steps per second, to stderr.
-    #[arg(long)]
-    pub timings: bool,
-}
-
-pub fn run(a: Args) -> Result<i32> {
+pub fn run(a: BaselineArgs) -> Result<i32> {
     let shown = a.path.display().to_string();
     if !a.path.exists() {
         bail!("{shown}: no such file or directory");

@@ -8,25 +8,20 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-#[derive(clap::Args, Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Options {
     /// Also reduce each near-duplicate cluster within a split to one sample.
-    #[arg(long)]
     pub drop_near: bool,
     /// Keep one of a group of copies whose labels disagree (default: drop them all,
     /// since no one knows which label is right).
-    #[arg(long)]
     pub keep_conflicting: bool,
     /// A table of label issues to act on: `is_label_issue` and `suggested_label`
     /// columns, keyed by `source` (and `row`) or by manifest `id`.
-    #[arg(long, value_name = "FILE")]
     pub label_issues: Option<PathBuf>,
     /// Drop the samples flagged as label issues: by the --label-issues table, or
     /// else by confident learning run now (as `dsaudit scan` does, L002).
-    #[arg(long, conflicts_with = "relabel")]
     pub drop_label_issues: bool,
     /// Give flagged samples their suggested label instead.
-    #[arg(long)]
     pub relabel: bool,
 }
 

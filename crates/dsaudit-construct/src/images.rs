@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Symbolic links to the input files (absolute paths): instant, no space.
@@ -18,6 +18,22 @@ pub enum Mode {
     Hardlink,
     /// Copies: independent of the input.
     Copy,
+}
+
+impl dsaudit_core::choice::Choice for Mode {
+    const ALL: &'static [(Mode, &'static str, &'static str)] = &[
+        (
+            Mode::Symlink,
+            "symlink",
+            "Symbolic links to the input files (absolute paths): instant, no space",
+        ),
+        (
+            Mode::Hardlink,
+            "hardlink",
+            "Hard links: no space, survive moving the input, same file system only",
+        ),
+        (Mode::Copy, "copy", "Copies: independent of the input"),
+    ];
 }
 
 /// The directory sample sources are relative to, resolved once: images of a labels

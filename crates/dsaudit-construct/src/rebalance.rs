@@ -10,7 +10,7 @@ use rand::RngExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Every class down to the smallest class (or --count).
@@ -23,29 +23,47 @@ pub enum Strategy {
     Weights,
 }
 
-#[derive(clap::Args, Debug, Clone, Serialize)]
+impl dsaudit_core::choice::Choice for Strategy {
+    const ALL: &'static [(Strategy, &'static str, &'static str)] = &[
+        (
+            Strategy::Undersample,
+            "undersample",
+            "Every class down to the smallest class (or --count)",
+        ),
+        (
+            Strategy::Oversample,
+            "oversample",
+            "Every class up to the largest class (or --count), drawing with replacement",
+        ),
+        (
+            Strategy::Target,
+            "target",
+            "Match the class distribution --target gives",
+        ),
+        (
+            Strategy::Weights,
+            "weights",
+            "Write per-class loss weights only (weights.json); no samples change",
+        ),
+    ];
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Options {
-    #[arg(long, value_enum)]
     pub strategy: Option<Strategy>,
     /// Samples per class (undersample, oversample) or in all (target).
-    #[arg(long, value_name = "N")]
     pub count: Option<u64>,
     /// Class distribution for `target` (and `weights`): a split's name (`test`) or
     /// shares (`cat=0.7,dog=0.3`; classes not named get none).
-    #[arg(long, value_name = "DIST")]
     pub target: Option<String>,
     /// Then undersample every class above this count to it.
-    #[arg(long, value_name = "N")]
     pub max_per_class: Option<u64>,
     /// Then oversample every class below this count up to it.
-    #[arg(long, value_name = "N")]
     pub min_per_class: Option<u64>,
     /// Oversample tables with SMOTE rows (interpolated between same-class
     /// neighbours) instead of copies.
-    #[arg(long)]
     pub smote: bool,
     /// The split to rebalance (default: train; the whole dataset when it is not split).
-    #[arg(long = "from", value_name = "SPLIT")]
     pub from: Option<String>,
 }
 

@@ -7,22 +7,17 @@ use super::{parse_size, rng, Plan, Samples};
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-#[derive(clap::Args, Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Options {
     /// How much of train to hold out as train-val: a fraction (0.1) or a count (500).
-    #[arg(long, default_value = "0.1", value_name = "SIZE")]
     pub train_val: String,
     /// How much of test to hold out as test-val: a fraction or a count.
-    #[arg(long, default_value = "0.5", value_name = "SIZE")]
     pub test_val: String,
     /// Fold an existing val split into train before holding out (default: keep it as val).
-    #[arg(long)]
     pub fold_val: bool,
     /// When there is no test split, carve one out of train first (a fraction or a count).
-    #[arg(long, value_name = "SIZE")]
     pub carve_test: Option<String>,
     /// Go on when test holds classes that train lacks (default: refuse).
-    #[arg(long)]
     pub allow_unseen_classes: bool,
 }
 

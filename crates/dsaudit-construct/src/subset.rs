@@ -7,13 +7,11 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(clap::Args, Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Options {
     /// Samples of each class.
-    #[arg(long, default_value_t = 10, value_name = "N")]
     pub per_class: u64,
     /// The split to draw from (default: train; the whole dataset when it is not split).
-    #[arg(long = "from", value_name = "SPLIT")]
     pub from: Option<String>,
 }
 

@@ -226,7 +226,7 @@ impl Stamp {
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
-struct Entry {
+pub(crate) struct Entry {
     rel: String,
     stamp: Stamp,
     info: Record,
@@ -246,7 +246,7 @@ pub struct Files {
     /// Sorted by `rel`.
     by_path: Vec<Entry>,
     /// This run's records, in the order loading described the files (see `keep`).
-    kept: Mutex<Vec<Kept>>,
+    kept: Mutex<Vec<Option<Box<Entry>>>>,
     hits: AtomicU64,
     rehashed: AtomicU64,
     read: AtomicU64,
@@ -262,11 +262,6 @@ pub struct RunIds {
     stamps: Vec<Vec<u8>>,
 }
 
-/// What this run keeps of one file for the next (nothing for a file that vanished
-/// or could not be read: it is looked at again next time). Boxed, so that the
-/// records are sorted and passed around as pointers.
-pub struct Kept(Option<Box<Entry>>);
-
 impl Files {
     /// The description of `path` (relative name `rel`) from the cache when the file
     /// is unchanged: same size and time, or else same bytes (then read, not decoded).
@@ -274,12 +269,15 @@ impl Files {
     /// it for the next run (hand those to `keep`). `compute` gets the file already
     /// opened when this run opened it to take its size and time (then no path is
     /// looked up twice).
-    pub fn describe(
+    pub(crate) fn describe(
         &self,
         rel: &str,
         path: &Path,
-        compute: impl FnOnce(Option<(std::fs::File, u64)>) -> ImageInfo,
-    ) -> (ImageInfo, Kept) {
+        compute: &dyn Fn(Option<(std::fs::File, u64)>) -> ImageInfo,
+    ) -> (ImageInfo, Option<Box<Entry>>) {
+        // What this run keeps of the file for the next: nothing for a file that
+        // vanished or could not be read (it is looked at again next time). Boxed, so
+        // that the records are sorted and passed around as pointers.
         let old = self.lookup(rel);
         // Nothing recorded for the file and no size and time taken yet: it will be
         // read, so its size and time come from the open handle (one `stat` a file,
@@ -334,11 +332,11 @@ impl Files {
             })),
             _ => None,
         };
-        (info, Kept(kept))
+        (info, kept)
     }
 
     /// This run's records, from `describe`, in the order the files were described.
-    pub fn keep(&self, records: Vec<Kept>) {
+    pub(crate) fn keep(&self, records: Vec<Option<Box<Entry>>>) {
         self.kept.lock().expect("cache lock").extend(records);
     }
 
@@ -403,7 +401,7 @@ impl Files {
     pub fn save_records(&self, spec: &crate::discover::DatasetSpec) {
         let kept = std::mem::take(&mut *self.kept.lock().expect("cache lock"));
         // A labels file lists its files in its own order, not by name.
-        let fresh = sorted(kept.into_iter().filter_map(|k| k.0).collect());
+        let fresh = sorted(kept.into_iter().flatten().collect());
         let ids = self.identities_seen(spec, &fresh);
         *self.run_ids.lock().expect("cache lock") = Some(ids);
         // A box serialises as what it holds: read back as a `Vec<Entry>`.
@@ -769,5 +767,27 @@ fn feed_ids<'a>(
         h.update(p);
         h.update(&(id.len() as u64).to_le_bytes());
         h.update(&id);
+    }
+}
+
+impl crate::load::Recall for Files {
+    fn describe(
+        &self,
+        rel: &str,
+        path: &Path,
+        compute: &dyn Fn(Option<(std::fs::File, u64)>) -> ImageInfo,
+    ) -> (ImageInfo, crate::load::Kept) {
+        let (info, kept) = Files::describe(self, rel, path, compute);
+        let kept = kept.map(|e| e as Box<dyn std::any::Any + Send>);
+        (info, crate::load::Kept(kept))
+    }
+
+    fn keep(&self, records: Vec<crate::load::Kept>) {
+        // Only this implementation makes the records, so each is an entry.
+        let entries = records
+            .into_iter()
+            .map(|k| k.0.and_then(|b| b.downcast::<Entry>().ok()))
+            .collect();
+        Files::keep(self, entries);
     }
 }

@@ -23,5 +23,6 @@ pub mod scan;
 pub mod shift;
 pub mod stats;
 pub mod suggest;
+pub mod tally;
 pub mod util;
 pub mod walk;

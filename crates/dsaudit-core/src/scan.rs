@@ -7,7 +7,6 @@ use crate::load::{self, Loaded};
 use crate::rules::{self, Context, Rule};
 use anyhow::Result;
 use polars::prelude::Column;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -79,10 +78,7 @@ pub struct Scan {
     tally: Tally,
 }
 
-/// Counts of samples per split, then per label (None = no split / no label).
-pub type Tally = BTreeMap<Option<String>, ClassCounts>;
-/// Samples per label (None = no label).
-pub type ClassCounts = BTreeMap<Option<String>, u64>;
+pub use crate::tally::{tally, ClassCounts, Tally};
 
 impl Scan {
     pub fn guesses(&self) -> impl Iterator<Item = &String> {
@@ -131,22 +127,6 @@ impl Scan {
     }
 }
 
-/// Counts (split, label) pairs; borrowed keys keep a million-row table allocation-free.
-pub fn tally<'a>(pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Tally {
-    // Once per sample: the fast hash, not the DoS-resistant default (0.05 s a million).
-    let mut counts: rustc_hash::FxHashMap<(Option<&str>, Option<&str>), u64> = Default::default();
-    for key in pairs {
-        *counts.entry(key).or_insert(0) += 1;
-    }
-    let mut out: Tally = BTreeMap::new();
-    for ((s, l), n) in counts {
-        out.entry(s.map(str::to_string))
-            .or_default()
-            .insert(l.map(str::to_string), n);
-    }
-    out
-}
-
 pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     let start = Instant::now();
     let spec = discover::discover(path, opts.hints.clone())?;
@@ -169,7 +149,11 @@ pub fn scan_discovered(
     start: Instant,
 ) -> Result<Scan> {
     let mut timings = Timings::new(opts.timings);
-    let mut loaded = load::load(&spec, opts.quiet, files)?;
+    let mut loaded = load::load(
+        &spec,
+        opts.quiet,
+        files.map(|f| f as &dyn crate::load::Recall),
+    )?;
     timings.lap("load");
     // The per-file records are final: write them while the dataset-wide stages run.
     let (dups, shift, labels, usable) = std::thread::scope(|scope| {

@@ -20,7 +20,7 @@ pub struct Job<'a> {
 pub fn describe_all(
     jobs: Vec<Job<'_>>,
     quiet: bool,
-    files: Option<&crate::cache::Files>,
+    files: Option<&dyn super::Recall>,
 ) -> Vec<ImageSample> {
     let pb = crate::progress::bar(jobs.len() as u64, quiet, "images");
     let one = |j: Job<'_>, info: ImageInfo| {
@@ -50,10 +50,10 @@ pub fn describe_all(
             })
             .collect(),
         Some(f) => {
-            let (out, kept): (Vec<ImageSample>, Vec<crate::cache::Kept>) = jobs
+            let (out, kept): (Vec<ImageSample>, Vec<super::Kept>) = jobs
                 .into_par_iter()
                 .map(|j| {
-                    let (info, kept) = f.describe(&j.source, j.path, |o| describe(j.path, o));
+                    let (info, kept) = f.describe(&j.source, j.path, &|o| describe(j.path, o));
                     (one(j, info), kept)
                 })
                 .unzip();
@@ -78,7 +78,7 @@ pub fn load(
     spec: &DatasetSpec,
     split_dirs: bool,
     quiet: bool,
-    files: Option<&crate::cache::Files>,
+    files: Option<&dyn super::Recall>,
 ) -> Result<Loaded> {
     let depth_of_class = if split_dirs { 1 } else { 0 };
     let mut jobs = Vec::new();

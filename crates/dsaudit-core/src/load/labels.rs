@@ -61,7 +61,7 @@ pub fn load(
     spec: &DatasetSpec,
     labels_file: &Path,
     quiet: bool,
-    files: Option<&crate::cache::Files>,
+    files: Option<&dyn super::Recall>,
 ) -> Result<Loaded> {
     let df = read(labels_file, None)?;
     let Some(path_col) = path_column(&df) else {

@@ -94,12 +94,27 @@ impl Loaded {
     }
 }
 
+/// What `dsaudit check`'s file cache offers the load, which owns this interface so
+/// that the cache plugs in from above (`cache::Files` implements it).
+pub trait Recall: Sync {
+    /// The description of `path` (relative name `rel`): recalled when the file is
+    /// unchanged, else `compute`d (handed the file when the cache opened it to take its
+    /// size and time); with what to keep of it for the next run.
+    fn describe(
+        &self,
+        rel: &str,
+        path: &std::path::Path,
+        compute: &dyn Fn(Option<(std::fs::File, u64)>) -> image::ImageInfo,
+    ) -> (image::ImageInfo, Kept);
+    /// This run's records, from `describe`, in the order the files were described.
+    fn keep(&self, records: Vec<Kept>);
+}
+
+/// A record the cache keeps for the next run; opaque to the load.
+pub struct Kept(pub Option<Box<dyn std::any::Any + Send>>);
+
 /// Reads every sample; `files` (the check's cache) spares re-reading unchanged images.
-pub fn load(
-    spec: &DatasetSpec,
-    quiet: bool,
-    files: Option<&crate::cache::Files>,
-) -> Result<Loaded> {
+pub fn load(spec: &DatasetSpec, quiet: bool, files: Option<&dyn Recall>) -> Result<Loaded> {
     let mut loaded = match &spec.layout {
         Layout::ImageFolder { split_dirs } => image_folder::load(spec, *split_dirs, quiet, files)?,
         Layout::ImageLabels { labels_file } => labels::load(spec, labels_file, quiet, files)?,

@@ -18,6 +18,14 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+pub struct Github;
+
+impl super::Render for Github {
+    fn render(&self, reports: &super::Reports) -> String {
+        render(reports.scans)
+    }
+}
+
 pub fn render(scans: &[Scan]) -> String {
     let mut o = String::new();
     for scan in scans {

@@ -45,6 +45,14 @@ table.classes td:first-child, table.classes th:first-child { text-align: left; }
 @media print { body { max-width: none; padding: 0; font-size: 12px; } h2 { break-after: avoid; } ul.samples { columns: 1; } }
 "#;
 
+pub struct Html;
+
+impl super::Render for Html {
+    fn render(&self, reports: &super::Reports) -> String {
+        render(reports.scans)
+    }
+}
+
 pub fn render(scans: &[Scan]) -> String {
     let mut o = String::new();
     let _ = write!(

@@ -49,6 +49,14 @@ pub fn dataset(scan: &Scan) -> Value {
     })
 }
 
+pub struct Json;
+
+impl super::Render for Json {
+    fn render(&self, reports: &super::Reports) -> String {
+        render(reports.scans)
+    }
+}
+
 pub fn render(scans: &[Scan]) -> String {
     let doc = json!({
         "schema_version": SCHEMA_VERSION,

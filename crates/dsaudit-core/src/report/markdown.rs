@@ -6,6 +6,14 @@ use crate::finding::{Finding, Severity};
 use crate::scan::Scan;
 use std::fmt::Write;
 
+pub struct Markdown;
+
+impl super::Render for Markdown {
+    fn render(&self, reports: &super::Reports) -> String {
+        render(reports.scans, reports.max_samples)
+    }
+}
+
 pub fn render(scans: &[Scan], max_samples: usize) -> String {
     let mut o = String::new();
     for scan in scans {

@@ -23,6 +23,14 @@ fn level(s: Severity) -> &'static str {
 /// Locations per result, at most: SARIF viewers choke on thousands.
 const MAX_LOCATIONS: usize = 100;
 
+pub struct Sarif;
+
+impl super::Render for Sarif {
+    fn render(&self, reports: &super::Reports) -> String {
+        render(reports.scans, reports.rules)
+    }
+}
+
 pub fn render(scans: &[Scan], rules: &[&'static dyn crate::rules::Rule]) -> String {
     let driver_rules: Vec<Value> = rules
         .iter()

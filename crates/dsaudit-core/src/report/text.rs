@@ -6,6 +6,19 @@ use crate::finding::Severity;
 use crate::scan::Scan;
 use std::fmt::Write;
 
+pub struct Text;
+
+impl super::Render for Text {
+    fn render(&self, reports: &super::Reports) -> String {
+        reports
+            .scans
+            .iter()
+            .map(|s| render(s, reports.max_samples))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 pub fn render(scan: &Scan, max_samples: usize) -> String {
     let mut o = String::new();
     let m = &scan.loaded.manifest;

@@ -187,7 +187,7 @@ impl Shift {
 /// balance rules, so the label-shift numbers are theirs).
 pub fn find(
     loaded: &Loaded,
-    usable: &crate::scan::Tally,
+    usable: &crate::tally::Tally,
     params: &Params,
     opts: &Options,
     prior: crate::incremental::Prior,
@@ -280,7 +280,7 @@ fn compare(
     f: &features::Features,
     (ref_name, ref_rows): (&str, &[usize]),
     (cur_name, cur_rows): (&str, &[usize]),
-    usable: &crate::scan::Tally,
+    usable: &crate::tally::Tally,
     params: &Params,
     seed: u64,
     prior: crate::incremental::Prior,
@@ -506,7 +506,7 @@ fn sample(rows: &[usize], k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
     v
 }
 
-fn label_shift(usable: &crate::scan::Tally, a: &str, b: &str) -> Option<LabelShift> {
+fn label_shift(usable: &crate::tally::Tally, a: &str, b: &str) -> Option<LabelShift> {
     let classes = |s: &str| -> Option<BTreeMap<String, u64>> {
         let m = usable.get(&Some(s.to_string()))?;
         let out: BTreeMap<String, u64> = m
