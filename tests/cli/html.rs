@@ -45,6 +45,16 @@ fn report_is_self_contained_with_charts_thumbnails_and_every_finding() {
     // The same input gives the same bytes.
     let again = write_report(&dir.join("again.html"));
     assert!(html == again, "report not deterministic");
+    // `--format html` is the same page on stdout.
+    let o = dsaudit()
+        .args(["scan", "sample_data/images", "--quiet", "--format", "html"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stdout) == html,
+        "--format html differs from --html"
+    );
 }
 
 #[test]

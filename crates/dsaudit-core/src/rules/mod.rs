@@ -10,6 +10,8 @@ pub mod normalization;
 pub mod outliers;
 pub mod select;
 pub mod shift;
+#[cfg(test)]
+pub mod testing;
 pub mod thresholds;
 
 use crate::discover::DatasetSpec;

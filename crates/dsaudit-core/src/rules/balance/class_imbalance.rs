@@ -31,10 +31,10 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** A model trained on a skewed mix learns the prior: accuracy looks high while the small classes are never predicted. The default ratio of 10 sits between imbalanced-learn's usual notion of strong imbalance (1:10) and cleanlab's class-imbalance issue (a class share below 0.1 × 1/K, which for two classes is a 1:19 ratio), so the warning comes before the damage is severe.\n\n\
              **Example.** `split 'train': largest class 'cat' (2000) is 20.0× the smallest 'lynx' (100); normalized entropy 0.28`.",
     thresholds: &[Threshold {
-                key: "max-ratio",
-                default: 10.0,
-                doc: "largest / smallest class count above which a split is flagged",
-            }],
+        key: "max-ratio",
+        default: 10.0,
+        doc: "largest / smallest class count above which a split is flagged",
+    }],
     fix: "Collect more of the small classes, or rebalance the training split (under/over-sampling, class weights in the loss); evaluate with per-class metrics.",
 };
 

@@ -16,17 +16,17 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Label shift: a model calibrated to train's class prior is miscalibrated on test, and test accuracy moves with the mix, not with the model. It is one term of distribution shift in the error decomposition.\n\n\
              **Example.** `split 'test' vs train: TVD 0.21, chi-square 84.2 (2 dof), p = 5.2e-19`.",
     thresholds: &[
-                Threshold {
-                    key: "alpha",
-                    default: 0.05,
-                    doc: "p-value below which the class mixes differ",
-                },
-                Threshold {
-                    key: "min-tvd",
-                    default: 0.1,
-                    doc: "smallest total variation distance worth reporting",
-                },
-            ],
+        Threshold {
+            key: "alpha",
+            default: 0.05,
+            doc: "p-value below which the class mixes differ",
+        },
+        Threshold {
+            key: "min-tvd",
+            default: 0.1,
+            doc: "smallest total variation distance worth reporting",
+        },
+    ],
     fix: "If test reflects deployment, re-weight or resample training to test's prior (`dsaudit rebalance --strategy target`); otherwise re-split with stratification.",
 };
 

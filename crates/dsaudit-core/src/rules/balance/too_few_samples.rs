@@ -13,10 +13,10 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Not enough data: a class seen a handful of times is memorised, not learned, and its validation score is noise. 30 is the smallest sample on which a per-class mean or error rate is commonly treated as stable; deep networks usually want hundreds or thousands per class.\n\n\
              **Example.** `class 'lynx' has 12 training samples (minimum 30)`.",
     thresholds: &[Threshold {
-                key: "min-count",
-                default: 30.0,
-                doc: "fewest training samples a class may have",
-            }],
+        key: "min-count",
+        default: 30.0,
+        doc: "fewest training samples a class may have",
+    }],
     fix: "Collect or label more samples of these classes, merge them with a related class, or drop them from the task.",
 };
 

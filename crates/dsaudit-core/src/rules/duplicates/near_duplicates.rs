@@ -21,27 +21,27 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Near copies leak between splits as surely as exact ones (a resized test image whose original is in train), and carry the same label noise when their labels disagree (L001). They also make a dataset look larger and more varied than it is.\n\n\
              **Example.** `12 images in 5 clusters are near copies of another image (pixel similarity ≥ 0.9950, lowest 0.9981)`.",
     thresholds: &[
-                Threshold {
-                    key: "phash",
-                    default: 10.0,
-                    doc: "largest Hamming distance (of 64 bits) between the centred pHashes of a candidate pair of images",
-                },
-                Threshold {
-                    key: "max-distance",
-                    default: 0.005,
-                    doc: "largest pixel distance (1 − correlation of the 32×32 grey images) of a near copy",
-                },
-                Threshold {
-                    key: "nn-fraction",
-                    default: 0.08,
-                    doc: "a near copy is also closer than this fraction of the dataset's median nearest-neighbour pixel distance",
-                },
-                Threshold {
-                    key: "table-radius",
-                    default: 0.13,
-                    doc: "rows closer than this fraction of the median nearest-neighbour distance are near duplicates",
-                },
-            ],
+        Threshold {
+            key: "phash",
+            default: 10.0,
+            doc: "largest Hamming distance (of 64 bits) between the centred pHashes of a candidate pair of images",
+        },
+        Threshold {
+            key: "max-distance",
+            default: 0.005,
+            doc: "largest pixel distance (1 − correlation of the 32×32 grey images) of a near copy",
+        },
+        Threshold {
+            key: "nn-fraction",
+            default: 0.08,
+            doc: "a near copy is also closer than this fraction of the dataset's median nearest-neighbour pixel distance",
+        },
+        Threshold {
+            key: "table-radius",
+            default: 0.13,
+            doc: "rows closer than this fraction of the median nearest-neighbour distance are near duplicates",
+        },
+    ],
     fix: "Look at each cluster: keep one sample of a true copy; keep a cluster within one split (`dsaudit split` does); raise or lower the thresholds if the clusters are not copies.",
 };
 

@@ -12,10 +12,10 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Two classes that trade many samples are either labelled inconsistently (a labelling guideline to fix) or genuinely overlap (classes to merge, or an ambiguity to accept and document); either way the model's errors between them are not its fault.\n\n\
              **Example.** `classes 'shirt' and 't-shirt' overlap: 41 samples (12.0% of both) likely belong to the other`.",
     thresholds: &[Threshold {
-                key: "min-share",
-                default: 0.05,
-                doc: "Samples of the pair likely in the other class, over the samples of both classes.",
-            }],
+        key: "min-share",
+        default: 0.05,
+        doc: "Samples of the pair likely in the other class, over the samples of both classes.",
+    }],
     fix: "Look at the samples L002 lists between the two classes; tighten the labelling guideline, relabel, or merge the classes if they cannot be told apart.",
 };
 

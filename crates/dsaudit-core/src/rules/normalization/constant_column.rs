@@ -14,10 +14,10 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** A constant input carries no information; standardizing it divides by zero and produces NaN. A near-constant one lets a model memorise the rare rows.\n\n\
              **Example.** `column 'country' has one value ('FR') in 10,000 rows`.",
     thresholds: &[Threshold {
-                key: "max-top-share",
-                default: 0.99,
-                doc: "share of the most frequent value at which a numeric column is near-constant",
-            }],
+        key: "max-top-share",
+        default: 0.99,
+        doc: "share of the most frequent value at which a numeric column is near-constant",
+    }],
     fix: "Drop constant columns; for near-constant ones, check the rare values are real, and consider a binary indicator instead.",
 };
 

@@ -14,10 +14,10 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** A long tail squeezes most values into a sliver of the standardized range, so the model sees little variation where most data is, and the few extreme values dominate the loss.\n\n\
              **Example.** `column 'price' has skewness 6.8 (min 0): try log1p`.",
     thresholds: &[Threshold {
-                key: "max-abs-skew",
-                default: 2.0,
-                doc: "absolute skewness above which a feature is flagged",
-            }],
+        key: "max-abs-skew",
+        default: 2.0,
+        doc: "absolute skewness above which a feature is flagged",
+    }],
     fix: "Transform before scaling: log1p for non-negative values, Yeo-Johnson (sklearn PowerTransformer) otherwise, or quantile-transform.",
 };
 

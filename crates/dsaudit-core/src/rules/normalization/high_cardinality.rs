@@ -13,17 +13,17 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** One-hot encoding explodes the input width, every category is seen once or twice, and an identifier lets the model memorise rows instead of learning (and leaks if the same ids appear in test).\n\n\
              **Example.** `column 'user_id' has 9,842 distinct values in 10,000 rows`.",
     thresholds: &[
-                Threshold {
-                    key: "max-unique-share",
-                    default: 0.5,
-                    doc: "distinct values / rows above which a text column is high-cardinality",
-                },
-                Threshold {
-                    key: "min-unique",
-                    default: 50.0,
-                    doc: "fewest distinct values for the rule to apply",
-                },
-            ],
+        Threshold {
+            key: "max-unique-share",
+            default: 0.5,
+            doc: "distinct values / rows above which a text column is high-cardinality",
+        },
+        Threshold {
+            key: "min-unique",
+            default: 50.0,
+            doc: "fewest distinct values for the rule to apply",
+        },
+    ],
     fix: "Drop identifier columns; hash, bucket or embed true high-cardinality categories; parse timestamps into numeric features.",
 };
 

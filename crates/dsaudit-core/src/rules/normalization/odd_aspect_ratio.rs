@@ -13,10 +13,10 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Resizing them to a square input stretches the content beyond recognition; cropping them loses most of it. They are often panoramas, strips, or screenshots that do not belong.\n\n\
              **Example.** `train/cat/0091.jpg  (1200x180, ratio 0.15)`.",
     thresholds: &[Threshold {
-                key: "min-ratio",
-                default: 0.35,
-                doc: "smallest min(w/h, h/w) that is not flagged",
-            }],
+        key: "min-ratio",
+        default: 0.35,
+        doc: "smallest min(w/h, h/w) that is not flagged",
+    }],
     fix: "Inspect them; pad to square (letterbox) instead of stretching, or remove those that are not real samples.",
 };
 

@@ -14,10 +14,10 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Gradient descent on unscaled inputs zig-zags: the large feature dominates the first layer's updates and the learning rate that suits it is far too small for the others. Distance-based models (k-NN, k-means, RBF kernels) effectively ignore the small features. A ratio of 100 is two orders of magnitude, beyond what weight initialisation can absorb.\n\n\
              **Example.** `feature scales differ 1000×: 'income' (std 21,000) vs 'rooms' (std 1.2)`.",
     thresholds: &[Threshold {
-                key: "max-std-ratio",
-                default: 100.0,
-                doc: "largest / smallest feature std above which scales are flagged",
-            }],
+        key: "max-std-ratio",
+        default: 100.0,
+        doc: "largest / smallest feature std above which scales are flagged",
+    }],
     fix: "Standardize every numeric feature with the training split's mean and std (sklearn StandardScaler), or min-max scale it; fit the scaler on train only.",
 };
 

@@ -14,17 +14,17 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Outliers are often broken samples (a corrupt capture, a unit error, a row from another table); when they are genuine, they are the rare cases a model will get wrong and a test set should hold on purpose.\n\n\
              **Example.** `23 rows are outliers (mean distance to 10 nearest neighbours above 2.41, Q3 + 1.7 × IQR)`, each noted `score 4.2 × median`.",
     thresholds: &[
-                Threshold {
-                    key: "k",
-                    default: 10.0,
-                    doc: "Neighbours averaged.",
-                },
-                Threshold {
-                    key: "iqr",
-                    default: 1.7,
-                    doc: "Multiple of the interquartile range above the third quartile.",
-                },
-            ],
+        Threshold {
+            key: "k",
+            default: 10.0,
+            doc: "Neighbours averaged.",
+        },
+        Threshold {
+            key: "iqr",
+            default: 1.7,
+            doc: "Multiple of the interquartile range above the third quartile.",
+        },
+    ],
     fix: "Look at the listed samples first: fix or drop the broken ones; keep genuine rare cases and make sure the test split holds some.",
 };
 

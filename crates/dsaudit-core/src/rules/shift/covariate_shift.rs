@@ -14,17 +14,17 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Features can each look the same while their combination differs; if a simple model can tell test from train, a trained model meets inputs in test that it did not see in training. The listed samples are the ones to collect more of.\n\n\
              **Example.** `a classifier tells 'test' from 'train' with ROC AUC 0.93 (95% CI 0.92–0.94); it relies most on f0, f7`.",
     thresholds: &[
-                Threshold {
-                    key: "min-auc",
-                    default: 0.6,
-                    doc: "smallest cross-validated ROC AUC that counts as evidence of shift",
-                },
-                Threshold {
-                    key: "strong-auc",
-                    default: 0.75,
-                    doc: "ROC AUC at which the verdict is strong shift",
-                },
-            ],
+        Threshold {
+            key: "min-auc",
+            default: 0.6,
+            doc: "smallest cross-validated ROC AUC that counts as evidence of shift",
+        },
+        Threshold {
+            key: "strong-auc",
+            default: 0.75,
+            doc: "ROC AUC at which the verdict is strong shift",
+        },
+    ],
     fix: "Look at the listed samples and the top features: if test is what deployment looks like, collect training data like them; if the split was not random, re-split (`dsaudit split`), keeping groups together.",
 };
 

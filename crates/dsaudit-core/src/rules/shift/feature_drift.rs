@@ -16,27 +16,27 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Test error = bias + variance + distribution shift + validation overfitting. A feature that drifts between train and test is shift the model never saw; ranked by effect size, the list says where to look (a changed sensor, a new category, a units change).\n\n\
              **Example.** `2 of 19 features of 'test' drift from 'train': f0 (Wasserstein 1.49), f7 (Wasserstein 1.48)`.",
     thresholds: &[
-                Threshold {
-                    key: "alpha",
-                    default: 0.05,
-                    doc: "significance level for the corrected p-values of every shift test (the classifier and kernel tests get alpha / 3 each)",
-                },
-                Threshold {
-                    key: "min-wasserstein",
-                    default: 0.1,
-                    doc: "smallest Wasserstein distance, in reference standard deviations, for a numeric feature to drift",
-                },
-                Threshold {
-                    key: "min-js",
-                    default: 0.1,
-                    doc: "smallest Jensen–Shannon distance for a categorical feature to drift",
-                },
-                Threshold {
-                    key: "strong-share",
-                    default: 0.5,
-                    doc: "share of drifting features at which the verdict is strong shift",
-                },
-            ],
+        Threshold {
+            key: "alpha",
+            default: 0.05,
+            doc: "significance level for the corrected p-values of every shift test (the classifier and kernel tests get alpha / 3 each)",
+        },
+        Threshold {
+            key: "min-wasserstein",
+            default: 0.1,
+            doc: "smallest Wasserstein distance, in reference standard deviations, for a numeric feature to drift",
+        },
+        Threshold {
+            key: "min-js",
+            default: 0.1,
+            doc: "smallest Jensen–Shannon distance for a categorical feature to drift",
+        },
+        Threshold {
+            key: "strong-share",
+            default: 0.5,
+            doc: "share of drifting features at which the verdict is strong shift",
+        },
+    ],
     fix: "Check how the drifting features were collected in each split; if test reflects deployment, collect or weight training data like it (the least typical test samples are listed by covariate-shift); otherwise re-split at random (`dsaudit split`).",
 };
 
