@@ -3,6 +3,7 @@
 use crate::util::canonical_split;
 use crate::walk::{self, Walked};
 use anyhow::{bail, Result};
+use polars::prelude::{Column, DataFrame, DataType};
 use std::path::{Path, PathBuf};
 
 pub const IMAGE_EXTS: &[&str] = &["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"];
@@ -118,11 +119,7 @@ pub struct DatasetSpec {
     pub walked: Walked,
 }
 
-pub fn ext_of(path: &Path) -> String {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default()
-}
+pub use crate::util::ext_of;
 
 pub fn is_image_path(path: &Path) -> bool {
     IMAGE_EXTS.contains(&ext_of(path).as_str())
@@ -343,11 +340,7 @@ fn discover_file(input: &Path, hints: Hints, mut guesses: Vec<String>) -> Result
     };
     // A table handed over directly is a labels file when it names image files.
     let looks_like_labels = wants_images
-        || (hints.layout.is_none()
-            && crate::load::labels::path_column_of_file(input)
-                .ok()
-                .flatten()
-                .is_some());
+        || (hints.layout.is_none() && path_column_of_file(input).ok().flatten().is_some());
     let layout = if looks_like_labels {
         guesses.push(format!(
             "layout: images listed in {} (it has a column of image paths)",
@@ -396,12 +389,7 @@ fn labels_file_candidate(tables: &[PathBuf]) -> Option<PathBuf> {
     };
     candidates
         .into_iter()
-        .find(|p| {
-            crate::load::labels::path_column_of_file(p)
-                .ok()
-                .flatten()
-                .is_some()
-        })
+        .find(|p| path_column_of_file(p).ok().flatten().is_some())
         .cloned()
 }
 
@@ -533,4 +521,53 @@ fn npy_pairs(input: &Path, files: &[PathBuf]) -> Result<Vec<NpyPair>> {
     }
     pairs.sort_by_key(|p| crate::util::split_order(p.split.as_deref().unwrap_or("")));
     Ok(pairs)
+}
+
+/// Names the column of image paths in a labels table: discovery tells a labels file
+/// from a plain table by it, and the load reads the paths from it.
+pub const PATH_NAMES: &[&str] = &[
+    "path",
+    "file",
+    "filename",
+    "file_name",
+    "filepath",
+    "file_path",
+    "image",
+    "image_path",
+    "img",
+    "image_file",
+];
+
+/// The column holding image paths: a conventional name, else the first string
+/// column whose values mostly end in an image extension.
+pub fn path_column(df: &DataFrame) -> Option<String> {
+    let string_cols: Vec<&Column> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .collect();
+    let mostly_images = |c: &Column| -> bool {
+        let Ok(ca) = c.str() else { return false };
+        let vals: Vec<&str> = ca.iter().flatten().take(200).collect();
+        !vals.is_empty()
+            && vals.iter().filter(|v| is_image_path(Path::new(v))).count() * 2 >= vals.len()
+    };
+    for name in PATH_NAMES {
+        if let Some(c) = string_cols
+            .iter()
+            .find(|c| c.name().as_str().eq_ignore_ascii_case(name))
+        {
+            if mostly_images(c) {
+                return Some(c.name().to_string());
+            }
+        }
+    }
+    string_cols
+        .into_iter()
+        .find(|c| mostly_images(c))
+        .map(|c| c.name().to_string())
+}
+
+pub fn path_column_of_file(path: &Path) -> Result<Option<String>> {
+    Ok(path_column(&crate::table_io::read_head(path, 200)?))
 }

@@ -69,14 +69,41 @@ pub struct Finding {
     pub evidence: BTreeMap<String, serde_json::Value>,
 }
 
+/// What describes a rule: one constant per rule (`META`), from which the reports,
+/// the configuration checks and `docs/rules.md` read everything but the check itself.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    /// Kebab-case, unique.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// Markdown in three parts: what it finds, why it matters, an example.
+    pub doc: &'static str,
+    /// Tunable thresholds; set with `--threshold NAME.KEY=VALUE`.
+    pub thresholds: &'static [Threshold],
+    /// What to do about a finding.
+    pub fix: &'static str,
+}
+
+/// A tunable number of a rule, with its default and meaning (documented in docs/rules.md).
+#[derive(Debug)]
+pub struct Threshold {
+    pub key: &'static str,
+    pub default: f64,
+    pub doc: &'static str,
+}
+
 impl Finding {
-    pub fn new(rule: &dyn crate::rules::Rule, message: impl Into<String>) -> Finding {
+    /// A finding of the rule `meta` describes, at its default severity.
+    pub fn new(meta: &RuleMeta, message: impl Into<String>) -> Finding {
         Finding {
-            code: rule.code(),
-            rule: rule.name(),
-            severity: rule.default_severity(),
+            code: meta.code,
+            rule: meta.name,
+            severity: meta.severity,
             message: message.into(),
-            fix: rule.fix().to_string(),
+            fix: meta.fix.to_string(),
             sample_count: 0,
             samples: Vec::new(),
             evidence: BTreeMap::new(),

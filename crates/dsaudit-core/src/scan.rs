@@ -2,13 +2,12 @@
 
 use crate::discover::{self, DatasetSpec, Hints};
 use crate::duplicates;
-use crate::finding::{Finding, Severity};
 use crate::load::{self, Loaded};
 use crate::rules::{self, Context, Rule};
 use anyhow::Result;
 use polars::prelude::Column;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub struct ScanOptions {
     pub hints: Hints,
@@ -66,66 +65,8 @@ impl ScanOptions {
     }
 }
 
-pub struct Scan {
-    pub spec: DatasetSpec,
-    pub loaded: Loaded,
-    pub findings: Vec<Finding>,
-    pub dups: crate::duplicates::Duplicates,
-    pub shift: crate::shift::Shift,
-    pub labels: crate::labels::Labels,
-    pub elapsed: Duration,
-    /// Samples per split and label, readable or not.
-    tally: Tally,
-}
-
+pub use crate::scanned::Scan;
 pub use crate::tally::{tally, ClassCounts, Tally};
-
-impl Scan {
-    pub fn guesses(&self) -> impl Iterator<Item = &String> {
-        self.spec.guesses.iter().chain(&self.loaded.guesses)
-    }
-
-    pub fn tally(&self) -> Tally {
-        self.tally.clone()
-    }
-
-    /// Splits in train, val, test order, then the rest by name.
-    pub fn splits_ordered(&self) -> Vec<(Option<String>, ClassCounts)> {
-        let mut v: Vec<_> = self.tally().into_iter().collect();
-        v.sort_by_key(|(s, _)| {
-            (
-                s.is_none(),
-                crate::util::split_order(s.as_deref().unwrap_or("")),
-            )
-        });
-        v
-    }
-
-    /// Every label of any split, sorted, unlabeled (None) last: the rows of a class table.
-    pub fn classes(&self) -> Vec<Option<String>> {
-        let mut classes: Vec<Option<String>> = self
-            .tally
-            .values()
-            .flat_map(|c| c.keys().cloned())
-            .collect();
-        classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
-        classes.dedup();
-        classes
-    }
-
-    pub fn unreadable(&self) -> usize {
-        self.loaded.manifest.strs("error_kind").len()
-            - self.loaded.manifest.strs("error_kind").null_count()
-    }
-
-    pub fn count(&self, sev: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == sev).count()
-    }
-
-    pub fn fails(&self, fail_on: Option<Severity>) -> bool {
-        fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level))
-    }
-}
 
 pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     let start = Instant::now();
@@ -206,11 +147,15 @@ fn stages(
 )> {
     // What an earlier check kept of the dataset-wide stages (check only).
     let ids = files.and_then(|_| crate::incremental::identities(&loaded.manifest));
-    let prior = crate::incremental::Prior {
-        state: files.and_then(|f| f.state()),
-        ids: ids.as_deref(),
-        refit: opts.refit,
-    };
+    let state = files.and_then(|f| f.state());
+    // Each stage gets its own part of the state.
+    fn prior<'a, S: ?Sized>(
+        state: Option<&'a S>,
+        ids: Option<&'a [u128]>,
+        refit: bool,
+    ) -> crate::identity::Prior<'a, S> {
+        crate::identity::Prior { state, ids, refit }
+    }
     let mut dups = if !opts.duplicates {
         duplicates::Duplicates::not_searched(
             loaded.manifest.len(),
@@ -220,7 +165,7 @@ fn stages(
         duplicates::find(
             loaded,
             duplicate_params(&opts.thresholds),
-            prior.state.and_then(|s| s.near.as_ref()),
+            state.and_then(|s| s.near.as_ref()),
         )
     };
     loaded
@@ -248,7 +193,11 @@ fn stages(
             &usable,
             &shift_params(&opts.thresholds),
             &opts.shift,
-            prior,
+            prior(
+                state.map(|s| s.shift.as_slice()),
+                ids.as_deref(),
+                opts.refit,
+            ),
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
     };
@@ -257,7 +206,11 @@ fn stages(
         loaded,
         &opts.labels,
         outlier_params(&opts.thresholds),
-        prior,
+        prior(
+            state.and_then(|s| s.labels.as_ref()),
+            ids.as_deref(),
+            opts.refit,
+        ),
     );
     if let Some(f) = files {
         // What the stages keep is for the cache alone: moved there, not copied. Stages

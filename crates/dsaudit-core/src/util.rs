@@ -59,3 +59,15 @@ pub fn round4(x: f64) -> f64 {
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// A path's extension, lower case ("" without one).
+pub fn ext_of(path: &std::path::Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// A message on one line: every run of white space (line breaks included) one space.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

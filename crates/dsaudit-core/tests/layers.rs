@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     // Words and tools every stage shares.
     &[
         "util", "packed", "progress", "suggest", "choice", "output", "walk", "knn", "tally",
-        "finding",
+        "finding", "identity", "table_io",
     ],
     &["discover"],
     &["load", "manifest", "stats"],
@@ -21,6 +21,8 @@ const LAYERS: &[&[&str]] = &[
     // What `check` keeps of the stages, and the file cache the load reads through.
     &["incremental", "cache"],
     &["rules", "config", "docs"],
+    // What a scan found: the reports and the builds read it.
+    &["scanned"],
     &["report"],
     // The pipeline: discover → load → describe → analyse → check.
     &["scan"],
@@ -28,13 +30,7 @@ const LAYERS: &[&[&str]] = &[
 
 /// Back edges not yet removed (module → module it uses), each listed in
 /// docs/architecture.md with why it remains. The list may only shrink.
-const KNOWN: &[(&str, &str)] = &[
-    ("finding", "rules"),
-    ("discover", "load"),
-    ("labels", "incremental"),
-    ("shift", "incremental"),
-    ("report", "scan"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn layer(module: &str) -> usize {
     LAYERS
@@ -49,6 +45,13 @@ fn uses(src: &str) -> BTreeSet<String> {
         Some(i) => &src[..i],
         None => src,
     };
+    // Comments name modules without using them.
+    let code: String = code
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let code = code.as_str();
     let mut out = BTreeSet::new();
     let ident = |s: &str| -> String {
         s.chars()
@@ -137,7 +140,7 @@ fn no_module_uses_a_later_stage() {
 
 #[test]
 fn the_reader_finds_grouped_and_plain_uses() {
-    let src = "use crate::{load::Loaded, stats};\nfn f() { crate::rules::x(); }\n#[cfg(test)]\nuse crate::scan;";
+    let src = "use crate::{load::Loaded, stats};\n// see crate::shift\nfn f() { crate::rules::x(); }\n#[cfg(test)]\nuse crate::scan;";
     let got: Vec<String> = uses(src).into_iter().collect();
     assert_eq!(got, ["load", "rules", "stats"]);
 }

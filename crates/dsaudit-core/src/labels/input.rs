@@ -99,3 +99,59 @@ fn table(path: &Path) -> Result<Matrix> {
         names: Some(names),
     })
 }
+
+/// The user's probabilities for the usable labeled rows, in `classes` order:
+/// columns named after the classes are matched by name, otherwise taken in the
+/// sorted class order. Every row checked: finite, non-negative, summing to 1.
+pub(super) fn user_probs(
+    path: &std::path::Path,
+    n: usize,
+    classes: &[String],
+    usable: &[usize],
+    class_of: &dyn Fn(usize) -> Option<u32>,
+) -> Result<(Vec<usize>, Vec<f64>), String> {
+    let shown = path.display();
+    let m = read(path).map_err(|e| format!("{e:#}"))?;
+    if m.rows != n {
+        return Err(format!(
+            "{shown}: {} rows, but the dataset has {n} samples (rows must follow the manifest's order)",
+            m.rows
+        ));
+    }
+    let k = classes.len();
+    let order: Vec<usize> = match &m.names {
+        Some(names) if classes.iter().all(|c| names.contains(c)) => classes
+            .iter()
+            .map(|c| names.iter().position(|x| x == c).expect("checked"))
+            .collect(),
+        _ if m.cols == k => (0..k).collect(),
+        _ => {
+            return Err(format!(
+                "{shown}: {} columns, but the dataset has {k} classes ({}); name the columns after the classes or give one per class in sorted order",
+                m.cols,
+                classes.join(", ")
+            ))
+        }
+    };
+    let rows: Vec<usize> = usable
+        .iter()
+        .copied()
+        .filter(|&i| class_of(i).is_some())
+        .collect();
+    let mut probs = Vec::with_capacity(rows.len() * k);
+    for &i in &rows {
+        let row: Vec<f64> = order.iter().map(|&j| m.values[i * m.cols + j]).collect();
+        if let Some(v) = row.iter().find(|v| !v.is_finite() || **v < 0.0) {
+            return Err(format!("{shown}: row {i} holds {v}, not a probability"));
+        }
+        let sum: f64 = row.iter().sum();
+        if (sum - 1.0).abs() > super::SUM_TOLERANCE {
+            return Err(format!(
+                "{shown}: row {i} sums to {}, not 1 (probabilities per class expected, e.g. a softmax)",
+                crate::util::round4(sum)
+            ));
+        }
+        probs.extend(row);
+    }
+    Ok((rows, probs))
+}

@@ -1,6 +1,6 @@
 //! The label-error search's fitted state, as `dsaudit check` keeps it: the feature
 //! scaler, each fold's model and every scored sample's out-of-fold probabilities.
-//! While few samples changed since (see `incremental::REFIT_SHARE`), a re-check
+//! While few samples changed since (see `identity::REFIT_SHARE`), a re-check
 //! takes the stored probabilities of unchanged samples and scores the others with
 //! the folds' models, then runs confident learning on them all as usual.
 

@@ -249,6 +249,4 @@ fn missing_end_marker(bytes: &[u8], format: ImageFormat) -> bool {
     }
 }
 
-pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub use crate::util::one_line;

@@ -4,58 +4,11 @@
 use super::image_folder::{describe_all, Job};
 use super::table::{label_strings, read, resolve_label, resolve_split, split_strings};
 use super::{Loaded, LABEL_NAMES};
-use crate::discover::{is_image_path, DatasetSpec};
+use crate::discover::{is_image_path, path_column, DatasetSpec, PATH_NAMES};
 use anyhow::{bail, Result};
 use polars::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-
-const PATH_NAMES: &[&str] = &[
-    "path",
-    "file",
-    "filename",
-    "file_name",
-    "filepath",
-    "file_path",
-    "image",
-    "image_path",
-    "img",
-    "image_file",
-];
-
-/// The column holding image paths: a conventional name, else the first string
-/// column whose values mostly end in an image extension.
-pub fn path_column(df: &DataFrame) -> Option<String> {
-    let string_cols: Vec<&Column> = df
-        .columns()
-        .iter()
-        .filter(|c| c.dtype() == &DataType::String)
-        .collect();
-    let mostly_images = |c: &Column| -> bool {
-        let Ok(ca) = c.str() else { return false };
-        let vals: Vec<&str> = ca.iter().flatten().take(200).collect();
-        !vals.is_empty()
-            && vals.iter().filter(|v| is_image_path(Path::new(v))).count() * 2 >= vals.len()
-    };
-    for name in PATH_NAMES {
-        if let Some(c) = string_cols
-            .iter()
-            .find(|c| c.name().as_str().eq_ignore_ascii_case(name))
-        {
-            if mostly_images(c) {
-                return Some(c.name().to_string());
-            }
-        }
-    }
-    string_cols
-        .into_iter()
-        .find(|c| mostly_images(c))
-        .map(|c| c.name().to_string())
-}
-
-pub fn path_column_of_file(path: &Path) -> Result<Option<String>> {
-    Ok(path_column(&super::table::read_head(path, 200)?))
-}
 
 pub fn load(
     spec: &DatasetSpec,

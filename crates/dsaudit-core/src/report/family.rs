@@ -30,7 +30,7 @@ pub fn grouped(
 }
 
 /// Where a sample lives, as a path from the directory the user ran dsaudit in.
-pub fn sample_path(scan: &crate::scan::Scan, source: &str) -> String {
+pub fn sample_path(scan: &crate::scanned::Scan, source: &str) -> String {
     let joined = scan.spec.root.join(source);
     let s = joined.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").unwrap_or(&s).to_string()

@@ -3,7 +3,7 @@
 
 use super::family;
 use crate::finding::Severity;
-use crate::scan::Scan;
+use crate::scanned::Scan;
 use std::fmt::Write;
 
 /// Escapes a message (data) as the runner expects.

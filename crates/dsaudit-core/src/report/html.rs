@@ -4,7 +4,7 @@
 
 use super::family;
 use crate::finding::{Finding, Severity};
-use crate::scan::Scan;
+use crate::scanned::Scan;
 use base64::Engine;
 use plotters::prelude::*;
 use std::fmt::Write;

@@ -2,7 +2,7 @@
 //! No timings or absolute paths, so the same input gives byte-identical output.
 
 use crate::finding::Severity;
-use crate::scan::Scan;
+use crate::scanned::Scan;
 use serde_json::{json, Value};
 
 pub const SCHEMA_VERSION: u32 = 1;

@@ -3,7 +3,7 @@
 
 use super::family;
 use crate::finding::{Finding, Severity};
-use crate::scan::Scan;
+use crate::scanned::Scan;
 use std::fmt::Write;
 
 pub struct Markdown;

@@ -11,7 +11,7 @@ pub mod text;
 
 use crate::choice::Choice;
 
-use crate::scan::Scan;
+use crate::scanned::Scan;
 
 /// What every report reads.
 pub struct Reports<'a> {

@@ -3,7 +3,7 @@
 
 use super::family;
 use crate::finding::Severity;
-use crate::scan::Scan;
+use crate::scanned::Scan;
 use serde_json::{json, Value};
 
 /// The 1-based line of a CSV row (header on line 1); other formats have no lines.

@@ -3,7 +3,7 @@
 
 use crate::load::columns::ColumnStats;
 use crate::rules::normalization::unnormalized_array::classify;
-use crate::scan::Scan;
+use crate::scanned::Scan;
 use crate::stats::images::{image_stats, ChannelStats, ImageStats};
 use crate::stats::numeric::QUANTILES;
 use serde_json::{json, Value};

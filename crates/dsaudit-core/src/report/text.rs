@@ -3,7 +3,7 @@
 
 use crate::choice::Choice;
 use crate::finding::Severity;
-use crate::scan::Scan;
+use crate::scanned::Scan;
 use std::fmt::Write;
 
 pub struct Text;

@@ -16,6 +16,7 @@ pub mod thresholds;
 
 use crate::discover::DatasetSpec;
 use crate::finding::{Finding, SampleRef, Severity};
+pub use crate::finding::{RuleMeta, Threshold};
 use crate::load::Loaded;
 
 pub struct Context<'a> {
@@ -37,32 +38,6 @@ impl Context<'_> {
     pub fn threshold(&self, rule: &dyn Rule, key: &str) -> f64 {
         self.thresholds.get(rule, key)
     }
-}
-
-/// A tunable number of a rule, with its default and meaning (documented in docs/rules.md).
-#[derive(Debug)]
-pub struct Threshold {
-    pub key: &'static str,
-    pub default: f64,
-    pub doc: &'static str,
-}
-
-/// What describes a rule: one constant per rule (`META`), from which the reports,
-/// the configuration checks and `docs/rules.md` read everything but the check itself.
-#[derive(Debug)]
-pub struct RuleMeta {
-    pub code: &'static str,
-    /// Kebab-case, unique.
-    pub name: &'static str,
-    pub severity: Severity,
-    /// One line: what the rule finds.
-    pub summary: &'static str,
-    /// Markdown in three parts: what it finds, why it matters, an example.
-    pub doc: &'static str,
-    /// Tunable thresholds; set with `--threshold NAME.KEY=VALUE`.
-    pub thresholds: &'static [Threshold],
-    /// What to do about a finding.
-    pub fix: &'static str,
 }
 
 pub trait Rule: Sync {

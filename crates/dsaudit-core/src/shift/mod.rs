@@ -190,7 +190,7 @@ pub fn find(
     usable: &crate::tally::Tally,
     params: &Params,
     opts: &Options,
-    prior: crate::incremental::Prior,
+    prior: crate::identity::Prior<[reuse::ShiftFit]>,
 ) -> anyhow::Result<Shift> {
     let m = &loaded.manifest;
     let split = m.strs("split");
@@ -283,7 +283,7 @@ fn compare(
     usable: &crate::tally::Tally,
     params: &Params,
     seed: u64,
-    prior: crate::incremental::Prior,
+    prior: crate::identity::Prior<[reuse::ShiftFit]>,
 ) -> Comparison {
     let mut clock = std::time::Instant::now();
     let mut timings = Vec::new();
@@ -341,8 +341,8 @@ fn compare(
         let earlier = prior
             .state
             .filter(|_| !prior.refit && prior.ids.is_some())
-            .and_then(|s| s.shift.iter().find(|x| x.key == key))
-            .map(|x| (x, crate::incremental::changed(&x.fitted, both())))
+            .and_then(|s| s.iter().find(|x| x.key == key))
+            .map(|x| (x, crate::identity::changed(&x.fitted, both())))
             .filter(|(_, changes)| changes.reusable());
         if let Some((earlier, changes)) = earlier {
             reused = (changes.count() > 0).then(|| changes.note());

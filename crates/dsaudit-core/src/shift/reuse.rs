@@ -1,7 +1,7 @@
 //! The classifier two-sample test's fitted state, as `dsaudit check` keeps it per
 //! pair of splits: the feature scaler, the fitted model, its cross-validated AUC
 //! and the kernel test on the same sample. While few samples of the two splits
-//! changed since (see `incremental::REFIT_SHARE`), a re-check keeps these numbers
+//! changed since (see `identity::REFIT_SHARE`), a re-check keeps these numbers
 //! and only ranks the current split's samples, new ones included, with the model.
 
 use super::classifier::Fitted;

@@ -61,7 +61,7 @@ impl Rule for ClassImbalance {
             let entropy = normalized_entropy(&counts.values().copied().collect::<Vec<_>>());
             out.push(
                 Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "split '{}': largest class '{big}' ({nbig}) is {ratio:.1}× the smallest '{small}' ({nsmall}); normalized entropy {entropy:.2}",
                         split_name(&split)

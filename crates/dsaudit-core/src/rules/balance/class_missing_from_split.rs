@@ -39,7 +39,7 @@ impl Rule for ClassMissingFromSplit {
                     continue;
                 }
                 let mut f = Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "class '{class}' is in {} but not in {}",
                         present.join(", "),

@@ -48,7 +48,7 @@ impl Rule for LabelShift {
             let (chi2, dof, p, tvd) = compare(train, c);
             if p < alpha && tvd >= min_tvd {
                 out.push(
-                    Finding::new(self, format!("split '{}' vs train: TVD {tvd:.2}, chi-square {chi2:.1} ({dof} dof), p = {p:.2e}", split_name(split)))
+                    Finding::new(self.meta(), format!("split '{}' vs train: TVD {tvd:.2}, chi-square {chi2:.1} ({dof} dof), p = {p:.2e}", split_name(split)))
                         .evidence("split", split.clone())
                         .evidence("tvd", round4(tvd))
                         .evidence("chi2", round4(chi2))

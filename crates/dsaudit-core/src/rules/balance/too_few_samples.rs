@@ -46,7 +46,7 @@ impl Rule for TooFewSamples {
             .filter(|(_, &n)| (n as f64) < min)
             .map(|(class, &n)| {
                 Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "class '{class}' has {n} samples in split '{}' (minimum {min})",
                         split_name(split)

@@ -49,7 +49,7 @@ impl Rule for ExactDuplicates {
         }
         let usable: u64 = ctx.usable.values().flat_map(|c| c.values()).sum();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "{}: {} in {} of identical copies",
                 count(redundant, "redundant copy", "redundant copies"),

@@ -89,7 +89,7 @@ impl Rule for Leakage {
                     })
                     .collect();
                 let mut f = Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "{} of {b} ({:.1}%) {} a copy in {a}: {identical} identical, {} near, in {}",
                         things(ctx, leaked.len()),

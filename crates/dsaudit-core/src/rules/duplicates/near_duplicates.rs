@@ -117,7 +117,7 @@ impl Rule for NearDuplicates {
                     large.join(", ")
                 ));
             }
-            let mut f = Finding::new(self, message)
+            let mut f = Finding::new(self.meta(), message)
                 .with_examples(samples, total as u64)
                 .evidence("clusters", near.len())
                 .evidence("compared", search.compared)
@@ -151,7 +151,7 @@ impl Rule for NearDuplicates {
                 .map(|&m| sample(ctx, m, "smaller than 8×8 px".into()))
                 .collect();
             let mut f = Finding::new(
-                self,
+                self.meta(),
                 format!(
                     "{} smaller than 8×8 px: too small for a perceptual hash, so only exact copies were searched",
                     things(ctx, search.unhashed.len())
@@ -163,7 +163,8 @@ impl Rule for NearDuplicates {
         }
         if let Some(why) = &search.skipped {
             if ctx.loaded.manifest.len() > 1 {
-                let mut f = Finding::new(self, format!("near duplicates not searched: {why}"));
+                let mut f =
+                    Finding::new(self.meta(), format!("near duplicates not searched: {why}"));
                 f.severity = Severity::Info;
                 // The rule's own advice is about clusters, of which there are none.
                 f.fix = format!(

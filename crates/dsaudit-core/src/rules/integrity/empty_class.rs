@@ -35,7 +35,7 @@ impl Rule for EmptyClass {
                 };
                 out.push(
                     Finding::new(
-                        self,
+                        self.meta(),
                         format!("class folder '{folder}' holds no readable sample"),
                     )
                     .evidence("class", class.clone())

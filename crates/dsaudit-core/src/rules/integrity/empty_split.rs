@@ -33,8 +33,11 @@ impl Rule for EmptySplit {
                 .unwrap_or(0);
             if n == 0 {
                 out.push(
-                    Finding::new(self, format!("split '{split}' holds no readable sample"))
-                        .evidence("split", split.clone()),
+                    Finding::new(
+                        self.meta(),
+                        format!("split '{split}' holds no readable sample"),
+                    )
+                    .evidence("split", split.clone()),
                 );
             }
         }

@@ -43,7 +43,7 @@ impl Rule for ExtensionMismatch {
         }
         let n = samples.len();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "{n} {} an extension that does not match {} content",
                 if n == 1 { "file has" } else { "files have" },

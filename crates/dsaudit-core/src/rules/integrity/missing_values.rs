@@ -26,7 +26,7 @@ impl Rule for MissingValues {
             .filter(|c| c.nulls > 0)
             .map(|c| {
                 Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "column '{}': {} of {} values missing ({:.1}%)",
                         c.name,

@@ -31,8 +31,10 @@ pub(crate) fn error_finding(
     }
     let n = samples.len();
     let total = ctx.loaded.manifest.len();
-    vec![Finding::new(rule, format!("{n} of {total} files {what}"))
-        .evidence("count", n)
-        .evidence("share", crate::util::round4(n as f64 / total.max(1) as f64))
-        .with_samples(samples)]
+    vec![
+        Finding::new(rule.meta(), format!("{n} of {total} files {what}"))
+            .evidence("count", n)
+            .evidence("share", crate::util::round4(n as f64 / total.max(1) as f64))
+            .with_samples(samples),
+    ]
 }

@@ -26,7 +26,7 @@ impl Rule for NonFiniteValues {
             .filter(|c| c.nan + c.inf > 0)
             .map(|c| {
                 Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "column '{}': {} NaN and {} infinite values in {}",
                         c.name, c.nan, c.inf, c.count

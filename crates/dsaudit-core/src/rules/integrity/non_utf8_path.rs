@@ -44,7 +44,7 @@ impl Rule for NonUtf8Path {
             return Vec::new();
         }
         vec![Finding::new(
-            self,
+            self.meta(),
             format!("{} sample paths are not valid UTF-8", samples.len()),
         )
         .evidence("count", samples.len())

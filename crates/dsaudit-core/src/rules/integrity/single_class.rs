@@ -30,7 +30,7 @@ impl Rule for SingleClass {
         }
         let n = labels.len() - labels.null_count();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!("all {n} labelled samples have the label '{first}'"),
         )
         .evidence("label", first.to_string())

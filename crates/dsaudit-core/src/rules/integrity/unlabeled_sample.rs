@@ -40,7 +40,7 @@ impl Rule for UnlabeledSample {
             ""
         };
         vec![Finding::new(
-            self,
+            self.meta(),
             format!("{total} of {} samples have no label{why}", m.len()),
         )
         .evidence("count", total)

@@ -34,7 +34,7 @@ impl Rule for UnreadablePath {
             })
             .collect::<Vec<_>>();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "{} paths could not be walked; what lies below them was not scanned",
                 issues.len()

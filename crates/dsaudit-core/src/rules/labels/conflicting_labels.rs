@@ -55,7 +55,7 @@ impl Rule for ConflictingLabels {
             .map(|(c, labels, e)| serde_json::json!({ "cluster": c.id, "labels": labels, "identical": e }))
             .collect();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "{} {} conflicting labels ({}; {identical} of identical copies)",
                 count(conflicts.len(), "duplicate cluster", "duplicate clusters"),

@@ -58,7 +58,7 @@ impl Rule for LabelIssues {
             .map(|p| format!(", expected precision {p:.2}"))
             .unwrap_or_default();
         let mut f = Finding::new(
-            self,
+            self.meta(),
             format!(
                 "{} likely mislabelled ({:.1}% of {} scored; out-of-sample accuracy {:.2}{expected}){weak}",
                 things(ctx, l.issues),

@@ -34,7 +34,7 @@ impl Rule for OverlappingClasses {
             .filter(|p| p.share >= min)
             .map(|p| {
                 Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "classes '{}' and '{}' overlap: {} samples ({:.1}% of both) likely belong to the other",
                         p.a,

@@ -71,7 +71,7 @@ impl Rule for ConstantColumn {
             };
             if let Some((m, share)) = msg {
                 out.push(
-                    Finding::new(self, m)
+                    Finding::new(self.meta(), m)
                         .evidence("column", c.name.clone())
                         .evidence("top_share", round4(share)),
                 );

@@ -42,7 +42,7 @@ impl Rule for HeavySkew {
                 };
                 Some(
                     Finding::new(
-                        self,
+                        self.meta(),
                         format!(
                             "column '{}' has skewness {} (min {}): {advice}",
                             c.name,

@@ -46,7 +46,7 @@ impl Rule for HighCardinality {
                 (s.numeric_share < 0.5 && s.n_unique as f64 > min_unique && share > max_share).then(
                     || {
                         Finding::new(
-                            self,
+                            self.meta(),
                             format!(
                                 "column '{}' has {} distinct values in {} rows",
                                 c.name, s.n_unique, non_null

@@ -33,7 +33,7 @@ impl Rule for MixedBitDepths {
             .map(|(k, n)| format!("{n} {k}"))
             .collect();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!("{} images, the rest {common}", others.join(", ")),
         )
         .evidence("most_common", common)

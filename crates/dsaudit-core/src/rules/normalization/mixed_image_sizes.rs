@@ -29,7 +29,7 @@ impl Rule for MixedImageSizes {
             return Vec::new();
         };
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "images come in {} sizes; {total} differ from the most common {common}",
                 hist.len()

@@ -34,7 +34,7 @@ impl Rule for MixedModes {
             .collect();
         let readable: u64 = hist.iter().map(|h| h.1).sum();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "{total} of {readable} images are not {common}: {}",
                 others.join(", ")

@@ -39,7 +39,7 @@ impl Rule for MixedTypes {
                 } else {
                     return None;
                 };
-                Some(Finding::new(self, msg).evidence("column", c.name.clone()).evidence("numeric_share", round4(share)))
+                Some(Finding::new(self.meta(), msg).evidence("column", c.name.clone()).evidence("numeric_share", round4(share)))
             })
             .collect()
     }

@@ -80,7 +80,7 @@ pub(crate) fn flag_images(
             r
         })
         .collect();
-    vec![Finding::new(rule, message(total, readable))
+    vec![Finding::new(rule.meta(), message(total, readable))
         .evidence("count", total)
         .evidence(
             "share",

@@ -43,7 +43,7 @@ impl Rule for NotStandardized {
                     _ => "not scaled",
                 };
                 Finding::new(
-                    self,
+                    self.meta(),
                     format!("{standardized} of {} features are standardized, '{name}' is {what} (mean {}, std {})", cols.len(), fmt_num(*mean), fmt_num(*std)),
                 )
                 .evidence("column", name.to_string())

@@ -51,7 +51,7 @@ impl Rule for OddAspectRatio {
             })
             .collect();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!("{total} images have an aspect ratio below {min_ratio}"),
         )
         .evidence("count", total)

@@ -45,7 +45,7 @@ impl Rule for ScaleMismatch {
             .map(|(n, s)| (n.to_string(), round4(*s).into()))
             .collect();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "feature scales differ {ratio:.0}×: '{}' (std {}) vs '{}' (std {})",
                 big.0,

@@ -54,7 +54,7 @@ impl Rule for UnnormalizedArray {
             "standardize with the training statistics"
         };
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "X values look {kind} (min {}, max {}, mean {}, std {}): {advice}",
                 fmt_num(m.min),

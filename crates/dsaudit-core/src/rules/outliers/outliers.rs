@@ -62,7 +62,7 @@ impl Rule for Outliers {
             })
             .collect();
         vec![Finding::new(
-            self,
+            self.meta(),
             format!(
                 "{} {} outliers (mean distance to {} nearest neighbours above {}, Q3 + {} × IQR)",
                 things(ctx, o.outliers),

@@ -66,7 +66,7 @@ impl Rule for CovariateShift {
                     round4(k.test.p_value)
                 ));
             }
-            let mut f = Finding::new(self, parts.join("; "))
+            let mut f = Finding::new(self.meta(), parts.join("; "))
                 .evidence("reference", c.reference.clone())
                 .evidence("current", c.current.clone())
                 .evidence(

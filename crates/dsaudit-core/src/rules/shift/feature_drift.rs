@@ -65,7 +65,7 @@ impl Rule for FeatureDrift {
                     .collect();
                 let more = drifting.len().saturating_sub(LISTED);
                 let mut f = Finding::new(
-                    self,
+                    self.meta(),
                     format!(
                         "{} of {} features of '{}' drift from '{}': {}{}",
                         c.features_drifting,

@@ -1,0 +1,155 @@
+//! The feature vectors the label model and the outlier search read: the user's
+//! embeddings, an image's 16×16 grey picture and shape descriptor (projected onto
+//! their principal components), or a table's standardized columns.
+
+use super::{input, projection, reuse};
+use crate::load::Loaded;
+use rayon::prelude::*;
+
+/// Numbers per image the label model starts from: the 16×16 grey image, then the
+/// shape descriptor.
+pub const GREY_FEATURES: usize = 256;
+pub const IMAGE_FEATURES: usize = GREY_FEATURES + crate::load::perceptual::SHAPE_DIMS;
+
+pub(super) fn small_pixels(
+    loaded: &Loaded,
+    i: usize,
+) -> Option<&[u8; crate::load::perceptual::SMALL_PIXELS]> {
+    loaded.smalls.get(i)?.as_ref().map(|s| &s.pixels)
+}
+
+/// Side of the grey images the label CNN reads: the 2×2 means of the 32×32 ones.
+/// Four times fewer multiply-adds than at 32 (on a CPU the folds' training is the
+/// whole cost of `--label-model cnn`); digits lose nothing a label needs at 16.
+pub const CNN_SIDE: usize = 16;
+
+/// The 2×2 means of the 32×32 grey image, row-major 16×16, into `out`.
+pub(super) fn halved(pixels: &[u8; crate::load::perceptual::SMALL_PIXELS], out: &mut [f64]) {
+    let side = crate::load::perceptual::SMALL_SIDE;
+    for (k, g) in out.iter_mut().enumerate().take(GREY_FEATURES) {
+        let (y, x) = (k / CNN_SIDE * 2, k % CNN_SIDE * 2);
+        let at = |y: usize, x: usize| pixels[y * side + x] as u16;
+        *g = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) as f64 / 4.0;
+    }
+}
+
+/// 2×2 means of the 32×32 grey image, normalised to zero mean and unit variance
+/// (all zero when flat: brightness and contrast say nothing of the class), then
+/// the shape descriptor.
+fn image_features(
+    out: &mut [f64],
+    pixels: &[u8; crate::load::perceptual::SMALL_PIXELS],
+    shape: &[u8; crate::load::perceptual::SHAPE_DIMS],
+) {
+    let (grey, rest) = out.split_at_mut(GREY_FEATURES);
+    halved(pixels, grey);
+    let mean = grey.iter().sum::<f64>() / GREY_FEATURES as f64;
+    let sd = (grey.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / GREY_FEATURES as f64).sqrt();
+    for g in grey.iter_mut() {
+        *g = if sd > 0.0 { (*g - mean) / sd } else { 0.0 };
+    }
+    for (r, &v) in rest.iter_mut().zip(shape) {
+        *r = v as f64;
+    }
+}
+
+/// Feature vectors of the usable rows: the user's embeddings, the image shape
+/// descriptors, or the table's columns (numeric, top categories one-hot);
+/// standardized over those rows, or with `scaler` when given. Returns (rows kept,
+/// row-major vectors, dim, what, the scaler used unless the table's own).
+pub(super) type Vectors = (Vec<usize>, Vec<f64>, usize, String, Option<reuse::Scaler>);
+pub(super) fn vectors(
+    loaded: &Loaded,
+    usable: &[usize],
+    embeddings: Option<&input::Matrix>,
+    embeddings_path: Option<&std::path::Path>,
+    scaler: Option<&reuse::Scaler>,
+) -> Result<Vectors, String> {
+    let n = loaded.manifest.len();
+    let (rows, raw, d, what): (Vec<usize>, Vec<f64>, usize, String) = if let Some(e) = embeddings {
+        let shown = embeddings_path
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if e.rows != n {
+            return Err(format!(
+                "{shown}: {} rows, but the dataset has {n} samples (rows must follow the manifest's order)",
+                e.rows
+            ));
+        }
+        let d = e.cols;
+        let raw = usable
+            .iter()
+            .flat_map(|&i| e.values[i * d..(i + 1) * d].iter().copied())
+            .collect();
+        (
+            usable.to_vec(),
+            raw,
+            d,
+            format!("embeddings from {shown} ({d} dimensions)"),
+        )
+    } else if !loaded.shapes.is_empty() {
+        let rows: Vec<usize> = usable
+            .iter()
+            .copied()
+            .filter(|&i| loaded.shapes[i].is_some() && small_pixels(loaded, i).is_some())
+            .collect();
+        let d = IMAGE_FEATURES;
+        let mut raw = vec![0f64; rows.len() * d];
+        raw.par_chunks_mut(d).zip(&rows).for_each(|(out, &i)| {
+            image_features(
+                out,
+                small_pixels(loaded, i).expect("filtered"),
+                &loaded.shapes[i].expect("filtered"),
+            )
+        });
+        (
+            rows,
+            raw,
+            d,
+            format!(
+                "image features: the 16×16 grey image (each normalised to zero mean and unit variance) and the {}-bin shape descriptor, standardized and projected on their leading principal components",
+                crate::load::perceptual::SHAPE_DIMS
+            ),
+        )
+    } else {
+        let Some(f) = crate::shift::features::of(loaded) else {
+            return Err("no feature vectors for this layout".into());
+        };
+        let v = crate::shift::features::Vectors::fit(&f, usable);
+        let d = v.dim();
+        if d == 0 {
+            return Err("no feature to learn from".into());
+        }
+        // Standardized over the usable rows already.
+        return Ok((
+            usable.to_vec(),
+            v.matrix(&f, usable),
+            d,
+            format!("{d} standardized table features (numeric columns, top categories one-hot)"),
+            None,
+        ));
+    };
+    if d == 0 {
+        return Err("no feature to learn from".into());
+    }
+    let scaler = scaler.cloned().unwrap_or_else(|| {
+        if embeddings.is_none() {
+            let components = projection::COMPONENTS
+                .min(rows.len() / projection::ROWS_PER_COMPONENT)
+                .max(2);
+            reuse::Scaler::fit_projected(&raw, d, components, GREY_FEATURES)
+        } else {
+            reuse::Scaler::fit(&raw, d)
+        }
+    });
+    let what = match &scaler.projection {
+        Some(p) => format!(
+            "{what} ({} components, {:.0}% of the variance)",
+            p.outputs(),
+            100.0 * p.explained.iter().sum::<f64>()
+        ),
+        None => what,
+    };
+    let d = scaler.outputs();
+    Ok((rows, scaler.apply(raw), d, what, Some(scaler)))
+}

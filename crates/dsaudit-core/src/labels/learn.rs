@@ -1,0 +1,136 @@
+//! Confident learning on a scan's out-of-sample probabilities, and what the report
+//! says of it: the flagged samples, each sample's quality, margin and suggestion, the
+//! accuracy, the expected precision, the noise per class and the confused pairs.
+
+use super::{confident, ClassNoise, Confusion, Labels};
+
+/// Out-of-sample probabilities: the manifest rows scored, their probabilities
+/// (row-major, one per class), and the classes in column order.
+pub(super) struct Scored {
+    pub rows: Vec<usize>,
+    pub probs: Vec<f64>,
+    pub classes: Vec<String>,
+}
+
+/// Confident learning on the probabilities, and what the report says of it: the
+/// flagged samples, each sample's quality, margin and suggestion, the accuracy, the
+/// expected precision, the noise per class and the confused pairs.
+pub(super) fn learn(out: &mut Labels, s: &Scored, labels: &[usize], method: confident::Method) {
+    let k = s.classes.len();
+    let (rows, probs) = (&s.rows, &s.probs);
+    let mut found = confident::find(probs, k, labels, method);
+    confident::cap_by_noise(&mut found.is_issue, probs, k, labels, &found.calibrated);
+    let correct = rows
+        .iter()
+        .enumerate()
+        .filter(|&(pos, _)| confident::argmax(&probs[pos * k..(pos + 1) * k]) == labels[pos])
+        .count();
+    no_better_than_chance(out, &mut found, labels, correct, &s.classes);
+    for (pos, &i) in rows.iter().enumerate() {
+        let p = &probs[pos * k..(pos + 1) * k];
+        let given = labels[pos];
+        out.quality[i] = Some(confident::self_confidence(p, given));
+        out.margin[i] = Some(confident::normalized_margin(p, given));
+        out.suggested[i] = Some(confident::argmax(p) as u32);
+        out.is_issue[i] = Some(found.is_issue[pos]);
+    }
+    out.scored = rows.len();
+    out.accuracy = crate::util::round4(correct as f64 / rows.len().max(1) as f64);
+    out.issues = found.is_issue.iter().filter(|&&f| f).count();
+    if out.issues > 0 {
+        let doubt: f64 = (0..rows.len())
+            .filter(|&pos| found.is_issue[pos])
+            .map(|pos| 1.0 - probs[pos * k + labels[pos]])
+            .sum();
+        out.expected_precision = Some(crate::util::round4(doubt / out.issues as f64));
+    }
+    noise(out, &found, labels, &s.classes);
+    out.thresholds = found
+        .thresholds
+        .iter()
+        .map(|&t| crate::util::round4(t))
+        .collect();
+    out.confident_joint = found.calibrated.chunks(k).map(|r| r.to_vec()).collect();
+}
+
+/// A model no better than always answering the commonest class has learned nothing
+/// from the features (identical pictures, columns without signal): where it
+/// disagrees with a label says nothing about the label, so nothing is listed, and its
+/// confusion goes back on each class's own label.
+fn no_better_than_chance(
+    out: &mut Labels,
+    found: &mut confident::Found,
+    labels: &[usize],
+    correct: usize,
+    classes: &[String],
+) {
+    let k = classes.len();
+    let mut per_class = vec![0usize; k];
+    labels.iter().for_each(|&l| per_class[l] += 1);
+    let commonest = per_class.iter().copied().max().unwrap_or(0);
+    if labels.is_empty() || correct > commonest {
+        return;
+    }
+    let common = (0..k).find(|&c| per_class[c] == commonest).unwrap_or(0);
+    out.notes.push(format!(
+        "the label model did no better than always answering '{}' (out-of-sample accuracy {} against {}): its disagreements with the labels say nothing, so no sample is flagged; bring features that tell the classes apart with --embeddings",
+        classes[common],
+        crate::util::round4(correct as f64 / labels.len() as f64),
+        crate::util::round4(commonest as f64 / labels.len() as f64),
+    ));
+    found.is_issue.iter_mut().for_each(|f| *f = false);
+    for (c, row) in found.calibrated.chunks_mut(k).enumerate() {
+        let sum: u64 = row.iter().sum();
+        row.iter_mut().for_each(|v| *v = 0);
+        row[c] = sum;
+    }
+}
+
+/// The estimated noise per class and the pairs of classes the calibrated joint
+/// confuses, most samples first.
+fn noise(out: &mut Labels, found: &confident::Found, labels: &[usize], classes: &[String]) {
+    let k = classes.len();
+    let cal = &found.calibrated;
+    let mut counts = vec![0u64; k];
+    let mut flagged = vec![0u64; k];
+    for (pos, &l) in labels.iter().enumerate() {
+        counts[l] += 1;
+        flagged[l] += found.is_issue[pos] as u64;
+    }
+    out.noise = (0..k)
+        .map(|c| {
+            let row: u64 = cal[c * k..(c + 1) * k].iter().sum();
+            let off = row - cal[c * k + c];
+            ClassNoise {
+                class: classes[c].clone(),
+                samples: counts[c],
+                estimated_mislabeled: off,
+                noise_rate: crate::util::round4(off as f64 / row.max(1) as f64),
+                flagged: flagged[c],
+            }
+        })
+        .collect();
+    let total = labels.len().max(1) as f64;
+    let mut pairs = Vec::new();
+    for a in 0..k {
+        for b in a + 1..k {
+            let s = cal[a * k + b] + cal[b * k + a];
+            if s > 0 {
+                pairs.push(Confusion {
+                    a: classes[a].clone(),
+                    b: classes[b].clone(),
+                    samples: s,
+                    share: crate::util::round4(s as f64 / (counts[a] + counts[b]).max(1) as f64),
+                    joint: crate::util::round4(s as f64 / total),
+                });
+            }
+        }
+    }
+    pairs.sort_by(|x, y| {
+        y.samples
+            .cmp(&x.samples)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    out.confused_pairs = pairs;
+}

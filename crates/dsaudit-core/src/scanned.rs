@@ -1,0 +1,67 @@
+//! The result of a scan: what the pipeline found in one dataset, which the reports
+//! and the builds read.
+
+use crate::discover::DatasetSpec;
+use crate::finding::{Finding, Severity};
+use crate::load::Loaded;
+use crate::tally::{ClassCounts, Tally};
+use std::time::Duration;
+
+pub struct Scan {
+    pub spec: DatasetSpec,
+    pub loaded: Loaded,
+    pub findings: Vec<Finding>,
+    pub dups: crate::duplicates::Duplicates,
+    pub shift: crate::shift::Shift,
+    pub labels: crate::labels::Labels,
+    pub elapsed: Duration,
+    /// Samples per split and label, readable or not.
+    pub(crate) tally: Tally,
+}
+
+impl Scan {
+    pub fn guesses(&self) -> impl Iterator<Item = &String> {
+        self.spec.guesses.iter().chain(&self.loaded.guesses)
+    }
+
+    pub fn tally(&self) -> Tally {
+        self.tally.clone()
+    }
+
+    /// Splits in train, val, test order, then the rest by name.
+    pub fn splits_ordered(&self) -> Vec<(Option<String>, ClassCounts)> {
+        let mut v: Vec<_> = self.tally().into_iter().collect();
+        v.sort_by_key(|(s, _)| {
+            (
+                s.is_none(),
+                crate::util::split_order(s.as_deref().unwrap_or("")),
+            )
+        });
+        v
+    }
+
+    /// Every label of any split, sorted, unlabeled (None) last: the rows of a class table.
+    pub fn classes(&self) -> Vec<Option<String>> {
+        let mut classes: Vec<Option<String>> = self
+            .tally
+            .values()
+            .flat_map(|c| c.keys().cloned())
+            .collect();
+        classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
+        classes.dedup();
+        classes
+    }
+
+    pub fn unreadable(&self) -> usize {
+        self.loaded.manifest.strs("error_kind").len()
+            - self.loaded.manifest.strs("error_kind").null_count()
+    }
+
+    pub fn count(&self, sev: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == sev).count()
+    }
+
+    pub fn fails(&self, fail_on: Option<Severity>) -> bool {
+        fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level))
+    }
+}
