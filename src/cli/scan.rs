@@ -4,6 +4,7 @@
 use super::args::{DatasetArgs, ScanArgs, StatsArgs};
 use super::{emit, parse_fail_on};
 use anyhow::{bail, Result};
+use dsaudit_core::cache::{Check, Lookup};
 use dsaudit_core::choice::Choice;
 use dsaudit_core::config::{Config, FailOn};
 use dsaudit_core::finding::Severity;
@@ -153,113 +154,49 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     }
     let datasets: Vec<&PathBuf> = prepared.iter().map(|(p, ..)| *p).collect();
     let cache = match cache {
-        Some(dir) => open_cache(dir, &prepared[0].1.config, &datasets)?,
+        Some(flag) => {
+            let config = &prepared[0].1.config;
+            if flag.is_none() && config.cache_enabled == Some(false) {
+                None
+            } else {
+                dsaudit_core::cache::locate(flag.or(config.cache_dir.clone()), &datasets)?
+            }
+        }
         None => None,
     };
     // An unchanged re-check prints what the last one printed. The HTML report and the
     // manifest are files the user asked for anew, so they always run the scan.
-    let reusable = cache
+    let mut check = None;
+    if let Some(c) = cache
         .as_ref()
-        .filter(|_| args.html.is_none() && args.manifest.is_none());
-    let mut key = None;
-    let mut files: Vec<Option<dsaudit_core::cache::Files>> =
-        prepared.iter().map(|_| None).collect();
-    // Each input's size and time, taken once for the fingerprint and used again after.
-    let mut stamps: Vec<dsaudit_core::cache::Stamps> =
-        prepared.iter().map(|_| Default::default()).collect();
-    if let Some(c) = reusable {
+        .filter(|_| args.html.is_none() && args.manifest.is_none())
+    {
         let start = std::time::Instant::now();
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let mut command = blake3::Hasher::new();
-        command.update(env!("CARGO_PKG_VERSION").as_bytes());
-        command.update(&dsaudit_core::cache::build_id());
-        command.update(cwd.to_string_lossy().as_bytes());
-        // Flags that change nothing on stdout do not make another command.
-        let silent = ["--timings", "--quiet", "-q"];
-        for a in std::env::args_os()
-            .skip(1)
-            .filter(|a| !silent.iter().any(|s| a == s))
-        {
-            command.update(a.to_string_lossy().as_bytes());
-            command.update(&[0]);
+        let settings: Vec<String> = prepared
+            .iter()
+            .map(|(_, s, ..)| s.config.render(&s.options.rules, s.fail_on))
+            .collect();
+        let specs: Vec<&dsaudit_core::discover::DatasetSpec> =
+            prepared.iter().map(|(_, _, spec, _)| spec).collect();
+        let mut lap_at = |what: &str| lap(args.data.timings, what, start);
+        match Check::open(c, command_line(), &settings, &specs, &mut lap_at) {
+            Lookup::Unchanged(hit) => {
+                if args.data.timings {
+                    eprintln!(
+                        "cache: nothing changed since the last check ({:.3} s)",
+                        start.elapsed().as_secs_f64()
+                    );
+                }
+                let text = if args.data.format == Format::TEXT {
+                    report::text::from_cache(&hit.output, start.elapsed())
+                } else {
+                    hit.output
+                };
+                emit(args.data.output.as_ref(), &text)?;
+                return Ok(hit.exit);
+            }
+            Lookup::Run(c) => check = Some(c),
         }
-        let command = command.finalize();
-        let settings_of = |h: &mut blake3::Hasher| {
-            h.update(command.as_bytes());
-            for (_, s, _, _) in &prepared {
-                h.update(s.config.render(&s.options.rules, s.fail_on).as_bytes());
-            }
-        };
-        let mut inputs = blake3::Hasher::new();
-        settings_of(&mut inputs);
-        let stored = c.result(command.as_bytes());
-        // With nothing stored for this command line there is nothing to compare: the
-        // fingerprint is then taken after the scan, from the sizes and times its load
-        // took anyway, so that a cold check costs what a scan costs.
-        let mut fingerprint = None;
-        if stored.is_some() {
-            for (i, (_, _, spec, _)) in prepared.iter().enumerate() {
-                stamps[i] = dsaudit_core::cache::fingerprint_inputs(&mut inputs, spec);
-            }
-            fingerprint = Some(*inputs.clone().finalize().as_bytes());
-            lap(
-                args.data.timings,
-                "cache: fingerprint of names, sizes, times",
-                start,
-            );
-        }
-        let mut hit = stored
-            .clone()
-            .filter(|r| Some(r.fingerprint) == fingerprint);
-        let mut settings = blake3::Hasher::new();
-        settings_of(&mut settings);
-        let settings = settings.finalize();
-        // Times moved: compare contents (unchanged files' hashes come from the cache).
-        // With nothing stored there is nothing to compare, and the contents are
-        // fingerprinted after the scan, from what it read anyway.
-        if let (None, Some(stored)) = (&hit, stored) {
-            let mut contents = blake3::Hasher::new();
-            contents.update(settings.as_bytes());
-            for (i, (_, _, spec, _)) in prepared.iter().enumerate() {
-                let f = c.files(&spec.root, std::mem::take(&mut stamps[i]));
-                dsaudit_core::cache::content_fingerprint(&mut contents, spec, &f);
-                files[i] = Some(f);
-            }
-            let content: [u8; 32] = *contents.finalize().as_bytes();
-            hit = Some(stored).filter(|r| r.content == content);
-            lap(
-                args.data.timings,
-                "cache: records read, contents compared",
-                start,
-            );
-            if let Some(h) = &hit {
-                c.store_result(
-                    command.as_bytes(),
-                    &dsaudit_core::cache::StoredResult {
-                        fingerprint: fingerprint.expect("taken when a result is stored"),
-                        ..h.clone()
-                    },
-                );
-            }
-        }
-        if let Some(hit) = hit {
-            if args.data.timings {
-                eprintln!(
-                    "cache: nothing changed since the last check ({:.3} s)",
-                    start.elapsed().as_secs_f64()
-                );
-            }
-            let text = if args.data.format == Format::TEXT {
-                report::text::from_cache(&hit.output, start.elapsed())
-            } else {
-                hit.output
-            };
-            emit(args.data.output.as_ref(), &text)?;
-            return Ok(hit.exit);
-        }
-        let mut contents = blake3::Hasher::new();
-        contents.update(settings.as_bytes());
-        key = Some((command, fingerprint, inputs, contents));
     }
     let mut scans = Vec::new();
     let mut fails = false;
@@ -267,20 +204,18 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     // Each dataset's cache records; their state files are written while the report is
     // made.
     let mut writing = Vec::new();
-    for (((p, s, spec, start), known), stamps) in prepared.into_iter().zip(files).zip(stamps) {
-        let files = known.or_else(|| cache.as_ref().map(|c| c.files(&spec.root, stamps)));
+    for (i, (p, s, spec, start)) in prepared.into_iter().enumerate() {
+        let files = match (&mut check, &cache) {
+            (Some(check), _) => Some(check.files(i, &spec)),
+            (None, Some(c)) => Some(c.files(&spec.root, Default::default())),
+            (None, None) => None,
+        };
         let mut scan = scan::scan_discovered(p, spec, &s.options, files.as_ref(), start)?;
         if let Some(f) = files {
             // The records were written, and the inputs' identities taken, while the
             // stages ran.
-            match (&mut key, f.run_ids()) {
-                (Some((_, fingerprint, inputs, contents)), Some(ids)) => {
-                    let names = fingerprint.is_none().then_some(inputs);
-                    dsaudit_core::cache::run_fingerprints(contents, names, &scan.spec, ids);
-                }
-                // Without them no fingerprint would be whole: store no result.
-                (key, None) => *key = None,
-                (None, Some(_)) => {}
+            if let Some(check) = &mut check {
+                check.scanned(&scan.spec, &f);
             }
             if args.data.timings {
                 let (same, rehashed, read) = f.counts();
@@ -319,101 +254,36 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     writing
         .into_iter()
         .for_each(dsaudit_core::cache::Files::finish);
-    if let (Some(c), Some((command, fingerprint, inputs, contents))) = (&cache, key) {
-        let content = *contents.finalize().as_bytes();
-        let fingerprint = fingerprint.unwrap_or_else(|| *inputs.finalize().as_bytes());
-        c.store_result(
-            command.as_bytes(),
-            &dsaudit_core::cache::StoredResult {
-                fingerprint,
-                content,
-                exit,
-                output: text.clone(),
-            },
-        );
+    if let Some(check) = check {
+        check.finish(exit, &text);
     }
     emit(args.data.output.as_ref(), &text)?;
     Ok(exit)
+}
+
+/// What makes another command line for the check's stored results: the version and
+/// build, the working directory, and the arguments (less those that change nothing
+/// on stdout).
+fn command_line() -> blake3::Hash {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut command = blake3::Hasher::new();
+    command.update(env!("CARGO_PKG_VERSION").as_bytes());
+    command.update(&dsaudit_core::cache::build_id());
+    command.update(cwd.to_string_lossy().as_bytes());
+    let silent = ["--timings", "--quiet", "-q"];
+    for a in std::env::args_os()
+        .skip(1)
+        .filter(|a| !silent.iter().any(|s| a == s))
+    {
+        command.update(a.to_string_lossy().as_bytes());
+        command.update(&[0]);
+    }
+    command.finalize()
 }
 
 /// A `--timings` line: the time since `since`.
 fn lap(on: bool, what: &str, since: std::time::Instant) {
     if on {
         eprintln!("timing {what} {:.3} s", since.elapsed().as_secs_f64());
-    }
-}
-
-/// The check's cache directory: --cache-dir, else the configuration's (an error when
-/// it lies inside a dataset: dsaudit writes nothing there); else `.dsaudit_cache` in
-/// the repository above the datasets (the nearest folder above the first that holds
-/// `.git`), else `dsaudit/` in the user's cache directory ($XDG_CACHE_HOME, else
-/// ~/.cache). None, with a warning, when there is nowhere to put it.
-fn open_cache(
-    flag: Option<PathBuf>,
-    config: &Config,
-    datasets: &[&PathBuf],
-) -> Result<Option<dsaudit_core::cache::Cache>> {
-    if flag.is_none() && config.cache_enabled == Some(false) {
-        return Ok(None);
-    }
-    let roots: Vec<PathBuf> = datasets
-        .iter()
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .filter(|p| p.is_dir())
-        .collect();
-    let inside = |dir: &std::path::Path| roots.iter().find(|r| resolved(dir).starts_with(r));
-    if let Some(dir) = flag.or(config.cache_dir.clone()) {
-        if let Some(root) = inside(&dir) {
-            bail!(
-                "{}: the cache directory is inside the dataset {}; dsaudit writes nothing inside a dataset: choose another --cache-dir (or [cache] dir)",
-                dir.display(),
-                root.display()
-            );
-        }
-        return Ok(dsaudit_core::cache::Cache::open(&dir));
-    }
-    let first = datasets.first().and_then(|p| std::fs::canonicalize(p).ok());
-    let repo = first
-        .iter()
-        .flat_map(|p| p.ancestors().skip(1))
-        .find(|a| a.join(".git").exists() && inside(a).is_none())
-        .map(|a| a.join(dsaudit_core::cache::DEFAULT_DIR));
-    let user = || {
-        std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .map(|c| c.join("dsaudit"))
-            .filter(|d| inside(d).is_none())
-    };
-    match repo.or_else(user) {
-        Some(dir) => Ok(dsaudit_core::cache::Cache::open(&dir)),
-        None => {
-            eprintln!("warning: no repository above the dataset and no user cache directory ($XDG_CACHE_HOME, $HOME): checking without a cache (--cache-dir DIR to keep one)");
-            Ok(None)
-        }
-    }
-}
-
-/// `p` made absolute with its symbolic links resolved, as far as it exists (a cache
-/// directory may not exist yet).
-fn resolved(p: &std::path::Path) -> PathBuf {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut missing = Vec::new();
-    let mut at = abs.as_path();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(at) {
-            return missing
-                .iter()
-                .rev()
-                .fold(real, |acc: PathBuf, part| acc.join(part));
-        }
-        match (at.parent(), at.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name.to_os_string());
-                at = parent;
-            }
-            _ => return abs,
-        }
     }
 }
