@@ -145,6 +145,47 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
     if meta.is_file() {
         return discover_file(input, hints, guesses);
     }
+    let walked = walk_dataset(input, &mut guesses)?;
+    let top = TopFiles::of(&walked);
+    // Reading table heads to find a labels file is only worth it when there are images.
+    let labels = if top.images > 0 || hints.layout == Some(LayoutKind::ImageLabels) {
+        labels_file_candidate(&top.tables)
+    } else {
+        None
+    };
+    let kind = match hints.layout {
+        Some(k) => {
+            guesses.push(format!("layout: {:?} (from --layout)", k));
+            k
+        }
+        None => match guess_kind(input, &walked, &top, labels.is_some())? {
+            Guess::Kind(k) => k,
+            Guess::Below(dir) => return discover_below(input, &dir, hints, &top),
+        },
+    };
+    let layout = layout_of(
+        kind,
+        input,
+        &walked,
+        &top,
+        labels,
+        hints.layout.is_some(),
+        &mut guesses,
+    )?;
+    Ok(DatasetSpec {
+        input: input.to_path_buf(),
+        root: input.to_path_buf(),
+        layout,
+        hints,
+        guesses,
+        walked,
+    })
+}
+
+/// The directory's files, less a dsaudit build's own records (the dataset is what it
+/// wrote).
+fn walk_dataset(input: &Path, guesses: &mut Vec<String>) -> Result<Walked> {
+    let shown = input.display();
     if let Err(e) = std::fs::read_dir(input) {
         bail!(
             "{shown}: cannot list directory: {}",
@@ -152,7 +193,6 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
         );
     }
     let mut walked = walk::walk(input);
-    // A dsaudit build's own records are not samples: the dataset is what it wrote.
     if input.join(crate::output::BUILD_MARKER).is_file() {
         walked
             .files
@@ -162,86 +202,119 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
         }
         guesses.push("a dsaudit build: its manifest and build.json are not samples".to_string());
     }
-    let top_files: Vec<&walk::WalkedFile> = walked
-        .files
-        .iter()
-        .filter(|f| !f.rel.contains('/'))
-        .collect();
-    let top_tables: Vec<PathBuf> = top_files
-        .iter()
-        .filter(|f| is_table_path(&f.path))
-        .map(|f| f.path.clone())
-        .collect();
-    let top_npy: Vec<PathBuf> = top_files
-        .iter()
-        .filter(|f| ext_of(&f.path) == "npy")
-        .map(|f| f.path.clone())
-        .collect();
-    let n_images = walked
-        .files
-        .iter()
-        .filter(|f| is_image_path(&f.path))
-        .count();
-    // Reading table heads to find a labels file is only worth it when there are images.
-    let labels = if n_images > 0 || hints.layout == Some(LayoutKind::ImageLabels) {
-        labels_file_candidate(&top_tables)
+    Ok(walked)
+}
+
+/// What the top of a dataset directory holds, which the layout is guessed from.
+struct TopFiles {
+    /// Relative names of the files directly under the root.
+    names: Vec<String>,
+    tables: Vec<PathBuf>,
+    npy: Vec<PathBuf>,
+    /// Images anywhere below the root.
+    images: usize,
+}
+
+impl TopFiles {
+    fn of(walked: &Walked) -> TopFiles {
+        let top: Vec<&walk::WalkedFile> = walked
+            .files
+            .iter()
+            .filter(|f| !f.rel.contains('/'))
+            .collect();
+        let paths = |keep: &dyn Fn(&Path) -> bool| -> Vec<PathBuf> {
+            top.iter()
+                .filter(|f| keep(&f.path))
+                .map(|f| f.path.clone())
+                .collect()
+        };
+        TopFiles {
+            names: top.iter().map(|f| f.rel.clone()).collect(),
+            tables: paths(&|p| is_table_path(p)),
+            npy: paths(&|p| ext_of(p) == "npy"),
+            images: walked
+                .files
+                .iter()
+                .filter(|f| is_image_path(&f.path))
+                .count(),
+        }
+    }
+}
+
+enum Guess {
+    Kind(LayoutKind),
+    /// Every image is under this one folder: the dataset is there.
+    Below(String),
+}
+
+/// The layout no flag named, guessed from the files: arrays, then images with a
+/// labels file, then one folder holding every image, then images, then tables.
+fn guess_kind(input: &Path, walked: &Walked, top: &TopFiles, labels: bool) -> Result<Guess> {
+    let shown = input.display();
+    Ok(Guess::Kind(
+        if top.npy.iter().any(|p| stem_lower(p).starts_with("x")) {
+            LayoutKind::Npy
+        } else if top.images > 0 && labels {
+            LayoutKind::ImageLabels
+        } else if let Some(dir) = single_image_folder(walked) {
+            return Ok(Guess::Below(dir));
+        } else if top.images > 0 {
+            LayoutKind::ImageFolder
+        } else if !top.tables.is_empty() {
+            LayoutKind::Table
+        } else if walked.files.is_empty() && walked.issues.is_empty() {
+            bail!("{shown}: empty directory: no files to scan");
+        } else {
+            bail!(
+                "{shown}: no recognisable dataset layout: found {} files but no images ({}), tables ({}) or X_*.npy arrays; pass --layout to say which it is",
+                walked.files.len(),
+                IMAGE_EXTS.join("/"),
+                TABLE_EXTS.join("/")
+            );
+        },
+    ))
+}
+
+/// e.g. `data/` holding `images/train/cat/*` and a stray `notes.csv`: the dataset is
+/// the folder below, not a class called "images".
+fn discover_below(input: &Path, dir: &str, hints: Hints, top: &TopFiles) -> Result<DatasetSpec> {
+    let mut spec = discover(&input.join(dir), hints)?;
+    let left = if top.names.is_empty() {
+        String::new()
     } else {
-        None
+        format!(
+            "; left out: {} (scan them separately)",
+            top.names.join(", ")
+        )
     };
+    spec.guesses.insert(
+        0,
+        format!("every image is under {dir}/, so that is the dataset root{left}"),
+    );
+    Ok(spec)
+}
 
-    let kind = match hints.layout {
-        Some(k) => {
-            guesses.push(format!("layout: {:?} (from --layout)", k));
-            k
-        }
-        None => {
-            let k = if top_npy.iter().any(|p| stem_lower(p).starts_with("x")) {
-                LayoutKind::Npy
-            } else if n_images > 0 && labels.is_some() {
-                LayoutKind::ImageLabels
-            } else if let Some(dir) = single_image_folder(&walked) {
-                // e.g. `data/` holding `images/train/cat/*` and a stray `notes.csv`:
-                // the dataset is the folder below, not a class called "images".
-                let mut spec = discover(&input.join(&dir), hints)?;
-                let others: Vec<&str> = top_files.iter().map(|f| f.rel.as_str()).collect();
-                let left = if others.is_empty() {
-                    String::new()
-                } else {
-                    format!("; left out: {} (scan them separately)", others.join(", "))
-                };
-                spec.guesses.insert(
-                    0,
-                    format!("every image is under {dir}/, so that is the dataset root{left}"),
-                );
-                return Ok(spec);
-            } else if n_images > 0 {
-                LayoutKind::ImageFolder
-            } else if !top_tables.is_empty() {
-                LayoutKind::Table
-            } else if walked.files.is_empty() && walked.issues.is_empty() {
-                bail!("{shown}: empty directory: no files to scan");
-            } else {
-                bail!(
-                    "{shown}: no recognisable dataset layout: found {} files but no images ({}), tables ({}) or X_*.npy arrays; pass --layout to say which it is",
-                    walked.files.len(),
-                    IMAGE_EXTS.join("/"),
-                    TABLE_EXTS.join("/")
-                );
-            };
-            k
-        }
-    };
-
-    let layout = match kind {
+/// The layout of `kind`, with what was guessed for it.
+fn layout_of(
+    kind: LayoutKind,
+    input: &Path,
+    walked: &Walked,
+    top: &TopFiles,
+    labels: Option<PathBuf>,
+    from_flag: bool,
+    guesses: &mut Vec<String>,
+) -> Result<Layout> {
+    let shown = input.display();
+    Ok(match kind {
         LayoutKind::Npy => {
-            let pairs = npy_pairs(input, &top_npy)?;
-            if hints.layout.is_none() {
+            let pairs = npy_pairs(input, &top.npy)?;
+            if !from_flag {
                 guesses.push(format!("layout: npy, {} X/y pair(s) found", pairs.len()));
             }
             Layout::Npy { pairs }
         }
         LayoutKind::ImageLabels => {
-            let Some(labels) = labels.clone() else {
+            let Some(labels) = labels else {
                 bail!("{shown}: --layout image-labels needs one labels table (CSV/Parquet) at the top of the directory");
             };
             guesses.push(format!(
@@ -253,60 +326,46 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
             }
         }
         LayoutKind::ImageFolder => {
-            let split_dirs = has_split_dirs(&walked);
-            if split_dirs {
+            let split_dirs = has_split_dirs(walked);
+            guesses.push(if split_dirs {
                 let names: Vec<&str> = walked
                     .dirs
                     .iter()
                     .filter(|d| !d.contains('/'))
                     .map(|s| s.as_str())
                     .collect();
-                guesses.push(format!(
+                format!(
                     "layout: image folder with split folders ({}) then class folders",
                     names.join(", ")
-                ));
+                )
             } else {
-                guesses.push(
-                    "layout: image folder with one folder per class (no split folders)".into(),
-                );
-            }
+                "layout: image folder with one folder per class (no split folders)".into()
+            });
             Layout::ImageFolder { split_dirs }
         }
         LayoutKind::Table => {
-            let files = table_files(input, &top_tables)?;
-            if files.len() == 1 {
-                guesses.push(format!(
-                    "layout: one table ({})",
-                    files[0].1.file_name().unwrap_or_default().to_string_lossy()
-                ));
-            } else {
-                let names: Vec<String> = files
-                    .iter()
-                    .map(|(s, p)| {
-                        format!(
-                            "{} = {}",
-                            s.as_deref().unwrap_or("?"),
-                            p.file_name().unwrap_or_default().to_string_lossy()
-                        )
-                    })
-                    .collect();
-                guesses.push(format!(
-                    "layout: one table per split ({})",
-                    names.join(", ")
-                ));
-            }
+            let files = table_files(input, &top.tables)?;
+            guesses.push(table_guess(&files));
             Layout::Table { files }
         }
-    };
-
-    Ok(DatasetSpec {
-        input: input.to_path_buf(),
-        root: input.to_path_buf(),
-        layout,
-        hints,
-        guesses,
-        walked,
     })
+}
+
+fn table_guess(files: &[(Option<String>, PathBuf)]) -> String {
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string()
+    };
+    if files.len() == 1 {
+        return format!("layout: one table ({})", name(&files[0].1));
+    }
+    let names: Vec<String> = files
+        .iter()
+        .map(|(s, p)| format!("{} = {}", s.as_deref().unwrap_or("?"), name(p)))
+        .collect();
+    format!("layout: one table per split ({})", names.join(", "))
 }
 
 fn discover_file(input: &Path, hints: Hints, mut guesses: Vec<String>) -> Result<DatasetSpec> {

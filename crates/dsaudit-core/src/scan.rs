@@ -156,34 +156,8 @@ fn stages(
     ) -> crate::identity::Prior<'a, S> {
         crate::identity::Prior { state, ids, refit }
     }
-    let mut dups = if !opts.duplicates {
-        duplicates::Duplicates::not_searched(
-            loaded.manifest.len(),
-            duplicate_params(&opts.thresholds),
-        )
-    } else {
-        duplicates::find(
-            loaded,
-            duplicate_params(&opts.thresholds),
-            state.and_then(|s| s.near.as_ref()),
-        )
-    };
-    loaded
-        .manifest
-        .df
-        .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
+    let mut dups = find_duplicates(loaded, opts, state.and_then(|s| s.near.as_ref()))?;
     timings.lap("duplicates");
-    if opts.timings {
-        for (what, t) in &dups.search.timings {
-            eprintln!("timing duplicates: {what} {:.3} s", t.as_secs_f64());
-        }
-        if dups.search.candidates > 0 {
-            eprintln!(
-                "timing duplicates: {} candidate pairs, {} confirmed",
-                dups.search.candidates, dups.search.confirmed
-            );
-        }
-    }
     let usable = rules::usable_counts(loaded);
     let mut shift = if !opts.shift_tests {
         crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
@@ -213,50 +187,94 @@ fn stages(
         ),
     );
     if let Some(f) = files {
-        // What the stages keep is for the cache alone: moved there, not copied. Stages
-        // that did not run keep what they had, for a later full check.
-        let old = f.state();
-        let kept = |keep: bool| old.filter(|_| keep);
-        f.set_state(crate::incremental::DatasetState {
-            near: dups
-                .state
-                .take()
-                .or_else(|| kept(!opts.duplicates).and_then(|o| o.near.clone())),
-            labels: labels
-                .fit
-                .take()
-                .or_else(|| kept(!opts.labels.enabled).and_then(|o| o.labels.clone())),
-            shift: if opts.shift_tests {
-                shift
-                    .comparisons
-                    .iter_mut()
-                    .filter_map(|c| c.fit.take())
-                    .collect()
-            } else {
-                kept(true).map(|o| o.shift.clone()).unwrap_or_default()
-            },
-        });
+        keep_state(f, opts, &mut dups, &mut shift, &mut labels);
     }
     add_label_columns(loaded, &labels)?;
     timings.lap("labels");
     if opts.timings {
-        for (what, t) in &labels.timings {
-            eprintln!("timing labels: {what} {:.3} s", t.as_secs_f64());
-        }
-    }
-    if opts.timings {
-        for c in &shift.comparisons {
-            for (what, t) in &c.timings {
-                eprintln!(
-                    "timing shift {} vs {}: {what} {:.3} s",
-                    c.current,
-                    c.reference,
-                    t.as_secs_f64()
-                );
-            }
-        }
+        print_timings(&shift, &labels);
     }
     Ok((dups, shift, labels, usable))
+}
+
+/// The duplicate clusters (none searched when the command does not need them),
+/// written to the manifest's `dup_cluster` column.
+fn find_duplicates(
+    loaded: &mut Loaded,
+    opts: &ScanOptions,
+    prior: Option<&duplicates::images::NearState>,
+) -> Result<duplicates::Duplicates> {
+    let params = duplicate_params(&opts.thresholds);
+    let dups = if !opts.duplicates {
+        duplicates::Duplicates::not_searched(loaded.manifest.len(), params)
+    } else {
+        duplicates::find(loaded, params, prior)
+    };
+    loaded
+        .manifest
+        .df
+        .with_column(Column::new("dup_cluster".into(), dups.cluster_of.clone()))?;
+    if opts.timings {
+        for (what, t) in &dups.search.timings {
+            eprintln!("timing duplicates: {what} {:.3} s", t.as_secs_f64());
+        }
+        if dups.search.candidates > 0 {
+            eprintln!(
+                "timing duplicates: {} candidate pairs, {} confirmed",
+                dups.search.candidates, dups.search.confirmed
+            );
+        }
+    }
+    Ok(dups)
+}
+
+/// What the stages keep goes to the cache alone: moved there, not copied. Stages
+/// that did not run keep what they had, for a later full check.
+fn keep_state(
+    f: &crate::cache::Files,
+    opts: &ScanOptions,
+    dups: &mut duplicates::Duplicates,
+    shift: &mut crate::shift::Shift,
+    labels: &mut crate::labels::Labels,
+) {
+    let old = f.state();
+    let kept = |keep: bool| old.filter(|_| keep);
+    f.set_state(crate::incremental::DatasetState {
+        near: dups
+            .state
+            .take()
+            .or_else(|| kept(!opts.duplicates).and_then(|o| o.near.clone())),
+        labels: labels
+            .fit
+            .take()
+            .or_else(|| kept(!opts.labels.enabled).and_then(|o| o.labels.clone())),
+        shift: if opts.shift_tests {
+            shift
+                .comparisons
+                .iter_mut()
+                .filter_map(|c| c.fit.take())
+                .collect()
+        } else {
+            kept(true).map(|o| o.shift.clone()).unwrap_or_default()
+        },
+    });
+}
+
+/// The label and shift stages' own steps, for `--timings`.
+fn print_timings(shift: &crate::shift::Shift, labels: &crate::labels::Labels) {
+    for (what, t) in &labels.timings {
+        eprintln!("timing labels: {what} {:.3} s", t.as_secs_f64());
+    }
+    for c in &shift.comparisons {
+        for (what, t) in &c.timings {
+            eprintln!(
+                "timing shift {} vs {}: {what} {:.3} s",
+                c.current,
+                c.reference,
+                t.as_secs_f64()
+            );
+        }
+    }
 }
 
 /// The similarity thresholds, from near-duplicates' (D002) documented keys.

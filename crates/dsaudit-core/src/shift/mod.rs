@@ -285,41 +285,19 @@ fn compare(
     seed: u64,
     prior: crate::identity::Prior<[reuse::ShiftFit]>,
 ) -> Comparison {
-    let mut clock = std::time::Instant::now();
-    let mut timings = Vec::new();
-    let mut lap = |what: &'static str| {
-        timings.push((what, clock.elapsed()));
-        clock = std::time::Instant::now();
-    };
-    let (mut features, skipped_features) =
-        per_feature::test(f, ref_rows, cur_rows, ref_name, cur_name);
-    let q = univariate::benjamini_hochberg(&features.iter().map(|x| x.p_value).collect::<Vec<_>>());
-    for (x, q) in features.iter_mut().zip(q) {
-        x.q_value = q;
-        let floor = if x.test == "ks" {
-            params.min_wasserstein
-        } else {
-            params.min_js
-        };
-        x.drifting = q < params.alpha && x.effect >= floor;
-    }
-    features.sort_by(|a, b| {
-        b.drifting
-            .cmp(&a.drifting)
-            .then(b.effect.total_cmp(&a.effect))
-            .then(a.feature.cmp(&b.feature))
-    });
+    let mut lap = Lap::new();
+    let (features, skipped_features) =
+        feature_tests(f, (ref_name, ref_rows), (cur_name, cur_rows), params);
     let drifting = features.iter().filter(|x| x.drifting).count();
-    lap("per-feature tests");
-    // One seed per pair of splits, so that adding a split changes no other comparison.
-    let pair_seed = seed ^ xxhash_rust::xxh3::xxh3_64(format!("{ref_name}\0{cur_name}").as_bytes());
-    let mut rng = ChaCha8Rng::seed_from_u64(pair_seed);
-    let ref_sample = sample(ref_rows, CLASSIFIER_SAMPLE, &mut rng);
-    let cur_sample = sample(cur_rows, CLASSIFIER_SAMPLE, &mut rng);
-    let (mut classifier, mut classifier_skipped, mut mmd, mut mmd_skipped) =
-        (None, None, None, None);
-    let (mut reused, mut fit) = (None, None);
-    if ref_rows.len() < MIN_SAMPLES || cur_rows.len() < MIN_SAMPLES {
+    lap.lap("per-feature tests");
+    let pair = Pair {
+        loaded,
+        f,
+        reference: (ref_name, ref_rows),
+        current: (cur_name, cur_rows),
+        seed,
+    };
+    let m = if ref_rows.len() < MIN_SAMPLES || cur_rows.len() < MIN_SAMPLES {
         let why = format!(
             "fewer than {MIN_SAMPLES} readable samples in '{}'",
             if ref_rows.len() < MIN_SAMPLES {
@@ -328,103 +306,10 @@ fn compare(
                 cur_name
             }
         );
-        classifier_skipped = Some(why.clone());
-        mmd_skipped = Some(why);
+        Multivariate::skipped(why)
     } else {
-        let key = reuse::key(f, ref_name, cur_name, seed);
-        let both = || {
-            ref_rows
-                .iter()
-                .chain(cur_rows)
-                .map(|&i| prior.ids.expect("ids")[i])
-        };
-        let earlier = prior
-            .state
-            .filter(|_| !prior.refit && prior.ids.is_some())
-            .and_then(|s| s.iter().find(|x| x.key == key))
-            .map(|x| (x, crate::identity::changed(&x.fitted, both())))
-            .filter(|(_, changes)| changes.reusable());
-        if let Some((earlier, changes)) = earlier {
-            reused = (changes.count() > 0).then(|| changes.note());
-            let (w, b) = &earlier.model;
-            let most_unlike = most_unlike(loaded, f, &earlier.vectors, cur_rows, cur_name, w, *b);
-            classifier = Some(Classifier {
-                model: MODEL,
-                folds: classifier::FOLDS,
-                sample_reference: earlier.sample_reference,
-                sample_current: earlier.sample_current,
-                fitted: earlier.classifier.clone(),
-                most_unlike,
-            });
-            mmd = earlier.mmd.clone().map(|(nr, nc, test)| Kernel {
-                sample_reference: nr,
-                sample_current: nc,
-                test,
-            });
-            fit = Some(earlier.clone());
-            lap("classifier");
-        } else {
-            let all: Vec<usize> = ref_sample.iter().chain(&cur_sample).copied().collect();
-            let vectors = features::Vectors::fit(f, &all);
-            let d = vectors.dim();
-            if d == 0 {
-                classifier_skipped = Some("no feature to learn from".into());
-                mmd_skipped = classifier_skipped.clone();
-            } else {
-                let x = vectors.matrix(f, &all);
-                let is_current: Vec<bool> = (0..all.len()).map(|k| k >= ref_sample.len()).collect();
-                // Stratified folds: the samples are already in random order.
-                let fold: Vec<usize> = (0..all.len())
-                    .map(|k| if k < ref_sample.len() { k } else { k - ref_sample.len() } % classifier::FOLDS)
-                    .collect();
-                match classifier::cross_validate(&x, d, &is_current, &fold, &vectors.names) {
-                    Ok(fitted) => {
-                        let (w, b) = fitted.model.clone().unwrap_or_default();
-                        let most_unlike =
-                            most_unlike(loaded, f, &vectors, cur_rows, cur_name, &w, b);
-                        classifier = Some(Classifier {
-                            model: MODEL,
-                            folds: classifier::FOLDS,
-                            sample_reference: ref_sample.len(),
-                            sample_current: cur_sample.len(),
-                            fitted,
-                            most_unlike,
-                        });
-                    }
-                    Err(e) => classifier_skipped = Some(e),
-                }
-                lap("classifier");
-                let (nr, nc) = (
-                    ref_sample.len().min(MMD_SAMPLE),
-                    cur_sample.len().min(MMD_SAMPLE),
-                );
-                let mut xm = Vec::with_capacity((nr + nc) * d);
-                xm.extend_from_slice(&x[..nr * d]);
-                let cur_start = ref_sample.len() * d;
-                xm.extend_from_slice(&x[cur_start..cur_start + nc * d]);
-                mmd = Some(Kernel {
-                    sample_reference: nr,
-                    sample_current: nc,
-                    test: mmd::test(&xm, d, nr, pair_seed),
-                });
-                lap("mmd");
-                if let (Some(_), Some(c)) = (prior.ids, &classifier) {
-                    let mut fitted: Vec<u128> = both().collect();
-                    fitted.sort_unstable();
-                    fit = Some(reuse::ShiftFit {
-                        key,
-                        fitted,
-                        vectors,
-                        classifier: c.fitted.clone(),
-                        model: c.fitted.model.clone().unwrap_or_default(),
-                        sample_reference: c.sample_reference,
-                        sample_current: c.sample_current,
-                        mmd: mmd.as_ref().map(|k| (nr, nc, k.test.clone())),
-                    });
-                }
-            }
-        }
-    }
+        pair.multivariate(prior, &mut lap)
+    };
     let label_shift = label_shift(usable, ref_name, cur_name);
     let mut c = Comparison {
         reference: ref_name.to_string(),
@@ -444,19 +329,241 @@ fn compare(
         },
         features,
         skipped_features,
-        classifier,
-        classifier_skipped,
-        mmd,
-        mmd_skipped,
+        classifier: m.classifier,
+        classifier_skipped: m.classifier_skipped,
+        mmd: m.mmd,
+        mmd_skipped: m.mmd_skipped,
         label_shift,
-        reused,
-        fit,
-        timings,
+        reused: m.reused,
+        fit: m.fit,
+        timings: lap.timings,
     };
     let j = verdict::judge(&c, params);
     (c.verdict, c.evidence) = (j.verdict, j.evidence);
     (c.classifier_evidence, c.kernel_evidence) = (j.by_classifier, j.by_kernel);
     c
+}
+
+/// Wall time of each part of a comparison, for `--timings`.
+struct Lap {
+    clock: std::time::Instant,
+    timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Lap {
+    fn new() -> Lap {
+        Lap {
+            clock: std::time::Instant::now(),
+            timings: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, what: &'static str) {
+        self.timings.push((what, self.clock.elapsed()));
+        self.clock = std::time::Instant::now();
+    }
+}
+
+/// Each feature's two-sample test, corrected for multiple testing (Benjamini–
+/// Hochberg), drifting when significant and large enough; drifting first, largest
+/// effect first. Also the features that could not be tested.
+fn feature_tests(
+    f: &features::Features,
+    (ref_name, ref_rows): (&str, &[usize]),
+    (cur_name, cur_rows): (&str, &[usize]),
+    params: &Params,
+) -> (Vec<FeatureDrift>, Vec<Skipped>) {
+    let (mut features, skipped) = per_feature::test(f, ref_rows, cur_rows, ref_name, cur_name);
+    let q = univariate::benjamini_hochberg(&features.iter().map(|x| x.p_value).collect::<Vec<_>>());
+    for (x, q) in features.iter_mut().zip(q) {
+        x.q_value = q;
+        let floor = if x.test == "ks" {
+            params.min_wasserstein
+        } else {
+            params.min_js
+        };
+        x.drifting = q < params.alpha && x.effect >= floor;
+    }
+    features.sort_by(|a, b| {
+        b.drifting
+            .cmp(&a.drifting)
+            .then(b.effect.total_cmp(&a.effect))
+            .then(a.feature.cmp(&b.feature))
+    });
+    (features, skipped)
+}
+
+/// The two splits a comparison reads.
+struct Pair<'a> {
+    loaded: &'a Loaded,
+    f: &'a features::Features<'a>,
+    reference: (&'a str, &'a [usize]),
+    current: (&'a str, &'a [usize]),
+    seed: u64,
+}
+
+/// The multivariate tests of a pair of splits: the classifier two-sample test and
+/// the kernel (MMD) test, fitted now or reused from an earlier check.
+#[derive(Default)]
+struct Multivariate {
+    classifier: Option<Classifier>,
+    classifier_skipped: Option<String>,
+    mmd: Option<Kernel>,
+    mmd_skipped: Option<String>,
+    reused: Option<String>,
+    fit: Option<reuse::ShiftFit>,
+}
+
+impl Multivariate {
+    fn skipped(why: String) -> Multivariate {
+        Multivariate {
+            classifier_skipped: Some(why.clone()),
+            mmd_skipped: Some(why),
+            ..Default::default()
+        }
+    }
+}
+
+impl Pair<'_> {
+    /// The rows' identities, reference then current (check only).
+    fn identities<'i>(&'i self, ids: &'i [u128]) -> impl Iterator<Item = u128> + 'i {
+        self.reference
+            .1
+            .iter()
+            .chain(self.current.1)
+            .map(move |&i| ids[i])
+    }
+
+    fn multivariate(
+        &self,
+        prior: crate::identity::Prior<[reuse::ShiftFit]>,
+        lap: &mut Lap,
+    ) -> Multivariate {
+        let (ref_name, cur_name) = (self.reference.0, self.current.0);
+        let key = reuse::key(self.f, ref_name, cur_name, self.seed);
+        let earlier = prior
+            .state
+            .filter(|_| !prior.refit)
+            .zip(prior.ids)
+            .and_then(|(s, ids)| {
+                let x = s.iter().find(|x| x.key == key)?;
+                Some((x, crate::identity::changed(&x.fitted, self.identities(ids))))
+            })
+            .filter(|(_, changes)| changes.reusable());
+        match earlier {
+            Some((earlier, changes)) => {
+                let m = self.reused(earlier, changes);
+                lap.lap("classifier");
+                m
+            }
+            None => self.fit(key, prior.ids, lap),
+        }
+    }
+
+    /// The earlier check's tests, with today's least typical current samples.
+    fn reused(&self, earlier: &reuse::ShiftFit, changes: crate::identity::Changes) -> Multivariate {
+        let (w, b) = &earlier.model;
+        let (cur_name, cur_rows) = self.current;
+        let most_unlike = most_unlike(
+            self.loaded,
+            self.f,
+            &earlier.vectors,
+            cur_rows,
+            cur_name,
+            w,
+            *b,
+        );
+        Multivariate {
+            classifier: Some(Classifier {
+                model: MODEL,
+                folds: classifier::FOLDS,
+                sample_reference: earlier.sample_reference,
+                sample_current: earlier.sample_current,
+                fitted: earlier.classifier.clone(),
+                most_unlike,
+            }),
+            mmd: earlier.mmd.clone().map(|(nr, nc, test)| Kernel {
+                sample_reference: nr,
+                sample_current: nc,
+                test,
+            }),
+            reused: (changes.count() > 0).then(|| changes.note()),
+            fit: Some(earlier.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// Both tests on seeded samples of the two splits (one seed per pair of splits, so
+    /// that adding a split changes no other comparison); kept for a later check when
+    /// samples have identities.
+    fn fit(&self, key: u64, ids: Option<&[u128]>, lap: &mut Lap) -> Multivariate {
+        let (ref_name, ref_rows) = self.reference;
+        let (cur_name, cur_rows) = self.current;
+        let pair_seed =
+            self.seed ^ xxhash_rust::xxh3::xxh3_64(format!("{ref_name}\0{cur_name}").as_bytes());
+        let mut rng = ChaCha8Rng::seed_from_u64(pair_seed);
+        let ref_sample = sample(ref_rows, CLASSIFIER_SAMPLE, &mut rng);
+        let cur_sample = sample(cur_rows, CLASSIFIER_SAMPLE, &mut rng);
+        let mut m = Multivariate::default();
+        let all: Vec<usize> = ref_sample.iter().chain(&cur_sample).copied().collect();
+        let vectors = features::Vectors::fit(self.f, &all);
+        let d = vectors.dim();
+        if d == 0 {
+            return Multivariate::skipped("no feature to learn from".into());
+        }
+        let x = vectors.matrix(self.f, &all);
+        let is_current: Vec<bool> = (0..all.len()).map(|k| k >= ref_sample.len()).collect();
+        // Stratified folds: the samples are already in random order.
+        let fold: Vec<usize> = (0..all.len())
+            .map(|k| if k < ref_sample.len() { k } else { k - ref_sample.len() } % classifier::FOLDS)
+            .collect();
+        match classifier::cross_validate(&x, d, &is_current, &fold, &vectors.names) {
+            Ok(fitted) => {
+                let (w, b) = fitted.model.clone().unwrap_or_default();
+                let most_unlike =
+                    most_unlike(self.loaded, self.f, &vectors, cur_rows, cur_name, &w, b);
+                m.classifier = Some(Classifier {
+                    model: MODEL,
+                    folds: classifier::FOLDS,
+                    sample_reference: ref_sample.len(),
+                    sample_current: cur_sample.len(),
+                    fitted,
+                    most_unlike,
+                });
+            }
+            Err(e) => m.classifier_skipped = Some(e),
+        }
+        lap.lap("classifier");
+        let (nr, nc) = (
+            ref_sample.len().min(MMD_SAMPLE),
+            cur_sample.len().min(MMD_SAMPLE),
+        );
+        let mut xm = Vec::with_capacity((nr + nc) * d);
+        xm.extend_from_slice(&x[..nr * d]);
+        let cur_start = ref_sample.len() * d;
+        xm.extend_from_slice(&x[cur_start..cur_start + nc * d]);
+        m.mmd = Some(Kernel {
+            sample_reference: nr,
+            sample_current: nc,
+            test: mmd::test(&xm, d, nr, pair_seed),
+        });
+        lap.lap("mmd");
+        if let (Some(ids), Some(c)) = (ids, &m.classifier) {
+            let mut fitted: Vec<u128> = self.identities(ids).collect();
+            fitted.sort_unstable();
+            m.fit = Some(reuse::ShiftFit {
+                key,
+                fitted,
+                vectors,
+                classifier: c.fitted.clone(),
+                model: c.fitted.model.clone().unwrap_or_default(),
+                sample_reference: c.sample_reference,
+                sample_current: c.sample_current,
+                mmd: m.mmd.as_ref().map(|k| (nr, nc, k.test.clone())),
+            });
+        }
+        m
+    }
 }
 
 const MODEL: &str = "logistic regression (linfa, L2), standardized features";
