@@ -63,7 +63,35 @@ impl Networks for LabelNetworks {
         folds: usize,
         seed: u64,
     ) -> Result<Trained, String> {
-        probabilities(network, x, dim, ys, k, fold, folds, seed)
+        let n = ys.len();
+        let chosen = device::choose(device::Choice::Auto).map_err(|e| format!("{e:#}"))?;
+        let dev = chosen.device.clone().autodiff();
+        let d = data(network, x, dim, ys.iter().map(|&c| c as u32).collect(), k);
+        let (out, epochs, folds_kept) = match network {
+            Network::Cnn { side } => by_fold(d, k, fold, folds, seed, &dev, |dev| {
+                model::Cnn::new(1, side, k, dev)
+            }),
+            Network::Mlp => by_fold(d, k, fold, folds, seed, &dev, |dev| {
+                model::Mlp::new(dim, k, dev)
+            }),
+        };
+        let net = match network {
+            Network::Cnn { side } => format!(
+                "{} on the {side}×{side} grey images",
+                model::describe_cnn(1, side)
+            ),
+            Network::Mlp => format!("{} on the feature vectors", model::describe_mlp(dim)),
+        };
+        let what = format!(
+            "{net} ({}), {folds}-fold stratified cross-validation; Adam {LEARNING_RATE}, batch {BATCH}, best epochs {epochs:?} of at most {} (a tenth of each fold's training rows to stop on)",
+            chosen.adapter,
+            epochs_for(n - n / folds.max(1) - (n - n / folds.max(1)) / 10),
+        );
+        Ok(Trained {
+            probabilities: out,
+            folds: folds_kept,
+            what,
+        })
     }
 
     fn score(
@@ -74,7 +102,39 @@ impl Networks for LabelNetworks {
         dim: usize,
         k: usize,
     ) -> Result<Vec<f64>, String> {
-        score(network, folds, x, dim, k)
+        let n = x.len() / dim.max(1);
+        let mut mean = vec![0f64; n * k];
+        if n == 0 || folds.is_empty() {
+            return Ok(mean);
+        }
+        let chosen = device::choose(device::Choice::Auto).map_err(|e| format!("{e:#}"))?;
+        let dev = chosen.device;
+        let d = data(network, x, dim, vec![0; n], k);
+        let ids: Vec<usize> = (0..n).collect();
+        for bytes in folds {
+            let record = burn::store::ModuleRecord::from_bytes(
+                burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()),
+            )
+            .map_err(|e| format!("a stored label network: {e:?}"))?;
+            let p = match network {
+                Network::Cnn { side } => {
+                    let net = model::Cnn::new(1, side, k, &dev)
+                        .try_load_record(record)
+                        .map_err(|e| format!("a stored label network: {e:?}"))?;
+                    train::probabilities(&net, &d, &ids, &dev)
+                }
+                Network::Mlp => {
+                    let net = model::Mlp::new(dim, k, &dev)
+                        .try_load_record(record)
+                        .map_err(|e| format!("a stored label network: {e:?}"))?;
+                    train::probabilities(&net, &d, &ids, &dev)
+                }
+            };
+            mean.iter_mut().zip(p).for_each(|(m, p)| *m += p as f64);
+        }
+        let folds = folds.len() as f64;
+        mean.iter_mut().for_each(|m| *m /= folds);
+        Ok(mean)
     }
 }
 
@@ -95,49 +155,6 @@ pub fn epochs_for(rows: usize) -> usize {
         .clamp(MIN_EPOCHS, MAX_EPOCHS)
 }
 
-/// Out-of-fold probabilities of the rows `x` (n × `dim`) labelled `ys`.
-#[allow(clippy::too_many_arguments)]
-pub fn probabilities(
-    network: Network,
-    x: Vec<f32>,
-    dim: usize,
-    ys: &[usize],
-    k: usize,
-    fold: &[usize],
-    folds: usize,
-    seed: u64,
-) -> Result<Trained, String> {
-    let n = ys.len();
-    let chosen = device::choose(device::Choice::Auto).map_err(|e| format!("{e:#}"))?;
-    let dev = chosen.device.clone().autodiff();
-    let d = data(network, x, dim, ys.iter().map(|&c| c as u32).collect(), k);
-    let (out, epochs, folds_kept) = match network {
-        Network::Cnn { side } => by_fold(d, k, fold, folds, seed, &dev, |dev| {
-            model::Cnn::new(1, side, k, dev)
-        }),
-        Network::Mlp => by_fold(d, k, fold, folds, seed, &dev, |dev| {
-            model::Mlp::new(dim, k, dev)
-        }),
-    };
-    let net = match network {
-        Network::Cnn { side } => format!(
-            "{} on the {side}×{side} grey images",
-            model::describe_cnn(1, side)
-        ),
-        Network::Mlp => format!("{} on the feature vectors", model::describe_mlp(dim)),
-    };
-    let what = format!(
-        "{net} ({}), {folds}-fold stratified cross-validation; Adam {LEARNING_RATE}, batch {BATCH}, best epochs {epochs:?} of at most {} (a tenth of each fold's training rows to stop on)",
-        chosen.adapter,
-        epochs_for(n - n / folds.max(1) - (n - n / folds.max(1)) / 10),
-    );
-    Ok(Trained {
-        probabilities: out,
-        folds: folds_kept,
-        what,
-    })
-}
-
 fn data(network: Network, x: Vec<f32>, dim: usize, y: Vec<u32>, k: usize) -> Data {
     let n = y.len();
     Data {
@@ -156,50 +173,6 @@ fn data(network: Network, x: Vec<f32>, dim: usize, y: Vec<u32>, k: usize) -> Dat
         notes: Vec::new(),
         splits_made: false,
     }
-}
-
-/// The mean of the folds' probabilities for rows none of them learnt from (row-major
-/// n × k), from the parameters `probabilities` kept.
-pub fn score(
-    network: Network,
-    folds: &[&[u8]],
-    x: Vec<f32>,
-    dim: usize,
-    k: usize,
-) -> Result<Vec<f64>, String> {
-    let n = x.len() / dim.max(1);
-    let mut mean = vec![0f64; n * k];
-    if n == 0 || folds.is_empty() {
-        return Ok(mean);
-    }
-    let chosen = device::choose(device::Choice::Auto).map_err(|e| format!("{e:#}"))?;
-    let dev = chosen.device;
-    let d = data(network, x, dim, vec![0; n], k);
-    let ids: Vec<usize> = (0..n).collect();
-    for bytes in folds {
-        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
-            bytes.to_vec(),
-        ))
-        .map_err(|e| format!("a stored label network: {e:?}"))?;
-        let p = match network {
-            Network::Cnn { side } => {
-                let net = model::Cnn::new(1, side, k, &dev)
-                    .try_load_record(record)
-                    .map_err(|e| format!("a stored label network: {e:?}"))?;
-                train::probabilities(&net, &d, &ids, &dev)
-            }
-            Network::Mlp => {
-                let net = model::Mlp::new(dim, k, &dev)
-                    .try_load_record(record)
-                    .map_err(|e| format!("a stored label network: {e:?}"))?;
-                train::probabilities(&net, &d, &ids, &dev)
-            }
-        };
-        mean.iter_mut().zip(p).for_each(|(m, p)| *m += p as f64);
-    }
-    let folds = folds.len() as f64;
-    mean.iter_mut().for_each(|m| *m /= folds);
-    Ok(mean)
 }
 
 /// The folds two or more at a time (burn's CPU kernels keep one core of two busy):
