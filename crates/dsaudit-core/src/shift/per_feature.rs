@@ -14,150 +14,16 @@ pub fn test(
     ref_name: &str,
     cur_name: &str,
 ) -> (Vec<FeatureDrift>, Vec<Skipped>) {
+    let (reference, current) = ((ref_name, ref_rows), (cur_name, cur_rows));
     let numeric: Vec<Result<FeatureDrift, Skipped>> = f
         .numeric
         .par_iter()
-        .map(|n| {
-            let values = |rows: &[usize]| -> Vec<f64> {
-                let mut v: Vec<f64> = rows
-                    .iter()
-                    .map(|&i| (n.get)(i))
-                    .filter(|x| x.is_finite())
-                    .collect();
-                v.sort_unstable_by(f64::total_cmp);
-                v
-            };
-            let (a, b) = (values(ref_rows), values(cur_rows));
-            let skip = |reason: String| Skipped {
-                feature: n.name.clone(),
-                reason,
-            };
-            for (v, split) in [(&a, ref_name), (&b, cur_name)] {
-                if v.is_empty() {
-                    return Err(skip(format!(
-                        "no values in '{split}' (column absent or all missing there)"
-                    )));
-                }
-                if v.len() < MIN_SAMPLES {
-                    return Err(skip(format!(
-                        "{} values in '{split}', fewer than {MIN_SAMPLES}",
-                        v.len()
-                    )));
-                }
-            }
-            let (ma, mb) = (Moments::from_slice(&a), Moments::from_slice(&b));
-            // A constant reference column has no scale of its own: the pooled one then.
-            let scale = if ma.std() > 0.0 {
-                ma.std()
-            } else {
-                let mut pooled = ma;
-                pooled.merge(&mb);
-                pooled.std()
-            };
-            if scale == 0.0 {
-                return Err(skip(format!("constant ({}) in both splits", a[0])));
-            }
-            let ks = univariate::ks(&a, &b);
-            Ok(FeatureDrift {
-                feature: n.name.clone(),
-                test: "ks",
-                statistic: ks.statistic,
-                p_value: ks.p_value,
-                q_value: 1.0,
-                effect_name: "wasserstein",
-                effect: univariate::wasserstein(&a, &b) / scale,
-                drifting: false,
-                n_reference: a.len(),
-                n_current: b.len(),
-                detail: format!(
-                    "mean {} in {ref_name}, {} in {cur_name}",
-                    crate::util::round4(ma.mean),
-                    crate::util::round4(mb.mean)
-                ),
-            })
-        })
+        .map(|n| numeric(n, reference, current))
         .collect();
-    let categorical: Vec<Result<FeatureDrift, Skipped>> = f
+    let categorical = f
         .categorical
         .iter()
-        .map(|c| {
-            let skip = |reason: String| Skipped {
-                feature: c.name.clone(),
-                reason,
-            };
-            let counts = |rows: &[usize]| -> BTreeMap<u64, u64> {
-                let mut m = BTreeMap::new();
-                for &i in rows {
-                    let v = (c.get)(i);
-                    if v != 0 {
-                        *m.entry(v).or_insert(0) += 1;
-                    }
-                }
-                m
-            };
-            let (a, b) = (counts(ref_rows), counts(cur_rows));
-            for (m, split) in [(&a, ref_name), (&b, cur_name)] {
-                let n: u64 = m.values().sum();
-                if n == 0 {
-                    return Err(skip(format!(
-                        "no values in '{split}' (column absent or all missing there)"
-                    )));
-                }
-                if (n as usize) < MIN_SAMPLES {
-                    return Err(skip(format!(
-                        "{n} values in '{split}', fewer than {MIN_SAMPLES}"
-                    )));
-                }
-            }
-            let cats: std::collections::BTreeSet<u64> = a.keys().chain(b.keys()).copied().collect();
-            if cats.len() < 2 {
-                return Err(skip("one category in both splits".into()));
-            }
-            if cats.len() > crate::load::rows::NAMED_CATEGORIES {
-                return Err(skip(format!(
-                    "{} distinct values: an identifier or free text, not a category",
-                    cats.len()
-                )));
-            }
-            let ca: Vec<u64> = cats.iter().map(|k| *a.get(k).unwrap_or(&0)).collect();
-            let cb: Vec<u64> = cats.iter().map(|k| *b.get(k).unwrap_or(&0)).collect();
-            let t = univariate::categorical(&ca, &cb);
-            let (na, nb) = (ca.iter().sum::<u64>() as f64, cb.iter().sum::<u64>() as f64);
-            let moved = cats
-                .iter()
-                .zip(ca.iter().zip(&cb))
-                .max_by(|x, y| {
-                    let dx = (*x.1 .0 as f64 / na - *x.1 .1 as f64 / nb).abs();
-                    let dy = (*y.1 .0 as f64 / na - *y.1 .1 as f64 / nb).abs();
-                    dx.total_cmp(&dy).then(y.0.cmp(x.0))
-                })
-                .map(|(k, (x, y))| {
-                    format!(
-                        "'{}' is {}% of {ref_name}, {}% of {cur_name}",
-                        c.names
-                            .get(k)
-                            .cloned()
-                            .unwrap_or_else(|| format!("#{k:016x}")),
-                        crate::util::round4(100.0 * *x as f64 / na),
-                        crate::util::round4(100.0 * *y as f64 / nb)
-                    )
-                })
-                .unwrap_or_default();
-            Ok(FeatureDrift {
-                feature: c.name.clone(),
-                test: "chi2",
-                statistic: t.chi2,
-                p_value: t.p_value,
-                q_value: 1.0,
-                effect_name: "jensen_shannon",
-                effect: t.js,
-                drifting: false,
-                n_reference: na as usize,
-                n_current: nb as usize,
-                detail: moved,
-            })
-        })
-        .collect();
+        .map(|c| categorical(c, reference, current));
     let (mut ok, mut skipped) = (Vec::new(), Vec::new());
     for r in numeric.into_iter().chain(categorical) {
         match r {
@@ -166,4 +32,154 @@ pub fn test(
         }
     }
     (ok, skipped)
+}
+
+/// A numeric feature: two-sample Kolmogorov–Smirnov, with the Wasserstein distance in
+/// reference standard deviations as the effect.
+fn numeric(
+    n: &features::Numeric,
+    (ref_name, ref_rows): (&str, &[usize]),
+    (cur_name, cur_rows): (&str, &[usize]),
+) -> Result<FeatureDrift, Skipped> {
+    let values = |rows: &[usize]| -> Vec<f64> {
+        let mut v: Vec<f64> = rows
+            .iter()
+            .map(|&i| (n.get)(i))
+            .filter(|x| x.is_finite())
+            .collect();
+        v.sort_unstable_by(f64::total_cmp);
+        v
+    };
+    let (a, b) = (values(ref_rows), values(cur_rows));
+    let skip = |reason: String| Skipped {
+        feature: n.name.clone(),
+        reason,
+    };
+    for (v, split) in [(&a, ref_name), (&b, cur_name)] {
+        if v.is_empty() {
+            return Err(skip(format!(
+                "no values in '{split}' (column absent or all missing there)"
+            )));
+        }
+        if v.len() < MIN_SAMPLES {
+            return Err(skip(format!(
+                "{} values in '{split}', fewer than {MIN_SAMPLES}",
+                v.len()
+            )));
+        }
+    }
+    let (ma, mb) = (Moments::from_slice(&a), Moments::from_slice(&b));
+    // A constant reference column has no scale of its own: the pooled one then.
+    let scale = if ma.std() > 0.0 {
+        ma.std()
+    } else {
+        let mut pooled = ma;
+        pooled.merge(&mb);
+        pooled.std()
+    };
+    if scale == 0.0 {
+        return Err(skip(format!("constant ({}) in both splits", a[0])));
+    }
+    let ks = univariate::ks(&a, &b);
+    Ok(FeatureDrift {
+        feature: n.name.clone(),
+        test: "ks",
+        statistic: ks.statistic,
+        p_value: ks.p_value,
+        q_value: 1.0,
+        effect_name: "wasserstein",
+        effect: univariate::wasserstein(&a, &b) / scale,
+        drifting: false,
+        n_reference: a.len(),
+        n_current: b.len(),
+        detail: format!(
+            "mean {} in {ref_name}, {} in {cur_name}",
+            crate::util::round4(ma.mean),
+            crate::util::round4(mb.mean)
+        ),
+    })
+}
+
+/// A categorical feature: chi-square of the two splits' counts, with the
+/// Jensen–Shannon distance as the effect and the category that moved most.
+fn categorical(
+    c: &features::Categorical,
+    (ref_name, ref_rows): (&str, &[usize]),
+    (cur_name, cur_rows): (&str, &[usize]),
+) -> Result<FeatureDrift, Skipped> {
+    let skip = |reason: String| Skipped {
+        feature: c.name.clone(),
+        reason,
+    };
+    let counts = |rows: &[usize]| -> BTreeMap<u64, u64> {
+        let mut m = BTreeMap::new();
+        for &i in rows {
+            let v = (c.get)(i);
+            if v != 0 {
+                *m.entry(v).or_insert(0) += 1;
+            }
+        }
+        m
+    };
+    let (a, b) = (counts(ref_rows), counts(cur_rows));
+    for (m, split) in [(&a, ref_name), (&b, cur_name)] {
+        let n: u64 = m.values().sum();
+        if n == 0 {
+            return Err(skip(format!(
+                "no values in '{split}' (column absent or all missing there)"
+            )));
+        }
+        if (n as usize) < MIN_SAMPLES {
+            return Err(skip(format!(
+                "{n} values in '{split}', fewer than {MIN_SAMPLES}"
+            )));
+        }
+    }
+    let cats: std::collections::BTreeSet<u64> = a.keys().chain(b.keys()).copied().collect();
+    if cats.len() < 2 {
+        return Err(skip("one category in both splits".into()));
+    }
+    if cats.len() > crate::load::rows::NAMED_CATEGORIES {
+        return Err(skip(format!(
+            "{} distinct values: an identifier or free text, not a category",
+            cats.len()
+        )));
+    }
+    let ca: Vec<u64> = cats.iter().map(|k| *a.get(k).unwrap_or(&0)).collect();
+    let cb: Vec<u64> = cats.iter().map(|k| *b.get(k).unwrap_or(&0)).collect();
+    let t = univariate::categorical(&ca, &cb);
+    let (na, nb) = (ca.iter().sum::<u64>() as f64, cb.iter().sum::<u64>() as f64);
+    let moved = cats
+        .iter()
+        .zip(ca.iter().zip(&cb))
+        .max_by(|x, y| {
+            let dx = (*x.1 .0 as f64 / na - *x.1 .1 as f64 / nb).abs();
+            let dy = (*y.1 .0 as f64 / na - *y.1 .1 as f64 / nb).abs();
+            dx.total_cmp(&dy).then(y.0.cmp(x.0))
+        })
+        .map(|(k, (x, y))| {
+            format!(
+                "'{}' is {}% of {ref_name}, {}% of {cur_name}",
+                c.names
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{k:016x}")),
+                crate::util::round4(100.0 * *x as f64 / na),
+                crate::util::round4(100.0 * *y as f64 / nb)
+            )
+        })
+        .unwrap_or_default();
+    Ok(FeatureDrift {
+        feature: c.name.clone(),
+        test: "chi2",
+        statistic: t.chi2,
+        p_value: t.p_value,
+        q_value: 1.0,
+        effect_name: "jensen_shannon",
+        effect: t.js,
+        drifting: false,
+        n_reference: na as usize,
+        n_current: nb as usize,
+        detail: moved,
+    })
 }
