@@ -49,6 +49,14 @@ mod tests {
     }
 
     #[test]
+    fn the_named_formats_are_the_rows_they_name() {
+        use crate::report::Format;
+        assert_eq!(Format::TEXT.name(), "text");
+        assert_eq!(Format::JSON.name(), "json");
+        assert_eq!(Format::HTML.name(), "html");
+    }
+
+    #[test]
     fn every_table_round_trips() {
         round_trips::<crate::report::Format>();
         round_trips::<crate::discover::LayoutKind>();

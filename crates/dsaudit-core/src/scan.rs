@@ -149,13 +149,8 @@ fn stages(
     let ids = files.and_then(|_| crate::incremental::identities(&loaded.manifest));
     let state = files.and_then(|f| f.state());
     // Each stage gets its own part of the state.
-    fn prior<'a, S: ?Sized>(
-        state: Option<&'a S>,
-        ids: Option<&'a [u128]>,
-        refit: bool,
-    ) -> crate::identity::Prior<'a, S> {
-        crate::identity::Prior { state, ids, refit }
-    }
+    use crate::identity::Prior;
+    let ids = ids.as_deref();
     let mut dups = find_duplicates(loaded, opts, state.and_then(|s| s.near.as_ref()))?;
     timings.lap("duplicates");
     let usable = rules::usable_counts(loaded);
@@ -167,11 +162,11 @@ fn stages(
             &usable,
             &shift_params(&opts.thresholds),
             &opts.shift,
-            prior(
-                state.map(|s| s.shift.as_slice()),
-                ids.as_deref(),
-                opts.refit,
-            ),
+            Prior {
+                state: state.map(|s| s.shift.as_slice()),
+                ids,
+                refit: opts.refit,
+            },
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
     };
@@ -180,11 +175,11 @@ fn stages(
         loaded,
         &opts.labels,
         outlier_params(&opts.thresholds),
-        prior(
-            state.and_then(|s| s.labels.as_ref()),
-            ids.as_deref(),
-            opts.refit,
-        ),
+        Prior {
+            state: state.and_then(|s| s.labels.as_ref()),
+            ids,
+            refit: opts.refit,
+        },
     );
     if let Some(f) = files {
         keep_state(f, opts, &mut dups, &mut shift, &mut labels);

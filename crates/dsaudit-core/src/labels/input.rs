@@ -7,6 +7,9 @@ use npyz::TypeChar;
 use polars::prelude::*;
 use std::path::Path;
 
+/// Tolerance on the sum of a row of user-given probabilities.
+const SUM_TOLERANCE: f64 = 1e-3;
+
 pub struct Matrix {
     pub rows: usize,
     pub cols: usize,
@@ -145,7 +148,7 @@ pub(super) fn user_probs(
             return Err(format!("{shown}: row {i} holds {v}, not a probability"));
         }
         let sum: f64 = row.iter().sum();
-        if (sum - 1.0).abs() > super::SUM_TOLERANCE {
+        if (sum - 1.0).abs() > SUM_TOLERANCE {
             return Err(format!(
                 "{shown}: row {i} sums to {}, not 1 (probabilities per class expected, e.g. a softmax)",
                 crate::util::round4(sum)

@@ -99,8 +99,6 @@ pub fn fit_rows(dims: usize, classes: usize) -> usize {
 }
 /// More distinct labels than this is a regression target or an id, not classes.
 pub const MAX_CLASSES: usize = 200;
-/// Tolerance on the sum of a row of user-given probabilities.
-const SUM_TOLERANCE: f64 = 1e-3;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassNoise {

@@ -230,7 +230,15 @@ impl<'a> Training<'a> {
         class_of: &dyn Fn(usize) -> Option<u32>,
     ) -> Option<Training<'a>> {
         let d = *d;
-        let kept = scorable(out, opts, usable.len(), rows, &classes, class_of)?;
+        let kept = scorable(out, opts, usable.len(), rows, &classes, class_of);
+        if kept.len() < 2 {
+            out.skipped = Some(format!(
+                "fewer than 2 classes with at least {} samples (one per fold)",
+                opts.folds
+            ));
+            out.classes = classes;
+            return None;
+        }
         // Re-index the kept classes 0..k for the model.
         let mut remap = vec![None; classes.len()];
         for (new, &old) in kept.iter().enumerate() {
@@ -245,14 +253,6 @@ impl<'a> Training<'a> {
                     .map(|c| (pos, c))
             })
             .collect();
-        if kept.len() < 2 {
-            out.skipped = Some(format!(
-                "fewer than 2 classes with at least {} samples (one per fold)",
-                opts.folds
-            ));
-            out.classes = classes;
-            return None;
-        }
         Some(Training {
             loaded,
             opts,
@@ -459,7 +459,7 @@ fn scorable(
     rows: &[usize],
     classes: &[String],
     class_of: &dyn Fn(usize) -> Option<u32>,
-) -> Option<Vec<usize>> {
+) -> Vec<usize> {
     let mut count = vec![0usize; classes.len()];
     for &i in rows {
         if let Some(c) = class_of(i) {
@@ -493,5 +493,5 @@ fn scorable(
             plural(without)
         ));
     }
-    Some(kept)
+    kept
 }

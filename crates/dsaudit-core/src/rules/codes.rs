@@ -63,25 +63,20 @@ impl Family {
     }
 }
 
+use integrity::file_errors;
 use normalization::image_quality as quality;
 
 /// Every rule, in code order within its family. A new rule is one file plus one line here.
 pub static CODES: &[(Family, &dyn Rule)] = &[
-    (
-        Family::Integrity,
-        &integrity::unreadable_file::UnreadableFile,
-    ),
-    (Family::Integrity, &integrity::truncated_file::TruncatedFile),
-    (Family::Integrity, &integrity::empty_file::EmptyFile),
-    (
-        Family::Integrity,
-        &integrity::unsupported_file::UnsupportedFile,
-    ),
+    (Family::Integrity, &file_errors::UNREADABLE),
+    (Family::Integrity, &file_errors::TRUNCATED),
+    (Family::Integrity, &file_errors::EMPTY),
+    (Family::Integrity, &file_errors::UNSUPPORTED),
     (
         Family::Integrity,
         &integrity::extension_mismatch::ExtensionMismatch,
     ),
-    (Family::Integrity, &integrity::missing_file::MissingFile),
+    (Family::Integrity, &file_errors::MISSING),
     (
         Family::Integrity,
         &integrity::unlabeled_sample::UnlabeledSample,
