@@ -39,6 +39,14 @@ pub struct MissingBaseline {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest sample file read (an image, a labels file's entry); larger ones are
+    /// reported unreadable without being read. Sizes as 512MiB, 2G, 100000.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size, default_value = "512MiB")]
+    pub max_file_size: u64,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    dsaudit_core::safe_read::parse_size(s)
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +138,10 @@ pub struct ReadArgs {
     /// Ignore every configuration file.
     #[arg(long)]
     pub isolated: bool,
+    /// Read (and materialise) files a labels file names outside the dataset's folder
+    /// (`../x.png`, absolute paths). Without it they are reported and left alone.
+    #[arg(long)]
+    pub allow_outside_paths: bool,
 }
 
 impl ReadArgs {
@@ -146,6 +158,7 @@ impl ReadArgs {
             split: self.split.clone().or(config.layout.split.clone()),
             keep_tables,
             skip_column_stats: false,
+            allow_outside_paths: self.allow_outside_paths,
         }
     }
 }

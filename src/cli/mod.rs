@@ -39,13 +39,44 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    match run(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {}", one_line_chain(&e));
+    quiet_panics();
+    dsaudit_core::safe_read::set_max_file_size(cli.max_file_size);
+    match dsaudit_core::util::guarded(|| run(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", printable(&one_line_chain(&e)));
+            2
+        }
+        Err(panic) => {
+            let at = PANIC_AT.lock().ok().and_then(|l| l.clone()).unwrap_or_default();
+            eprintln!(
+                "error: internal error, a bug in dsaudit (please report it with the command that hit it): {}{at}",
+                printable(&panic)
+            );
             2
         }
     }
+}
+
+/// Where the last panic happened, for the one-line internal error.
+static PANIC_AT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Panics print nothing: a panic inside a file's reader becomes that file's problem
+/// (`util::guarded`), and any other is one line at the end of `main`. With
+/// RUST_BACKTRACE set, the standard report is kept for whoever debugs.
+fn quiet_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        if let (Some(l), Ok(mut at)) = (info.location(), PANIC_AT.lock()) {
+            *at = Some(format!(" (at {}:{})", l.file(), l.line()));
+        }
+    }));
+}
+
+fn printable(s: &str) -> String {
+    dsaudit_core::util::printable(s).into_owned()
 }
 
 fn one_line_chain(e: &anyhow::Error) -> String {

@@ -55,18 +55,24 @@ fn unreadable_file_and_folder() {
     d.png("b/inner/x.png", 3);
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     std::fs::set_permissions(d.join("b/inner"), std::fs::Permissions::from_mode(0o000)).unwrap();
-    // Root reads through permissions; then there is nothing to observe here.
-    let enforced = std::fs::read(&locked).is_err();
-    let ds = scan_json(d.path(), &[]);
-    std::fs::set_permissions(d.join("b/inner"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    if !enforced {
-        eprintln!("running as a user that bypasses permissions: unreadable paths not observable");
+    // Root reads through permissions: run as a user they apply to.
+    let Some(mut c) = unprivileged(d.path()) else {
+        eprintln!("skipped: running as root without setpriv (DSAUDIT_REQUIRE_NONROOT makes this fail)");
         return;
-    }
-    let f = finding(&ds, "I001");
+    };
+    let out = c
+        .args(["scan", "--format", "json", "-q"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    std::fs::set_permissions(d.join("b/inner"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let ds = &v["datasets"][0];
+    let f = finding(ds, "I001");
     assert_eq!(sources(f), ["a/locked.png"]);
     assert_eq!(f["samples"][0]["note"], "permission denied");
-    assert_eq!(sources(finding(&ds, "I013")), ["b/inner"]);
+    assert_eq!(sources(finding(ds, "I013")), ["b/inner"]);
 }
 
 #[cfg(unix)]
@@ -76,11 +82,11 @@ fn unreadable_table_is_an_error() {
     let d = Dir::new();
     let t = d.write("t.csv", "a,label\n1,x\n");
     std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::read(&t).is_ok() {
-        eprintln!("running as a user that bypasses permissions: skipped");
+    let Some(mut c) = unprivileged(d.path()) else {
+        eprintln!("skipped: running as root without setpriv (DSAUDIT_REQUIRE_NONROOT makes this fail)");
         return;
-    }
-    let err = error_of(&run_path(&t, &[]));
+    };
+    let err = error_of(&c.arg("scan").arg(&t).output().unwrap());
     assert!(err.contains("t.csv: permission denied"), "{err}");
 }
 

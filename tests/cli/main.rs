@@ -8,6 +8,7 @@ mod baseline;
 mod build;
 mod check;
 mod duplicates;
+mod faults;
 mod golden;
 mod html;
 mod images;

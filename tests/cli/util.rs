@@ -177,3 +177,49 @@ pub fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// dsaudit as a user that permissions apply to: itself when the tests do not run as
+/// root; when they do (as CI does), a copy of the binary run through `setpriv` as
+/// nobody (uid 65534), with the dataset `dir` opened to others. None when neither is
+/// possible: the caller skips, unless DSAUDIT_REQUIRE_NONROOT is set (CI sets it),
+/// then it fails.
+#[cfg(unix)]
+pub fn unprivileged(dir: &Path) -> Option<Command> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::OnceLock;
+    static COPY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some(dsaudit());
+    }
+    let copy = COPY.get_or_init(|| {
+        let has_setpriv = Command::new("setpriv").arg("--version").output().is_ok();
+        if !has_setpriv {
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("dsaudit-unprivileged-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).ok()?;
+        let bin = dir.join("dsaudit");
+        if std::fs::hard_link(env!("CARGO_BIN_EXE_dsaudit"), &bin).is_err() {
+            std::fs::copy(env!("CARGO_BIN_EXE_dsaudit"), &bin).ok()?;
+        }
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).ok()?;
+        Some(bin)
+    });
+    let Some(bin) = copy else {
+        assert!(
+            std::env::var_os("DSAUDIT_REQUIRE_NONROOT").is_none(),
+            "DSAUDIT_REQUIRE_NONROOT is set, but running as root without setpriv"
+        );
+        return None;
+    };
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin)
+        .current_dir("/")
+        .env("XDG_CACHE_HOME", dir.join(".user-cache"))
+        .env_remove("HOME");
+    Some(c)
+}

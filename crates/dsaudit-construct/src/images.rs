@@ -6,7 +6,7 @@ use super::{Action, Plan, Samples};
 use anyhow::{bail, Context, Result};
 use dsaudit_core::discover::Layout;
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -69,6 +69,23 @@ pub fn materialize(
 ) -> Result<Vec<Option<String>>> {
     let sources = s.loaded.manifest.strs("source");
     let base = source_base(s)?;
+    // The manifest names a file whose name is not UTF-8 lossily; its real name is the
+    // walk's. Two such names that read the same cannot be told apart.
+    let mut real: HashMap<&str, &Path> = HashMap::new();
+    for f in s.spec.walked.files.iter().filter(|f| !f.utf8) {
+        if real.insert(f.rel.as_str(), &f.path).is_some() {
+            bail!(
+                "{}: two file names that are not UTF-8 read the same; rename them to materialise the dataset",
+                f.rel
+            );
+        }
+    }
+    let input_path = |source: &str| -> PathBuf {
+        match real.get(source) {
+            Some(p) => base.join(p.strip_prefix(&s.spec.root).unwrap_or(p)),
+            None => base.join(source),
+        }
+    };
     let mut taken: HashSet<String> = HashSet::new();
     let mut rel: Vec<Option<String>> = vec![None; plan.rows.len()];
     let mut jobs: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -116,7 +133,7 @@ pub fn materialize(
         if folders.last() != Some(&folder) {
             folders.push(folder);
         }
-        jobs.push((base.join(source), dir.join(path)));
+        jobs.push((input_path(source), dir.join(path)));
     }
     folders.sort();
     folders.dedup();
@@ -126,7 +143,8 @@ pub fn materialize(
     }
     jobs.par_iter().try_for_each(|(from, to)| -> Result<()> {
         let done = match mode {
-            Mode::Symlink => symlink(from, to),
+            // A link to nothing would be written without complaint.
+            Mode::Symlink => std::fs::metadata(from).and_then(|_| symlink(from, to)),
             Mode::Hardlink => std::fs::hard_link(from, to),
             Mode::Copy => std::fs::copy(from, to).map(|_| ()),
         };

@@ -1,6 +1,8 @@
 //! The output directory of a build: checked before any work, written as a hidden
 //! sibling, renamed into place at the end. An interrupted run leaves OUT as it was
-//! (absent, or the previous build); only a previous dsaudit output is ever replaced.
+//! (absent, or the previous build); only a previous dsaudit output is ever replaced,
+//! and only while it holds exactly what that build wrote (its inventory): a folder
+//! where a training run left checkpoints is never deleted.
 
 use anyhow::{bail, Context, Result};
 use dsaudit_core::output::absolute;
@@ -42,8 +44,8 @@ impl Staging {
             if !empty && !overwrite {
                 bail!("{shown}: not empty; pass --overwrite to replace a previous build there");
             }
-            if !empty && !out.join(MARKER).is_file() && !out.join(BASELINE_MARKER).is_file() {
-                bail!("{shown}: not a dsaudit output (no {MARKER} or {BASELINE_MARKER}); refusing to replace it");
+            if !empty {
+                replaceable(out)?;
             }
         }
         let name = out
@@ -78,6 +80,11 @@ impl Staging {
     /// Moves the staged outputs to OUT, replacing a previous build there.
     pub fn commit(mut self) -> Result<()> {
         let shown = self.out.display();
+        let inventory = Inventory::of(&self.tmp)?;
+        dsaudit_core::output::write_bytes_atomic(
+            &self.tmp.join(INVENTORY),
+            (serde_json::to_string_pretty(&inventory)? + "\n").as_bytes(),
+        )?;
         let mut old = None;
         if self.out.exists() {
             let empty = std::fs::read_dir(&self.out)?.next().is_none();
@@ -135,4 +142,96 @@ fn remove_stale(parent: &Path, name: &str) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
+}
+
+/// The file a build leaves in OUT naming what it wrote (hidden: folder readers such as
+/// torchvision's ImageFolder count folders only, and dsaudit skips hidden files).
+pub const INVENTORY: &str = ".dsaudit-build.json";
+
+/// What a build wrote: how many entries (files, links, folders), their bytes, and a
+/// BLAKE3 over their sorted names, kinds and sizes.
+#[derive(Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Inventory {
+    pub tool: String,
+    pub entries: u64,
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+impl Inventory {
+    /// The inventory of `dir` as it is now, its inventory file left out.
+    pub fn of(dir: &Path) -> Result<Inventory> {
+        let mut lines = Vec::new();
+        list(dir, dir, &mut lines)?;
+        lines.sort();
+        let mut h = blake3::Hasher::new();
+        let mut bytes = 0;
+        for (name, kind, size) in &lines {
+            h.update(name);
+            h.update(&[0, *kind]);
+            h.update(&size.to_le_bytes());
+            bytes += size;
+        }
+        Ok(Inventory {
+            tool: "dsaudit".into(),
+            entries: lines.len() as u64,
+            bytes,
+            blake3: h.finalize().to_hex().to_string(),
+        })
+    }
+}
+
+/// Every entry under `dir` as (relative name as bytes, kind, size); links are not
+/// followed.
+fn list(root: &Path, dir: &Path, out: &mut Vec<(Vec<u8>, u8, u64)>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("{}: cannot list", dir.display()))?;
+    for e in entries {
+        let e = e.with_context(|| format!("{}: cannot list", dir.display()))?;
+        let path = e.path();
+        let rel = path.strip_prefix(root).unwrap_or(&path);
+        if rel == Path::new(INVENTORY) {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(&path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let name = rel.as_os_str().as_encoded_bytes().to_vec();
+        if meta.is_dir() {
+            out.push((name, b'd', 0));
+            list(root, &path, out)?;
+        } else if meta.file_type().is_symlink() {
+            out.push((name, b'l', meta.len()));
+        } else {
+            out.push((name, b'f', meta.len()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether OUT, not empty, may be replaced: it must hold a dsaudit inventory that
+/// matches what is there now, entry for entry.
+fn replaceable(out: &Path) -> Result<()> {
+    let shown = out.display();
+    let recorded = dsaudit_core::safe_read::read_limited(&out.join(INVENTORY), 1 << 20)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Inventory>(&b).ok())
+        .filter(|i| i.tool == "dsaudit");
+    let Some(recorded) = recorded else {
+        let older = out.join(MARKER).is_file() || out.join(BASELINE_MARKER).is_file();
+        if older {
+            bail!("{shown}: has {MARKER} or {BASELINE_MARKER} but no {INVENTORY} (written by an older dsaudit, or not by dsaudit): refusing to replace it; remove it yourself or choose another --out");
+        }
+        bail!("{shown}: not a dsaudit output (no {INVENTORY}); refusing to replace it");
+    };
+    let now = Inventory::of(out)?;
+    if now != recorded {
+        bail!(
+            "{shown}: holds other files than the dsaudit build written there ({} entries, {} bytes recorded; {} entries, {} bytes now): refusing to replace it; move what was added, or choose another --out",
+            recorded.entries,
+            recorded.bytes,
+            now.entries,
+            now.bytes
+        );
+    }
+    Ok(())
 }

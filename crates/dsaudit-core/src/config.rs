@@ -141,13 +141,16 @@ fn has_tool_table(path: &Path) -> Result<bool> {
     Ok(parsed.tool.is_some_and(|t| t.dsaudit.is_some()))
 }
 
+/// A configuration file is a few hundred bytes; a megabyte is plenty.
+const MAX_CONFIG: u64 = 1 << 20;
+
 fn read(path: &Path) -> Result<String> {
-    match std::fs::read(path) {
+    match crate::safe_read::read_limited(path, MAX_CONFIG) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Ok(s),
             Err(_) => bail!("{}: not UTF-8 text", path.display()),
         },
-        Err(e) => bail!("{}: {}", path.display(), crate::util::io_problem(&e)),
+        Err(e) => bail!("{}: {e}", path.display()),
     }
 }
 

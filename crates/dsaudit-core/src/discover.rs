@@ -103,6 +103,8 @@ pub struct Hints {
     /// Leave out the per-column statistics, which only rules and reports read (the
     /// build commands run neither; 0.1 s on a million rows).
     pub skip_column_stats: bool,
+    /// Read the files a labels file names outside its dataset (`--allow-outside-paths`).
+    pub allow_outside_paths: bool,
 }
 
 #[derive(Debug)]

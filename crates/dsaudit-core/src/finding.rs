@@ -45,10 +45,12 @@ pub struct SampleRef {
 }
 
 impl SampleRef {
+    /// The sample as reports print it, control characters escaped (`util::printable`).
     pub fn display(&self) -> String {
+        let source = crate::util::printable(&self.source);
         match self.row {
-            Some(r) => format!("{}:row {}", self.source, r),
-            None => self.source.clone(),
+            Some(r) => format!("{source}:row {r}"),
+            None => source.into_owned(),
         }
     }
 }
@@ -102,7 +104,8 @@ impl Finding {
             code: meta.code,
             rule: meta.name,
             severity: meta.severity,
-            message: message.into(),
+            // Messages quote file names and labels; they print on one line.
+            message: crate::util::printable(&message.into()).into_owned(),
             fix: meta.fix.to_string(),
             sample_count: 0,
             samples: Vec::new(),

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod choice;
 pub mod config;
+pub mod csv_dialect;
 pub mod discover;
 pub mod docs;
 pub mod duplicates;
@@ -20,6 +21,7 @@ pub mod packed;
 pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod safe_read;
 pub mod scan;
 pub mod scanned;
 pub mod shift;

@@ -42,16 +42,33 @@ pub fn absolute(p: &Path) -> PathBuf {
     abs
 }
 
-/// Refuses an output path inside the dataset root (a file dataset's root is its parent
-/// directory only for images-with-labels; a single table protects just itself).
+/// The folder a dataset occupies, resolved: the folder given, or the folder of the
+/// table or labels file given (its neighbours are the rest of the dataset: the other
+/// splits' tables, the images a labels file lists).
+pub fn dataset_root(input: &Path) -> PathBuf {
+    let abs = absolute(input);
+    if abs.is_dir() {
+        return abs;
+    }
+    match abs.parent() {
+        Some(p) => p.to_path_buf(),
+        None => abs,
+    }
+}
+
+/// Whether `path` lies inside the dataset `input` (or is it): the one test of "inside
+/// the dataset" for every output of every command, the check's cache included.
+pub fn inside_dataset(path: &Path, input: &Path) -> bool {
+    absolute(path).starts_with(dataset_root(input))
+}
+
+/// Refuses an output path inside the dataset: dsaudit writes nothing there.
 pub fn ensure_outside(output: &Path, dataset: &Path) -> Result<()> {
-    let out = absolute(output);
-    let data = absolute(dataset);
-    if out == data || (data.is_dir() && out.starts_with(&data)) {
+    if inside_dataset(output, dataset) {
         bail!(
             "{}: refusing to write inside the dataset being read ({}); choose an output path outside it",
             output.display(),
-            dataset.display()
+            dataset_root(dataset).display()
         );
     }
     Ok(())

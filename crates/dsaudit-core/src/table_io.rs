@@ -3,6 +3,7 @@
 //! Below the pipeline: discovery sniffs a labels table with it, the load reads
 //! tables, the builds re-read them.
 
+use crate::csv_dialect;
 use crate::util::ext_of;
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -16,24 +17,64 @@ pub fn name_of(path: &Path) -> String {
         .into_owned()
 }
 
+/// The field separator of a CSV or TSV file, guessed from its first lines
+/// (`csv_dialect::sniff`); None for other formats.
+pub fn separator(path: &Path) -> Option<u8> {
+    let ext = ext_of(path);
+    if !matches!(ext.as_str(), "csv" | "tsv") {
+        return None;
+    }
+    let head = head_of(path, csv_dialect::SNIFF_BYTES as u64).unwrap_or_default();
+    Some(csv_dialect::sniff(&head, &ext))
+}
+
+/// The first `n` bytes of a regular file.
+fn head_of(path: &Path, n: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let (file, _) = crate::safe_read::open_limited(path, u64::MAX)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut head = Vec::new();
+    file.take(n).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// Reads a whole table, or its first `n_rows`.
 pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
     let shown = path.display();
-    let file = File::open(path)
-        .map_err(|e| anyhow::anyhow!("{shown}: {}", crate::util::io_problem(&e)))?;
-    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+    // A table is streamed by its reader, so its size is not bounded here; its type is:
+    // a FIFO or `/dev/zero` named `labels.csv` would never end.
+    let (file, len) = crate::safe_read::open_limited(path, u64::MAX)
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    if len == 0 {
         bail!("{shown}: empty file: no header and no rows");
     }
     let ext = ext_of(path);
+    let sep = match ext.as_str() {
+        "csv" | "tsv" => {
+            let head = head_of(path, csv_dialect::SNIFF_BYTES as u64)?;
+            let sep = csv_dialect::sniff(&head, &ext);
+            if let Some((name, a, b)) =
+                csv_dialect::duplicate_name(&csv_dialect::header(&head, sep))
+            {
+                bail!(
+                    "{shown}: two columns are named '{}' (columns {a} and {b}); rename one: which is meant is ambiguous",
+                    crate::util::printable(&name)
+                );
+            }
+            sep
+        }
+        _ => b',',
+    };
     let csv = |file: File, infer: Option<usize>| {
-        csv_options(&ext, n_rows, infer)
+        csv_options(sep, n_rows, infer)
             .into_reader_with_file_handle(file)
             .finish()
     };
-    let result = match ext.as_str() {
+    // A reader's panic on a damaged file is that file's error, not the end of the run.
+    let guarded = crate::util::guarded(|| match ext.as_str() {
         // Types are inferred from the first 10,000 rows; a column whose type changes
         // later (ints, then a float) is re-read with inference over the whole file.
-        "csv" | "tsv" => match csv(file, Some(10_000)) {
+        "csv" | "tsv" => Ok(match csv(file, Some(10_000)) {
             Err(e) if e.to_string().contains("could not parse") => File::open(path)
                 .map_err(|io| PolarsError::IO {
                     error: io.into(),
@@ -41,24 +82,29 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
                 })
                 .and_then(|f| csv(f, None)),
             other => other,
-        },
+        }),
         "parquet" | "pq" => {
             let r = ParquetReader::new(file);
-            match n_rows {
+            Ok(match n_rows {
                 Some(n) => r.with_slice(Some((0, n))).finish(),
                 None => r.finish(),
-            }
+            })
         }
-        "arrow" | "feather" | "ipc" => IpcReader::new(file).with_n_rows(n_rows).finish(),
-        "ndjson" | "jsonl" => JsonReader::new(file)
+        "arrow" | "feather" | "ipc" => Ok(IpcReader::new(file).with_n_rows(n_rows).finish()),
+        "ndjson" | "jsonl" => Ok(JsonReader::new(file)
             .with_json_format(JsonFormat::JsonLines)
             .infer_schema_len(std::num::NonZeroUsize::new(10_000))
             .finish()
             .map(|df| match n_rows {
                 Some(n) => df.head(Some(n)),
                 None => df,
-            }),
-        other => bail!("{shown}: unsupported table extension '.{other}'"),
+            })),
+        other => Err(other.to_string()),
+    });
+    let result = match guarded {
+        Ok(Ok(r)) => r,
+        Ok(Err(other)) => bail!("{shown}: unsupported table extension '.{other}'"),
+        Err(panic) => bail!("{shown}: cannot read table: the reader failed on this file ({panic})"),
     };
     match result {
         Ok(df) => {
@@ -68,7 +114,7 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
                 && n_rows.is_none()
                 && df.columns().last().is_some_and(|c| c.null_count() > 0);
             if short_rows_possible {
-                if let Some(msg) = ragged_row(path, if ext == "tsv" { b'\t' } else { b',' }) {
+                if let Some(msg) = ragged_row(path, sep) {
                     bail!("{shown}: {msg}");
                 }
             }
@@ -76,7 +122,7 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
         }
         Err(e) => {
             if matches!(ext.as_str(), "csv" | "tsv") {
-                if let Some(msg) = ragged_row(path, if ext == "tsv" { b'\t' } else { b',' }) {
+                if let Some(msg) = ragged_row(path, sep) {
                     bail!("{shown}: {msg}");
                 }
             }
@@ -88,14 +134,14 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
     }
 }
 
-/// How dsaudit reads a CSV (`ext` "csv") or TSV: a header line, types inferred from
-/// the first `infer` rows (all when None).
-fn csv_options(ext: &str, n_rows: Option<usize>, infer: Option<usize>) -> CsvReadOptions {
+/// How dsaudit reads a CSV or TSV separated by `sep`: a header line, types inferred
+/// from the first `infer` rows (all when None).
+fn csv_options(sep: u8, n_rows: Option<usize>, infer: Option<usize>) -> CsvReadOptions {
     CsvReadOptions::default()
         .with_has_header(true)
         .with_n_rows(n_rows)
         .with_infer_schema_length(infer)
-        .map_parse_options(|o| o.with_separator(if ext == "tsv" { b'\t' } else { b',' }))
+        .map_parse_options(|o| o.with_separator(sep))
 }
 
 /// Bytes of a CSV or TSV parsed by `read_head`.
@@ -110,14 +156,15 @@ pub fn read_head(path: &Path, n_rows: usize) -> Result<DataFrame> {
     if !matches!(ext.as_str(), "csv" | "tsv") {
         return read(path, Some(n_rows));
     }
-    let mut head = Vec::new();
-    let opened = File::open(path).and_then(|f| {
-        use std::io::Read;
-        f.take(HEAD_BYTES).read_to_end(&mut head)
-    });
-    if opened.is_err() || head.is_empty() {
+    let head = match head_of(path, HEAD_BYTES) {
+        Ok(h) if !h.is_empty() => h,
+        _ => return read(path, Some(n_rows)),
+    };
+    let sep = csv_dialect::sniff(&head[..head.len().min(csv_dialect::SNIFF_BYTES)], &ext);
+    if csv_dialect::duplicate_name(&csv_dialect::header(&head, sep)).is_some() {
         return read(path, Some(n_rows));
     }
+    let mut head = head;
     if head.len() as u64 == HEAD_BYTES {
         // Whole lines only; one line longer than the head is read the long way.
         match memchr::memrchr(b'\n', &head) {
@@ -125,12 +172,14 @@ pub fn read_head(path: &Path, n_rows: usize) -> Result<DataFrame> {
             None => return read(path, Some(n_rows)),
         }
     }
-    let parsed = csv_options(&ext, Some(n_rows), Some(n_rows))
-        .into_reader_with_file_handle(std::io::Cursor::new(head))
-        .finish();
+    let parsed = crate::util::guarded(|| {
+        csv_options(sep, Some(n_rows), Some(n_rows))
+            .into_reader_with_file_handle(std::io::Cursor::new(head))
+            .finish()
+    });
     match parsed {
-        Ok(df) => Ok(df),
-        Err(_) => read(path, Some(n_rows)),
+        Ok(Ok(df)) => Ok(df),
+        _ => read(path, Some(n_rows)),
     }
 }
 

@@ -71,3 +71,63 @@ pub fn ext_of(path: &std::path::Path) -> String {
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// `s` with its control characters written as escapes (`\n`, `\r`, `\t`, `\u{1b}`),
+/// and the Unicode controls that reorder text on screen too: a file name or a label
+/// holding a line break could otherwise forge lines of a report, or a GitHub
+/// workflow command (`::error`) in a CI log.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let hostile = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(hostile) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hostile(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Runs `f`, turning a panic into an error with its message: the last line of defence
+/// at a file boundary, so that one file a parser cannot handle is reported as that
+/// file's problem instead of ending the run. The binary's panic hook prints nothing;
+/// whoever catches the panic words it.
+pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        one_line(&msg)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("train/cat/a.png"), "train/cat/a.png");
+        assert_eq!(
+            printable("x\n::error::pwned\r\u{1b}[31m\u{202e}"),
+            "x\\n::error::pwned\\r\\u{1b}[31m\\u{202e}"
+        );
+        assert_eq!(printable("café ünïcode"), "café ünïcode");
+    }
+
+    #[test]
+    fn panics_become_errors() {
+        assert_eq!(guarded(|| 3), Ok(3));
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let caught = guarded(|| -> u8 { panic!("bad {}\nthing", 1) });
+        std::panic::set_hook(hook);
+        assert_eq!(caught, Err("bad 1 thing".to_string()));
+    }
+}

@@ -1,4 +1,4 @@
-//! Walks a dataset directory once: every regular file, every directory, and every
+//! Walks a dataset directory once: every file (special files too), every directory, and every
 //! problem met on the way (unreadable directories, symlink loops, non-UTF-8 names).
 
 use std::path::{Path, PathBuf};
@@ -70,6 +70,15 @@ pub fn walk(root: &Path) -> Walked {
                     out.issues.push(WalkIssue {
                         path: rel,
                         problem: "dangling symbolic link".into(),
+                    });
+                } else {
+                    // A FIFO, a device or a socket (or a link to one) is listed like a
+                    // file, so that it gets a manifest row and a finding: the reader
+                    // refuses it without opening it (`safe_read`).
+                    out.files.push(WalkedFile {
+                        path: e.into_path(),
+                        rel,
+                        utf8,
                     });
                 }
             }

@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     // Words and tools every stage shares.
     &[
         "util", "packed", "progress", "suggest", "choice", "output", "walk", "knn", "tally",
-        "finding", "identity", "table_io",
+        "finding", "identity", "table_io", "safe_read", "csv_dialect",
     ],
     &["discover"],
     &["load", "manifest", "stats"],

@@ -94,7 +94,7 @@ impl Files {
         let stamp = match (old, self.stamps.get(path)) {
             (_, Some(s)) => *s,
             (Some(_), None) => Stamp::of(path),
-            (None, None) => std::fs::File::open(path).ok().and_then(|f| {
+            (None, None) => crate::safe_read::open_regular(path).ok().and_then(|(f, _)| {
                 let m = f.metadata().ok()?;
                 let stamp = Stamp::from_metadata(&m);
                 opened = Some((f, m.len()));
@@ -108,7 +108,7 @@ impl Files {
             }
             (Some(s), Some(e)) if e.stamp.size == s.size && e.info.file_blake3.is_some() => {
                 // Touched or checked out again: the content hash decides.
-                match std::fs::read(path) {
+                match crate::safe_read::read(path) {
                     Ok(bytes) if Some(*blake3::hash(&bytes).as_bytes()) == e.info.file_blake3 => {
                         self.rehashed.fetch_add(1, Ordering::Relaxed);
                         Some(e.info.to_info())
@@ -129,7 +129,7 @@ impl Files {
         // a corrupt or truncated one stays what it was until it changes.
         let transient = matches!(
             info.error_kind,
-            Some(ErrorKind::Missing | ErrorKind::Unreadable)
+            Some(ErrorKind::Missing | ErrorKind::Unreadable | ErrorKind::Outside)
         );
         let kept = match (stamp, transient) {
             (Some(stamp), false) => Some(Box::new(Entry {
@@ -281,7 +281,7 @@ fn content_id_of(recorded: Option<&Entry>, path: &Path) -> Vec<u8> {
     if let Some(h) = recorded.and_then(|e| e.info.file_blake3) {
         return h.to_vec();
     }
-    match std::fs::read(path) {
+    match crate::safe_read::read(path) {
         Ok(bytes) => blake3::hash(&bytes).as_bytes().to_vec(),
         Err(_) => b"unreadable".to_vec(),
     }

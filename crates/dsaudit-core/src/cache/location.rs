@@ -10,12 +10,12 @@ use std::path::PathBuf;
 /// `.git`), else `dsaudit/` in the user's cache directory ($XDG_CACHE_HOME, else
 /// ~/.cache). None, with a warning, when there is nowhere to put it.
 pub fn locate(given: Option<PathBuf>, datasets: &[&PathBuf]) -> Result<Option<Cache>> {
-    let roots: Vec<PathBuf> = datasets
-        .iter()
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .filter(|p| p.is_dir())
-        .collect();
-    let inside = |dir: &std::path::Path| roots.iter().find(|r| resolved(dir).starts_with(r));
+    let inside = |dir: &std::path::Path| {
+        datasets
+            .iter()
+            .find(|d| crate::output::inside_dataset(dir, d))
+            .map(|d| crate::output::dataset_root(d))
+    };
     if let Some(dir) = given {
         if let Some(root) = inside(&dir) {
             bail!(
@@ -26,11 +26,11 @@ pub fn locate(given: Option<PathBuf>, datasets: &[&PathBuf]) -> Result<Option<Ca
         }
         return Ok(Cache::open(&dir));
     }
-    let first = datasets.first().and_then(|p| std::fs::canonicalize(p).ok());
+    let first = datasets.first().map(|p| crate::output::dataset_root(p));
     let repo = first
         .iter()
         .flat_map(|p| p.ancestors().skip(1))
-        .find(|a| a.join(".git").exists() && inside(a).is_none())
+        .find(|a| a.join(".git").exists() && inside(&a.join(super::DEFAULT_DIR)).is_none())
         .map(|a| a.join(super::DEFAULT_DIR));
     let user = || {
         std::env::var_os("XDG_CACHE_HOME")
@@ -45,29 +45,6 @@ pub fn locate(given: Option<PathBuf>, datasets: &[&PathBuf]) -> Result<Option<Ca
         None => {
             eprintln!("warning: no repository above the dataset and no user cache directory ($XDG_CACHE_HOME, $HOME): checking without a cache (--cache-dir DIR to keep one)");
             Ok(None)
-        }
-    }
-}
-
-/// `p` made absolute with its symbolic links resolved, as far as it exists (a cache
-/// directory may not exist yet).
-fn resolved(p: &std::path::Path) -> PathBuf {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut missing = Vec::new();
-    let mut at = abs.as_path();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(at) {
-            return missing
-                .iter()
-                .rev()
-                .fold(real, |acc: PathBuf, part| acc.join(part));
-        }
-        match (at.parent(), at.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name.to_os_string());
-                at = parent;
-            }
-            _ => return abs,
         }
     }
 }

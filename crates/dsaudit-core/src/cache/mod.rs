@@ -116,7 +116,8 @@ impl Cache {
 
     /// Reads a cache file; a missing file is None, a damaged one is reported and None.
     fn read<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-        let bytes = std::fs::read(path).ok()?;
+        // dsaudit's own file, of any size, but never a FIFO someone put there.
+        let bytes = crate::safe_read::read_limited(path, u64::MAX).ok()?;
         // An older dsaudit's file is replaced quietly; a damaged one with a word.
         let decoded = match postcard::take_from_bytes::<u32>(&bytes) {
             Ok((VERSION, rest)) => postcard::from_bytes::<T>(rest),

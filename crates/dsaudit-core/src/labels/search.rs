@@ -124,6 +124,12 @@ fn find_outliers(
 /// Every label among the usable samples, sorted; None (and why, in `out`) when there
 /// is nothing to classify.
 fn classes_of(out: &mut Labels, loaded: &Loaded, usable: &[usize]) -> Option<Vec<String>> {
+    if let Some(target) = &loaded.regression_target {
+        out.skipped = Some(format!(
+            "'{target}' is a continuous target (regression): label errors are a classification check"
+        ));
+        return None;
+    }
     let label_col = loaded.manifest.strs("label");
     let mut classes: Vec<String> = usable
         .iter()

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Unsupported,
     /// Listed in a labels file but not on disk.
     Missing,
+    /// Listed in a labels file outside the dataset's folder: not read.
+    Outside,
 }
 
 impl ErrorKind {
@@ -30,6 +32,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Missing => "missing",
+            ErrorKind::Outside => "outside",
         }
     }
 }
@@ -94,10 +97,11 @@ const READABLE: &[ImageFormat] = &[
     ImageFormat::Bmp,
 ];
 
-/// Decides whether a file without an image extension is worth reading whole.
+/// Decides whether a file without an image extension is worth reading whole. A file
+/// that cannot be opened is described anyway, so that its problem is reported.
 pub fn sniff(path: &Path) -> bool {
     let mut head = [0u8; 32];
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok((mut f, _)) = crate::safe_read::open_regular(path) else {
         return true;
     };
     let n = f.read(&mut head).unwrap_or(0);
@@ -108,30 +112,62 @@ pub fn describe(path: &Path) -> ImageInfo {
     describe_opened(path, None)
 }
 
+/// Bytes read before the rest of a file: enough for every signature `image` knows.
+const HEAD: usize = 64;
+
 /// `describe` of a file the caller already opened (with its length), so that the
-/// check's cache takes the file's size and time from the same open handle.
+/// check's cache takes the file's size and time from the same open handle. The file
+/// is read whole only when its first bytes are an image signature: a large non-image
+/// named `.png` costs 64 bytes, not its size in memory.
 pub fn describe_opened(path: &Path, opened: Option<(std::fs::File, u64)>) -> ImageInfo {
+    use crate::safe_read::{self, OpenError};
     let ext_format = ImageFormat::from_path(path).ok().map(format_name);
-    let info = ImageInfo {
+    let mut info = ImageInfo {
         ext_format,
         ..Default::default()
     };
-    let read = match opened {
-        Some((f, len)) => {
-            // Through `take`: `File::read_to_end` would ask the size again (statx, lseek).
-            let mut bytes = Vec::with_capacity(len as usize);
-            f.take(u64::MAX).read_to_end(&mut bytes).map(|_| bytes)
-        }
-        None => std::fs::read(path),
+    let opened = match opened {
+        Some(o) => Ok(o),
+        None => safe_read::open_regular(path),
     };
-    let bytes = match read {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return info.failed(ErrorKind::Missing, "file not found");
+    // The bytes read, and whether they are the whole file.
+    let read = opened.and_then(|(mut f, len)| {
+        info.bytes = Some(len);
+        let mut head = Vec::with_capacity(HEAD);
+        (&mut f).take(HEAD as u64).read_to_end(&mut head)?;
+        if (head.len() as u64) < len && image::guess_format(&head).is_err() {
+            return Ok((head, false));
         }
-        Err(e) => return info.failed(ErrorKind::Unreadable, crate::util::io_problem(&e)),
-    };
-    describe_bytes(&bytes, info)
+        let limit = safe_read::max_file_size();
+        if len > limit {
+            return Err(OpenError::TooLarge {
+                size: Some(len),
+                limit,
+            });
+        }
+        let rest = safe_read::read_opened(f, len.saturating_sub(head.len() as u64), limit)?;
+        if head.len() as u64 + rest.len() as u64 > limit {
+            return Err(OpenError::TooLarge { size: None, limit });
+        }
+        head.extend_from_slice(&rest);
+        Ok((head, true))
+    });
+    match read {
+        Ok((bytes, true)) => describe_bytes(&bytes, info),
+        Ok((_, false)) => not_an_image(info),
+        Err(e) if e.is_missing() => info.failed(ErrorKind::Missing, "file not found"),
+        Err(e) => info.failed(ErrorKind::Unreadable, e.to_string()),
+    }
+}
+
+fn not_an_image(info: ImageInfo) -> ImageInfo {
+    match info.ext_format {
+        Some(ext) => {
+            let msg = format!("not a valid {ext} file: unrecognised header");
+            info.failed(ErrorKind::Corrupt, msg)
+        }
+        None => info.failed(ErrorKind::Unsupported, "not an image file"),
+    }
 }
 
 pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
@@ -142,20 +178,7 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
     info.file_blake3 = Some(blake3::hash(bytes));
     let format = match image::guess_format(bytes) {
         Ok(f) => f,
-        Err(_) => {
-            let (kind, msg) = if info.ext_format.is_some() {
-                (
-                    ErrorKind::Corrupt,
-                    format!(
-                        "not a valid {} file: unrecognised header",
-                        info.ext_format.unwrap_or("image")
-                    ),
-                )
-            } else {
-                (ErrorKind::Unsupported, "not an image file".to_string())
-            };
-            return info.failed(kind, msg);
-        }
+        Err(_) => return not_an_image(info),
     };
     info.format = Some(format_name(format));
     if !READABLE.contains(&format) {
@@ -167,7 +190,7 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
             ),
         );
     }
-    let img = match image::load_from_memory_with_format(bytes, format) {
+    let img = match super::decode_budget::decode(bytes, format) {
         Ok(img) => img,
         Err(e) => {
             let msg = one_line(&e.to_string());

@@ -14,6 +14,8 @@ pub struct Job<'a> {
     pub split: Option<String>,
     pub label: Option<String>,
     pub row: Option<u64>,
+    /// Named by a labels file outside the dataset's folder, and not to be read.
+    pub outside: bool,
 }
 
 /// Describes every job in parallel, keeping the jobs' order.
@@ -34,18 +36,29 @@ pub fn describe_all(
         }
     };
     let describe = |path: &std::path::Path, opened| {
-        if is_image_path(path) || image::sniff(path) {
-            image::describe_opened(path, opened)
-        } else {
-            unsupported(path)
-        }
+        // A decoder's panic on a damaged file is that file's problem, reported as such.
+        crate::util::guarded(|| {
+            if is_image_path(path) || image::sniff(path) {
+                image::describe_opened(path, opened)
+            } else {
+                unsupported(path)
+            }
+        })
+        .unwrap_or_else(|panic| ImageInfo {
+            error_kind: Some(image::ErrorKind::Corrupt),
+            error: Some(format!("the decoder failed on this file ({panic})")),
+            ..Default::default()
+        })
     };
     // The records come back with the samples, in order: no lock, and no sort after.
     let out = match files {
         None => jobs
             .into_par_iter()
             .map(|j| {
-                let info = describe(j.path, None);
+                let info = match j.outside {
+                    true => outside(),
+                    false => describe(j.path, None),
+                };
                 one(j, info)
             })
             .collect(),
@@ -53,6 +66,9 @@ pub fn describe_all(
             let (out, kept): (Vec<ImageSample>, Vec<super::Kept>) = jobs
                 .into_par_iter()
                 .map(|j| {
+                    if j.outside {
+                        return (one(j, outside()), super::Kept(None));
+                    }
                     let (info, kept) = f.describe(&j.source, j.path, &|o| describe(j.path, o));
                     (one(j, info), kept)
                 })
@@ -65,12 +81,28 @@ pub fn describe_all(
     out
 }
 
-fn unsupported(path: &std::path::Path) -> ImageInfo {
+fn outside() -> ImageInfo {
     ImageInfo {
-        bytes: std::fs::metadata(path).ok().map(|m| m.len()),
-        error_kind: Some(image::ErrorKind::Unsupported),
-        error: Some("not an image file".into()),
+        error_kind: Some(image::ErrorKind::Outside),
+        error: Some("path leaves the dataset folder: not read (--allow-outside-paths reads it)".into()),
         ..Default::default()
+    }
+}
+
+fn unsupported(path: &std::path::Path) -> ImageInfo {
+    // A FIFO or a device is not opened, whatever its name: its problem is reported.
+    match crate::safe_read::open_regular(path) {
+        Err(e) if !matches!(e, crate::safe_read::OpenError::TooLarge { .. }) => ImageInfo {
+            error_kind: Some(image::ErrorKind::Unreadable),
+            error: Some(e.to_string()),
+            ..Default::default()
+        },
+        _ => ImageInfo {
+            bytes: std::fs::metadata(path).ok().map(|m| m.len()),
+            error_kind: Some(image::ErrorKind::Unsupported),
+            error: Some("not an image file".into()),
+            ..Default::default()
+        },
     }
 }
 
@@ -104,6 +136,7 @@ pub fn load(
             split,
             label,
             row: None,
+            outside: false,
         });
     }
     let samples = describe_all(jobs, quiet, files);

@@ -59,6 +59,10 @@ pub fn load(
     let listed: Vec<PathBuf> = (0..h)
         .map(|i| base.join(paths.get(i).unwrap_or("")))
         .collect();
+    // Paths that leave the dataset are not read unless the user says so.
+    let root = crate::output::absolute(&spec.root);
+    let abs_base = crate::output::absolute(&base);
+    let refuse = |listed: &str| !spec.hints.allow_outside_paths && leaves(&root, &abs_base, listed);
     let mut jobs = Vec::with_capacity(h);
     let mut seen = HashSet::new();
     for (i, p) in listed.iter().enumerate() {
@@ -74,6 +78,7 @@ pub fn load(
             split: splits.get(i).map(str::to_string),
             label: labels.get(i).map(str::to_string),
             row: Some(i as u64),
+            outside: refuse(paths.get(i).unwrap_or("")),
         });
     }
     let labels_rel = crate::walk::rel_string(&spec.root, labels_file).0;
@@ -89,6 +94,7 @@ pub fn load(
                 split: None,
                 label: None,
                 row: None,
+                outside: false,
             });
         } else {
             ignored.push(f.rel.clone());
@@ -101,4 +107,43 @@ pub fn load(
     loaded.ignored_files = ignored;
     loaded.guesses = guesses;
     Ok(loaded)
+}
+
+/// Whether `listed`, a path a labels file in `base` names, lies outside `root` (both
+/// absolute): an absolute path elsewhere, or `..` climbing above the root. Decided on
+/// the names, so that a path is refused before anything of it is touched.
+pub fn leaves(root: &Path, base: &Path, listed: &str) -> bool {
+    use std::path::Component;
+    let mut at = PathBuf::new();
+    for c in base.join(listed).components() {
+        match c {
+            Component::ParentDir => {
+                if !at.pop() {
+                    return true;
+                }
+            }
+            Component::CurDir => {}
+            other => at.push(other.as_os_str()),
+        }
+    }
+    !at.starts_with(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leaves;
+    use std::path::Path;
+
+    #[test]
+    fn paths_that_leave_the_root() {
+        let (root, base) = (Path::new("/data/ds"), Path::new("/data/ds/meta"));
+        assert!(!leaves(root, base, "../img/a.png"));
+        assert!(!leaves(root, base, "./b.png"));
+        assert!(!leaves(root, base, "/data/ds/img/c.png"));
+        assert!(leaves(root, base, "../../other/a.png"));
+        assert!(leaves(root, base, "/etc/passwd"));
+        assert!(leaves(root, base, "../../ds2/x.png"));
+        assert!(leaves(root, base, "../../../../../../etc/shadow"));
+        assert!(!leaves(root, base, "x/../../img/a.png"));
+    }
 }

@@ -2,6 +2,7 @@
 //! per-column tallies. An unreadable sample is recorded in the manifest, never fatal.
 
 pub mod columns;
+pub mod decode_budget;
 pub mod image;
 pub mod image_folder;
 pub mod labels;
@@ -24,6 +25,9 @@ pub struct Loaded {
     /// Column names that carry the label and split, when the data is a table.
     pub label_column: Option<String>,
     pub split_column: Option<String>,
+    /// The label column, when it holds a continuous target (a regression task): then
+    /// there are no classes, and `label_column` is None.
+    pub regression_target: Option<String>,
     /// Every split the layout declares (folders, files), even when it holds nothing.
     pub declared_splits: Vec<String>,
     /// Every (split, class) the layout declares, e.g. class folders, even empty ones.
@@ -56,6 +60,7 @@ impl Loaded {
             columns: Vec::new(),
             label_column: None,
             split_column: None,
+            regression_target: None,
             declared_splits: Vec::new(),
             declared_classes: Vec::new(),
             ignored_files: Vec::new(),
@@ -122,6 +127,18 @@ pub fn load(spec: &DatasetSpec, quiet: bool, files: Option<&dyn Recall>) -> Resu
         Layout::Npy { pairs } => npy::load(spec, pairs)?,
     };
     loaded.walk_issues = spec.walked.issues.clone();
+    if loaded.manifest.is_empty() {
+        // Nothing to check is not a clean bill of health: a header-only export or an
+        // empty folder tree is an error, as an empty directory is.
+        let what = match &spec.layout {
+            Layout::Table { files } if files.len() == 1 => "the table has a header but no rows",
+            Layout::Table { .. } => "the tables have headers but no rows",
+            Layout::ImageLabels { .. } => "the labels file lists no images and the folder holds none",
+            Layout::Npy { .. } => "the arrays have no rows",
+            Layout::ImageFolder { .. } => "the class folders hold no files",
+        };
+        anyhow::bail!("{}: empty dataset: {what}", spec.input.display());
+    }
     Ok(loaded)
 }
 

@@ -16,8 +16,9 @@ use std::io::BufReader;
 use std::path::Path;
 
 pub(crate) fn open(path: &Path) -> Result<NpyFile<BufReader<File>>> {
-    let f = File::open(path)
-        .map_err(|e| anyhow!("{}: {}", path.display(), crate::util::io_problem(&e)))?;
+    // An array is streamed, not read whole: only the file's type is checked here.
+    let (f, _) = crate::safe_read::open_limited(path, u64::MAX)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     NpyFile::new(BufReader::new(f)).map_err(|e| {
         anyhow!(
             "{}: not a valid .npy file: {}",
@@ -39,7 +40,6 @@ pub(crate) fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
 const MAX_FEATURE_COLUMNS: u64 = 1024;
 
 struct FeatureScan {
-    per_row: u64,
     per_column: bool,
     columns: Vec<ColumnStats>,
     samples: Vec<Vec<f64>>,
@@ -54,14 +54,11 @@ struct FeatureScan {
 }
 
 impl FeatureScan {
+    /// Visits the value at (row `r`, feature `j`); `j` is ignored when the values are
+    /// summarised as one column.
     #[inline]
-    fn visit(&mut self, i: u64, v: f64) {
-        let r = i / self.per_row;
-        let j = if self.per_column {
-            (i % self.per_row) as usize
-        } else {
-            0
-        };
+    fn visit(&mut self, r: u64, j: u64, v: f64) {
+        let j = if self.per_column { j as usize } else { 0 };
         if !v.is_finite() {
             let st = &mut self.columns[j];
             if v.is_nan() {
@@ -69,7 +66,11 @@ impl FeatureScan {
             } else {
                 st.inf += 1;
             }
-            if r != self.last_bad_row && st.nonfinite_examples.len() < MAX_EXAMPLES {
+            // One example per row: in Fortran order a row's values are not adjacent.
+            if r != self.last_bad_row
+                && st.nonfinite_examples.len() < MAX_EXAMPLES
+                && !st.nonfinite_examples.iter().any(|e| e.row == Some(r))
+            {
                 self.last_bad_row = r;
                 st.nonfinite_examples.push(SampleRef {
                     id: self.id_offset + r,
@@ -135,7 +136,6 @@ fn scan_features(
         .collect::<Vec<_>>();
     let total = rows * per_row;
     let mut scan = FeatureScan {
-        per_row,
         per_column,
         samples: vec![Vec::new(); columns.len()],
         columns,
@@ -150,10 +150,22 @@ fn scan_features(
     };
     let bad = |e: npyz::DTypeError| anyhow!("{}: {e}", path.display());
     let err = |e: std::io::Error| anyhow!("{}: cannot read array data: {}", path.display(), e);
+    // The file's i-th value, as (row, feature): C order runs along a row, Fortran
+    // order (numpy's `order='F'`, what `np.asfortranarray` and many exports write)
+    // down a column.
+    let fortran = matches!(npy.order(), npyz::Order::Fortran);
+    let at = |i: u64| -> (u64, u64) {
+        if fortran {
+            (i % rows.max(1), i / rows.max(1))
+        } else {
+            (i / per_row, i % per_row)
+        }
+    };
     macro_rules! read_as {
         ($t:ty) => {
             for (i, v) in npy.data::<$t>().map_err(bad)?.enumerate() {
-                scan.visit(i as u64, v.map_err(err)? as f64);
+                let (r, j) = at(i as u64);
+                scan.visit(r, j, v.map_err(err)? as f64);
             }
         };
     }
@@ -170,7 +182,8 @@ fn scan_features(
         (TypeChar::Uint, 8) => read_as!(u64),
         (TypeChar::Bool, _) => {
             for (i, v) in npy.data::<bool>().map_err(bad)?.enumerate() {
-                scan.visit(i as u64, v.map_err(err)? as u8 as f64);
+                let (r, j) = at(i as u64);
+                scan.visit(r, j, v.map_err(err)? as u8 as f64);
             }
         }
         _ => bail!("{}: dtype {} is not numeric", path.display(), descr),

@@ -85,6 +85,35 @@ pub fn label_strings(col: &Column) -> Result<Column> {
     Ok(s.into_column())
 }
 
+/// Distinct values above which a numeric label with fractions is a quantity, not
+/// a set of classes.
+const CONTINUOUS_DISTINCT: usize = 10;
+
+/// Why a label column holds a continuous target (a regression task), or None when it
+/// may be classes: floats with fractional values and more than a handful of distinct
+/// values. Whole numbers (1.0, 2.0) stay classes, as a class id read as float is.
+pub fn continuous(col: &Column) -> Option<String> {
+    if !col.dtype().is_float() {
+        return None;
+    }
+    let f = col.cast(&DataType::Float64).ok()?;
+    let values = f.f64().ok()?;
+    let finite = || values.iter().flatten().filter(|v| v.is_finite());
+    let fractional = finite().filter(|v| v.fract() != 0.0).count();
+    if fractional == 0 {
+        return None;
+    }
+    let mut distinct: Vec<u64> = finite().map(f64::to_bits).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    (distinct.len() > CONTINUOUS_DISTINCT).then(|| {
+        format!(
+            "{} distinct numbers, {fractional} of them not whole",
+            distinct.len()
+        )
+    })
+}
+
 pub fn split_strings(col: &Column) -> Result<Column> {
     let s = col.cast(&DataType::String)?;
     let ca = s.str()?;
@@ -154,6 +183,7 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     let mut features = None;
     let mut rows: Option<super::rows::TableRows> = None;
     let mut tables = Vec::new();
+    let mut regression: Option<String> = None;
     for (file_split, path) in files {
         let df = read(path, None)?;
         let source = crate::walk::rel_string(&spec.root, path).0;
@@ -162,14 +192,35 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
         } else {
             source
         };
-        let label = resolve_label(&df, path, spec.hints.label.as_deref())?;
+        if let Some(sep) = crate::table_io::separator(path) {
+            if sep != crate::csv_dialect::default_for(&crate::util::ext_of(path)) {
+                guesses.push(format!(
+                    "separator: {} in {}",
+                    crate::csv_dialect::name(sep),
+                    name_of(path)
+                ));
+            }
+        }
+        let mut label = resolve_label(&df, path, spec.hints.label.as_deref())?;
+        // A continuous target is not a set of classes: no class checks on it.
+        if let Some(l) = &label {
+            if let Some(why) = continuous(df.column(l)?) {
+                if regression.is_none() {
+                    guesses.push(format!(
+                        "task: regression: label column {l} holds a continuous target ({why}); the classification checks (class balance, label errors, conflicting labels) do not apply"
+                    ));
+                }
+                regression = Some(l.clone());
+                label = None;
+            }
+        }
         // With one file per split the file names the split; a split column is then data.
         let split = if file_split.is_none() {
             resolve_split(&df, path, spec.hints.split.as_deref())?
         } else {
             None
         };
-        if label_column.is_none() {
+        if label_column.is_none() && regression.is_none() {
             match (&label, spec.hints.label.is_some()) {
                 (Some(l), false) => guesses.push(format!("label column: {l}")),
                 (None, _) => guesses.push(format!(
@@ -187,7 +238,12 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
         if let Some(s) = file_split {
             declared_splits.push(s.clone());
         }
-        let skip: Vec<&str> = [label.as_deref(), split.as_deref()]
+        // A regression target is described with the features, not compared as one.
+        let described: Vec<&str> = [label.as_deref(), split.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let skip: Vec<&str> = [label.as_deref(), split.as_deref(), regression.as_deref()]
             .into_iter()
             .flatten()
             .collect();
@@ -226,7 +282,7 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
                 let file_stats = if spec.hints.skip_column_stats {
                     None
                 } else {
-                    Some(column_stats(&df, &skip, &source, offset)?)
+                    Some(column_stats(&df, &described, &source, offset)?)
                 };
                 Ok((file_stats, super::rows::fingerprint(&df, features)?))
             },
@@ -253,6 +309,7 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     let mut loaded = Loaded::empty(Manifest::from_table_parts(parts)?);
     loaded.columns = super::columns::merge_all(stats);
     loaded.label_column = label_column;
+    loaded.regression_target = regression;
     loaded.split_column = split_column;
     loaded.declared_splits = declared_splits;
     loaded.guesses = guesses;

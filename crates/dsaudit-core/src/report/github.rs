@@ -8,7 +8,10 @@ use std::fmt::Write;
 
 /// Escapes a message (data) as the runner expects.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    // Other control characters made visible too: an escape sequence in a file name
+    // would otherwise reach the log as is.
+    crate::util::printable(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

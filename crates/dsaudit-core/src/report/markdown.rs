@@ -30,9 +30,10 @@ fn icon(s: Severity) -> &'static str {
     }
 }
 
-/// Pipes and newlines would break a table cell.
+/// Pipes would break a table cell; control characters (a line break in a file
+/// name) are escaped.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::util::printable(s).replace('|', "\\|")
 }
 
 fn dataset(scan: &Scan, max_samples: usize, o: &mut String) {
@@ -105,6 +106,7 @@ fn finding(scan: &Scan, f: &Finding, max_samples: usize, o: &mut String) {
         );
         for s in f.samples.iter().take(max_samples) {
             let path = family::sample_path(scan, &s.source);
+            let path = crate::util::printable(&path);
             let at = s.row.map(|r| format!(" row {r}")).unwrap_or_default();
             match &s.note {
                 Some(n) => {

@@ -4,6 +4,7 @@
 use crate::choice::Choice;
 use crate::finding::Severity;
 use crate::scanned::Scan;
+use crate::util::printable;
 use std::fmt::Write;
 
 pub struct Text;
@@ -88,7 +89,7 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
         for s in f.samples.iter().take(max_samples) {
             match &s.note {
                 Some(n) => {
-                    let _ = writeln!(o, "    {}  ({n})", s.display());
+                    let _ = writeln!(o, "    {}  ({})", s.display(), printable(n));
                 }
                 None => {
                     let _ = writeln!(o, "    {}", s.display());
@@ -134,8 +135,8 @@ fn shift(scan: &Scan, o: &mut String) {
         let _ = writeln!(
             o,
             "\nshift    '{}' vs '{}': {}",
-            c.current,
-            c.reference,
+            printable(&c.current),
+            printable(&c.reference),
             c.verdict.words()
         );
         for e in &c.evidence {
@@ -204,6 +205,14 @@ fn labels(scan: &Scan, o: &mut String) {
 }
 
 fn class_table(scan: &Scan, o: &mut String) {
+    if let Some(target) = &scan.loaded.regression_target {
+        let _ = writeln!(
+            o,
+            "target   {} is continuous: a regression task, no classes",
+            printable(target)
+        );
+        return;
+    }
     let splits = scan.splits_ordered();
     let classes = scan.classes();
     // A table of a million distinct regression targets is no class table.
@@ -219,7 +228,7 @@ fn class_table(scan: &Scan, o: &mut String) {
         }
         return;
     }
-    let name = |l: &Option<String>| l.clone().unwrap_or_else(|| "(unlabeled)".into());
+    let name = |l: &Option<String>| printable(l.as_deref().unwrap_or("(unlabeled)")).into_owned();
     let w = classes
         .iter()
         .map(|c| name(c).chars().count())
@@ -228,7 +237,7 @@ fn class_table(scan: &Scan, o: &mut String) {
         .max(5);
     let _ = write!(o, "  {:<w$}", "class");
     for (s, _) in &splits {
-        let _ = write!(o, " {:>8}", s.as_deref().unwrap_or("(all)"));
+        let _ = write!(o, " {:>8}", printable(s.as_deref().unwrap_or("(all)")));
     }
     o.push('\n');
     let class_total = |c: &Option<String>| {

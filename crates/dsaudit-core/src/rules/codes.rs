@@ -94,6 +94,7 @@ pub static CODES: &[(Family, &dyn Rule)] = &[
         &integrity::unreadable_path::UnreadablePath,
     ),
     (Family::Integrity, &integrity::non_utf8_path::NonUtf8Path),
+    (Family::Integrity, &file_errors::OUTSIDE),
     (Family::Balance, &balance::class_imbalance::ClassImbalance),
     (Family::Balance, &balance::too_few_samples::TooFewSamples),
     (

@@ -1,5 +1,5 @@
 //! The rules that list the files whose load failed, one per kind of failure (I001,
-//! I002, I003, I004, I006). They differ only in data, so they are rows of one table.
+//! I002, I003, I004, I006, I015). They differ only in data, so they are rows of one table.
 
 use crate::finding::{Finding, Severity};
 use crate::rules::{samples_with_error, Context, Rule, RuleMeta};
@@ -40,7 +40,7 @@ pub static UNREADABLE: FileError = FileError {
         name: "unreadable-file",
         severity: Severity::Error,
         summary: "A file cannot be opened or does not decode as the image it claims to be.",
-        doc: "**What it finds.** Files that cannot be opened (permissions, I/O errors) or whose content does not decode: a corrupt header, bad compressed data.\n\n\
+        doc: "**What it finds.** Files that cannot be opened (permissions, I/O errors), that are not regular files (a FIFO, a device, a socket, or a link to one: refused without being opened, so a scan never hangs on one), that are larger than `--max-file-size` (512 MiB by default: refused without being read), or whose content does not decode: a corrupt header, bad compressed data.\n\n\
                  **Why it matters.** A data loader that meets one crashes mid-epoch, or, worse, a `try/except` skips it and the class counts you think you train on are not the ones you do.\n\n\
                  **Example.** `train/cat/0042.png: not a valid png file: unrecognised header` (the file was overwritten by an HTML error page during download).",
         thresholds: &[],
@@ -112,4 +112,20 @@ pub static MISSING: FileError = FileError {
     },
     kinds: &["missing"],
     what: "listed in the labels file do not exist",
+};
+
+pub static OUTSIDE: FileError = FileError {
+    meta: RuleMeta {
+        code: "I015",
+        name: "outside-path",
+        severity: Severity::Error,
+        summary: "A labels file names a file outside the dataset's folder; it is not read.",
+        doc: "**What it finds.** Rows of a labels file whose path leaves the folder of the dataset: `../other/x.png`, or an absolute path elsewhere. dsaudit neither reads them nor copies or links them into a build, unless `--allow-outside-paths` is given.\n\n\
+                 **Why it matters.** A labels file is data, often made elsewhere; it can point a loader at any file the user can read, and a build would then copy it next to the dataset. It also means the dataset is not self-contained: moved or shared, these rows break.\n\n\
+                 **Example.** `../../home/me/.ssh/id_rsa (labels.csv row 12): path leaves the dataset folder`.",
+        thresholds: &[],
+        fix: "Move the files into the dataset's folder and list them relative to the labels file, or pass --allow-outside-paths if reading them is intended.",
+    },
+    kinds: &["outside"],
+    what: "named by the labels file lie outside the dataset folder (not read)",
 };
