@@ -379,3 +379,37 @@ bench-build which="scan-only full core-test":
         printf "%-10s clean %2d min %02d s%s\n" "$what" $(( secs / 60 )) $(( secs % 60 )) "$size"
         rm -rf "$dir" "$dir.log"
     done
+
+# Fuzz every loader for SECONDS each (cargo fuzz, on the nightly toolchain; two
+# targets at a time), seeded from sample_data/ and a `dsaudit check` cache. Crashers
+# land in fuzz/artifacts/<target>/; minimise one with `cargo +nightly fuzz tmin`, then
+# commit it under fuzz/regressions/<target>/ (crates/dsaudit-core/tests/fuzz_regressions.rs
+# replays them in every test run). Needs `cargo install cargo-fuzz`.
+fuzz seconds="600" targets="image csv parquet ipc ndjson npy labels config cache_record":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    corpus=$(mktemp -d)
+    trap 'rm -rf "$corpus"' EXIT
+    cargo run -q --example fuzz_seeds -- . "$corpus"
+    # The cache's seeds: the files of a real check of the sample data.
+    cargo run -q -- check sample_data/images --cache-dir "$corpus/.cache" -q --fail-on never >/dev/null
+    export CARGO_TARGET_DIR="${CARGO_FUZZ_TARGET_DIR:-$HOME/.cache/dsaudit-fuzz-target}"
+    cd fuzz
+    cargo +nightly fuzz build -s none
+    mkdir -p "$corpus/cache_record"
+    find "$corpus/.cache" -name '*.bin' -exec cp {} "$corpus/cache_record/" \;
+    for t in {{targets}}; do mkdir -p "$corpus/$t" "artifacts/$t"; done
+    echo "machine: $(nproc) cores; {{seconds}} s per target"
+    printf '%s\n' {{targets}} | xargs -P 2 -I{} sh -c \
+        'cargo +nightly fuzz run -s none {} "$0/{}" -- -max_total_time={{seconds}} -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 > "$0/{}.log" 2>&1; echo "{}: exit $? $(grep -o "stat::number_of_executed_units: *[0-9]*" "$0/{}.log" | grep -o "[0-9]*$") runs, $(ls "artifacts/{}" | wc -l) crashers"' "$corpus"
+
+# Every bad input of issue 32 over every command, with a deadline, peak memory and a
+# check that nothing is written inside the dataset (docs/reliability.md).
+bad-inputs:
+    cargo build --release --bin dsaudit
+    python3 scripts/bad_inputs.py "$CARGO_TARGET_DIR/release/dsaudit"
+
+# kill -9 during split, clean and check's cache write, N times each (docs/reliability.md).
+faults n="50":
+    cargo build --release --bin dsaudit --example gen_data
+    scripts/faults.sh "$CARGO_TARGET_DIR/release/dsaudit" {{n}}

@@ -48,7 +48,11 @@ pub fn main() -> i32 {
             2
         }
         Err(panic) => {
-            let at = PANIC_AT.lock().ok().and_then(|l| l.clone()).unwrap_or_default();
+            let at = PANIC_AT
+                .lock()
+                .ok()
+                .and_then(|l| l.clone())
+                .unwrap_or_default();
             eprintln!(
                 "error: internal error, a bug in dsaudit (please report it with the command that hit it): {}{at}",
                 printable(&panic)

@@ -57,7 +57,9 @@ fn unreadable_file_and_folder() {
     std::fs::set_permissions(d.join("b/inner"), std::fs::Permissions::from_mode(0o000)).unwrap();
     // Root reads through permissions: run as a user they apply to.
     let Some(mut c) = unprivileged(d.path()) else {
-        eprintln!("skipped: running as root without setpriv (DSAUDIT_REQUIRE_NONROOT makes this fail)");
+        eprintln!(
+            "skipped: running as root without setpriv (DSAUDIT_REQUIRE_NONROOT makes this fail)"
+        );
         return;
     };
     let out = c
@@ -83,7 +85,9 @@ fn unreadable_table_is_an_error() {
     let t = d.write("t.csv", "a,label\n1,x\n");
     std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o000)).unwrap();
     let Some(mut c) = unprivileged(d.path()) else {
-        eprintln!("skipped: running as root without setpriv (DSAUDIT_REQUIRE_NONROOT makes this fail)");
+        eprintln!(
+            "skipped: running as root without setpriv (DSAUDIT_REQUIRE_NONROOT makes this fail)"
+        );
         return;
     };
     let err = error_of(&c.arg("scan").arg(&t).output().unwrap());

@@ -53,7 +53,7 @@ fn table(
             }
         }
     }
-    d.write(name, csv)
+    d.write(&format!("data/{name}"), csv)
 }
 
 struct Manifest {
@@ -317,7 +317,7 @@ fn split_explains_what_cannot_be_stratified_and_refuses_bad_sizes() {
     ]);
     // No test split: an error naming the way out, then the way out.
     let unsplit = d.write(
-        "plain.csv",
+        "data/plain.csv",
         "x,label\n1,a\n2,a\n3,a\n4,b\n5,b\n6,b\n7,a\n8,b\n9,a\n10,b\n",
     );
     let none = d.join("none");
@@ -779,7 +779,7 @@ fn an_interrupted_run_leaves_out_absent_or_untouched() {
             if i % 5 == 0 { "test" } else { "train" }
         );
     }
-    let data = d.write("big.csv", csv);
+    let data = d.write("data/big.csv", csv);
     let out = d.join("out");
     let kill_midway = || {
         let mut child = crate::util::dsaudit()
@@ -821,7 +821,7 @@ fn an_interrupted_run_leaves_out_absent_or_untouched() {
 #[test]
 fn label_issue_tables_relabel_or_drop_the_flagged_rows() {
     let d = Dir::new();
-    let data = d.write("t.csv", "x,label,split\n1,cat,train\n2,cat,train\n3,dog,train\n4,dog,train\n5,cat,test\n6,dog,test\n");
+    let data = d.write("data/t.csv", "x,label,split\n1,cat,train\n2,cat,train\n3,dog,train\n4,dog,train\n5,cat,test\n6,dog,test\n");
     let issues = d.write("issues.csv", "source,row,is_label_issue,suggested_label\nt.csv,1,true,dog\nt.csv,2,false,dog\nt.csv,5,true,cat\n");
     let o = d.join("relabel");
     ok(&[
@@ -972,7 +972,7 @@ fn table_rows_keep_their_input_spelling() {
             want.push([f[0], f[2], f[3]].join(&sep.to_string()));
         }
         // No line break after the last row.
-        let data = d.write(name, &text);
+        let data = d.write(&format!("data/{name}"), &text);
         let out = d.join(&format!("out-{name}"));
         ok(&["split", s(&data), "-o", s(&out), "-q"]);
         let ext = name.rsplit('.').next().unwrap();
@@ -999,7 +999,7 @@ fn table_rows_keep_their_input_spelling() {
             ["p", "q"][i % 2]
         ));
     }
-    let data = d.write("quoted.csv", &text);
+    let data = d.write("data/quoted.csv", &text);
     let out = d.join("out-quoted");
     ok(&["split", s(&data), "-o", s(&out), "-q"]);
     let mut colours: Vec<String> = Vec::new();

@@ -51,7 +51,13 @@ fn special_files_are_rows_with_a_finding_and_never_block() {
     mkfifo(&d.join("a/pipe"));
     std::os::unix::fs::symlink("/dev/zero", d.join("b/zero.png")).unwrap();
     let out = run_within(
-        &[os("scan"), d.path().as_os_str(), os("--format"), os("json"), os("-q")],
+        &[
+            os("scan"),
+            d.path().as_os_str(),
+            os("--format"),
+            os("json"),
+            os("-q"),
+        ],
         Duration::from_secs(60),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -60,8 +66,14 @@ fn special_files_are_rows_with_a_finding_and_never_block() {
     assert_eq!(ds["samples"], 8);
     let f = finding(ds, "I001");
     assert_eq!(sources(f), ["a/pipe", "b/zero.png"]);
-    assert_eq!(f["samples"][0]["note"], "not a regular file: a FIFO (named pipe)");
-    assert_eq!(f["samples"][1]["note"], "not a regular file: a character device");
+    assert_eq!(
+        f["samples"][0]["note"],
+        "not a regular file: a FIFO (named pipe)"
+    );
+    assert_eq!(
+        f["samples"][1]["note"],
+        "not a regular file: a character device"
+    );
 }
 
 #[cfg(unix)]
@@ -78,7 +90,13 @@ fn a_labels_file_naming_a_fifo_or_a_device_never_blocks() {
         "path,label\nimg0.png,a\nimg1.png,b\nimg2.png,a\nimg3.png,b\npipe.png,a\nzero.png,b\n",
     );
     for command in ["scan", "check"] {
-        let mut args = vec![os(command), d.path().as_os_str(), os("--format"), os("json"), os("-q")];
+        let mut args = vec![
+            os(command),
+            d.path().as_os_str(),
+            os("--format"),
+            os("json"),
+            os("-q"),
+        ];
         if command == "check" {
             args.push(os("--no-cache"));
         }
@@ -131,7 +149,10 @@ fn a_non_image_named_png_is_judged_by_its_first_bytes() {
     d.write("a/page.png", vec![b'<'; 4 << 20]);
     let ds = scan_json(d.path(), &[]);
     let f = finding(&ds, "I001");
-    assert_eq!(f["samples"][0]["note"], "not a valid png file: unrecognised header");
+    assert_eq!(
+        f["samples"][0]["note"],
+        "not a valid png file: unrecognised header"
+    );
 }
 
 /// A 2-D f64 array as numpy writes it, in C or Fortran order, from its rows.
@@ -150,7 +171,9 @@ fn npy_f64(path: &Path, rows: &[[f64; 3]], fortran: bool) {
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(&header);
     let order: Vec<f64> = if fortran {
-        (0..c).flat_map(|j| rows.iter().map(move |row| row[j])).collect()
+        (0..c)
+            .flat_map(|j| rows.iter().map(move |row| row[j]))
+            .collect()
     } else {
         rows.iter().flatten().copied().collect()
     };
@@ -163,7 +186,13 @@ fn npy_f64(path: &Path, rows: &[[f64; 3]], fortran: bool) {
 #[test]
 fn fortran_order_arrays_are_read_by_row() {
     let rows: Vec<[f64; 3]> = (0..40)
-        .map(|i| [i as f64, 1000.0 + (i * i) as f64, if i == 7 { f64::NAN } else { -(i as f64) }])
+        .map(|i| {
+            [
+                i as f64,
+                1000.0 + (i * i) as f64,
+                if i == 7 { f64::NAN } else { -(i as f64) },
+            ]
+        })
         .collect();
     let labels: Vec<i64> = (0..40).map(|i| i % 2).collect();
     let (c, f) = (Dir::new(), Dir::new());
@@ -223,7 +252,12 @@ fn semicolon_and_pipe_separated_tables_are_read_as_such() {
         let d = Dir::new();
         let mut text = ["a", "b", "label"].join(sep) + "\n";
         for i in 0..40 {
-            text += &[format!("{i}"), format!("{}", i * 3 % 7), ["x", "y"][i % 2].into()].join(sep);
+            text += &[
+                format!("{i}"),
+                format!("{}", i * 3 % 7),
+                ["x", "y"][i % 2].into(),
+            ]
+            .join(sep);
             text += "\n";
         }
         let t = d.write("t.csv", text);
@@ -248,7 +282,10 @@ fn a_continuous_target_is_a_regression_task() {
     let ds = scan_json(&t, &[]);
     let codes = codes(&ds);
     for c in ["B001", "B002", "I007", "L001", "L002", "L003"] {
-        assert!(!codes.contains(&c.to_string()), "{c} on a regression target: {codes:?}");
+        assert!(
+            !codes.contains(&c.to_string()),
+            "{c} on a regression target: {codes:?}"
+        );
     }
     let guesses = ds["guesses"].to_string();
     assert!(guesses.contains("task: regression"), "{guesses}");
@@ -297,7 +334,10 @@ fn paths_outside_the_dataset_are_reported_and_never_read() {
         "-q",
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let copied: Vec<_> = walk_files(&out).into_iter().filter(|p| p.ends_with(".png")).collect();
+    let copied: Vec<_> = walk_files(&out)
+        .into_iter()
+        .filter(|p| p.ends_with(".png"))
+        .collect();
     assert_eq!(copied.len(), 6, "{copied:?}");
     // Read when the user asks for it.
     let ds = scan_json(&d.join("data"), &["--allow-outside-paths"]);
@@ -332,15 +372,27 @@ fn control_characters_in_names_cannot_forge_output() {
     d.write("b/x\n::error file=a.py::forged\r\u{1b}[2J.png", "not a png");
     for (format, needle) in [
         ("text", "b/x\\n::error file=a.py::forged\\r\\u{1b}[2J.png"),
-        ("markdown", "b/x\\n::error file=a.py::forged\\r\\u{1b}[2J.png"),
-        ("github", "x\\n%3A%3Aerror file=a.py%3A%3Aforged\\r\\u{1b}[2J.png"),
+        (
+            "markdown",
+            "b/x\\n::error file=a.py::forged\\r\\u{1b}[2J.png",
+        ),
+        (
+            "github",
+            "x\\n%3A%3Aerror file=a.py%3A%3Aforged\\r\\u{1b}[2J.png",
+        ),
     ] {
         let out = run_path(d.path(), &["--format", format, "-q"]);
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains(needle), "{format}: {text}");
         for line in text.lines() {
-            assert!(!line.starts_with("::error file=a.py"), "{format}: forged line");
-            assert!(!line.contains('\r') && !line.contains('\u{1b}'), "{format}: {line:?}");
+            assert!(
+                !line.starts_with("::error file=a.py"),
+                "{format}: forged line"
+            );
+            assert!(
+                !line.contains('\r') && !line.contains('\u{1b}'),
+                "{format}: {line:?}"
+            );
         }
     }
 }
@@ -354,16 +406,28 @@ fn overwrite_replaces_only_what_a_build_wrote() {
     let data = d.join("data");
     let out = d.join("out");
     let build = |extra: &[&str]| {
-        let mut args = vec!["clean", data.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"];
+        let mut args = vec![
+            "clean",
+            data.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+        ];
         args.extend_from_slice(extra);
         run(&args)
     };
     assert!(build(&[]).status.success());
-    assert!(build(&["--overwrite"]).status.success(), "its own build is replaced");
+    assert!(
+        build(&["--overwrite"]).status.success(),
+        "its own build is replaced"
+    );
     // A training run's checkpoints inside OUT: never deleted.
     d.write("out/checkpoints/epoch1.pt", "weights");
     let err = error_of(&build(&["--overwrite"]));
-    assert!(err.contains("holds other files than the dsaudit build"), "{err}");
+    assert!(
+        err.contains("holds other files than the dsaudit build"),
+        "{err}"
+    );
     assert!(d.join("out/checkpoints/epoch1.pt").is_file());
     // A folder with a build.json or metrics.json of anyone's is not a dsaudit build.
     for marker in ["build.json", "metrics.json"] {
@@ -390,10 +454,25 @@ fn nothing_is_written_beside_a_table_or_labels_file_given_as_the_dataset() {
     let labels = labels.to_str().unwrap();
     let inside = d.join("data/out");
     for args in [
-        vec!["scan", labels, "--manifest", d.join("data/m.csv").to_str().unwrap()],
-        vec!["scan", labels, "--html", d.join("data/r.html").to_str().unwrap()],
+        vec![
+            "scan",
+            labels,
+            "--manifest",
+            d.join("data/m.csv").to_str().unwrap(),
+        ],
+        vec![
+            "scan",
+            labels,
+            "--html",
+            d.join("data/r.html").to_str().unwrap(),
+        ],
         vec!["clean", labels, "-o", inside.to_str().unwrap()],
-        vec!["check", labels, "--cache-dir", d.join("data/.cache").to_str().unwrap()],
+        vec![
+            "check",
+            labels,
+            "--cache-dir",
+            d.join("data/.cache").to_str().unwrap(),
+        ],
     ] {
         let err = error_of(&run(&args));
         assert!(err.contains("inside the dataset"), "{args:?}: {err}");
@@ -418,7 +497,9 @@ fn non_utf8_names_materialise_in_every_mode() {
     let d = Dir::new();
     d.png("data/a/1.png", 1);
     d.png("data/b/2.png", 2);
-    let odd = d.join("data/a").join(std::ffi::OsStr::from_bytes(b"caf\xe9.png"));
+    let odd = d
+        .join("data/a")
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9.png"));
     std::fs::write(&odd, encode(&rgb(8, 8, 3), image::ImageFormat::Png)).unwrap();
     for mode in ["copy", "hardlink", "symlink"] {
         let out = d.join(&format!("out-{mode}"));
@@ -431,7 +512,11 @@ fn non_utf8_names_materialise_in_every_mode() {
             mode,
             "-q",
         ]);
-        assert!(r.status.success(), "{mode}: {}", String::from_utf8_lossy(&r.stderr));
+        assert!(
+            r.status.success(),
+            "{mode}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
         let written = out.join("a/caf\u{fffd}.png");
         let bytes = std::fs::read(&written).unwrap_or_else(|e| panic!("{mode}: {e}"));
         assert_eq!(bytes, std::fs::read(&odd).unwrap(), "{mode}");

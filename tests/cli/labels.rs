@@ -81,7 +81,7 @@ fn flipped_table_labels_are_found_and_the_control_stays_quiet() {
         };
         out.push(format!("{features},{label}"));
     }
-    let noisy = d.write("noisy.csv", out.join("\n") + "\n");
+    let noisy = d.write("data/noisy.csv", out.join("\n") + "\n");
     let manifest = d.join("manifest.csv");
     let ds = scan_json(&noisy, &["--manifest", manifest.to_str().unwrap()]);
     let found = flagged(&ds, "row");
@@ -192,7 +192,7 @@ fn a_far_row_is_an_outlier() {
         .collect();
     lines.push(format!("{},benign", far.join(",")));
     let d = Dir::new();
-    let path = d.write("t.csv", lines.join("\n") + "\n");
+    let path = d.write("data/t.csv", lines.join("\n") + "\n");
     let ds = scan_json(&path, &[]);
     let f = finding(&ds, "O001");
     assert_eq!(f["samples"][0]["row"], lines.len() - 2);
@@ -218,7 +218,7 @@ fn toy(per_class: usize, small: usize) -> String {
 #[test]
 fn a_class_smaller_than_the_folds_is_left_out_and_said() {
     let d = Dir::new();
-    let path = d.write("t.csv", toy(30, 3));
+    let path = d.write("data/t.csv", toy(30, 3));
     let ds = scan_json(&path, &[]);
     let l = &ds["labels"];
     assert!(l["skipped"].is_null(), "{l:#}");
@@ -235,7 +235,7 @@ fn a_class_smaller_than_the_folds_is_left_out_and_said() {
 #[test]
 fn a_single_class_skips_the_check_with_a_reason() {
     let d = Dir::new();
-    let path = d.write("t.csv", "x,label\n1,a\n2,a\n3,a\n4,a\n5,a\n6,a\n");
+    let path = d.write("data/t.csv", "x,label\n1,a\n2,a\n3,a\n4,a\n5,a\n6,a\n");
     let ds = scan_json(&path, &[]);
     assert_eq!(
         ds["labels"]["skipped"],
@@ -246,7 +246,7 @@ fn a_single_class_skips_the_check_with_a_reason() {
 #[test]
 fn given_probabilities_are_used_and_checked() {
     let d = Dir::new();
-    let data = d.write("t.csv", toy(10, 0));
+    let data = d.write("data/t.csv", toy(10, 0));
     // Row 0 (labelled c0) is confidently c1; every other row is confidently its label.
     let mut probs = String::from("c0,c1,c2\n");
     for r in 0..30 {
@@ -299,7 +299,7 @@ fn given_probabilities_are_used_and_checked() {
 #[test]
 fn embeddings_replace_the_compact_features() {
     let d = Dir::new();
-    let data = d.write("t.csv", toy(20, 0));
+    let data = d.write("data/t.csv", toy(20, 0));
     // Embeddings that put the rows of class c at c, except row 5, placed with c1.
     let mut e = String::from("e0,e1\n");
     for r in 0..60 {
@@ -329,7 +329,7 @@ fn clean_drops_what_confident_learning_flags() {
         }
     }
     let d = Dir::new();
-    let data = d.write("t.csv", lines.join("\n") + "\n");
+    let data = d.write("data/t.csv", lines.join("\n") + "\n");
     let out = d.join("clean");
     let o = run(&[
         "clean",

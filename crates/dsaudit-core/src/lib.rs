@@ -10,6 +10,8 @@ pub mod discover;
 pub mod docs;
 pub mod duplicates;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod incremental;
 pub mod knn;

@@ -77,7 +77,8 @@ pub fn one_line(s: &str) -> String {
 /// holding a line break could otherwise forge lines of a report, or a GitHub
 /// workflow command (`::error`) in a CI log.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let hostile = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let hostile =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if !s.chars().any(hostile) {
         return std::borrow::Cow::Borrowed(s);
     }

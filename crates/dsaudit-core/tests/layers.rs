@@ -10,8 +10,20 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     // Words and tools every stage shares.
     &[
-        "util", "packed", "progress", "suggest", "choice", "output", "walk", "knn", "tally",
-        "finding", "identity", "table_io", "safe_read", "csv_dialect",
+        "util",
+        "packed",
+        "progress",
+        "suggest",
+        "choice",
+        "output",
+        "walk",
+        "knn",
+        "tally",
+        "finding",
+        "identity",
+        "table_io",
+        "safe_read",
+        "csv_dialect",
     ],
     &["discover"],
     &["load", "manifest", "stats"],
@@ -25,7 +37,7 @@ const LAYERS: &[&[&str]] = &[
     &["scanned"],
     &["report"],
     // The pipeline: discover → load → describe → analyse → check.
-    &["scan"],
+    &["scan", "fuzzing"],
 ];
 
 /// Back edges not yet removed (module → module it uses), each listed in

@@ -94,12 +94,14 @@ impl Files {
         let stamp = match (old, self.stamps.get(path)) {
             (_, Some(s)) => *s,
             (Some(_), None) => Stamp::of(path),
-            (None, None) => crate::safe_read::open_regular(path).ok().and_then(|(f, _)| {
-                let m = f.metadata().ok()?;
-                let stamp = Stamp::from_metadata(&m);
-                opened = Some((f, m.len()));
-                stamp
-            }),
+            (None, None) => crate::safe_read::open_regular(path)
+                .ok()
+                .and_then(|(f, _)| {
+                    let m = f.metadata().ok()?;
+                    let stamp = Stamp::from_metadata(&m);
+                    opened = Some((f, m.len()));
+                    stamp
+                }),
         };
         let reused = match (stamp, old) {
             (Some(s), Some(e)) if e.stamp == s => {

@@ -114,16 +114,28 @@ impl Cache {
             .join(format!("{}.bin", &name[..32]))
     }
 
+    /// Decodes the bytes of every kind of cache file (the fuzzers' entry point: a
+    /// damaged file must decode to None, never panic).
+    pub fn decode_any(bytes: &[u8]) {
+        let _ = Cache::decode::<Vec<Entry>>(bytes);
+        let _ = Cache::decode::<DatasetState>(bytes);
+        let _ = Cache::decode::<StoredResult>(bytes);
+    }
+
+    fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Option<Result<T, postcard::Error>> {
+        match postcard::take_from_bytes::<u32>(bytes) {
+            Ok((VERSION, rest)) => Some(postcard::from_bytes::<T>(rest)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
     /// Reads a cache file; a missing file is None, a damaged one is reported and None.
     fn read<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
         // dsaudit's own file, of any size, but never a FIFO someone put there.
         let bytes = crate::safe_read::read_limited(path, u64::MAX).ok()?;
         // An older dsaudit's file is replaced quietly; a damaged one with a word.
-        let decoded = match postcard::take_from_bytes::<u32>(&bytes) {
-            Ok((VERSION, rest)) => postcard::from_bytes::<T>(rest),
-            Ok(_) => return None,
-            Err(e) => Err(e),
-        };
+        let decoded = Cache::decode::<T>(&bytes)?;
         match decoded {
             Ok(value) => Some(value),
             Err(e) => {

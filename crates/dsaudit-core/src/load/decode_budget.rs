@@ -60,8 +60,12 @@ pub fn decode(bytes: &[u8], format: ImageFormat) -> ImageResult<DynamicImage> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODE);
-    reader.limits(limits);
+    reader.limits(limits.clone());
     let decoder = reader.into_decoder()?;
+    // `ImageReader::decode` checks the pixels' size against the limit before it
+    // allocates them; a decoder taken out of the reader does not (the fuzzer found a
+    // 733-byte PNG header claiming 196 GB of pixels, which aborted the process).
+    limits.reserve(decoder.total_bytes())?;
     let need = decoder.total_bytes().saturating_mul(2);
     let _held = (need > FREE).then(|| SHARED.take(need));
     DynamicImage::from_decoder(decoder)

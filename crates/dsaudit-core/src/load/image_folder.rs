@@ -35,21 +35,7 @@ pub fn describe_all(
             info,
         }
     };
-    let describe = |path: &std::path::Path, opened| {
-        // A decoder's panic on a damaged file is that file's problem, reported as such.
-        crate::util::guarded(|| {
-            if is_image_path(path) || image::sniff(path) {
-                image::describe_opened(path, opened)
-            } else {
-                unsupported(path)
-            }
-        })
-        .unwrap_or_else(|panic| ImageInfo {
-            error_kind: Some(image::ErrorKind::Corrupt),
-            error: Some(format!("the decoder failed on this file ({panic})")),
-            ..Default::default()
-        })
-    };
+    let describe = describe_file;
     // The records come back with the samples, in order: no lock, and no sort after.
     let out = match files {
         None => jobs
@@ -81,10 +67,30 @@ pub fn describe_all(
     out
 }
 
+/// One sample file described, whatever it is: an image, a file named like one, or
+/// something else among the samples. A decoder's panic on a damaged file is that
+/// file's problem, reported as such.
+pub fn describe_file(path: &std::path::Path, opened: Option<(std::fs::File, u64)>) -> ImageInfo {
+    crate::util::guarded(|| {
+        if is_image_path(path) || image::sniff(path) {
+            image::describe_opened(path, opened)
+        } else {
+            unsupported(path)
+        }
+    })
+    .unwrap_or_else(|panic| ImageInfo {
+        error_kind: Some(image::ErrorKind::Corrupt),
+        error: Some(format!("the decoder failed on this file ({panic})")),
+        ..Default::default()
+    })
+}
+
 fn outside() -> ImageInfo {
     ImageInfo {
         error_kind: Some(image::ErrorKind::Outside),
-        error: Some("path leaves the dataset folder: not read (--allow-outside-paths reads it)".into()),
+        error: Some(
+            "path leaves the dataset folder: not read (--allow-outside-paths reads it)".into(),
+        ),
         ..Default::default()
     }
 }

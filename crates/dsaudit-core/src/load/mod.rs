@@ -123,8 +123,10 @@ pub fn load(spec: &DatasetSpec, quiet: bool, files: Option<&dyn Recall>) -> Resu
     let mut loaded = match &spec.layout {
         Layout::ImageFolder { split_dirs } => image_folder::load(spec, *split_dirs, quiet, files)?,
         Layout::ImageLabels { labels_file } => labels::load(spec, labels_file, quiet, files)?,
-        Layout::Table { files } => table::load(spec, files)?,
-        Layout::Npy { pairs } => npy::load(spec, pairs)?,
+        // The readers' panics on a damaged table or array end in an error naming it
+        // (images are guarded file by file, in `describe_all`).
+        Layout::Table { files } => guarded_load(spec, || table::load(spec, files))?,
+        Layout::Npy { pairs } => guarded_load(spec, || npy::load(spec, pairs))?,
     };
     loaded.walk_issues = spec.walked.issues.clone();
     if loaded.manifest.is_empty() {
@@ -133,13 +135,25 @@ pub fn load(spec: &DatasetSpec, quiet: bool, files: Option<&dyn Recall>) -> Resu
         let what = match &spec.layout {
             Layout::Table { files } if files.len() == 1 => "the table has a header but no rows",
             Layout::Table { .. } => "the tables have headers but no rows",
-            Layout::ImageLabels { .. } => "the labels file lists no images and the folder holds none",
+            Layout::ImageLabels { .. } => {
+                "the labels file lists no images and the folder holds none"
+            }
             Layout::Npy { .. } => "the arrays have no rows",
             Layout::ImageFolder { .. } => "the class folders hold no files",
         };
         anyhow::bail!("{}: empty dataset: {what}", spec.input.display());
     }
     Ok(loaded)
+}
+
+fn guarded_load(spec: &DatasetSpec, load: impl FnOnce() -> Result<Loaded>) -> Result<Loaded> {
+    match crate::util::guarded(load) {
+        Ok(loaded) => loaded,
+        Err(panic) => anyhow::bail!(
+            "{}: cannot read: the reader failed on this dataset ({panic})",
+            spec.input.display()
+        ),
+    }
 }
 
 /// Label column names tried in order when none is given.

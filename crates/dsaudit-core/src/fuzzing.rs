@@ -1,0 +1,96 @@
+//! The loaders' entry points for the fuzzers (`fuzz/`, `just fuzz`) and for the
+//! regression tests of what they found: each takes arbitrary bytes as one input file
+//! and runs the reader dsaudit runs on such a file. An error is a right answer; a
+//! panic that gets out, a hang or unbounded memory is a bug.
+
+use std::path::{Path, PathBuf};
+
+/// A private folder per process for the inputs written as files (the table, array
+/// and configuration readers take paths).
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dsaudit-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+fn file(name: &str, data: &[u8]) -> PathBuf {
+    let p = scratch().join(name);
+    std::fs::write(&p, data).expect("scratch file");
+    p
+}
+
+/// An image file, described as a scan describes it (signature, decode, statistics,
+/// hashes).
+pub fn image(data: &[u8]) {
+    let p = file("sample.png", data);
+    let _ = crate::load::image_folder::describe_file(&p, None);
+}
+
+/// A table file of the given extension (csv, tsv, parquet, arrow, ndjson), read
+/// whole and by its head, as discovery and the load read it.
+pub fn table(data: &[u8], ext: &str) {
+    let p = file(&format!("table.{ext}"), data);
+    let _ = crate::table_io::read_head(&p, 200);
+    if let Ok(df) = crate::table_io::read(&p, None) {
+        // What the load computes from a table: column statistics and row fingerprints.
+        let _ = crate::load::table::column_stats(&df, &[], "table", 0);
+    }
+}
+
+/// A dataset of one table (`data` as `train.csv`): discovered and loaded whole, label
+/// guess, separator, continuous target and all.
+pub fn table_dataset(data: &[u8]) {
+    let dir = scratch().join("table-ds");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let p = dir.join("train.csv");
+    std::fs::write(&p, data).expect("scratch file");
+    load_dataset(&p);
+}
+
+/// An `.npy` feature array (`X_train.npy`, with labels for its rows when it has any).
+pub fn npy(data: &[u8]) {
+    let dir = scratch().join("npy-ds");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    std::fs::write(dir.join("X_train.npy"), data).expect("scratch file");
+    load_dataset(&dir);
+}
+
+/// A labels file (`labels.csv`) beside two images.
+pub fn labels(data: &[u8]) {
+    let dir = scratch().join("labels-ds");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0, 0x3a, 0x7e, 0x9b, 0x55, 0, 0, 0, 0x0a, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1, 0x48, 0xaf, 0xa4, 0x71, 0, 0, 0, 0,
+        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    for name in ["a.png", "b.png"] {
+        std::fs::write(dir.join(name), png).expect("scratch file");
+    }
+    std::fs::write(dir.join("labels.csv"), data).expect("scratch file");
+    load_dataset(&dir);
+}
+
+fn load_dataset(path: &Path) {
+    let hints = crate::discover::Hints::default();
+    if let Ok(spec) = crate::discover::discover(path, hints) {
+        let _ = crate::load::load(&spec, true, None);
+    }
+}
+
+/// A configuration file (`dsaudit.toml`).
+pub fn config(data: &[u8]) {
+    let p = file("dsaudit.toml", data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::config::parse(&p, text);
+    }
+}
+
+/// A file of the check's cache.
+pub fn cache_record(data: &[u8]) {
+    crate::cache::Cache::decode_any(data);
+}
