@@ -204,16 +204,19 @@ def main():
             before = snapshot(root)
             env = dict(os.environ, RAYON_NUM_THREADS="8", XDG_CACHE_HOME=f"{work}/xdg")
             timing = f"{work}/time"
+            p = subprocess.Popen(["/usr/bin/time", "-f", "%e %M", "-o", timing, binary, *cmd],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=work,
+                                 start_new_session=True)
             try:
-                p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", timing, binary, *cmd],
-                                   capture_output=True, timeout=LIMIT_S, env=env, cwd=work)
+                _, err = p.communicate(timeout=LIMIT_S)
                 rc = p.returncode
                 secs, kib = open(timing).read().split()[-2:]
                 secs, kib = float(secs), int(kib)
-                err = p.stderr.decode("utf-8", "replace")
+                err = err.decode("utf-8", "replace")
             except subprocess.TimeoutExpired:
+                os.killpg(p.pid, 9)
+                p.communicate()
                 rc, secs, kib, err = "hang", LIMIT_S, 0, ""
-                subprocess.run(["pkill", "-9", "-f", binary])
             after = snapshot(root)
             changed = sorted(set(after) ^ set(before) | {k for k in before if k in after and after[k] != before[k] and not os.path.isdir(k)})
             problems = []

@@ -74,6 +74,21 @@ fn special_files_are_rows_with_a_finding_and_never_block() {
         f["samples"][1]["note"],
         "not a regular file: a character device"
     );
+    // The HTML report's thumbnails do not open them either.
+    let out = Dir::new();
+    let html = out.join("r.html");
+    let r = run_within(
+        &[
+            os("scan"),
+            d.path().as_os_str(),
+            os("-q"),
+            os("--html"),
+            html.as_os_str(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.status.code(), Some(1));
+    assert!(html.is_file());
 }
 
 #[cfg(unix)]
@@ -339,6 +354,15 @@ fn paths_outside_the_dataset_are_reported_and_never_read() {
         .filter(|p| p.ends_with(".png"))
         .collect();
     assert_eq!(copied.len(), 6, "{copied:?}");
+    // Nor shown: the HTML report has no thumbnail of them.
+    let html = d.join("r.html");
+    scan_json(&d.join("data"), &["--html", html.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("/s.png"), "the finding lists them");
+    assert!(
+        !page.contains("/s.png<br>") && !page.contains("/s.png</figcaption>"),
+        "a thumbnail of a file outside"
+    );
     // Read when the user asks for it.
     let ds = scan_json(&d.join("data"), &["--allow-outside-paths"]);
     assert!(!codes(&ds).contains(&"I015".to_string()));

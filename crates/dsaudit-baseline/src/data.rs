@@ -238,10 +238,10 @@ fn images(s: &Samples, rows: &[usize], side: usize, notes: &mut Vec<String>) -> 
         .par_iter()
         .map(|&i| {
             let path = base.join(sources.get(i).unwrap_or(""));
-            let img = image::ImageReader::open(&path)
-                .and_then(|r| r.with_guessed_format())
-                .with_context(|| format!("{}: cannot read", path.display()))?
-                .decode()
+            let bytes = dsaudit_core::safe_read::read(&path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let img = image::guess_format(&bytes)
+                .and_then(|f| dsaudit_core::load::decode_budget::decode(&bytes, f))
                 .with_context(|| format!("{}: cannot decode", path.display()))?;
             let img = img.resize_exact(
                 side as u32,

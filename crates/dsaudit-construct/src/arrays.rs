@@ -17,8 +17,9 @@ struct Npy {
 
 fn parse(path: &Path) -> Result<Npy> {
     let shown = path.display();
-    let bytes = std::fs::read(path)
-        .map_err(|e| anyhow!("{shown}: {}", dsaudit_core::util::io_problem(&e)))?;
+    // An array the scan streamed; read whole here, so never a FIFO or a device.
+    let bytes = dsaudit_core::safe_read::read_limited(path, u64::MAX)
+        .map_err(|e| anyhow!("{shown}: {e}"))?;
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         bail!("{shown}: not a .npy file");
     }

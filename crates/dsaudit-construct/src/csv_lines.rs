@@ -49,7 +49,7 @@ pub fn index(s: &Samples) -> Result<Option<Lines>> {
     let mut rows = Vec::with_capacity(s.len());
     let mut header: Option<&[u8]> = None;
     for (_, path) in files {
-        let file = std::fs::File::open(path)
+        let (file, _) = dsaudit_core::safe_read::open_limited(path, u64::MAX)
             .with_context(|| format!("{}: cannot read", path.display()))?;
         // Safety: the map is only read. A file changed by another program while it is
         // mapped could show the change, which the line count check below catches when

@@ -75,12 +75,14 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
         // Types are inferred from the first 10,000 rows; a column whose type changes
         // later (ints, then a float) is re-read with inference over the whole file.
         "csv" | "tsv" => Ok(match csv(file, Some(10_000)) {
-            Err(e) if e.to_string().contains("could not parse") => File::open(path)
-                .map_err(|io| PolarsError::IO {
-                    error: io.into(),
-                    msg: None,
-                })
-                .and_then(|f| csv(f, None)),
+            Err(e) if e.to_string().contains("could not parse") => {
+                crate::safe_read::open_limited(path, u64::MAX)
+                    .map_err(|e| PolarsError::IO {
+                        error: std::io::Error::other(e.to_string()).into(),
+                        msg: None,
+                    })
+                    .and_then(|(f, _)| csv(f, None))
+            }
             other => other,
         }),
         "parquet" | "pq" => {
@@ -188,7 +190,7 @@ pub fn read_head(path: &Path, n_rows: usize) -> Result<DataFrame> {
 /// its missing fields), so the happy path reads the file once. Blank lines are left to
 /// polars, which reads them as rows of nulls.
 fn ragged_row(path: &Path, sep: u8) -> Option<String> {
-    let file = File::open(path).ok()?;
+    let (file, _) = crate::safe_read::open_limited(path, u64::MAX).ok()?;
     // Safety: only read; dsaudit never writes its input, and a file changed by another
     // program meanwhile can at worst give a wrong line number in this message.
     let text = unsafe { memmap2::Mmap::map(&file) }.ok()?;

@@ -446,6 +446,17 @@ fn thumbs(scan: &Scan, f: &Finding, budget: &mut usize, o: &mut String) {
         if *budget == 0 {
             break;
         }
+        // Only a sample the load read: never a file it refused (a FIFO, a path
+        // outside the dataset, one over the size limit).
+        let refused = scan
+            .loaded
+            .manifest
+            .strs("error_kind")
+            .get(s.id as usize)
+            .is_some();
+        if refused {
+            continue;
+        }
         let Some(uri) = thumbnail(&scan.spec.root.join(&s.source)) else {
             continue;
         };
@@ -471,7 +482,9 @@ fn thumbs(scan: &Scan, f: &Finding, budget: &mut usize, o: &mut String) {
 
 /// A PNG data: URI of the image scaled to fit 96×96; None when it does not decode.
 fn thumbnail(path: &std::path::Path) -> Option<String> {
-    let img = image::open(path).ok()?;
+    let bytes = crate::safe_read::read(path).ok()?;
+    let format = image::guess_format(&bytes).ok()?;
+    let img = crate::load::decode_budget::decode(&bytes, format).ok()?;
     let small = if img.width() > THUMB_SIDE || img.height() > THUMB_SIDE {
         img.thumbnail(THUMB_SIDE, THUMB_SIDE)
     } else {
