@@ -43,18 +43,18 @@ def png(path, seed, w=16, h=16, grey=True):
         f.write(data)
 
 
-def big_png(path, side):
-    """A legal grey PNG of side×side pixels that compresses to almost nothing."""
+def big_png(path, side, rgb=False):
+    """A legal PNG of side×side pixels (grey, or RGB) that compresses to almost nothing."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     comp = zlib.compressobj(9)
-    row = b"\x00" + bytes(side)
+    row = b"\x00" + bytes(side * (3 if rgb else 1))
     body = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
 
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
 
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2 if rgb else 0, 0, 0, 0))
                 + chunk(b"IDAT", body) + chunk(b"IEND", b""))
 
 
@@ -98,6 +98,16 @@ def build(work):
     for i in range(8):
         big_png(f"{d}/{'ab'[i % 2]}/{i}.png", 12000)
     out["8 legal 12000x12000 PNGs (144 MB of pixels each), 8 threads"] = (d, d)
+
+    d = f"{work}/large-legal-rgb-pngs"
+    for i in range(4):
+        big_png(f"{d}/{'ab'[i % 2]}/{i}.png", 12000, rgb=True)
+    out["4 legal 12000x12000 RGB PNGs (432 MB of pixels each), 8 threads"] = (d, d)
+
+    d = f"{work}/bomb"
+    classes(d)
+    big_png(f"{d}/a/bomb.png", 30000)
+    out["decompression bomb: 30000x30000 PNG of 900 MB pixels in 0.9 MB"] = (d, d)
 
     d = f"{work}/header-only"
     os.makedirs(d)

@@ -240,7 +240,7 @@ fn images(s: &Samples, rows: &[usize], side: usize, notes: &mut Vec<String>) -> 
             let path = base.join(sources.get(i).unwrap_or(""));
             let bytes = dsaudit_core::safe_read::read(&path)
                 .with_context(|| format!("{}: cannot read", path.display()))?;
-            let img = image::guess_format(&bytes)
+            let (img, _held) = image::guess_format(&bytes)
                 .and_then(|f| dsaudit_core::load::decode_budget::decode(&bytes, f))
                 .with_context(|| format!("{}: cannot decode", path.display()))?;
             let img = img.resize_exact(

@@ -31,8 +31,9 @@ static SHARED: Budget = Budget {
     freed: Condvar::new(),
 };
 
-/// Memory held by one decode; given back when dropped (panics included).
-struct Held(u64);
+/// Memory held for one decoded image; given back when dropped (panics included).
+/// Kept alive for as long as the image is: the image is most of that memory.
+pub struct Held(u64);
 
 impl Budget {
     fn take(&'static self, want: u64) -> Held {
@@ -55,8 +56,9 @@ impl Drop for Held {
 }
 
 /// Decodes an image whose format is known, within the per-image limit and the
-/// process-wide budget.
-pub fn decode(bytes: &[u8], format: ImageFormat) -> ImageResult<DynamicImage> {
+/// process-wide budget; the budget's share is held until the returned guard is
+/// dropped, which the caller does when it is done with the image and its copies.
+pub fn decode(bytes: &[u8], format: ImageFormat) -> ImageResult<(DynamicImage, Option<Held>)> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODE);
@@ -67,8 +69,8 @@ pub fn decode(bytes: &[u8], format: ImageFormat) -> ImageResult<DynamicImage> {
     // 733-byte PNG header claiming 196 GB of pixels, which aborted the process).
     limits.reserve(decoder.total_bytes())?;
     let need = decoder.total_bytes().saturating_mul(2);
-    let _held = (need > FREE).then(|| SHARED.take(need));
-    DynamicImage::from_decoder(decoder)
+    let held = (need > FREE).then(|| SHARED.take(need));
+    Ok((DynamicImage::from_decoder(decoder)?, held))
 }
 
 #[cfg(test)]

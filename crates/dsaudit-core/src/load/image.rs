@@ -190,8 +190,9 @@ pub fn describe_bytes(bytes: &[u8], mut info: ImageInfo) -> ImageInfo {
             ),
         );
     }
-    let img = match super::decode_budget::decode(bytes, format) {
-        Ok(img) => img,
+    // The budget's share is held (`_held`) until the image and its copies are gone.
+    let (img, _held) = match super::decode_budget::decode(bytes, format) {
+        Ok(decoded) => decoded,
         Err(e) => {
             let msg = one_line(&e.to_string());
             let kind = if looks_truncated(&msg) || missing_end_marker(bytes, format) {

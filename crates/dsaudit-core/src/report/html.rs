@@ -484,7 +484,7 @@ fn thumbs(scan: &Scan, f: &Finding, budget: &mut usize, o: &mut String) {
 fn thumbnail(path: &std::path::Path) -> Option<String> {
     let bytes = crate::safe_read::read(path).ok()?;
     let format = image::guess_format(&bytes).ok()?;
-    let img = crate::load::decode_budget::decode(&bytes, format).ok()?;
+    let (img, _held) = crate::load::decode_budget::decode(&bytes, format).ok()?;
     let small = if img.width() > THUMB_SIDE || img.height() > THUMB_SIDE {
         img.thumbnail(THUMB_SIDE, THUMB_SIDE)
     } else {
