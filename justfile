@@ -400,8 +400,11 @@ fuzz seconds="600" targets="image csv parquet ipc ndjson npy labels config cache
     find "$corpus/.cache" -name '*.bin' -exec cp {} "$corpus/cache_record/" \;
     for t in {{targets}}; do mkdir -p "$corpus/$t" "artifacts/$t"; done
     echo "machine: $(nproc) cores; {{seconds}} s per target"
+    # Each target's libFuzzer log (kept where FUZZ_LOGS says, else dropped with the corpus).
+    logs="${FUZZ_LOGS:-$corpus}"
+    mkdir -p "$logs"
     printf '%s\n' {{targets}} | xargs -P 2 -I{} sh -c \
-        'cargo +nightly fuzz run -s none {} "$0/{}" -- -max_total_time={{seconds}} -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 > "$0/{}.log" 2>&1; echo "{}: exit $? $(grep -o "stat::number_of_executed_units: *[0-9]*" "$0/{}.log" | grep -o "[0-9]*$") runs, $(ls "artifacts/{}" | wc -l) crashers"' "$corpus"
+        'cargo +nightly fuzz run -s none {} "$0/{}" -- -max_total_time={{seconds}} -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 > "$1/{}.log" 2>&1; echo "{}: exit $?, $(grep -o "stat::number_of_executed_units: *[0-9]*" "$1/{}.log" | grep -o "[0-9]*$") runs, corpus $(ls "$0/{}" | wc -l), $(ls "artifacts/{}" | wc -l) crashers"' "$corpus" "$logs"
 
 # Every bad input of issue 32 over every command, with a deadline, peak memory and a
 # check that nothing is written inside the dataset (docs/reliability.md).

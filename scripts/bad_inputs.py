@@ -189,12 +189,16 @@ def snapshot(root):
 
 def commands(path, work, name):
     out = f"{work}/out-{name}"
+    # Images are materialised; tables and arrays are always written one file per split.
+    has_images = any(f.endswith(".png") for _, _, fs in os.walk(path) for f in fs)
+    copy = ["--materialize", "copy"] if has_images else []
     return [
         ["scan", path],
-        ["check", path, "--cache-dir", f"{work}/cache"],
+        # The user cache (XDG_CACHE_HOME below) unless a configuration names one.
+        ["check", path],
         ["stats", path],
-        ["split", path, "-o", out + "-split", "--carve-test", "0.3", "--materialize", "copy"],
-        ["clean", path, "-o", out + "-clean", "--materialize", "copy"],
+        ["split", path, "-o", out + "-split", "--carve-test", "0.3", *copy],
+        ["clean", path, "-o", out + "-clean", *copy],
         ["scan", path, "--html", out + ".html", "--manifest", out + "-manifest.csv"],
     ]
 
@@ -206,8 +210,8 @@ def main():
     cases, secret = build(work)
     secret_atime = os.stat(f"{secret}/s.png").st_atime_ns
     broken = []
-    print("| input | command | exit | seconds | peak MiB | inside the dataset |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| input | command | exit | seconds | peak MiB | inside the dataset | error |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for label, (path, root) in cases.items():
         slug = "".join(ch if ch.isalnum() else "-" for ch in label)[:40]
         for cmd in commands(path, work, slug):
@@ -240,7 +244,9 @@ def main():
                 problems.append("wrote inside: " + ", ".join(c.decode(errors="replace") for c in changed[:3]))
             inside = "nothing" if not changed else "**" + str(len(changed)) + " paths**"
             cmd_text = " ".join(c if not c.startswith(work) else "…" + c[len(work):] for c in cmd[:1] + cmd[2:])
-            print(f"| {label} | `{cmd_text}` | {rc} | {secs:.2f} | {kib / 1024:.0f} | {inside} |")
+            first = err.strip().splitlines()[0] if rc == 2 and err.strip() else ""
+            first = first.replace(work, "…").replace("|", "\\|")
+            print(f"| {label} | `{cmd_text}` | {rc} | {secs:.2f} | {kib / 1024:.0f} | {inside} | {first} |")
             if problems:
                 broken.append(f"{label} / {cmd[0]}: {'; '.join(problems)}")
         # Nothing outside the dataset was materialised.

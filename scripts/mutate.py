@@ -13,6 +13,7 @@ are tallied too: each is a panic inside a dependency that dsaudit caught.
 import collections
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,18 +52,35 @@ def main():
     caught = collections.Counter()
     bad = []
     for k in range(n):
-        path = os.path.join(work, f"m{k}{ext}")
-        with open(path, "wb") as f:
+        # A single image or array is no dataset: the mutant goes into one with two
+        # intact samples beside it.
+        if ext in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tiff", ".webp"):
+            path = os.path.join(work, f"m{k}")
+            os.makedirs(f"{path}/a")
+            os.makedirs(f"{path}/b")
+            with open(f"{path}/a/intact{ext}", "wb") as f:
+                f.write(data)
+            with open(f"{path}/b/intact{ext}", "wb") as f:
+                f.write(data)
+            target = f"{path}/a/mutant{ext}"
+        elif ext == ".npy":
+            path = os.path.join(work, f"m{k}")
+            os.makedirs(path)
+            target = f"{path}/X_train.npy"
+        else:
+            path = target = os.path.join(work, f"m{k}{ext}")
+        with open(target, "wb") as f:
             f.write(mutate(data, rng))
         try:
+            env = {k: v for k, v in os.environ.items() if k != "DSAUDIT_PANIC_REPORT"}
             p = subprocess.run([binary, "scan", path, "-q", "--fail-on", "never"],
-                               capture_output=True, timeout=60)
+                               capture_output=True, timeout=60, env=env)
         except subprocess.TimeoutExpired:
             outcomes["hang"] += 1
             bad.append(path)
             continue
         err = p.stderr.decode("utf-8", "replace")
-        if p.returncode == 0:
+        if p.returncode == 0 and not err:
             outcomes["report"] += 1
         elif p.returncode == 2 and err.count("\n") == 1 and err.startswith("error: "):
             outcomes["one-line error"] += 1
@@ -72,7 +90,7 @@ def main():
             outcomes[f"exit {p.returncode}"] += 1
             bad.append(f"{path}: exit {p.returncode}: {err.strip()[:300]}")
             continue
-        os.remove(path)
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     print(f"{n} mutants of {os.path.basename(seed_file)}: " +
           ", ".join(f"{v} {k}" for k, v in sorted(outcomes.items())))
     for msg, count in caught.most_common():

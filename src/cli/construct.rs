@@ -26,6 +26,13 @@ pub fn run_build(
     );
     opts.labels.networks = super::networks();
     let scan = scan::scan(&args.path, &opts)?;
+    if let Some(target) = &scan.loaded.regression_target {
+        // Every row would count as unlabeled and be dropped: refuse, do not empty it.
+        bail!(
+            "{}: '{target}' is a continuous target (a regression task); the builds stratify and balance by class, which it has none of",
+            args.path.display()
+        );
+    }
     if let Some(why) = scan.labels.skipped.as_ref().filter(|_| find_labels) {
         bail!(
             "{}: cannot look for label issues: {why}",

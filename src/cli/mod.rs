@@ -67,9 +67,10 @@ static PANIC_AT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
 /// Panics print nothing: a panic inside a file's reader becomes that file's problem
 /// (`util::guarded`), and any other is one line at the end of `main`. With
-/// RUST_BACKTRACE set, the standard report is kept for whoever debugs.
+/// DSAUDIT_PANIC_REPORT set, the standard report is kept for whoever debugs (not with
+/// RUST_BACKTRACE, which many set in their shell for their own programs).
 fn quiet_panics() {
-    if std::env::var_os("RUST_BACKTRACE").is_some() {
+    if std::env::var_os("DSAUDIT_PANIC_REPORT").is_some() {
         return;
     }
     std::panic::set_hook(Box::new(|info| {

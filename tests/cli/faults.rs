@@ -233,6 +233,31 @@ fn fortran_order_arrays_are_read_by_row() {
     }
     let mean = |s: &serde_json::Value| s["array"]["mean"].as_f64().unwrap();
     assert!((mean(&sc) - mean(&sf)).abs() < 1e-9);
+    // A split writes its rows by row too: every output row is an input row.
+    let out = Dir::new();
+    let r = run(&[
+        "split",
+        f.path().to_str().unwrap(),
+        "-o",
+        out.join("o").to_str().unwrap(),
+        "--carve-test",
+        "0.25",
+        "-q",
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut written = 0;
+    for split in ["train", "train-val", "test-val", "test"] {
+        let p = out.join(&format!("o/X_{split}.npy"));
+        let npy = npyz::NpyFile::new(std::fs::File::open(&p).unwrap()).unwrap();
+        assert_eq!(npy.order(), npyz::Order::C);
+        let values: Vec<f64> = npy.into_vec().unwrap();
+        for row in values.chunks(3) {
+            let i = row[0] as usize;
+            assert_eq!(row[1], rows[i][1], "{split} row {i}");
+            written += 1;
+        }
+    }
+    assert_eq!(written, 40);
     let ds = scan_json(f.path(), &[]);
     let nf = finding(&ds, "I009");
     assert_eq!(nf["evidence"]["column"], "x2");
@@ -304,6 +329,15 @@ fn a_continuous_target_is_a_regression_task() {
     }
     let guesses = ds["guesses"].to_string();
     assert!(guesses.contains("task: regression"), "{guesses}");
+    // A build would drop every row as unlabeled: it refuses instead.
+    let out = Dir::new();
+    let err = error_of(&run(&[
+        "clean",
+        t.to_str().unwrap(),
+        "-o",
+        out.join("o").to_str().unwrap(),
+    ]));
+    assert!(err.contains("'label' is a continuous target"), "{err}");
     // Whole-number floats remain class ids.
     let mut text = String::from("a,label\n");
     for i in 0..60 {

@@ -35,9 +35,7 @@ fn parse(path: &Path) -> Result<Npy> {
         .map_err(|_| anyhow!("{shown}: the .npy header is not text"))?
         .trim_end()
         .to_string();
-    if header.contains("'fortran_order': True") {
-        bail!("{shown}: Fortran-ordered arrays cannot be split by rows; save it with np.ascontiguousarray");
-    }
+    let fortran = header.contains("'fortran_order': True");
     let descr = field(&header, "'descr':")
         .with_context(|| format!("{shown}: no descr in the .npy header"))?;
     let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
@@ -59,19 +57,52 @@ fn parse(path: &Path) -> Result<Npy> {
         .first()
         .with_context(|| format!("{shown}: a 0-d array has no rows"))?;
     let row_bytes = item * shape[1..].iter().product::<u64>() as usize;
-    let data = bytes[start + len..].to_vec();
+    let mut data = bytes[start + len..].to_vec();
     if (data.len() as u64) < rows * row_bytes as u64 {
         bail!(
             "{shown}: truncated: {} data bytes for {rows} rows of {row_bytes}",
             data.len()
         );
     }
+    // Rows are copied byte for byte, so a Fortran-order array (a row's values
+    // scattered down its columns) is rewritten in C order first, and says so.
+    let header = if fortran {
+        data = c_order(&data, &shape, item);
+        header.replacen("'fortran_order': True", "'fortran_order': False", 1)
+    } else {
+        header
+    };
     Ok(Npy {
         header,
         shape,
         data,
         row_bytes,
     })
+}
+
+/// The elements of a Fortran-order array of `shape` (`item` bytes each) in C order.
+fn c_order(data: &[u8], shape: &[u64], item: usize) -> Vec<u8> {
+    let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    let n: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(n * item);
+    let mut index = vec![0usize; dims.len()];
+    for _ in 0..n {
+        // The Fortran offset of the C-order multi-index: the first index runs fastest.
+        let mut offset = 0;
+        for (k, &i) in index.iter().enumerate().rev() {
+            offset = offset * dims[k] + i;
+        }
+        out.extend_from_slice(&data[offset * item..(offset + 1) * item]);
+        // The next C-order index: the last index runs fastest.
+        for k in (0..dims.len()).rev() {
+            index[k] += 1;
+            if index[k] < dims[k] {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+    out
 }
 
 /// The text of a header field's value, up to the next top-level comma or brace.
@@ -215,4 +246,20 @@ pub fn write(
         }
     }
     Ok((files, placement))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fortran_order_becomes_c_order() {
+        // [[1, 2, 3], [4, 5, 6]] stored down its columns: 1 4 2 5 3 6.
+        let f: Vec<u8> = [1u8, 4, 2, 5, 3, 6].to_vec();
+        assert_eq!(super::c_order(&f, &[2, 3], 1), [1, 2, 3, 4, 5, 6]);
+        // Two-byte items move whole.
+        let f: Vec<u8> = [1u8, 0, 4, 0, 2, 0, 5, 0].to_vec();
+        assert_eq!(super::c_order(&f, &[2, 2], 2), [1, 0, 2, 0, 4, 0, 5, 0]);
+        // A 2x2x2 array: C index (i, j, k) sits at Fortran offset i + 2j + 4k.
+        let f: Vec<u8> = (0..8).collect();
+        assert_eq!(super::c_order(&f, &[2, 2, 2], 1), [0, 4, 2, 6, 1, 5, 3, 7]);
+    }
 }
