@@ -580,3 +580,29 @@ fn non_utf8_names_materialise_in_every_mode() {
         assert_eq!(bytes, std::fs::read(&odd).unwrap(), "{mode}");
     }
 }
+
+#[test]
+fn damaged_tables_that_make_the_reader_panic_or_ask_for_exabytes_are_one_line_errors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    for (found, name) in [
+        // polars-parquet unwraps a missing thrift field: a panic, caught.
+        ("parquet/thrift-metadata-unwrap", "t.parquet"),
+        // A negative page value count becomes a 2^61-byte bitmap: an abort, refused.
+        ("parquet/negative-page-value-count-alloc", "t.parquet"),
+        // polars-arrow asserts on a buffer length: a panic, caught.
+        ("ipc/ipc-length-assertion", "t.arrow"),
+        // A buffer length of 5.3e18 bytes taken as is: an abort, refused.
+        ("ipc/buffer-length-alloc", "t.arrow"),
+    ] {
+        let d = Dir::new();
+        let t = d.write(name, std::fs::read(root.join(found)).unwrap());
+        for command in ["scan", "stats"] {
+            let out = run(&[command, t.to_str().unwrap()]);
+            let err = error_of(&out);
+            assert!(
+                err.starts_with("error: ") && err.contains(name),
+                "{found}: {err}"
+            );
+        }
+    }
+}

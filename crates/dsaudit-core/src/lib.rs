@@ -2,6 +2,7 @@
 //! discover (layout) → load (samples, in parallel) → describe (the manifest) →
 //! check (rules → findings) → report. See docs/architecture.md.
 
+pub mod alloc_guard;
 pub mod cache;
 pub mod choice;
 pub mod config;

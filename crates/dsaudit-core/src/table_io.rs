@@ -41,6 +41,7 @@ fn head_of(path: &Path, n: u64) -> Result<Vec<u8>> {
 /// Reads a whole table, or its first `n_rows`.
 pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
     let shown = path.display();
+    let _reading = crate::alloc_guard::reading(path);
     // A table is streamed by its reader, so its size is not bounded here; its type is:
     // a FIFO or `/dev/zero` named `labels.csv` would never end.
     let (file, len) = crate::safe_read::open_limited(path, u64::MAX)

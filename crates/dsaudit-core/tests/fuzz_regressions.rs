@@ -1,4 +1,5 @@
-//! Replays every input the fuzzers found a crash with (`fuzz/regressions/<target>/`),
+//! Replays every input the fuzzers found a crash with (`fuzz/regressions/<target>/`;
+//! those named `*-alloc` are replayed through the binary by tests/cli/faults.rs),
 //! and the sample data, through the same entry points the fuzz targets call: each
 //! must come back with an answer, not a panic.
 
@@ -63,6 +64,12 @@ fn crashers_and_samples_come_back_with_an_answer() {
             .to_string_lossy()
             .into_owned();
         for input in files(&target_dir) {
+            // An input whose reader asks for more memory than exists ends the process
+            // (the binary's allocator guard words it); the binary's tests replay those
+            // (tests/cli/faults.rs), a test process cannot survive them.
+            if input.to_string_lossy().ends_with("-alloc") {
+                continue;
+            }
             replay(&target, &std::fs::read(&input).unwrap());
             seen += 1;
         }

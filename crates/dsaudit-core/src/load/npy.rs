@@ -287,6 +287,7 @@ pub fn load(spec: &DatasetSpec, pairs: &[NpyPair]) -> Result<Loaded> {
     let mut declared = Vec::new();
     let mut array: Option<NumericStats> = None;
     for p in pairs {
+        let _reading = crate::alloc_guard::reading(&p.x);
         let source = crate::walk::rel_string(&spec.root, &p.x).0;
         let (rows, cols, all) = scan_features(&p.x, &source, offset)?;
         match array.as_mut() {
