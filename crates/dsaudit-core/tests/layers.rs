@@ -11,6 +11,7 @@ const LAYERS: &[&[&str]] = &[
     // Words and tools every stage shares.
     &[
         "util",
+        "alloc_guard",
         "packed",
         "progress",
         "suggest",
