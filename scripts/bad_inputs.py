@@ -169,6 +169,20 @@ def build(work):
         f.write(b"PAR1" + os.urandom(64) + b"PAR1")
     out["damaged Parquet"] = (f"{d}/t.parquet", d)
 
+    # What the fuzzers found in polars' readers: panics (caught) and impossible
+    # allocations (refused by the allocator guard).
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for found, name, ext in [
+        ("parquet/thrift-metadata-unwrap", "Parquet whose reader panics (fuzzer)", "parquet"),
+        ("parquet/negative-page-value-count-alloc", "Parquet whose reader asks for 2^61 bytes (fuzzer)", "parquet"),
+        ("ipc/ipc-length-assertion", "Arrow IPC whose reader panics (fuzzer)", "arrow"),
+        ("ipc/buffer-length-alloc", "Arrow IPC whose reader asks for 5.3e18 bytes (fuzzer)", "arrow"),
+    ]:
+        d = f"{work}/{found.replace('/', '-')}"
+        os.makedirs(d)
+        shutil.copy(f"{repo}/fuzz/regressions/{found}", f"{d}/t.{ext}")
+        out[name] = (f"{d}/t.{ext}", d)
+
     d = f"{work}/config-inside"
     classes(d)
     with open(f"{d}/dsaudit.toml", "w") as f:

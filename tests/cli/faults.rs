@@ -606,3 +606,19 @@ fn damaged_tables_that_make_the_reader_panic_or_ask_for_exabytes_are_one_line_er
         }
     }
 }
+
+#[test]
+fn an_npy_header_built_to_make_its_parser_backtrack_is_refused_at_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/npy");
+    let d = Dir::new();
+    d.write(
+        "X_train.npy",
+        std::fs::read(root.join("nested-braces-header-backtracking")).unwrap(),
+    );
+    let out = run_within(&[os("scan"), d.path().as_os_str()], Duration::from_secs(60));
+    let err = error_of(&out);
+    assert!(
+        err.ends_with("X_train.npy: not a valid .npy file: the header is not one plain dict"),
+        "{err}"
+    );
+}

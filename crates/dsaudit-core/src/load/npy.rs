@@ -17,8 +17,10 @@ use std::path::Path;
 
 pub(crate) fn open(path: &Path) -> Result<NpyFile<BufReader<File>>> {
     // An array is streamed, not read whole: only the file's type is checked here.
-    let (f, _) = crate::safe_read::open_limited(path, u64::MAX)
+    let (mut f, _) = crate::safe_read::open_limited(path, u64::MAX)
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    check_header(&mut f)
+        .map_err(|why| anyhow!("{}: not a valid .npy file: {why}", path.display()))?;
     NpyFile::new(BufReader::new(f)).map_err(|e| {
         anyhow!(
             "{}: not a valid .npy file: {}",
@@ -26,6 +28,54 @@ pub(crate) fn open(path: &Path) -> Result<NpyFile<BufReader<File>>> {
             super::image::one_line(&e.to_string())
         )
     })
+}
+
+/// Nesting a real header never exceeds: the dict, a structured dtype's list of
+/// fields, a field's tuple, a sub-array's shape.
+const MAX_HEADER_DEPTH: usize = 8;
+
+/// Checks the header's shape before the header parser sees it: npyz parses it with a
+/// grammar that backtracks exponentially on nested brackets (a 193-byte file of `{`s,
+/// found by the fuzzer, took minutes). A header is one dict of at most a few levels.
+fn check_header(f: &mut File) -> std::result::Result<(), String> {
+    use std::io::{Read, Seek};
+    let mut fixed = [0u8; 12];
+    let n = f.read(&mut fixed).map_err(|e| e.to_string())?;
+    f.rewind().map_err(|e| e.to_string())?;
+    if n < 10 || &fixed[..6] != b"\x93NUMPY" {
+        return Err("no .npy signature".into());
+    }
+    let (len, start) = match fixed[6] {
+        1 => (u16::from_le_bytes([fixed[8], fixed[9]]) as u64, 10),
+        2 | 3 if n >= 12 => (
+            u32::from_le_bytes([fixed[8], fixed[9], fixed[10], fixed[11]]) as u64,
+            12,
+        ),
+        v => return Err(format!("unsupported version {v}")),
+    };
+    let mut header = Vec::new();
+    (&mut *f)
+        .take(start + len.min(1 << 20))
+        .read_to_end(&mut header)
+        .map_err(|e| e.to_string())?;
+    f.rewind().map_err(|e| e.to_string())?;
+    let header = header.get(start as usize..).unwrap_or_default();
+    let (mut depth, mut deepest, mut dicts) = (0usize, 0usize, 0usize);
+    for &b in header {
+        match b {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                dicts += usize::from(b == b'{');
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if dicts != 1 || deepest > MAX_HEADER_DEPTH {
+        return Err("the header is not one plain dict".into());
+    }
+    Ok(())
 }
 
 pub(crate) fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
