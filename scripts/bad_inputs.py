@@ -109,29 +109,20 @@ def build(work):
     big_png(f"{d}/a/bomb.png", 30000)
     out["decompression bomb: 30000x30000 PNG of 900 MB pixels in 0.9 MB"] = (d, d)
 
-    d = f"{work}/header-only"
-    os.makedirs(d)
-    with open(f"{d}/t.csv", "w") as f:
-        f.write("a,b,label\n")
-    out["header-only CSV"] = (f"{d}/t.csv", d)
-
-    d = f"{work}/two-labels"
-    os.makedirs(d)
-    with open(f"{d}/t.csv", "w") as f:
-        f.write("a,label,label\n" + "".join(f"{i},x,y\n" for i in range(20)))
-    out["two columns named label"] = (f"{d}/t.csv", d)
-
-    d = f"{work}/semicolon"
-    os.makedirs(d)
-    with open(f"{d}/t.csv", "w") as f:
-        f.write("a;b;label\n" + "".join(f"{i};{i * 3 % 7};{'xy'[i % 2]}\n" for i in range(60)))
-    out["semicolon-separated CSV"] = (f"{d}/t.csv", d)
-
-    d = f"{work}/regression"
-    os.makedirs(d)
-    with open(f"{d}/t.csv", "w") as f:
-        f.write("a,b,label\n" + "".join(f"{i},{i * 2 % 13},{i * 0.37 + 0.1:.3f}\n" for i in range(300)))
-    out["float regression target"] = (f"{d}/t.csv", d)
+    for folder, label, text in [
+        ("header-only", "header-only CSV", "a,b,label\n"),
+        ("two-labels", "two columns named label",
+         "a,label,label\n" + "".join(f"{i},x,y\n" for i in range(20))),
+        ("semicolon", "semicolon-separated CSV",
+         "a;b;label\n" + "".join(f"{i};{i * 3 % 7};{'xy'[i % 2]}\n" for i in range(60))),
+        ("regression", "float regression target",
+         "a,b,label\n" + "".join(f"{i},{i * 2 % 13},{i * 0.37 + 0.1:.3f}\n" for i in range(300))),
+    ]:
+        d = f"{work}/{folder}"
+        os.makedirs(d)
+        with open(f"{d}/t.csv", "w") as f:
+            f.write(text)
+        out[label] = (f"{d}/t.csv", d)
 
     d = f"{work}/outside-paths"
     for i in range(6):

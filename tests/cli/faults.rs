@@ -265,25 +265,22 @@ fn fortran_order_arrays_are_read_by_row() {
 }
 
 #[test]
-fn an_empty_table_is_an_error() {
-    let d = Dir::new();
-    let t = d.write("t.csv", "a,b,label\n");
-    let err = error_of(&run_path(&t, &[]));
-    assert!(
-        err.ends_with("t.csv: empty dataset: the table has a header but no rows"),
-        "{err}"
-    );
-}
-
-#[test]
-fn two_label_columns_are_ambiguous() {
-    let d = Dir::new();
-    let t = d.write("t.csv", "a,label,label\n1,x,y\n2,y,x\n");
-    let err = error_of(&run_path(&t, &[]));
-    assert!(
-        err.ends_with("t.csv: two columns are named 'label' (columns 2 and 3); rename one: which is meant is ambiguous"),
-        "{err}"
-    );
+fn empty_and_ambiguous_tables_are_errors() {
+    for (text, message) in [
+        (
+            "a,b,label\n",
+            "t.csv: empty dataset: the table has a header but no rows",
+        ),
+        (
+            "a,label,label\n1,x,y\n2,y,x\n",
+            "t.csv: two columns are named 'label' (columns 2 and 3); rename one: which is meant is ambiguous",
+        ),
+    ] {
+        let d = Dir::new();
+        let t = d.write("t.csv", text);
+        let err = error_of(&run_path(&t, &[]));
+        assert!(err.ends_with(message), "{err}");
+    }
 }
 
 #[test]

@@ -5,6 +5,17 @@
 
 use std::path::{Path, PathBuf};
 
+/// Every fuzz target's setup. As the binary does, a panic a reader raises on a damaged
+/// file is caught at the file boundary (`util::guarded`) and becomes that file's error:
+/// only a panic past it, an abort, a hang or an OOM is a crash. With
+/// DSAUDIT_FUZZ_CAUSES set, libFuzzer's own hook stays and every panic, caught or not,
+/// is a crash: how the dependencies' panics are found.
+pub fn init() {
+    if std::env::var_os("DSAUDIT_FUZZ_CAUSES").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+}
+
 /// A private folder per process for the inputs written as files (the table, array
 /// and configuration readers take paths).
 fn scratch() -> PathBuf {
