@@ -197,10 +197,13 @@ pub fn unprivileged(dir: &Path) -> Option<Command> {
         if !has_setpriv {
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("dsaudit-unprivileged-{}", std::process::id()));
+        // One fixed place, replaced by each run: a copy (when a hard link cannot be
+        // made) is the size of the binary, and runs must not pile them up.
+        let dir = std::env::temp_dir().join("dsaudit-unprivileged");
         std::fs::create_dir_all(&dir).ok()?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).ok()?;
         let bin = dir.join("dsaudit");
+        let _ = std::fs::remove_file(&bin);
         if std::fs::hard_link(env!("CARGO_BIN_EXE_dsaudit"), &bin).is_err() {
             std::fs::copy(env!("CARGO_BIN_EXE_dsaudit"), &bin).ok()?;
         }
