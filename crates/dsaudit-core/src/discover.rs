@@ -147,6 +147,12 @@ pub fn discover(input: &Path, hints: Hints) -> Result<DatasetSpec> {
     if meta.is_file() {
         return discover_file(input, hints, guesses);
     }
+    if !meta.is_dir() {
+        bail!(
+            "{shown}: not a regular file: {}",
+            crate::safe_read::kind_of(&meta.file_type())
+        );
+    }
     let walked = walk_dataset(input, &mut guesses)?;
     let top = TopFiles::of(&walked);
     // Reading table heads to find a labels file is only worth it when there are images.

@@ -72,10 +72,16 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
             .finish()
     };
     // A reader's panic on a damaged file is that file's error, not the end of the run.
+    if !matches!(
+        ext.as_str(),
+        "csv" | "tsv" | "parquet" | "pq" | "arrow" | "feather" | "ipc" | "ndjson" | "jsonl"
+    ) {
+        bail!("{shown}: unsupported table extension '.{ext}'");
+    }
     let guarded = crate::util::guarded(|| match ext.as_str() {
         // Types are inferred from the first 10,000 rows; a column whose type changes
         // later (ints, then a float) is re-read with inference over the whole file.
-        "csv" | "tsv" => Ok(match csv(file, Some(10_000)) {
+        "csv" | "tsv" => match csv(file, Some(10_000)) {
             Err(e) if e.to_string().contains("could not parse") => {
                 crate::safe_read::open_limited(path, u64::MAX)
                     .map_err(|e| PolarsError::IO {
@@ -85,28 +91,26 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
                     .and_then(|(f, _)| csv(f, None))
             }
             other => other,
-        }),
+        },
         "parquet" | "pq" => {
             let r = ParquetReader::new(file);
-            Ok(match n_rows {
+            match n_rows {
                 Some(n) => r.with_slice(Some((0, n))).finish(),
                 None => r.finish(),
-            })
+            }
         }
-        "arrow" | "feather" | "ipc" => Ok(IpcReader::new(file).with_n_rows(n_rows).finish()),
-        "ndjson" | "jsonl" => Ok(JsonReader::new(file)
+        "arrow" | "feather" | "ipc" => IpcReader::new(file).with_n_rows(n_rows).finish(),
+        _ => JsonReader::new(file)
             .with_json_format(JsonFormat::JsonLines)
             .infer_schema_len(std::num::NonZeroUsize::new(10_000))
             .finish()
             .map(|df| match n_rows {
                 Some(n) => df.head(Some(n)),
                 None => df,
-            })),
-        other => Err(other.to_string()),
+            }),
     });
     let result = match guarded {
-        Ok(Ok(r)) => r,
-        Ok(Err(other)) => bail!("{shown}: unsupported table extension '.{other}'"),
+        Ok(r) => r,
         Err(panic) => bail!("{shown}: cannot read table: the reader failed on this file ({panic})"),
     };
     match result {

@@ -145,10 +145,8 @@ pub fn describe_opened(path: &Path, opened: Option<(std::fs::File, u64)>) -> Ima
                 limit,
             });
         }
-        let rest = safe_read::read_opened(f, len.saturating_sub(head.len() as u64), limit)?;
-        if head.len() as u64 + rest.len() as u64 > limit {
-            return Err(OpenError::TooLarge { size: None, limit });
-        }
+        let rest_limit = limit.saturating_sub(head.len() as u64);
+        let rest = safe_read::read_opened(f, len.saturating_sub(head.len() as u64), rest_limit)?;
         head.extend_from_slice(&rest);
         Ok((head, true))
     });

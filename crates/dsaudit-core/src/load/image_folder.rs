@@ -35,7 +35,6 @@ pub fn describe_all(
             info,
         }
     };
-    let describe = describe_file;
     // The records come back with the samples, in order: no lock, and no sort after.
     let out = match files {
         None => jobs
@@ -43,7 +42,7 @@ pub fn describe_all(
             .map(|j| {
                 let info = match j.outside {
                     true => outside(),
-                    false => describe(j.path, None),
+                    false => describe_file(j.path, None),
                 };
                 one(j, info)
             })
@@ -55,7 +54,7 @@ pub fn describe_all(
                     if j.outside {
                         return (one(j, outside()), super::Kept(None));
                     }
-                    let (info, kept) = f.describe(&j.source, j.path, &|o| describe(j.path, o));
+                    let (info, kept) = f.describe(&j.source, j.path, &|o| describe_file(j.path, o));
                     (one(j, info), kept)
                 })
                 .unzip();
