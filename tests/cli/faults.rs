@@ -339,7 +339,17 @@ fn a_continuous_target_is_a_regression_task() {
         out.join("o").to_str().unwrap(),
     ]));
     assert!(err.contains("'label' is a continuous target"), "{err}");
-    // Whole-number floats remain class ids.
+    // Whole numbers, many and spread thin (as scikit-learn's diabetes target: 214
+    // values over 442 rows), are a quantity too.
+    let mut text = String::from("a,label\n");
+    for i in 0..300 {
+        text += &format!("{i},{}.0\n", 25 + (i * 37) % 200);
+    }
+    let t = d.write("whole.csv", text);
+    let ds = scan_json(&t, &[]);
+    assert!(!crate::util::codes(&ds).contains(&"B002".to_string()));
+    assert!(ds["guesses"].to_string().contains("task: regression"));
+    // Whole-number floats of few values remain class ids.
     let mut text = String::from("a,label\n");
     for i in 0..60 {
         text += &format!("{i},{}.0\n", i % 3);

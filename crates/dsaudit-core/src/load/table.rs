@@ -89,29 +89,43 @@ pub fn label_strings(col: &Column) -> Result<Column> {
 /// a set of classes.
 const CONTINUOUS_DISTINCT: usize = 10;
 
+/// Distinct whole numbers above which, with fewer than `MIN_ROWS_PER_CLASS` rows
+/// each on average, a label is a quantity too: scikit-learn's diabetes target holds
+/// 214 whole numbers over 442 rows (2.1 a value), a 100-class table of 5 samples a
+/// class holds 5 a value.
+const WHOLE_DISTINCT: usize = 50;
+const MIN_ROWS_PER_CLASS: f64 = 3.0;
+
 /// Why a label column holds a continuous target (a regression task), or None when it
-/// may be classes: floats with fractional values and more than a handful of distinct
-/// values. Whole numbers (1.0, 2.0) stay classes, as a class id read as float is.
+/// may be classes: numbers with fractional values and more than a handful of distinct
+/// values, or whole numbers so many and so spread that few rows share one. Whole
+/// numbers of few distinct values (1.0, 2.0) stay classes, as a class id read as
+/// float is.
 pub fn continuous(col: &Column) -> Option<String> {
-    if !col.dtype().is_float() {
+    if !col.dtype().is_primitive_numeric() {
         return None;
     }
     let f = col.cast(&DataType::Float64).ok()?;
     let values = f.f64().ok()?;
     let finite = || values.iter().flatten().filter(|v| v.is_finite());
+    let rows = finite().count();
     let fractional = finite().filter(|v| v.fract() != 0.0).count();
-    if fractional == 0 {
-        return None;
-    }
     let mut distinct: Vec<u64> = finite().map(f64::to_bits).collect();
     distinct.sort_unstable();
     distinct.dedup();
-    (distinct.len() > CONTINUOUS_DISTINCT).then(|| {
-        format!(
-            "{} distinct numbers, {fractional} of them not whole",
-            distinct.len()
-        )
-    })
+    let n = distinct.len();
+    if fractional > 0 && n > CONTINUOUS_DISTINCT {
+        return Some(format!(
+            "{n} distinct numbers, {fractional} of them not whole"
+        ));
+    }
+    if n > WHOLE_DISTINCT && (rows as f64) < MIN_ROWS_PER_CLASS * n as f64 {
+        return Some(format!(
+            "{n} distinct numbers over {rows} rows, {:.1} rows a value",
+            rows as f64 / n as f64
+        ));
+    }
+    None
 }
 
 pub fn split_strings(col: &Column) -> Result<Column> {
