@@ -7,9 +7,7 @@
 static GLOBAL: dsaudit_core::alloc_guard::Guarded<mimalloc::MiMalloc> =
     dsaudit_core::alloc_guard::Guarded(mimalloc::MiMalloc);
 
-mod cli;
-
 fn main() {
     dsaudit_core::alloc_guard::set_limit_from_machine();
-    std::process::exit(cli::main());
+    std::process::exit(dsaudit_cli::cli::main());
 }

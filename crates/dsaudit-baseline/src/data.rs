@@ -6,7 +6,7 @@
 use anyhow::{bail, Context, Result};
 use dsaudit_construct::split::{self, TEST_VAL, TRAIN_VAL};
 use dsaudit_construct::{Samples, NONE};
-use dsaudit_core::discover::Layout;
+use dsaudit_core::load::Writer;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -127,7 +127,7 @@ fn parts(s: &Samples, seed: u64, notes: &mut Vec<String>) -> Result<(Vec<Option<
 
 pub fn prepare(s: &Samples, o: &Options) -> Result<Data> {
     let mut notes = Vec::new();
-    if matches!(s.spec.layout, Layout::Npy { .. }) {
+    if matches!(s.spec.layout.writer(), Writer::Arrays(_)) {
         bail!("the baseline reads image folders, images with a labels file, and tables; for .npy pairs, save X as a table (one column per feature) with a label column");
     }
     let usable = s.pool(None);
@@ -158,10 +158,7 @@ pub fn prepare(s: &Samples, o: &Options) -> Result<Data> {
             .unwrap_or("");
         bail!("train holds a single class ('{only}'): a classifier has nothing to tell apart; the baseline needs at least two classes");
     }
-    let is_image = matches!(
-        s.spec.layout,
-        Layout::ImageFolder { .. } | Layout::ImageLabels { .. }
-    );
+    let is_image = s.spec.layout.is_image();
     let (input, dim, x, imputed) = if is_image {
         images(s, &rows, o.side, &mut notes)?
     } else {

@@ -4,7 +4,7 @@
 
 use super::{Action, Plan, Samples};
 use anyhow::{anyhow, bail, Context, Result};
-use dsaudit_core::discover::Layout;
+use dsaudit_core::load::Writer;
 use std::path::Path;
 
 /// A parsed .npy file: its header dict and where its data starts.
@@ -161,7 +161,7 @@ pub fn write(
     order: &[usize],
     dir: &Path,
 ) -> Result<(Vec<String>, super::tables::Placed)> {
-    let Layout::Npy { pairs } = &s.spec.layout else {
+    let Writer::Arrays(pairs) = s.spec.layout.writer() else {
         bail!("not a NumPy dataset");
     };
     if plan

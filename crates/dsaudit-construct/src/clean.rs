@@ -4,11 +4,13 @@
 
 use super::{Action, Plan, Row, Samples};
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Serialize)]
+/// Deserialized too: the Python package passes a build's options as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Options {
     /// Also reduce each near-duplicate cluster within a split to one sample.
     pub drop_near: bool,
@@ -23,6 +25,14 @@ pub struct Options {
     pub drop_label_issues: bool,
     /// Give flagged samples their suggested label instead.
     pub relabel: bool,
+}
+
+impl Options {
+    /// Label issues to act on and no table of them given: the scan's confident
+    /// learning must find them.
+    pub fn needs_label_search(&self) -> bool {
+        (self.drop_label_issues || self.relabel) && self.label_issues.is_none()
+    }
 }
 
 pub fn plan(s: &Samples, o: &Options, _seed: u64) -> Result<Plan> {

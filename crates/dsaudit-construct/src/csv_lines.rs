@@ -9,7 +9,8 @@
 
 use super::Samples;
 use anyhow::{Context, Result};
-use dsaudit_core::discover::{ext_of, Layout};
+use dsaudit_core::discover::ext_of;
+use dsaudit_core::load::Writer;
 use std::io::Write;
 use std::path::Path;
 
@@ -33,7 +34,7 @@ pub struct Lines {
 /// The rows' lines when every input file is a plain CSV/TSV with the same header;
 /// None otherwise.
 pub fn index(s: &Samples) -> Result<Option<Lines>> {
-    let Layout::Table { files } = &s.spec.layout else {
+    let Writer::Tables(files) = s.spec.layout.writer() else {
         return Ok(None);
     };
     let ext = files.first().map(|f| ext_of(&f.1)).unwrap_or_default();

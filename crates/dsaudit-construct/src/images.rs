@@ -4,7 +4,7 @@
 
 use super::{Action, Plan, Samples};
 use anyhow::{bail, Context, Result};
-use dsaudit_core::discover::Layout;
+use dsaudit_core::load::Writer;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -39,8 +39,10 @@ impl dsaudit_core::choice::Choice for Mode {
 /// The directory sample sources are relative to, resolved once: images of a labels
 /// file are listed relative to it (unlisted ones are unlabeled and never written).
 pub fn source_base(s: &Samples) -> Result<PathBuf> {
-    let base = match &s.spec.layout {
-        Layout::ImageLabels { labels_file } => labels_file
+    let base = match s.spec.layout.writer() {
+        Writer::Images {
+            listed_in: Some(labels_file),
+        } => labels_file
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))

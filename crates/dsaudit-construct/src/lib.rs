@@ -10,6 +10,7 @@ pub mod csv_lines;
 pub mod images;
 pub mod outdir;
 pub mod rebalance;
+pub mod run;
 pub mod select;
 pub mod smote;
 pub mod split;
@@ -17,8 +18,8 @@ pub mod subset;
 pub mod tables;
 pub mod write;
 
-use dsaudit_core::discover::DatasetSpec;
 use dsaudit_core::duplicates::Duplicates;
+use dsaudit_core::load::DatasetSpec;
 use dsaudit_core::load::Loaded;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

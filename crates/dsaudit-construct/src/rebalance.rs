@@ -7,10 +7,10 @@ use super::subset::pool_split;
 use super::{rng, Action, Plan, Row, Samples};
 use anyhow::{bail, Result};
 use rand::RngExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Every class down to the smallest class (or --count).
@@ -48,7 +48,9 @@ impl dsaudit_core::choice::Choice for Strategy {
     ];
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Deserialized too: the Python package passes a build's options as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Options {
     pub strategy: Option<Strategy>,
     /// Samples per class (undersample, oversample) or in all (target).

@@ -5,9 +5,11 @@
 use super::select::{apportion, holdout};
 use super::{parse_size, rng, Plan, Samples};
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+/// Deserialized too: the Python package passes a build's options as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Options {
     /// How much of train to hold out as train-val: a fraction (0.1) or a count (500).
     pub train_val: String,

@@ -4,10 +4,12 @@
 use super::select::pick;
 use super::{rng, Plan, Samples, NONE};
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Debug, Clone, Serialize)]
+/// Deserialized too: the Python package passes a build's options as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Options {
     /// Samples of each class.
     pub per_class: u64,

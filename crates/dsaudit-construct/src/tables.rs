@@ -5,7 +5,8 @@
 
 use super::{Action, Plan, Samples};
 use anyhow::{bail, Context, Result};
-use dsaudit_core::discover::{ext_of, Layout};
+use dsaudit_core::discover::ext_of;
+use dsaudit_core::load::Writer;
 use polars::prelude::*;
 use std::path::Path;
 
@@ -38,7 +39,7 @@ impl Placed {
 }
 
 fn read_all(s: &Samples) -> Result<DataFrame> {
-    let Layout::Table { files } = &s.spec.layout else {
+    let Writer::Tables(files) = s.spec.layout.writer() else {
         bail!("not a table dataset");
     };
     let mut all: Option<DataFrame> = None;
@@ -88,8 +89,8 @@ pub struct File {
 /// The files the output rows (`order` indexes `plan.rows`, grouped by split) go to:
 /// `<split>.<ext>`, or the input's own name when neither input nor output is split.
 pub fn files(s: &Samples, plan: &Plan, order: &[usize]) -> Vec<File> {
-    let inputs: &[(Option<String>, std::path::PathBuf)] = match &s.spec.layout {
-        Layout::Table { files } => files,
+    let inputs: &[(Option<String>, std::path::PathBuf)] = match s.spec.layout.writer() {
+        Writer::Tables(files) => files,
         _ => &[],
     };
     let first = inputs

@@ -6,7 +6,7 @@ use super::images::Mode;
 use super::outdir::{Staging, MARKER};
 use super::{Action, Plan, Samples};
 use anyhow::{bail, Result};
-use dsaudit_core::discover::Layout;
+use dsaudit_core::load::Writer;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -88,7 +88,7 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
         }
         let mut tables = None;
         let mut placed = super::tables::Placed::new(plan.rows.len());
-        match (&s.spec.layout, settings.materialize) {
+        match (s.spec.layout.writer(), settings.materialize) {
             (_, Some(mode)) => {
                 let paths = super::images::materialize(s, plan, &order, mode, &dir)?;
                 for (k, path) in paths.into_iter().enumerate() {
@@ -101,13 +101,13 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
                 files.extend(dirs.iter().map(|d| format!("{d}/")));
                 timing("materialize");
             }
-            (Layout::Table { .. }, None) => {
+            (Writer::Tables(_), None) => {
                 // Placed beside the tables' writing (see below), not before it.
                 let outputs = super::tables::files(s, plan, &order);
                 files.extend(outputs.iter().map(|f| f.name.clone()));
                 tables = Some(outputs);
             }
-            (Layout::Npy { .. }, None) => {
+            (Writer::Arrays(_), None) => {
                 let (written, placement) = super::arrays::write(s, plan, &order, &dir)?;
                 placed = placement;
                 files.extend(written);
@@ -421,7 +421,7 @@ fn manifest(
             )
         }),
     ];
-    if matches!(s.spec.layout, Layout::Table { .. } | Layout::Npy { .. }) {
+    if !s.spec.layout.is_image() {
         builds.push(Box::new(|| {
             Ok(Column::new(
                 "path_row".into(),

@@ -59,7 +59,7 @@ mod tests {
     #[test]
     fn every_table_round_trips() {
         round_trips::<crate::report::Format>();
-        round_trips::<crate::discover::LayoutKind>();
+        round_trips::<crate::load::LayoutKind>();
         round_trips::<crate::labels::Model>();
         round_trips::<crate::labels::confident::Method>();
     }

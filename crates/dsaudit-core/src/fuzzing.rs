@@ -87,8 +87,8 @@ pub fn labels(data: &[u8]) {
 }
 
 fn load_dataset(path: &Path) {
-    let hints = crate::discover::Hints::default();
-    if let Ok(spec) = crate::discover::discover(path, hints) {
+    let hints = crate::load::Hints::default();
+    if let Ok(spec) = crate::load::open(path, hints) {
         let _ = crate::load::load(&spec, true, None);
     }
 }

@@ -23,6 +23,7 @@ pub mod output;
 pub mod packed;
 pub mod progress;
 pub mod report;
+pub mod request;
 pub mod rules;
 pub mod safe_read;
 pub mod scan;

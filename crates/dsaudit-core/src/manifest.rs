@@ -70,88 +70,46 @@ pub struct Manifest {
 impl Manifest {
     pub fn from_images(samples: &[ImageSample]) -> Result<Manifest> {
         let n = samples.len();
-        let s = |f: &dyn Fn(&ImageSample) -> Option<String>| -> Vec<Option<String>> {
-            samples.iter().map(f).collect()
+        // One column of each type, from each sample.
+        let strs = |name: &str, f: &dyn Fn(&ImageSample) -> Option<String>| {
+            Column::new(name.into(), samples.iter().map(f).collect::<Vec<_>>())
         };
-        let columns = vec![
+        let u64s = |name: &str, f: &dyn Fn(&ImageSample) -> Option<u64>| {
+            Column::new(name.into(), samples.iter().map(f).collect::<Vec<_>>())
+        };
+        let u32s = |name: &str, f: &dyn Fn(&ImageSample) -> Option<u32>| {
+            Column::new(name.into(), samples.iter().map(f).collect::<Vec<_>>())
+        };
+        let u8s = |name: &str, f: &dyn Fn(&ImageSample) -> Option<u8>| {
+            Column::new(name.into(), samples.iter().map(f).collect::<Vec<_>>())
+        };
+        let info = |f: fn(&ImageInfo) -> Option<&'static str>| {
+            move |x: &ImageSample| f(&x.info).map(str::to_string)
+        };
+        let mut columns = vec![
             Column::new("id".into(), (0..n as u64).collect::<Vec<u64>>()),
-            Column::new("split".into(), s(&|x| x.split.clone())),
-            Column::new("label".into(), s(&|x| x.label.clone())),
+            strs("split", &|x| x.split.clone()),
+            strs("label", &|x| x.label.clone()),
             Column::new(
                 "source".into(),
-                samples
-                    .iter()
-                    .map(|x| x.source.clone())
-                    .collect::<Vec<String>>(),
+                samples.iter().map(|x| x.source.clone()).collect::<Vec<_>>(),
             ),
-            Column::new(
-                "row".into(),
-                samples.iter().map(|x| x.row).collect::<Vec<Option<u64>>>(),
-            ),
-            Column::new(
-                "bytes".into(),
-                samples
-                    .iter()
-                    .map(|x| x.info.bytes)
-                    .collect::<Vec<Option<u64>>>(),
-            ),
-            Column::new("file_blake3".into(), s(&|x| x.info.file_blake3.map(hex))),
-            Column::new("pixel_blake3".into(), s(&|x| x.info.pixel_blake3.map(hex))),
-            Column::new("format".into(), s(&|x| x.info.format.map(str::to_string))),
-            Column::new(
-                "ext_format".into(),
-                s(&|x| x.info.ext_format.map(str::to_string)),
-            ),
-            Column::new(
-                "width".into(),
-                samples
-                    .iter()
-                    .map(|x| x.info.width)
-                    .collect::<Vec<Option<u32>>>(),
-            ),
-            Column::new(
-                "height".into(),
-                samples
-                    .iter()
-                    .map(|x| x.info.height)
-                    .collect::<Vec<Option<u32>>>(),
-            ),
-            Column::new(
-                "channels".into(),
-                samples
-                    .iter()
-                    .map(|x| x.info.channels)
-                    .collect::<Vec<Option<u8>>>(),
-            ),
-            Column::new(
-                "bit_depth".into(),
-                samples
-                    .iter()
-                    .map(|x| x.info.bit_depth)
-                    .collect::<Vec<Option<u8>>>(),
-            ),
-            Column::new("mode".into(), s(&|x| x.info.mode.map(str::to_string))),
-            Column::new(
-                "error_kind".into(),
-                s(&|x| x.info.error_kind.map(|k| k.as_str().to_string())),
-            ),
-            Column::new("error".into(), s(&|x| x.info.error.clone())),
-            Column::new(
-                "phash".into(),
-                samples
-                    .iter()
-                    .map(|x| x.info.hashes.map(|h| h.phash))
-                    .collect::<Vec<Option<u64>>>(),
-            ),
-            Column::new(
-                "dhash".into(),
-                samples
-                    .iter()
-                    .map(|x| x.info.hashes.map(|h| h.dhash))
-                    .collect::<Vec<Option<u64>>>(),
-            ),
+            u64s("row", &|x| x.row),
+            u64s("bytes", &|x| x.info.bytes),
+            strs("file_blake3", &|x| x.info.file_blake3.map(hex)),
+            strs("pixel_blake3", &|x| x.info.pixel_blake3.map(hex)),
+            strs("format", &info(|i| i.format)),
+            strs("ext_format", &info(|i| i.ext_format)),
+            u32s("width", &|x| x.info.width),
+            u32s("height", &|x| x.info.height),
+            u8s("channels", &|x| x.info.channels),
+            u8s("bit_depth", &|x| x.info.bit_depth),
+            strs("mode", &info(|i| i.mode)),
+            strs("error_kind", &info(|i| i.error_kind.map(|k| k.as_str()))),
+            strs("error", &|x| x.info.error.clone()),
+            u64s("phash", &|x| x.info.hashes.map(|h| h.phash)),
+            u64s("dhash", &|x| x.info.hashes.map(|h| h.dhash)),
         ];
-        let mut columns = columns;
         for (name, get) in PIXEL_COLUMNS {
             columns.push(Column::new(
                 (*name).into(),

@@ -1,8 +1,8 @@
 //! The scan pipeline: discover → load → check, for one dataset path.
 
-use crate::discover::{self, DatasetSpec, Hints};
 use crate::duplicates;
 use crate::load::{self, Loaded};
+use crate::load::{DatasetSpec, Hints};
 use crate::rules::{self, Context, Rule};
 use anyhow::Result;
 use polars::prelude::Column;
@@ -70,7 +70,7 @@ pub use crate::tally::{tally, ClassCounts, Tally};
 
 pub fn scan(path: &Path, opts: &ScanOptions) -> Result<Scan> {
     let start = Instant::now();
-    let spec = discover::discover(path, opts.hints.clone())?;
+    let spec = load::open(path, opts.hints.clone())?;
     if opts.timings {
         eprintln!(
             "timing {:<10} {:8.3} s",
@@ -272,24 +272,16 @@ fn print_timings(shift: &crate::shift::Shift, labels: &crate::labels::Labels) {
     }
 }
 
-/// The similarity thresholds, from near-duplicates' (D002) documented keys.
+/// The near-copy search's parameters, set through near-duplicates (D002).
 pub fn duplicate_params(t: &rules::thresholds::Thresholds) -> duplicates::Params {
     let rule = &rules::duplicates::near_duplicates::NearDuplicates;
-    duplicates::Params {
-        phash: t.get(rule, "phash").max(0.0) as u32,
-        max_distance: t.get(rule, "max-distance").max(0.0),
-        nn_fraction: t.get(rule, "nn-fraction").max(0.0),
-        table_radius: t.get(rule, "table-radius"),
-    }
+    duplicates::Params::read(&|key| t.get(rule, key))
 }
 
-/// The outlier search's parameters, from outliers' (O001) documented keys.
+/// The outlier search's parameters, set through outliers (O001).
 pub fn outlier_params(t: &rules::thresholds::Thresholds) -> crate::labels::outliers::Params {
     let rule = &rules::outliers::outliers::Outliers;
-    crate::labels::outliers::Params {
-        k: t.get(rule, "k").max(1.0) as usize,
-        iqr: t.get(rule, "iqr"),
-    }
+    crate::labels::outliers::Params::read(&|key| t.get(rule, key))
 }
 
 /// `label_quality`, `suggested_label`, `is_label_issue` and `outlier_score`: null
@@ -314,21 +306,13 @@ fn add_label_columns(loaded: &mut Loaded, labels: &crate::labels::Labels) -> Res
     Ok(())
 }
 
-/// The shift tests' levels, from feature-drift's (S001) and covariate-shift's
-/// (S002) documented keys.
+/// The shift tests' levels, set through feature-drift (S001) and covariate-shift (S002).
 pub fn shift_params(t: &rules::thresholds::Thresholds) -> crate::shift::Params {
     let (drift, cov) = (
         &rules::shift::feature_drift::FeatureDrift,
         &rules::shift::covariate_shift::CovariateShift,
     );
-    crate::shift::Params {
-        alpha: t.get(drift, "alpha"),
-        min_wasserstein: t.get(drift, "min-wasserstein"),
-        min_js: t.get(drift, "min-js"),
-        strong_share: t.get(drift, "strong-share"),
-        min_auc: t.get(cov, "min-auc"),
-        strong_auc: t.get(cov, "strong-auc"),
-    }
+    crate::shift::Params::read(&|key| t.get(drift, key), &|key| t.get(cov, key))
 }
 
 /// Wall time per phase on stderr, for `--timings`; never part of a report, which

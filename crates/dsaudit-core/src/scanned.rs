@@ -1,8 +1,8 @@
 //! The result of a scan: what the pipeline found in one dataset, which the reports
 //! and the builds read.
 
-use crate::discover::DatasetSpec;
 use crate::finding::{Finding, Severity};
+use crate::load::DatasetSpec;
 use crate::load::Loaded;
 use crate::tally::{ClassCounts, Tally};
 use std::time::Duration;

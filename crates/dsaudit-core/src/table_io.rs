@@ -50,22 +50,7 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
         bail!("{shown}: empty file: no header and no rows");
     }
     let ext = ext_of(path);
-    let sep = match ext.as_str() {
-        "csv" | "tsv" => {
-            let head = head_of(path, csv_dialect::SNIFF_BYTES as u64)?;
-            let sep = csv_dialect::sniff(&head, &ext);
-            if let Some((name, a, b)) =
-                csv_dialect::duplicate_name(&csv_dialect::header(&head, sep))
-            {
-                bail!(
-                    "{shown}: two columns are named '{}' (columns {a} and {b}); rename one: which is meant is ambiguous",
-                    crate::util::printable(&name)
-                );
-            }
-            sep
-        }
-        _ => b',',
-    };
+    let sep = checked_separator(path, &ext)?;
     let csv = |file: File, infer: Option<usize>| {
         csv_options(sep, n_rows, infer)
             .into_reader_with_file_handle(file)
@@ -113,11 +98,42 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
         Ok(r) => r,
         Err(panic) => bail!("{shown}: cannot read table: the reader failed on this file ({panic})"),
     };
+    checked(path, &ext, sep, n_rows, result)
+}
+
+/// A delimited file's separator (sniffed), after checking that no two header names
+/// are equal; `,` for other formats.
+fn checked_separator(path: &Path, ext: &str) -> Result<u8> {
+    if !matches!(ext, "csv" | "tsv") {
+        return Ok(b',');
+    }
+    let head = head_of(path, csv_dialect::SNIFF_BYTES as u64)?;
+    let sep = csv_dialect::sniff(&head, ext);
+    if let Some((name, a, b)) = csv_dialect::duplicate_name(&csv_dialect::header(&head, sep)) {
+        bail!(
+            "{}: two columns are named '{}' (columns {a} and {b}); rename one: which is meant is ambiguous",
+            path.display(),
+            crate::util::printable(&name)
+        );
+    }
+    Ok(sep)
+}
+
+/// The reader's result, as one line naming the file; a CSV row with more or fewer
+/// fields than the header is an error, not missing values.
+fn checked(
+    path: &Path,
+    ext: &str,
+    sep: u8,
+    n_rows: Option<usize>,
+    result: PolarsResult<DataFrame>,
+) -> Result<DataFrame> {
+    let shown = path.display();
     match result {
         Ok(df) => {
             // polars reads a row with too few fields as nulls in the missing ones, which
             // would then pass as missing values; it is a broken row, as a long one is.
-            let short_rows_possible = matches!(ext.as_str(), "csv" | "tsv")
+            let short_rows_possible = matches!(ext, "csv" | "tsv")
                 && n_rows.is_none()
                 && df.columns().last().is_some_and(|c| c.null_count() > 0);
             if short_rows_possible {
@@ -128,7 +144,7 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
             Ok(df)
         }
         Err(e) => {
-            if matches!(ext.as_str(), "csv" | "tsv") {
+            if matches!(ext, "csv" | "tsv") {
                 if let Some(msg) = ragged_row(path, sep) {
                     bail!("{shown}: {msg}");
                 }

@@ -68,6 +68,13 @@ pub fn ext_of(path: &std::path::Path) -> String {
 }
 
 /// A message on one line: every run of white space (line breaks included) one space.
+/// An error and its causes on one line, control characters escaped: what every
+/// front end prints (the CLI after `error: `, the Python package as the exception).
+pub fn error_line(e: &anyhow::Error) -> String {
+    let parts: Vec<String> = e.chain().map(|c| one_line(&c.to_string())).collect();
+    printable(&parts.join(": ")).into_owned()
+}
+
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

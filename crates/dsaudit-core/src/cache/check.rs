@@ -7,7 +7,7 @@
 use super::{
     content_fingerprint, fingerprint_inputs, run_fingerprints, Cache, Files, Stamps, StoredResult,
 };
-use crate::discover::DatasetSpec;
+use crate::load::DatasetSpec;
 
 /// One command line's check over its datasets, between the lookup and the store.
 pub struct Check<'a> {

@@ -207,7 +207,7 @@ impl Files {
     /// dropped), and takes each input's identities from them for the fingerprints
     /// (`run_fingerprints`). Called once loading is done, while the dataset-wide
     /// stages run, so that neither waits for the end of the run.
-    pub fn save_records(&self, spec: &crate::discover::DatasetSpec) {
+    pub fn save_records(&self, spec: &crate::load::DatasetSpec) {
         let kept = std::mem::take(&mut *self.kept.lock().expect("cache lock"));
         // A labels file lists its files in its own order, not by name.
         let fresh = sorted(kept.into_iter().flatten().collect());
@@ -220,7 +220,7 @@ impl Files {
     /// Each input's content identity and size and time as this run read them: from
     /// its record when it has one (its size and time taken before its bytes were
     /// read, see `describe`), else from the disk.
-    fn identities_seen(&self, spec: &crate::discover::DatasetSpec, fresh: &[Box<Entry>]) -> RunIds {
+    fn identities_seen(&self, spec: &crate::load::DatasetSpec, fresh: &[Box<Entry>]) -> RunIds {
         let walked = &spec.walked.files;
         let others = other_inputs(spec);
         let n = walked.len() + others.len();

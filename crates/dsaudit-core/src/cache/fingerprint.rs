@@ -6,27 +6,15 @@ use super::*;
 /// The files a dataset is read from, for the fingerprint of an unchanged re-check:
 /// the walked files in the walk's order (by relative name), then the layout's other
 /// inputs (labels file, tables, arrays) that the walk did not list.
-pub fn inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
+pub fn inputs(spec: &crate::load::DatasetSpec) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = spec.walked.files.iter().map(|f| f.path.clone()).collect();
     out.extend(other_inputs(spec));
     out
 }
 
 /// The layout's inputs beyond the walked files, sorted.
-pub(super) fn other_inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> {
-    use crate::discover::Layout;
-    let mut out = Vec::new();
-    match &spec.layout {
-        Layout::ImageFolder { .. } => {}
-        Layout::ImageLabels { labels_file } => out.push(labels_file.clone()),
-        Layout::Table { files } => out.extend(files.iter().map(|(_, f)| f.clone())),
-        Layout::Npy { pairs } => {
-            for p in pairs {
-                out.push(p.x.clone());
-                out.extend(p.y.clone());
-            }
-        }
-    }
+pub(super) fn other_inputs(spec: &crate::load::DatasetSpec) -> Vec<PathBuf> {
+    let mut out = spec.layout.inputs();
     out.sort();
     out.dedup();
     let walked = &spec.walked.files;
@@ -41,7 +29,7 @@ pub(super) fn other_inputs(spec: &crate::discover::DatasetSpec) -> Vec<PathBuf> 
 
 /// Feeds each input's name, size and time into `h`, in parallel over the files;
 /// returns the sizes and times.
-pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::DatasetSpec) -> Stamps {
+pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::load::DatasetSpec) -> Stamps {
     let taken = Mutex::new(Vec::new());
     feed(h, spec, |p| {
         let stamp = Stamp::of(p);
@@ -65,7 +53,7 @@ pub fn fingerprint_inputs(h: &mut blake3::Hasher, spec: &crate::discover::Datase
 pub fn run_fingerprints(
     contents: &mut blake3::Hasher,
     names: Option<&mut blake3::Hasher>,
-    spec: &crate::discover::DatasetSpec,
+    spec: &crate::load::DatasetSpec,
     ids: RunIds,
 ) {
     let paths = || {
@@ -89,11 +77,7 @@ pub(super) fn stamp_bytes(stamp: Option<Stamp>) -> Vec<u8> {
 }
 
 /// Feeds each input's name and content identity into `h` (see `Files::content_id`).
-pub fn content_fingerprint(
-    h: &mut blake3::Hasher,
-    spec: &crate::discover::DatasetSpec,
-    files: &Files,
-) {
+pub fn content_fingerprint(h: &mut blake3::Hasher, spec: &crate::load::DatasetSpec, files: &Files) {
     feed(h, spec, |p| {
         files.content_id(&crate::walk::rel_string(&spec.root, p).0, p)
     });
@@ -102,7 +86,7 @@ pub fn content_fingerprint(
 /// The dataset root, then each input's path and `id`, computed in parallel.
 fn feed(
     h: &mut blake3::Hasher,
-    spec: &crate::discover::DatasetSpec,
+    spec: &crate::load::DatasetSpec,
     id: impl Fn(&Path) -> Vec<u8> + Sync,
 ) {
     use rayon::prelude::*;
@@ -114,7 +98,7 @@ fn feed(
 /// What `feed` hashes, with the ids already computed.
 fn feed_ids<'a>(
     h: &mut blake3::Hasher,
-    spec: &crate::discover::DatasetSpec,
+    spec: &crate::load::DatasetSpec,
     files: impl Iterator<Item = &'a Path>,
     ids: Vec<Vec<u8>>,
 ) {

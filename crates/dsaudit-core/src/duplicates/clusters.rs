@@ -42,35 +42,7 @@ pub fn first_same(n: usize, key: impl Fn(usize) -> Option<u128> + Sync) -> Vec<u
 /// threshold of its representative, and the result depends only on the pairs.
 pub fn build(same: &[u32], near: &[Near]) -> (Vec<Cluster>, Vec<Option<u32>>) {
     let n = same.len();
-    let mut adjacent: HashMap<u32, Vec<(u32, f32)>> = HashMap::default();
-    for p in near {
-        adjacent.entry(p.a).or_default().push((p.b, p.distance));
-        adjacent.entry(p.b).or_default().push((p.a, p.distance));
-    }
-    let mut order: Vec<(u32, usize, f64)> = adjacent
-        .iter()
-        .map(|(&v, nb)| (v, nb.len(), nb.iter().map(|&(_, d)| d as f64).sum()))
-        .collect();
-    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.total_cmp(&b.2)).then(a.0.cmp(&b.0)));
-    // Each picture's star: (representative, distance to it).
-    let mut star: HashMap<u32, (u32, f32)> = HashMap::default();
-    for &(v, _, _) in &order {
-        if star.contains_key(&v) {
-            continue;
-        }
-        let free: Vec<(u32, f32)> = adjacent[&v]
-            .iter()
-            .filter(|(u, _)| !star.contains_key(u))
-            .copied()
-            .collect();
-        if free.is_empty() {
-            continue;
-        }
-        star.insert(v, (v, 0.0));
-        for (u, d) in free {
-            star.insert(u, (v, d));
-        }
-    }
+    let star = stars(near);
     // Every sample goes with its star's representative, or with its exact group.
     let group = |i: usize| -> Option<u32> {
         let first = same[i];
@@ -106,27 +78,67 @@ pub fn build(same: &[u32], near: &[Near]) -> (Vec<Cluster>, Vec<Option<u32>>) {
         *of = Some(id);
     }
     for c in &mut clusters {
-        let mut groups: Vec<Vec<u32>> = Vec::new();
-        let mut group_of_first: HashMap<u32, usize> = HashMap::default();
-        for &m in &c.members {
-            let first = same[m as usize];
-            let g = *group_of_first.entry(first).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            });
-            groups[g].push(m);
-            if first == m && first != c.representative {
-                let (_, d) = star[&first];
-                c.near_members.push(NearMember {
-                    sample: m,
-                    similarity: (!d.is_nan()).then(|| crate::util::round4(1.0 - d as f64)),
-                });
-            }
-        }
-        c.near = groups.len() > 1;
-        c.exact = groups.into_iter().filter(|g| g.len() > 1).collect();
+        describe(c, same, &star);
     }
     (clusters, cluster_of)
+}
+
+/// Greedy stars over the confirmed pairs: each picture's (representative, distance).
+fn stars(near: &[Near]) -> HashMap<u32, (u32, f32)> {
+    let mut adjacent: HashMap<u32, Vec<(u32, f32)>> = HashMap::default();
+    for p in near {
+        adjacent.entry(p.a).or_default().push((p.b, p.distance));
+        adjacent.entry(p.b).or_default().push((p.a, p.distance));
+    }
+    let mut order: Vec<(u32, usize, f64)> = adjacent
+        .iter()
+        .map(|(&v, nb)| (v, nb.len(), nb.iter().map(|&(_, d)| d as f64).sum()))
+        .collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.total_cmp(&b.2)).then(a.0.cmp(&b.0)));
+    // Each picture's star: (representative, distance to it).
+    let mut star: HashMap<u32, (u32, f32)> = HashMap::default();
+    for &(v, _, _) in &order {
+        if star.contains_key(&v) {
+            continue;
+        }
+        let free: Vec<(u32, f32)> = adjacent[&v]
+            .iter()
+            .filter(|(u, _)| !star.contains_key(u))
+            .copied()
+            .collect();
+        if free.is_empty() {
+            continue;
+        }
+        star.insert(v, (v, 0.0));
+        for (u, d) in free {
+            star.insert(u, (v, d));
+        }
+    }
+    star
+}
+
+/// A cluster's exact groups, whether it holds near copies, and each near member's
+/// similarity to the representative.
+fn describe(c: &mut Cluster, same: &[u32], star: &HashMap<u32, (u32, f32)>) {
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    let mut group_of_first: HashMap<u32, usize> = HashMap::default();
+    for &m in &c.members {
+        let first = same[m as usize];
+        let g = *group_of_first.entry(first).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(m);
+        if first == m && first != c.representative {
+            let (_, d) = star[&first];
+            c.near_members.push(NearMember {
+                sample: m,
+                similarity: (!d.is_nan()).then(|| crate::util::round4(1.0 - d as f64)),
+            });
+        }
+    }
+    c.near = groups.len() > 1;
+    c.exact = groups.into_iter().filter(|g| g.len() > 1).collect();
 }
 
 #[cfg(test)]

@@ -68,7 +68,6 @@ pub fn near_pairs(
     params: &Params,
     prior: Option<&NearState>,
 ) -> (Vec<Near>, NearSearch, NearState) {
-    let contrast = m.f64s("contrast");
     let mut search = NearSearch {
         method: "candidates: 64-bit pHash of the centred 32×32 grey image, multi-index hashing; \
                  confirmed: correlation of the 32×32 grey images at the best shift of up to 2 px \
@@ -81,28 +80,7 @@ pub fn near_pairs(
         search.timings.push((what, clock.elapsed()));
         clock = std::time::Instant::now();
     };
-    // One representative per distinct picture: copies are already joined by their key.
-    let mut reps: Vec<u32> = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        if key.is_none() {
-            continue;
-        }
-        if smalls.get(i).copied().flatten().is_none() {
-            search.unhashed.push(i as u32);
-            continue;
-        }
-        // A flat picture correlates with nothing: blank images are their own rule.
-        if contrast
-            .get(i)
-            .is_some_and(|c| c < crate::load::pixel_stats::BLANK_CONTRAST)
-        {
-            search.blank += 1;
-            continue;
-        }
-        if same[i] == i as u32 {
-            reps.push(i as u32);
-        }
-    }
+    let reps = representatives(m, smalls, keys, same, &mut search);
     search.compared = reps.len() as u64;
     let key = |i: u32| keys[i as usize].expect("representatives have keys");
     let small = |i: u32| {
@@ -112,21 +90,7 @@ pub fn near_pairs(
     };
     let ceiling = params.max_distance;
     let state_params = (params.phash, ceiling.to_bits());
-    let state = |pairs: &[Near]| {
-        let mut compared: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
-        compared.sort_unstable();
-        let mut keyed: Vec<((u128, u128), f32)> = pairs
-            .iter()
-            .map(|p| ((key(p.a), key(p.b)), p.distance))
-            .collect();
-        keyed.sort_unstable_by_key(|x| x.0);
-        NearState {
-            params: state_params,
-            compared,
-            pairs: keyed.iter().map(|p| p.0).collect(),
-            distances: keyed.iter().map(|p| p.1).collect(),
-        }
-    };
+    let state = |pairs: &[Near]| near_state(&reps, pairs, &key, state_params);
     if reps.len() < 2 {
         return (Vec::new(), search, state(&[]));
     }
@@ -157,7 +121,32 @@ pub fn near_pairs(
     };
     let codes: Vec<u64> = reps.iter().map(|&i| small(i).aligned).collect();
     let radius = params.phash;
-    let incremental = prior.filter(|p| p.params == state_params).and_then(|p| {
+    let prior = prior.filter(|p| p.params == state_params);
+    let (candidates, mut pairs) = confirmed(prior, &reps, &codes, &key, radius, &confirm);
+    lap(&mut search, "candidates confirmed");
+    let s = state(&pairs);
+    let rep_keys: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
+    let threshold = calibrate(&mut search, params, &rep_keys, &codes, &prepared);
+    pairs.retain(|p| p.distance as f64 <= threshold);
+    pairs.sort_unstable_by_key(|p| (p.a, p.b));
+    search.candidates = candidates;
+    search.confirmed = pairs.len() as u64;
+    lap(&mut search, "calibration");
+    (pairs, search, s)
+}
+
+/// The candidate pairs confirmed on the pixels, and how many candidates there were:
+/// with `prior` (the last check's search) and few pictures new since, only the new
+/// ones are compared with the others; else every candidate, found by the index.
+fn confirmed(
+    prior: Option<&NearState>,
+    reps: &[u32],
+    codes: &[u64],
+    key: &(dyn Fn(u32) -> u128 + Sync),
+    radius: u32,
+    confirm: &(dyn Fn(usize, usize) -> Option<Near> + Sync),
+) -> (u64, Vec<Near>) {
+    let incremental = prior.and_then(|p| {
         let new: Vec<bool> = reps
             .iter()
             .map(|&i| p.compared.binary_search(&key(i)).is_err())
@@ -165,8 +154,8 @@ pub fn near_pairs(
         let added = new.iter().filter(|&&n| n).count();
         ((added as f64) <= INCREMENTAL_SHARE * reps.len() as f64).then_some((p, new))
     });
-    let (candidates, mut pairs) = match incremental {
-        Some((p, new)) => update(p, &reps, &new, &codes, &key, radius, &confirm),
+    match incremental {
+        Some((p, new)) => update(p, reps, &new, codes, key, radius, confirm),
         None => {
             let index = hamming::Index::new(&codes.iter().map(|&c| spread(c)).collect::<Vec<_>>());
             let (candidates, mut pairs) = index.pairs(radius, confirm);
@@ -174,27 +163,84 @@ pub fn near_pairs(
             pairs.sort_unstable_by_key(|p| (p.a, p.b));
             (candidates, pairs)
         }
-    };
-    lap(&mut search, "candidates confirmed");
-    let s = state(&pairs);
-    // The threshold: the ceiling, or less where the dataset's pictures are close
-    // to one another anyway.
-    let rep_keys: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
-    let nn = nearest_distances(&rep_keys, &codes, &prepared);
+    }
+}
+
+/// One sample per distinct picture (copies are already joined by their key), in
+/// sample order; counts in `search` the pictures left out and why.
+fn representatives(
+    m: &Manifest,
+    smalls: &[Option<Small>],
+    keys: &[Option<u128>],
+    same: &[u32],
+    search: &mut NearSearch,
+) -> Vec<u32> {
+    let contrast = m.f64s("contrast");
+    let mut reps: Vec<u32> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if key.is_none() {
+            continue;
+        }
+        if smalls.get(i).copied().flatten().is_none() {
+            search.unhashed.push(i as u32);
+            continue;
+        }
+        // A flat picture correlates with nothing: blank images are their own rule.
+        if contrast
+            .get(i)
+            .is_some_and(|c| c < crate::load::pixel_stats::BLANK_CONTRAST)
+        {
+            search.blank += 1;
+            continue;
+        }
+        if same[i] == i as u32 {
+            reps.push(i as u32);
+        }
+    }
+    reps
+}
+
+/// What a check keeps of a search: the compared pictures and the pairs, by key.
+fn near_state(
+    reps: &[u32],
+    pairs: &[Near],
+    key: &dyn Fn(u32) -> u128,
+    params: (u32, u64),
+) -> NearState {
+    let mut compared: Vec<u128> = reps.iter().map(|&i| key(i)).collect();
+    compared.sort_unstable();
+    let mut keyed: Vec<((u128, u128), f32)> = pairs
+        .iter()
+        .map(|p| ((key(p.a), key(p.b)), p.distance))
+        .collect();
+    keyed.sort_unstable_by_key(|x| x.0);
+    NearState {
+        params,
+        compared,
+        pairs: keyed.iter().map(|p| p.0).collect(),
+        distances: keyed.iter().map(|p| p.1).collect(),
+    }
+}
+
+/// The threshold: the ceiling, or less where the dataset's pictures are close to one
+/// another anyway (a fraction of the median nearest-neighbour distance).
+fn calibrate(
+    search: &mut NearSearch,
+    params: &Params,
+    rep_keys: &[u128],
+    codes: &[u64],
+    prepared: &[similarity::Prepared],
+) -> f64 {
+    let nn = nearest_distances(rep_keys, codes, prepared);
     search.calibration_sample = nn.len() as u64;
-    let mut threshold = ceiling;
+    let mut threshold = params.max_distance;
     if nn.len() >= MIN_CALIBRATION {
         let median = nn[nn.len() / 2] as f64;
         search.median_nn_distance = Some(median);
         threshold = threshold.min(params.nn_fraction * median);
     }
     search.radius = Some(threshold);
-    pairs.retain(|p| p.distance as f64 <= threshold);
-    pairs.sort_unstable_by_key(|p| (p.a, p.b));
-    search.candidates = candidates;
-    search.confirmed = pairs.len() as u64;
-    lap(&mut search, "calibration");
-    (pairs, search, s)
+    threshold
 }
 
 /// The pixel distance from each of up to `CALIBRATION_SAMPLE` distinct pictures (those

@@ -10,8 +10,34 @@ pub mod radius_join;
 pub mod similarity;
 pub mod table;
 
+use crate::finding::Threshold;
 use crate::load::Loaded;
 use serde::Serialize;
+
+/// The near-copy search's parameters: declared here, with the stage, and set by the
+/// user through its rule (`--threshold near-duplicates.KEY=VALUE`).
+pub const THRESHOLDS: &[Threshold] = &[
+    Threshold {
+        key: "phash",
+        default: 10.0,
+        doc: "largest Hamming distance (of 64 bits) between the centred pHashes of a candidate pair of images",
+    },
+    Threshold {
+        key: "max-distance",
+        default: 0.005,
+        doc: "largest pixel distance (1 − correlation of the 32×32 grey images) of a near copy",
+    },
+    Threshold {
+        key: "nn-fraction",
+        default: 0.08,
+        doc: "a near copy is also closer than this fraction of the dataset's median nearest-neighbour pixel distance",
+    },
+    Threshold {
+        key: "table-radius",
+        default: 0.13,
+        doc: "rows closer than this fraction of the median nearest-neighbour distance are near duplicates",
+    },
+];
 
 /// Thresholds of the similarity search (documented with rule D002).
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +52,18 @@ pub struct Params {
     pub nn_fraction: f64,
     /// Table rows: radius as a fraction of the median nearest-neighbour distance.
     pub table_radius: f64,
+}
+
+impl Params {
+    /// The parameters from `value` of each key of `THRESHOLDS`.
+    pub fn read(value: &dyn Fn(&str) -> f64) -> Params {
+        Params {
+            phash: value("phash").max(0.0) as u32,
+            max_distance: value("max-distance").max(0.0),
+            nn_fraction: value("nn-fraction").max(0.0),
+            table_radius: value("table-radius"),
+        }
+    }
 }
 
 /// Two distinct samples (each the first of its identical copies) confirmed as near

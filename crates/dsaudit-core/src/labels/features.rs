@@ -53,6 +53,65 @@ fn image_features(
     }
 }
 
+/// Raw vectors, before scaling: (rows kept, row-major values, dim, what).
+type Raw = (Vec<usize>, Vec<f64>, usize, String);
+
+/// The user's embeddings of the usable rows; they must have one row per sample.
+fn from_embeddings(
+    e: &input::Matrix,
+    usable: &[usize],
+    n: usize,
+    embeddings_path: Option<&std::path::Path>,
+) -> Result<Raw, String> {
+    let shown = embeddings_path
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    if e.rows != n {
+        return Err(format!(
+            "{shown}: {} rows, but the dataset has {n} samples (rows must follow the manifest's order)",
+            e.rows
+        ));
+    }
+    let d = e.cols;
+    let raw = usable
+        .iter()
+        .flat_map(|&i| e.values[i * d..(i + 1) * d].iter().copied())
+        .collect();
+    Ok((
+        usable.to_vec(),
+        raw,
+        d,
+        format!("embeddings from {shown} ({d} dimensions)"),
+    ))
+}
+
+/// The 16×16 grey image and shape descriptor of the usable rows that have both.
+fn image_vectors(loaded: &Loaded, usable: &[usize]) -> Raw {
+    let rows: Vec<usize> = usable
+        .iter()
+        .copied()
+        .filter(|&i| loaded.shapes[i].is_some() && small_pixels(loaded, i).is_some())
+        .collect();
+    let d = IMAGE_FEATURES;
+    let mut raw = vec![0f64; rows.len() * d];
+    raw.par_chunks_mut(d).zip(&rows).for_each(|(out, &i)| {
+        image_features(
+            out,
+            small_pixels(loaded, i).expect("filtered"),
+            &loaded.shapes[i].expect("filtered"),
+        )
+    });
+    (
+        rows,
+        raw,
+        d,
+        format!(
+            "image features: the 16×16 grey image (each normalised to zero mean and unit variance) and the {}-bin shape descriptor, standardized and projected on their leading principal components",
+            crate::load::perceptual::SHAPE_DIMS
+        ),
+    )
+}
+
 /// Feature vectors of the usable rows: the user's embeddings, the image shape
 /// descriptors, or the table's columns (numeric, top categories one-hot);
 /// standardized over those rows, or with `scaler` when given. Returns (rows kept,
@@ -66,51 +125,10 @@ pub(super) fn vectors(
     scaler: Option<&reuse::Scaler>,
 ) -> Result<Vectors, String> {
     let n = loaded.manifest.len();
-    let (rows, raw, d, what): (Vec<usize>, Vec<f64>, usize, String) = if let Some(e) = embeddings {
-        let shown = embeddings_path
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        if e.rows != n {
-            return Err(format!(
-                "{shown}: {} rows, but the dataset has {n} samples (rows must follow the manifest's order)",
-                e.rows
-            ));
-        }
-        let d = e.cols;
-        let raw = usable
-            .iter()
-            .flat_map(|&i| e.values[i * d..(i + 1) * d].iter().copied())
-            .collect();
-        (
-            usable.to_vec(),
-            raw,
-            d,
-            format!("embeddings from {shown} ({d} dimensions)"),
-        )
+    let (rows, raw, d, what): Raw = if let Some(e) = embeddings {
+        from_embeddings(e, usable, n, embeddings_path)?
     } else if !loaded.shapes.is_empty() {
-        let rows: Vec<usize> = usable
-            .iter()
-            .copied()
-            .filter(|&i| loaded.shapes[i].is_some() && small_pixels(loaded, i).is_some())
-            .collect();
-        let d = IMAGE_FEATURES;
-        let mut raw = vec![0f64; rows.len() * d];
-        raw.par_chunks_mut(d).zip(&rows).for_each(|(out, &i)| {
-            image_features(
-                out,
-                small_pixels(loaded, i).expect("filtered"),
-                &loaded.shapes[i].expect("filtered"),
-            )
-        });
-        (
-            rows,
-            raw,
-            d,
-            format!(
-                "image features: the 16×16 grey image (each normalised to zero mean and unit variance) and the {}-bin shape descriptor, standardized and projected on their leading principal components",
-                crate::load::perceptual::SHAPE_DIMS
-            ),
-        )
+        image_vectors(loaded, usable)
     } else {
         let Some(f) = crate::shift::features::of(loaded) else {
             return Err("no feature vectors for this layout".into());

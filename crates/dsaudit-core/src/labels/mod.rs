@@ -14,6 +14,7 @@ pub mod outliers;
 pub mod projection;
 pub mod reuse;
 mod search;
+mod training;
 
 use features::{halved, small_pixels, vectors, Vectors};
 pub use features::{CNN_SIDE, GREY_FEATURES, IMAGE_FEATURES};

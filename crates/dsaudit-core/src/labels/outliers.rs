@@ -2,16 +2,42 @@
 //! in feature space (cleanlab's measure), judged against the dataset's own
 //! distribution of that distance (above Q3 + 1.7 × IQR is an outlier).
 
+use crate::finding::Threshold;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+
+/// The outlier search's parameters, set through its rule (`--threshold
+/// outliers.KEY=VALUE`).
+pub const THRESHOLDS: &[Threshold] = &[
+    Threshold {
+        key: "k",
+        default: 10.0,
+        doc: "Neighbours averaged.",
+    },
+    Threshold {
+        key: "iqr",
+        default: 1.7,
+        doc: "Multiple of the interquartile range above the third quartile.",
+    },
+];
 
 #[derive(Debug, Clone, Copy)]
 pub struct Params {
     pub k: usize,
     /// Multiple of the interquartile range above the third quartile.
     pub iqr: f64,
+}
+
+impl Params {
+    /// The parameters from `value` of each key of `THRESHOLDS`.
+    pub fn read(value: &dyn Fn(&str) -> f64) -> Params {
+        Params {
+            k: value("k").max(1.0) as usize,
+            iqr: value("iqr"),
+        }
+    }
 }
 
 /// Neighbours are searched among at most this many samples (seeded choice), and

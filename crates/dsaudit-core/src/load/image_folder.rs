@@ -1,8 +1,9 @@
 //! `ROOT/<split>/<class>/*` and `ROOT/<class>/*`: labels and splits from folder names.
 
 use super::image::{self, ImageInfo};
+use super::DatasetSpec;
 use super::Loaded;
-use crate::discover::{is_image_path, DatasetSpec};
+use crate::discover::is_image_path;
 use crate::manifest::ImageSample;
 use crate::util::split_value;
 use anyhow::Result;

@@ -3,8 +3,9 @@
 
 use super::image_folder::{describe_all, Job};
 use super::table::{label_strings, read, resolve_label, resolve_split, split_strings};
+use super::DatasetSpec;
 use super::{Loaded, LABEL_NAMES};
-use crate::discover::{is_image_path, path_column, DatasetSpec, PATH_NAMES};
+use crate::discover::{is_image_path, path_column, PATH_NAMES};
 use anyhow::{bail, Result};
 use polars::prelude::*;
 use std::collections::HashSet;
@@ -26,18 +27,7 @@ pub fn load(
     };
     let label = resolve_label(&df, labels_file, spec.hints.label.as_deref())?;
     let split = resolve_split(&df, labels_file, spec.hints.split.as_deref())?;
-    let mut guesses = vec![format!("path column: {path_col}")];
-    match (&label, spec.hints.label.is_some()) {
-        (Some(l), false) => guesses.push(format!("label column: {l}")),
-        (None, _) => guesses.push(format!(
-            "label column: none found (looked for {}); pass --label",
-            LABEL_NAMES.join(", ")
-        )),
-        _ => {}
-    }
-    if let (Some(s), false) = (&split, spec.hints.split.is_some()) {
-        guesses.push(format!("split column: {s}"));
-    }
+    let guesses = column_guesses(spec, &path_col, &label, &split);
     let base = labels_file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -81,6 +71,46 @@ pub fn load(
             outside: refuse(paths.get(i).unwrap_or("")),
         });
     }
+    let ignored = add_unlisted(spec, labels_file, &seen, &mut jobs);
+    let samples = describe_all(jobs, quiet, files);
+    let mut loaded = Loaded::from_images(&samples)?;
+    loaded.label_column = label;
+    loaded.split_column = split;
+    loaded.ignored_files = ignored;
+    loaded.guesses = guesses;
+    Ok(loaded)
+}
+
+/// What was guessed of the labels file's columns.
+fn column_guesses(
+    spec: &DatasetSpec,
+    path_col: &str,
+    label: &Option<String>,
+    split: &Option<String>,
+) -> Vec<String> {
+    let mut guesses = vec![format!("path column: {path_col}")];
+    match (label, spec.hints.label.is_some()) {
+        (Some(l), false) => guesses.push(format!("label column: {l}")),
+        (None, _) => guesses.push(format!(
+            "label column: none found (looked for {}); pass --label",
+            LABEL_NAMES.join(", ")
+        )),
+        _ => {}
+    }
+    if let (Some(s), false) = (split, spec.hints.split.is_some()) {
+        guesses.push(format!("split column: {s}"));
+    }
+    guesses
+}
+
+/// Images under the root that the labels file does not list become unlabeled
+/// samples; other files not listed are returned, as ignored.
+fn add_unlisted<'a>(
+    spec: &'a DatasetSpec,
+    labels_file: &Path,
+    seen: &HashSet<String>,
+    jobs: &mut Vec<Job<'a>>,
+) -> Vec<String> {
     let labels_rel = crate::walk::rel_string(&spec.root, labels_file).0;
     let mut ignored = Vec::new();
     for f in &spec.walked.files {
@@ -100,13 +130,7 @@ pub fn load(
             ignored.push(f.rel.clone());
         }
     }
-    let samples = describe_all(jobs, quiet, files);
-    let mut loaded = Loaded::from_images(&samples)?;
-    loaded.label_column = label;
-    loaded.split_column = split;
-    loaded.ignored_files = ignored;
-    loaded.guesses = guesses;
-    Ok(loaded)
+    ignored
 }
 
 /// Whether `listed`, a path a labels file in `base` names, lies outside `root` (both

@@ -3,6 +3,7 @@
 
 pub mod columns;
 pub mod decode_budget;
+pub mod format;
 pub mod image;
 pub mod image_folder;
 pub mod labels;
@@ -12,11 +13,11 @@ pub mod pixel_stats;
 pub mod rows;
 pub mod table;
 
-use crate::discover::{DatasetSpec, Layout};
 use crate::manifest::Manifest;
 use crate::walk::WalkIssue;
 use anyhow::Result;
 use columns::ColumnStats;
+pub use format::{open, open_frame, DatasetSpec, Hints, Layout, LayoutKind, Writer};
 
 pub struct Loaded {
     pub manifest: Manifest,
@@ -120,33 +121,26 @@ pub struct Kept(pub Option<Box<dyn std::any::Any + Send>>);
 
 /// Reads every sample; `files` (the check's cache) spares re-reading unchanged images.
 pub fn load(spec: &DatasetSpec, quiet: bool, files: Option<&dyn Recall>) -> Result<Loaded> {
-    let mut loaded = match &spec.layout {
-        Layout::ImageFolder { split_dirs } => image_folder::load(spec, *split_dirs, quiet, files)?,
-        Layout::ImageLabels { labels_file } => labels::load(spec, labels_file, quiet, files)?,
-        // The readers' panics on a damaged table or array end in an error naming it
-        // (images are guarded file by file, in `describe_all`).
-        Layout::Table { files } => guarded_load(spec, || table::load(spec, files))?,
-        Layout::Npy { pairs } => guarded_load(spec, || npy::load(spec, pairs))?,
-    };
+    let mut loaded = spec.layout.load(spec, quiet, files)?;
     loaded.walk_issues = spec.walked.issues.clone();
     if loaded.manifest.is_empty() {
         // Nothing to check is not a clean bill of health: a header-only export or an
         // empty folder tree is an error, as an empty directory is.
-        let what = match &spec.layout {
-            Layout::Table { files } if files.len() == 1 => "the table has a header but no rows",
-            Layout::Table { .. } => "the tables have headers but no rows",
-            Layout::ImageLabels { .. } => {
-                "the labels file lists no images and the folder holds none"
-            }
-            Layout::Npy { .. } => "the arrays have no rows",
-            Layout::ImageFolder { .. } => "the class folders hold no files",
-        };
-        anyhow::bail!("{}: empty dataset: {what}", spec.input.display());
+        anyhow::bail!(
+            "{}: empty dataset: {}",
+            spec.input.display(),
+            spec.layout.empty()
+        );
     }
     Ok(loaded)
 }
 
-fn guarded_load(spec: &DatasetSpec, load: impl FnOnce() -> Result<Loaded>) -> Result<Loaded> {
+/// Runs a reader of a whole table or array dataset; its panic on a damaged file ends
+/// in an error naming the dataset (images are guarded file by file, in `describe_all`).
+pub(crate) fn guarded_load(
+    spec: &DatasetSpec,
+    load: impl FnOnce() -> Result<Loaded>,
+) -> Result<Loaded> {
     match crate::util::guarded(load) {
         Ok(loaded) => loaded,
         Err(panic) => anyhow::bail!(

@@ -1,8 +1,9 @@
 //! NumPy `X_<split>.npy` / `y_<split>.npy` pairs: one sample per leading index.
 
 use super::columns::{ColumnStats, MAX_EXAMPLES};
+use super::format::npy::NpyPair;
+use super::DatasetSpec;
 use super::Loaded;
-use crate::discover::{DatasetSpec, NpyPair};
 use crate::finding::SampleRef;
 use crate::manifest::{Manifest, TablePart};
 use crate::stats::moments::Moments;
@@ -147,6 +148,73 @@ impl FeatureScan {
     }
 }
 
+impl FeatureScan {
+    /// A scan of an array of `shape`: one column per feature of a 2-D array of at most
+    /// MAX_FEATURE_COLUMNS, else one column for every value.
+    fn new(shape: &[u64], descr: &str, source: &str, id_offset: u64) -> FeatureScan {
+        let rows = shape[0];
+        let per_row: u64 = shape[1..].iter().product::<u64>().max(1);
+        let per_column = shape.len() <= 2 && per_row <= MAX_FEATURE_COLUMNS;
+        let names: Vec<String> = if per_column {
+            if shape.len() == 1 {
+                vec!["X".to_string()]
+            } else {
+                (0..per_row).map(|j| format!("x{j}")).collect()
+            }
+        } else {
+            vec!["X".to_string()]
+        };
+        let columns = names
+            .iter()
+            .map(|n| {
+                let mut st = ColumnStats::new(n, descr);
+                st.count = if per_column { rows } else { rows * per_row };
+                if per_column {
+                    st.numeric = Some(NumericStats::default());
+                }
+                st
+            })
+            .collect::<Vec<_>>();
+        let total = rows * per_row;
+        FeatureScan {
+            per_column,
+            samples: vec![Vec::new(); columns.len()],
+            columns,
+            step: rows.div_ceil(CAP as u64).max(1),
+            all: Moments::default(),
+            all_sample: Vec::new(),
+            all_step: total.div_ceil(CAP as u64).max(1),
+            seen: 0,
+            source: source.to_string(),
+            id_offset,
+            last_bad_row: u64::MAX,
+        }
+    }
+
+    /// The per-feature statistics and the summary over every value.
+    fn finish(self) -> (Vec<ColumnStats>, NumericStats) {
+        let FeatureScan {
+            mut columns,
+            samples,
+            all,
+            all_sample,
+            ..
+        } = self;
+        for (c, s) in columns.iter_mut().zip(samples) {
+            if let Some(n) = c.numeric.as_mut() {
+                n.sketch = QuantileSketch::from_values(s.into_iter());
+            }
+        }
+        (
+            columns,
+            NumericStats {
+                moments: all,
+                sketch: QuantileSketch::from_values(all_sample.into_iter()),
+            },
+        )
+    }
+}
+
 /// Streams X once: non-finite values and the rows holding them, moments and
 /// quantiles per feature (2-D) and over all values.
 fn scan_features(
@@ -162,42 +230,8 @@ fn scan_features(
     let rows = shape[0];
     let per_row: u64 = shape[1..].iter().product::<u64>().max(1);
     let (tc, size) = type_of(path, &npy.dtype())?;
-    let per_column = shape.len() <= 2 && per_row <= MAX_FEATURE_COLUMNS;
-    let names: Vec<String> = if per_column {
-        if shape.len() == 1 {
-            vec!["X".to_string()]
-        } else {
-            (0..per_row).map(|j| format!("x{j}")).collect()
-        }
-    } else {
-        vec!["X".to_string()]
-    };
     let descr = npy.dtype().descr();
-    let columns = names
-        .iter()
-        .map(|n| {
-            let mut st = ColumnStats::new(n, &descr);
-            st.count = if per_column { rows } else { rows * per_row };
-            if per_column {
-                st.numeric = Some(NumericStats::default());
-            }
-            st
-        })
-        .collect::<Vec<_>>();
-    let total = rows * per_row;
-    let mut scan = FeatureScan {
-        per_column,
-        samples: vec![Vec::new(); columns.len()],
-        columns,
-        step: rows.div_ceil(CAP as u64).max(1),
-        all: Moments::default(),
-        all_sample: Vec::new(),
-        all_step: total.div_ceil(CAP as u64).max(1),
-        seen: 0,
-        source: source.to_string(),
-        id_offset,
-        last_bad_row: u64::MAX,
-    };
+    let mut scan = FeatureScan::new(&shape, &descr, source, id_offset);
     let bad = |e: npyz::DTypeError| anyhow!("{}: {e}", path.display());
     let err = |e: std::io::Error| anyhow!("{}: cannot read array data: {}", path.display(), e);
     // The file's i-th value, as (row, feature): C order runs along a row, Fortran
@@ -238,26 +272,8 @@ fn scan_features(
         }
         _ => bail!("{}: dtype {} is not numeric", path.display(), descr),
     }
-    let FeatureScan {
-        mut columns,
-        samples,
-        all,
-        all_sample,
-        ..
-    } = scan;
-    for (c, s) in columns.iter_mut().zip(samples) {
-        if let Some(n) = c.numeric.as_mut() {
-            n.sketch = QuantileSketch::from_values(s.into_iter());
-        }
-    }
-    Ok((
-        rows,
-        columns,
-        NumericStats {
-            moments: all,
-            sketch: QuantileSketch::from_values(all_sample.into_iter()),
-        },
-    ))
+    let (columns, all) = scan.finish();
+    Ok((rows, columns, all))
 }
 
 fn read_labels(path: &Path) -> Result<Vec<Option<String>>> {

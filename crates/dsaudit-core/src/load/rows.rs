@@ -144,29 +144,93 @@ impl<'a, A> Parts<'a, A> {
     }
 }
 
+/// Appends a numeric value's unambiguous encoding to a row's bytes (None: missing);
+/// returns the value for the feature matrix (NaN when missing or not finite).
+#[inline]
+fn encode_number(buf: &mut Vec<u8>, v: Option<f64>) -> f32 {
+    let Some(v) = v else {
+        buf.push(0);
+        return f32::NAN;
+    };
+    // -0.0 equals 0.0 and every NaN equals every other NaN.
+    let v = if v == 0.0 {
+        0.0
+    } else if v.is_nan() {
+        f64::NAN
+    } else {
+        v
+    };
+    buf.push(1);
+    buf.extend_from_slice(&v.to_bits().to_le_bytes());
+    if v.is_finite() {
+        v as f32
+    } else {
+        f32::NAN
+    }
+}
+
+/// Appends a text value's encoding (length-prefixed) to a row's bytes; returns its
+/// 64-bit code (never 0), or 0 when missing.
+#[inline]
+fn encode_text(buf: &mut Vec<u8>, s: Option<&str>) -> u64 {
+    let Some(s) = s else {
+        buf.push(0);
+        return 0;
+    };
+    buf.push(2);
+    buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
+    xxh3_64(s.as_bytes()).max(1)
+}
+
+/// The chunks' names in row order: the first NAMED_CATEGORIES distinct values of the
+/// file.
+fn merge_names(into: &mut [BTreeMap<u64, String>], parts: Vec<Vec<BTreeMap<u64, String>>>) {
+    for part in parts {
+        for (mine, theirs) in into.iter_mut().zip(part) {
+            for (k, v) in theirs {
+                if mine.len() >= NAMED_CATEGORIES {
+                    break;
+                }
+                mine.entry(k).or_insert(v);
+            }
+        }
+    }
+}
+
+/// The named columns of `df` cast to `dtype`; a missing one is all nulls.
+fn columns_as(df: &DataFrame, names: &[String], dtype: DataType) -> Result<Vec<Series>> {
+    let h = df.height();
+    names
+        .iter()
+        .map(|name| {
+            Ok(match df.column(name) {
+                // Not rechunked: polars reads a CSV in dozens of chunks, and joining them
+                // copied every numeric column (150 MB of fresh memory for a million rows
+                // of 19 features); the rows are read through `Parts` instead.
+                Ok(c) => c.cast(&dtype)?.as_materialized_series().clone(),
+                Err(_) => Series::full_null(name.into(), h, &dtype),
+            })
+        })
+        .collect()
+}
+
+// Chunks of `width` values per row; empty ones when there are no such columns, so
+// that every chunk of rows still gets one.
+fn per_row<T>(v: &mut [T], width: usize, chunks: usize) -> Vec<&mut [T]> {
+    if width == 0 {
+        (0..chunks).map(|_| Default::default()).collect()
+    } else {
+        v.chunks_mut(CHUNK * width).collect()
+    }
+}
+
 /// Fingerprints every row of `df` over `features`; a column missing from this
 /// file (e.g. in `test.csv` but not `train.csv`) counts as missing values.
 pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
     let h = df.height();
-    let get = |name: &String, dtype: DataType| -> Result<Series> {
-        Ok(match df.column(name) {
-            // Not rechunked: polars reads a CSV in dozens of chunks, and joining them
-            // copied every numeric column (150 MB of fresh memory for a million rows of
-            // 19 features); the rows are read through `Parts` instead.
-            Ok(c) => c.cast(&dtype)?.as_materialized_series().clone(),
-            Err(_) => Series::full_null(name.into(), h, &dtype),
-        })
-    };
-    let nums: Vec<Series> = features
-        .numeric
-        .iter()
-        .map(|n| get(n, DataType::Float64))
-        .collect::<Result<_>>()?;
-    let texts: Vec<Series> = features
-        .text
-        .iter()
-        .map(|n| get(n, DataType::String))
-        .collect::<Result<_>>()?;
+    let nums = columns_as(df, &features.numeric, DataType::Float64)?;
+    let texts = columns_as(df, &features.text, DataType::String)?;
     let nums: Vec<&Float64Chunked> = nums.iter().map(|s| s.f64()).collect::<PolarsResult<_>>()?;
     let texts: Vec<&StringChunked> = texts.iter().map(|s| s.str()).collect::<PolarsResult<_>>()?;
     let (d, t) = (nums.len(), texts.len());
@@ -191,15 +255,6 @@ pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
         .map(|c| Parts::new(c.downcast_iter(), |a| a.len()))
         .collect();
     let chunks = h.div_ceil(CHUNK);
-    // Chunks of `width` values per row; empty ones when there are no such columns, so
-    // that every chunk of rows still gets one.
-    fn per_row<T>(v: &mut [T], width: usize, chunks: usize) -> Vec<&mut [T]> {
-        if width == 0 {
-            (0..chunks).map(|_| Default::default()).collect()
-        } else {
-            v.chunks_mut(CHUNK * width).collect()
-        }
-    }
     let names: Vec<Vec<BTreeMap<u64, String>>> = rows
         .hash
         .par_chunks_mut(CHUNK)
@@ -219,41 +274,20 @@ pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
                 for (c, parts) in nums.iter().enumerate() {
                     let out = &mut numeric[r * d + c];
                     let (col, i) = parts.at(&mut num_at[c], i);
-                    if col.validity().is_none_or(|b| b.get_bit(i)) {
-                        let v = col.value(i);
-                        // -0.0 equals 0.0 and every NaN equals every other NaN.
-                        let v = if v == 0.0 {
-                            0.0
-                        } else if v.is_nan() {
-                            f64::NAN
-                        } else {
-                            v
-                        };
-                        buf.push(1);
-                        buf.extend_from_slice(&v.to_bits().to_le_bytes());
-                        *out = if v.is_finite() { v as f32 } else { f32::NAN };
-                    } else {
-                        buf.push(0);
-                        *out = f32::NAN;
-                    }
+                    let valid = col.validity().is_none_or(|b| b.get_bit(i));
+                    *out = encode_number(&mut buf, valid.then(|| col.value(i)));
                 }
                 let text_start = buf.len();
                 for (c, parts) in texts.iter().enumerate() {
                     let out = &mut text_codes[r * t + c];
                     let (col, i) = parts.at(&mut text_at[c], i);
-                    if let Some(s) = col.get(i) {
-                        buf.push(2);
-                        buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                        buf.extend_from_slice(s.as_bytes());
-                        let code = xxh3_64(s.as_bytes()).max(1);
-                        *out = code;
-                        let names = &mut names[c];
-                        if names.len() < NAMED_CATEGORIES && !names.contains_key(&code) {
-                            names.insert(code, s.to_string());
+                    let value = col.get(i);
+                    *out = encode_text(&mut buf, value);
+                    let names = &mut names[c];
+                    if let Some(v) = value {
+                        if names.len() < NAMED_CATEGORIES && !names.contains_key(out) {
+                            names.insert(*out, v.to_string());
                         }
-                    } else {
-                        buf.push(0);
-                        *out = 0;
                     }
                 }
                 hash[r] = xxh3_128(&buf);
@@ -262,17 +296,7 @@ pub fn fingerprint(df: &DataFrame, features: &Features) -> Result<TableRows> {
             names
         })
         .collect();
-    // Names in row order: the first NAMED_CATEGORIES distinct values of the file.
-    for part in names {
-        for (mine, theirs) in rows.text_names.iter_mut().zip(part) {
-            for (k, v) in theirs {
-                if mine.len() >= NAMED_CATEGORIES {
-                    break;
-                }
-                mine.entry(k).or_insert(v);
-            }
-        }
-    }
+    merge_names(&mut rows.text_names, names);
     Ok(rows)
 }
 

@@ -2,8 +2,8 @@
 //! label column and optional split column, or one file per split.
 
 use super::columns::{ColumnStats, MAX_EXAMPLES};
+use super::DatasetSpec;
 use super::{Loaded, LABEL_NAMES};
-use crate::discover::DatasetSpec;
 use crate::finding::SampleRef;
 use crate::manifest::{Manifest, TablePart};
 use crate::stats::numeric::{NumericStats, StringStats};
@@ -187,17 +187,7 @@ fn mask_examples(mask: &BooleanChunked, source: &str, id_offset: u64) -> Vec<Sam
 }
 
 pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<Loaded> {
-    let mut parts = Vec::new();
-    let mut stats = Vec::new();
-    let mut guesses = Vec::new();
-    let mut label_column = None;
-    let mut split_column = None;
-    let mut declared_splits = Vec::new();
-    let mut offset = 0u64;
-    let mut features = None;
-    let mut rows: Option<super::rows::TableRows> = None;
-    let mut tables = Vec::new();
-    let mut regression: Option<String> = None;
+    let mut acc = Tables::default();
     for (file_split, path) in files {
         let df = read(path, None)?;
         let source = crate::walk::rel_string(&spec.root, path).0;
@@ -206,64 +196,92 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
         } else {
             source
         };
-        if let Some(sep) = crate::table_io::separator(path) {
-            if sep != crate::csv_dialect::default_for(&crate::util::ext_of(path)) {
-                guesses.push(format!(
-                    "separator: {} in {}",
-                    crate::csv_dialect::name(sep),
-                    name_of(path)
-                ));
-            }
-        }
-        let mut label = resolve_label(&df, path, spec.hints.label.as_deref())?;
-        // A continuous target is not a set of classes: no class checks on it.
-        if let Some(l) = &label {
-            if let Some(why) = continuous(df.column(l)?) {
-                if regression.is_none() {
-                    guesses.push(format!(
-                        "task: regression: label column {l} holds a continuous target ({why}); the classification checks (class balance, label errors, conflicting labels) do not apply"
-                    ));
-                }
-                regression = Some(l.clone());
-                label = None;
-            }
-        }
-        // With one file per split the file names the split; a split column is then data.
-        let split = if file_split.is_none() {
-            resolve_split(&df, path, spec.hints.split.as_deref())?
-        } else {
-            None
-        };
-        if label_column.is_none() && regression.is_none() {
-            match (&label, spec.hints.label.is_some()) {
-                (Some(l), false) => guesses.push(format!("label column: {l}")),
-                (None, _) => guesses.push(format!(
-                    "label column: none found in {} (looked for {}); pass --label",
-                    name_of(path),
-                    LABEL_NAMES.join(", ")
-                )),
-                _ => {}
-            }
-            if let (Some(s), false) = (&split, spec.hints.split.is_some()) {
-                guesses.push(format!("split column: {s}"));
-            }
-        }
+        acc.note_separator(path);
+        acc.add(spec, file_split.as_ref(), df, source, path)?;
+    }
+    acc.finish()
+}
+
+/// A table already in memory (the Python package's `scan_frame`), named `name` in
+/// the report and the manifest.
+pub fn load_frame(spec: &DatasetSpec, name: &str, df: DataFrame) -> Result<Loaded> {
+    let mut acc = Tables::default();
+    acc.add(spec, None, df, name.to_string(), Path::new(name))?;
+    acc.finish()
+}
+
+impl Tables {
+    fn finish(self) -> Result<Loaded> {
+        let acc = self;
+        let mut loaded = Loaded::empty(Manifest::from_table_parts(acc.parts)?);
+        loaded.columns = super::columns::merge_all(acc.stats);
+        loaded.label_column = acc.label_column;
+        loaded.regression_target = acc.regression;
+        loaded.split_column = acc.split_column;
+        loaded.declared_splits = acc.declared_splits;
+        loaded.guesses = acc.guesses;
+        loaded.rows = acc.rows;
+        loaded.tables = acc.tables;
+        Ok(loaded)
+    }
+}
+
+/// What the files read so far add up to.
+#[derive(Default)]
+struct Tables {
+    parts: Vec<TablePart>,
+    stats: Vec<Vec<ColumnStats>>,
+    guesses: Vec<String>,
+    label_column: Option<String>,
+    split_column: Option<String>,
+    regression: Option<String>,
+    declared_splits: Vec<String>,
+    /// Rows read so far: the next file's first sample id.
+    offset: u64,
+    /// The first file's feature columns, which every file is fingerprinted over.
+    features: Option<super::rows::Features>,
+    rows: Option<super::rows::TableRows>,
+    tables: Vec<DataFrame>,
+}
+
+/// The columns of one file that are not features.
+struct Roles {
+    label: Option<String>,
+    split: Option<String>,
+}
+
+impl Tables {
+    /// One table's rows: `source` names them in the manifest, `path` in messages.
+    fn add(
+        &mut self,
+        spec: &DatasetSpec,
+        file_split: Option<&String>,
+        df: DataFrame,
+        source: String,
+        path: &Path,
+    ) -> Result<()> {
+        let roles = self.roles(spec, &df, file_split, path)?;
         let h = df.height();
         if let Some(s) = file_split {
-            declared_splits.push(s.clone());
+            self.declared_splits.push(s.clone());
         }
         // A regression target is described with the features, not compared as one.
-        let described: Vec<&str> = [label.as_deref(), split.as_deref()]
+        let described: Vec<&str> = [roles.label.as_deref(), roles.split.as_deref()]
             .into_iter()
             .flatten()
             .collect();
-        let skip: Vec<&str> = [label.as_deref(), split.as_deref(), regression.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let skip: Vec<&str> = [
+            roles.label.as_deref(),
+            roles.split.as_deref(),
+            self.regression.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         // Every file is fingerprinted over the first file's feature columns, so that
         // rows of train.csv and test.csv are comparable.
-        let features = &*features.get_or_insert_with(|| {
+        let guesses = &mut self.guesses;
+        let features = &*self.features.get_or_insert_with(|| {
             let f = super::rows::Features::of(&df, &skip);
             if !f.skipped.is_empty() {
                 guesses.push(format!(
@@ -276,60 +294,116 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
         // The label and split values are converted on one core while the statistics
         // and fingerprints, which spread over all of them, run beside it.
         let (names, counted) = rayon::join(
-            || -> Result<(Column, Column)> {
-                let label_col = match &label {
-                    Some(l) => label_strings(df.column(l)?)?,
-                    None => Column::full_null("label".into(), h, &DataType::String),
-                };
-                let split_col = match (file_split, &split) {
-                    (Some(s), _) => Column::new_scalar(
-                        "split".into(),
-                        Scalar::from(PlSmallStr::from(s.as_str())),
-                        h,
-                    ),
-                    (None, Some(c)) => split_strings(df.column(c)?)?,
-                    (None, None) => Column::full_null("split".into(), h, &DataType::String),
-                };
-                Ok((label_col, split_col))
-            },
+            || label_and_split(&df, &roles, file_split),
             || -> Result<_> {
                 let file_stats = if spec.hints.skip_column_stats {
                     None
                 } else {
-                    Some(column_stats(&df, &described, &source, offset)?)
+                    Some(column_stats(&df, &described, &source, self.offset)?)
                 };
                 Ok((file_stats, super::rows::fingerprint(&df, features)?))
             },
         );
         let (label_col, split_col) = names?;
         let (file_stats, part) = counted?;
-        stats.extend(file_stats);
-        match &mut rows {
-            None => rows = Some(part),
+        self.stats.extend(file_stats);
+        match &mut self.rows {
+            None => self.rows = Some(part),
             Some(r) => r.append(part),
         }
         if spec.hints.keep_tables {
-            tables.push(df);
+            self.tables.push(df);
         }
-        parts.push(TablePart {
+        self.parts.push(TablePart {
             source,
             split: split_col,
             label: label_col,
         });
-        label_column = label_column.or(label);
-        split_column = split_column.or(split);
-        offset += h as u64;
+        self.label_column = self.label_column.take().or(roles.label);
+        self.split_column = self.split_column.take().or(roles.split);
+        self.offset += h as u64;
+        Ok(())
     }
-    let mut loaded = Loaded::empty(Manifest::from_table_parts(parts)?);
-    loaded.columns = super::columns::merge_all(stats);
-    loaded.label_column = label_column;
-    loaded.regression_target = regression;
-    loaded.split_column = split_column;
-    loaded.declared_splits = declared_splits;
-    loaded.guesses = guesses;
-    loaded.rows = rows;
-    loaded.tables = tables;
-    Ok(loaded)
+
+    /// A separator other than the extension's is a guess the report shows.
+    fn note_separator(&mut self, path: &Path) {
+        if let Some(sep) = crate::table_io::separator(path) {
+            if sep != crate::csv_dialect::default_for(&crate::util::ext_of(path)) {
+                self.guesses.push(format!(
+                    "separator: {} in {}",
+                    crate::csv_dialect::name(sep),
+                    name_of(path)
+                ));
+            }
+        }
+    }
+
+    /// The file's label and split columns (a continuous target is no label).
+    fn roles(
+        &mut self,
+        spec: &DatasetSpec,
+        df: &DataFrame,
+        file_split: Option<&String>,
+        path: &Path,
+    ) -> Result<Roles> {
+        let mut label = resolve_label(df, path, spec.hints.label.as_deref())?;
+        // A continuous target is not a set of classes: no class checks on it.
+        if let Some(l) = &label {
+            if let Some(why) = continuous(df.column(l)?) {
+                if self.regression.is_none() {
+                    self.guesses.push(format!(
+                        "task: regression: label column {l} holds a continuous target ({why}); the classification checks (class balance, label errors, conflicting labels) do not apply"
+                    ));
+                }
+                self.regression = Some(l.clone());
+                label = None;
+            }
+        }
+        // With one file per split the file names the split; a split column is then data.
+        let split = if file_split.is_none() {
+            resolve_split(df, path, spec.hints.split.as_deref())?
+        } else {
+            None
+        };
+        if self.label_column.is_none() && self.regression.is_none() {
+            match (&label, spec.hints.label.is_some()) {
+                (Some(l), false) => self.guesses.push(format!("label column: {l}")),
+                (None, _) => self.guesses.push(format!(
+                    "label column: none found in {} (looked for {}); pass --label",
+                    name_of(path),
+                    LABEL_NAMES.join(", ")
+                )),
+                _ => {}
+            }
+            if let (Some(s), false) = (&split, spec.hints.split.is_some()) {
+                self.guesses.push(format!("split column: {s}"));
+            }
+        }
+        Ok(Roles { label, split })
+    }
+}
+
+/// The manifest's label and split columns for one file's rows.
+fn label_and_split(
+    df: &DataFrame,
+    roles: &Roles,
+    file_split: Option<&String>,
+) -> Result<(Column, Column)> {
+    let h = df.height();
+    let label_col = match &roles.label {
+        Some(l) => label_strings(df.column(l)?)?,
+        None => Column::full_null("label".into(), h, &DataType::String),
+    };
+    let split_col = match (file_split, &roles.split) {
+        (Some(s), _) => Column::new_scalar(
+            "split".into(),
+            Scalar::from(PlSmallStr::from(s.as_str())),
+            h,
+        ),
+        (None, Some(c)) => split_strings(df.column(c)?)?,
+        (None, None) => Column::full_null("split".into(), h, &DataType::String),
+    };
+    Ok((label_col, split_col))
 }
 
 #[cfg(test)]

@@ -89,38 +89,7 @@ fn num(x: Option<f64>) -> String {
 pub fn text(scan: &Scan) -> String {
     let mut o = String::new();
     if let Some(s) = image_stats(&scan.loaded.manifest) {
-        let _ = writeln!(
-            o,
-            "Per-channel mean and std (RGB, 0-1 units, over every pixel of the readable images):"
-        );
-        for c in &s.channels {
-            let _ = writeln!(
-                o,
-                "  {:<8} mean {}  std {}  ({} images)",
-                c.split.as_deref().unwrap_or("all"),
-                list3(c.mean),
-                list3(c.std),
-                c.images
-            );
-        }
-        if let Some(c) = normalize_constants(&s) {
-            let _ = writeln!(
-                o,
-                "  paste: transforms.Normalize(mean={}, std={})  # {} split",
-                list3(c.mean),
-                list3(c.std),
-                c.split.as_deref().unwrap_or("all")
-            );
-        }
-        let _ = writeln!(o, "Sizes: {}", hist_line(&s.sizes, 5));
-        let _ = writeln!(o, "Aspect ratios (w/h): {}", hist_line(&s.aspect_ratios, 5));
-        let _ = writeln!(o, "Modes: {}", hist_line(&s.modes, 5));
-        let bits: Vec<(String, u64)> = s
-            .bit_depths
-            .iter()
-            .map(|(b, n)| (format!("{b}-bit"), *n))
-            .collect();
-        let _ = writeln!(o, "Bit depths: {}", hist_line(&bits, 5));
+        image_lines(&s, &mut o);
     }
     if let Some(n) = &scan.loaded.array_values {
         let m = &n.moments;
@@ -134,42 +103,7 @@ pub fn text(scan: &Scan) -> String {
             num(Some(m.std()))
         );
     }
-    let numeric: Vec<&ColumnStats> = scan
-        .loaded
-        .columns
-        .iter()
-        .filter(|c| c.numeric.is_some())
-        .collect();
-    if !numeric.is_empty() {
-        let w = numeric
-            .iter()
-            .map(|c| c.name.chars().count())
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        let _ = writeln!(
-            o,
-            "  {:<w$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
-            "column", "mean", "std", "min", "median", "max", "skew", "missing"
-        );
-        for c in numeric {
-            let n = c.numeric.as_ref().unwrap();
-            let m = &n.moments;
-            let f = m.n > 0;
-            let _ = writeln!(
-                o,
-                "  {:<w$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
-                c.name,
-                num(f.then_some(m.mean)),
-                num(f.then(|| m.std())),
-                num(f.then_some(m.min)),
-                num(n.quantile(0.5)),
-                num(f.then_some(m.max)),
-                num(f.then(|| m.skewness())),
-                c.nulls + c.nan + c.inf
-            );
-        }
-    }
+    numeric_table(&scan.loaded.columns, &mut o);
     for c in scan.loaded.columns.iter().filter(|c| c.strings.is_some()) {
         let s = c.strings.as_ref().unwrap();
         let _ = writeln!(
@@ -179,4 +113,76 @@ pub fn text(scan: &Scan) -> String {
         );
     }
     o
+}
+
+/// The image statistics: per-channel constants, sizes, aspect ratios, modes, depths.
+fn image_lines(s: &ImageStats, o: &mut String) {
+    let _ = writeln!(
+        o,
+        "Per-channel mean and std (RGB, 0-1 units, over every pixel of the readable images):"
+    );
+    for c in &s.channels {
+        let _ = writeln!(
+            o,
+            "  {:<8} mean {}  std {}  ({} images)",
+            c.split.as_deref().unwrap_or("all"),
+            list3(c.mean),
+            list3(c.std),
+            c.images
+        );
+    }
+    if let Some(c) = normalize_constants(s) {
+        let _ = writeln!(
+            o,
+            "  paste: transforms.Normalize(mean={}, std={})  # {} split",
+            list3(c.mean),
+            list3(c.std),
+            c.split.as_deref().unwrap_or("all")
+        );
+    }
+    let _ = writeln!(o, "Sizes: {}", hist_line(&s.sizes, 5));
+    let _ = writeln!(o, "Aspect ratios (w/h): {}", hist_line(&s.aspect_ratios, 5));
+    let _ = writeln!(o, "Modes: {}", hist_line(&s.modes, 5));
+    let bits: Vec<(String, u64)> = s
+        .bit_depths
+        .iter()
+        .map(|(b, n)| (format!("{b}-bit"), *n))
+        .collect();
+    let _ = writeln!(o, "Bit depths: {}", hist_line(&bits, 5));
+}
+
+/// One line per numeric column: moments, median, skew, missing values.
+fn numeric_table(columns: &[ColumnStats], o: &mut String) {
+    let numeric: Vec<&ColumnStats> = columns.iter().filter(|c| c.numeric.is_some()).collect();
+    if numeric.is_empty() {
+        return;
+    }
+    let w = numeric
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        o,
+        "  {:<w$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
+        "column", "mean", "std", "min", "median", "max", "skew", "missing"
+    );
+    for c in numeric {
+        let n = c.numeric.as_ref().unwrap();
+        let m = &n.moments;
+        let f = m.n > 0;
+        let _ = writeln!(
+            o,
+            "  {:<w$} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}",
+            c.name,
+            num(f.then_some(m.mean)),
+            num(f.then(|| m.std())),
+            num(f.then_some(m.min)),
+            num(n.quantile(0.5)),
+            num(f.then_some(m.max)),
+            num(f.then(|| m.skewness())),
+            c.nulls + c.nan + c.inf
+        );
+    }
 }

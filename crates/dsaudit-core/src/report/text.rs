@@ -2,7 +2,7 @@
 //! findings worst first, each with its samples capped at `max_samples`.
 
 use crate::choice::Choice;
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::scanned::Scan;
 use crate::util::printable;
 use std::fmt::Write;
@@ -23,27 +23,7 @@ impl super::Render for Text {
 pub fn render(scan: &Scan, max_samples: usize) -> String {
     let mut o = String::new();
     let m = &scan.loaded.manifest;
-    let _ = writeln!(
-        o,
-        "dsaudit {} · {}",
-        env!("CARGO_PKG_VERSION"),
-        scan.spec.input.display()
-    );
-    let _ = writeln!(o, "layout   {}", scan.spec.layout.name());
-    for g in scan.guesses() {
-        let _ = writeln!(o, "guessed  {g}");
-    }
-    let _ = writeln!(
-        o,
-        "samples  {} ({} unreadable){}",
-        m.len(),
-        scan.unreadable(),
-        if scan.loaded.ignored_files.is_empty() {
-            String::new()
-        } else {
-            format!(", {} other files ignored", scan.loaded.ignored_files.len())
-        }
-    );
+    header(scan, &mut o);
     o.push('\n');
     class_table(scan, &mut o);
     if let Some(c) = crate::stats::images::image_stats(m)
@@ -77,33 +57,64 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
         );
     }
     for f in &scan.findings {
-        o.push('\n');
-        let _ = writeln!(
-            o,
-            "{}[{}] {}: {}",
-            f.severity.as_str(),
-            f.code,
-            f.rule,
-            f.message
-        );
-        for s in f.samples.iter().take(max_samples) {
-            match &s.note {
-                Some(n) => {
-                    let _ = writeln!(o, "    {}  ({})", s.display(), printable(n));
-                }
-                None => {
-                    let _ = writeln!(o, "    {}", s.display());
-                }
-            }
-        }
-        let shown = f.samples.len().min(max_samples) as u64;
-        if f.sample_count > shown {
-            let _ = writeln!(o, "    ... and {} more", f.sample_count - shown);
-        }
-        let _ = writeln!(o, "  fix: {}", f.fix);
+        finding(f, max_samples, &mut o);
     }
     let _ = writeln!(o, "\nscanned in {:.2} s", scan.elapsed.as_secs_f64());
     o
+}
+
+/// What was scanned: version, path, layout, guesses, sample count.
+fn header(scan: &Scan, o: &mut String) {
+    let m = &scan.loaded.manifest;
+    let _ = writeln!(
+        o,
+        "dsaudit {} · {}",
+        env!("CARGO_PKG_VERSION"),
+        scan.spec.input.display()
+    );
+    let _ = writeln!(o, "layout   {}", scan.spec.layout.name());
+    for g in scan.guesses() {
+        let _ = writeln!(o, "guessed  {g}");
+    }
+    let _ = writeln!(
+        o,
+        "samples  {} ({} unreadable){}",
+        m.len(),
+        scan.unreadable(),
+        if scan.loaded.ignored_files.is_empty() {
+            String::new()
+        } else {
+            format!(", {} other files ignored", scan.loaded.ignored_files.len())
+        }
+    );
+}
+
+/// One finding with its listed samples and its fix.
+fn finding(f: &Finding, max_samples: usize, o: &mut String) {
+    o.push('\n');
+    let _ = writeln!(
+        o,
+        "{}[{}] {}: {}",
+        f.severity.as_str(),
+        f.code,
+        f.rule,
+        f.message
+    );
+    for s in f.samples.iter().take(max_samples) {
+        match &s.note {
+            Some(n) => {
+                let _ = writeln!(o, "    {}  ({})", s.display(), printable(n));
+            }
+            None => {
+                let _ = writeln!(o, "    {}", s.display());
+            }
+        }
+    }
+    let shown = f.samples.len().min(max_samples) as u64;
+    if f.sample_count > shown {
+        let _ = writeln!(o, "    ... and {} more", f.sample_count - shown);
+    }
+    let _ = writeln!(o, "  fix: {}", f.fix);
 }
 
 /// A stored text report with its timing line(s) saying where it came from.

@@ -14,9 +14,9 @@ pub mod shift;
 pub mod testing;
 pub mod thresholds;
 
-use crate::discover::DatasetSpec;
 use crate::finding::{Finding, SampleRef, Severity};
 pub use crate::finding::{RuleMeta, Threshold};
+use crate::load::DatasetSpec;
 use crate::load::Loaded;
 
 pub struct Context<'a> {

@@ -3,9 +3,10 @@
 //! and the findings it expects without a directory or the binary.
 
 use super::{thresholds::Thresholds, Context, Rule};
-use crate::discover::{DatasetSpec, Hints, Layout};
 use crate::finding::Finding;
+use crate::load::format::image_folder::Folders;
 use crate::load::Loaded;
+use crate::load::{DatasetSpec, Hints};
 use crate::manifest::ImageSample;
 
 pub struct Fixture {
@@ -50,7 +51,7 @@ impl Fixture {
             spec: DatasetSpec {
                 input: "fixture".into(),
                 root: "fixture".into(),
-                layout: Layout::ImageFolder { split_dirs: false },
+                layout: Box::new(Folders { split_dirs: false }),
                 hints: Hints::default(),
                 guesses: Vec::new(),
                 walked: Default::default(),

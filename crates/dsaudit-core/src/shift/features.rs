@@ -2,7 +2,7 @@
 //! and a feature vector per sample for the multivariate tests, for tables (their
 //! feature columns) and images (per-image statistics and an 8×8 thumbnail).
 
-use crate::load::rows::NAMED_CATEGORIES;
+use crate::load::rows::{TableRows, NAMED_CATEGORIES};
 use crate::load::Loaded;
 use crate::stats::moments::Moments;
 use std::collections::BTreeMap;
@@ -46,41 +46,51 @@ pub struct Features<'a> {
     pub thumbs: Option<&'a [Option<[u8; 64]>]>,
 }
 
+/// What is compared of each sample: a table's feature columns, or an image's
+/// statistics, size, format and mode (plus its 8×8 thumbnail).
 pub fn of(loaded: &Loaded) -> Option<Features<'_>> {
-    let m = &loaded.manifest;
-    if let Some(rows) = &loaded.rows {
-        if rows.len() != m.len() {
-            return None;
-        }
-        let d = rows.features.numeric.len();
-        let t = rows.features.text.len();
-        let numeric = rows
-            .features
-            .numeric
-            .iter()
-            .enumerate()
-            .map(|(j, name)| Numeric {
-                name: name.clone(),
-                get: Box::new(move |i| rows.numeric[i * d + j] as f64),
-            })
-            .collect();
-        let categorical = rows
-            .features
-            .text
-            .iter()
-            .enumerate()
-            .map(|(j, name)| Categorical {
-                name: name.clone(),
-                get: Box::new(move |i| rows.text_codes[i * t + j]),
-                names: rows.text_names.get(j).cloned().unwrap_or_default(),
-            })
-            .collect();
-        return Some(Features {
-            numeric,
-            categorical,
-            thumbs: None,
-        });
+    match &loaded.rows {
+        Some(rows) => of_table(rows, loaded.manifest.len()),
+        None => of_images(loaded),
     }
+}
+
+fn of_table(rows: &TableRows, n: usize) -> Option<Features<'_>> {
+    if rows.len() != n {
+        return None;
+    }
+    let d = rows.features.numeric.len();
+    let t = rows.features.text.len();
+    let numeric = rows
+        .features
+        .numeric
+        .iter()
+        .enumerate()
+        .map(|(j, name)| Numeric {
+            name: name.clone(),
+            get: Box::new(move |i| rows.numeric[i * d + j] as f64),
+        })
+        .collect();
+    let categorical = rows
+        .features
+        .text
+        .iter()
+        .enumerate()
+        .map(|(j, name)| Categorical {
+            name: name.clone(),
+            get: Box::new(move |i| rows.text_codes[i * t + j]),
+            names: rows.text_names.get(j).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Some(Features {
+        numeric,
+        categorical,
+        thumbs: None,
+    })
+}
+
+fn of_images(loaded: &Loaded) -> Option<Features<'_>> {
+    let m = &loaded.manifest;
     if loaded.thumbs.len() != m.len() || m.is_empty() {
         return None;
     }

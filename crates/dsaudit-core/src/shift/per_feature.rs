@@ -149,9 +149,32 @@ fn categorical(
     let cb: Vec<u64> = cats.iter().map(|k| *b.get(k).unwrap_or(&0)).collect();
     let t = univariate::categorical(&ca, &cb);
     let (na, nb) = (ca.iter().sum::<u64>() as f64, cb.iter().sum::<u64>() as f64);
-    let moved = cats
-        .iter()
-        .zip(ca.iter().zip(&cb))
+    let moved = most_moved(c, &cats, (&ca, &cb), (ref_name, cur_name));
+    Ok(FeatureDrift {
+        feature: c.name.clone(),
+        test: "chi2",
+        statistic: t.chi2,
+        p_value: t.p_value,
+        q_value: 1.0,
+        effect_name: "jensen_shannon",
+        effect: t.js,
+        drifting: false,
+        n_reference: na as usize,
+        n_current: nb as usize,
+        detail: moved,
+    })
+}
+
+/// The category whose share moved most between the splits, in words.
+fn most_moved(
+    c: &features::Categorical,
+    cats: &std::collections::BTreeSet<u64>,
+    (ca, cb): (&[u64], &[u64]),
+    (ref_name, cur_name): (&str, &str),
+) -> String {
+    let (na, nb) = (ca.iter().sum::<u64>() as f64, cb.iter().sum::<u64>() as f64);
+    cats.iter()
+        .zip(ca.iter().zip(cb))
         .max_by(|x, y| {
             let dx = (*x.1 .0 as f64 / na - *x.1 .1 as f64 / nb).abs();
             let dy = (*y.1 .0 as f64 / na - *y.1 .1 as f64 / nb).abs();
@@ -168,18 +191,5 @@ fn categorical(
                 crate::util::round4(100.0 * *y as f64 / nb)
             )
         })
-        .unwrap_or_default();
-    Ok(FeatureDrift {
-        feature: c.name.clone(),
-        test: "chi2",
-        statistic: t.chi2,
-        p_value: t.p_value,
-        q_value: 1.0,
-        effect_name: "jensen_shannon",
-        effect: t.js,
-        drifting: false,
-        n_reference: na as usize,
-        n_current: nb as usize,
-        detail: moved,
-    })
+        .unwrap_or_default()
 }

@@ -1,5 +1,5 @@
 use super::{sample, things, MAX_LISTED};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, SampleRef, Severity};
 use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::{count, round4, split_order};
 use std::collections::BTreeMap;
@@ -24,70 +24,13 @@ impl Rule for Leakage {
         &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let splits = ctx.loaded.manifest.strs("split");
-        let dups = ctx.dups;
-        let same = |m: u32| dups.same.get(m as usize).copied().unwrap_or(m);
-        // (earlier, later) → (clusters, leaked samples of `later`: (sample, its witness
-        // in `earlier`, identical to it)).
-        type Leak = (Vec<u32>, Vec<(u32, u32, bool)>);
-        type Split = (u8, String);
-        let mut leaks: BTreeMap<(Split, Split), Leak> = BTreeMap::new();
-        for c in &dups.clusters {
-            let mut by_split: BTreeMap<(u8, String), Vec<u32>> = BTreeMap::new();
-            for &m in &c.members {
-                if let Some(s) = splits.get(m as usize) {
-                    by_split.entry(split_order(s)).or_default().push(m);
-                }
-            }
-            let names: Vec<_> = by_split.keys().cloned().collect();
-            for (i, a) in names.iter().enumerate() {
-                for b in &names[i + 1..] {
-                    let entry = leaks.entry((a.clone(), b.clone())).or_default();
-                    entry.0.push(c.id);
-                    let earlier = &by_split[a];
-                    for &m in &by_split[b] {
-                        // An identical copy in the earlier split if there is one, else
-                        // the representative (every near member is within the
-                        // threshold of it), else the earlier split's first member.
-                        let (witness, identical) =
-                            match earlier.iter().find(|&&w| same(w) == same(m)) {
-                                Some(&w) => (w, true),
-                                None if earlier.contains(&c.representative) => {
-                                    (c.representative, false)
-                                }
-                                None => (earlier[0], false),
-                            };
-                        entry.1.push((m, witness, identical));
-                    }
-                }
-            }
-        }
-        let manifest = &ctx.loaded.manifest;
-        leaks
+        leaks(ctx)
             .into_iter()
             .map(|(((_, a), (_, b)), (clusters, leaked))| {
                 let size: u64 = ctx.usable.get(&Some(b.clone())).map(|c| c.values().sum()).unwrap_or(0);
                 let identical = leaked.iter().filter(|l| l.2).count();
                 let share = leaked.len() as f64 / size.max(1) as f64;
-                let samples = leaked
-                    .iter()
-                    .take(MAX_LISTED)
-                    .map(|&(m, w, ident)| {
-                        let id = dups.cluster_of[m as usize].unwrap_or(0);
-                        let of = manifest.sample_ref(w as usize).display();
-                        let c = &dups.clusters[id as usize];
-                        let note = if ident {
-                            format!("cluster {id} · identical to {of}")
-                        } else {
-                            let s = if w == c.representative { c.similarity(m, same) } else { None };
-                            match s {
-                                Some(s) => format!("cluster {id} · near copy of {of} (similarity {s:.4})"),
-                                None => format!("cluster {id} · near copy of {of}"),
-                            }
-                        };
-                        sample(ctx, m, note)
-                    })
-                    .collect();
+                let samples = listed(ctx, &leaked);
                 let mut f = Finding::new(
                     self.meta(),
                     format!(
@@ -117,4 +60,76 @@ impl Rule for Leakage {
             })
             .collect()
     }
+}
+
+/// A split, by its place in the usual order and its name.
+type Split = (u8, String);
+/// The clusters two splits share, and the leaked samples of the later one: (sample,
+/// its witness in the earlier split, identical to it).
+type Leak = (Vec<u32>, Vec<(u32, u32, bool)>);
+
+/// Every pair of splits (earlier, later) that share a cluster, with what leaked.
+fn leaks(ctx: &Context) -> BTreeMap<(Split, Split), Leak> {
+    let splits = ctx.loaded.manifest.strs("split");
+    let dups = ctx.dups;
+    let same = |m: u32| dups.same.get(m as usize).copied().unwrap_or(m);
+    let mut leaks: BTreeMap<(Split, Split), Leak> = BTreeMap::new();
+    for c in &dups.clusters {
+        let mut by_split: BTreeMap<(u8, String), Vec<u32>> = BTreeMap::new();
+        for &m in &c.members {
+            if let Some(s) = splits.get(m as usize) {
+                by_split.entry(split_order(s)).or_default().push(m);
+            }
+        }
+        let names: Vec<_> = by_split.keys().cloned().collect();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                let entry = leaks.entry((a.clone(), b.clone())).or_default();
+                entry.0.push(c.id);
+                let earlier = &by_split[a];
+                for &m in &by_split[b] {
+                    // An identical copy in the earlier split if there is one, else
+                    // the representative (every near member is within the
+                    // threshold of it), else the earlier split's first member.
+                    let (witness, identical) = match earlier.iter().find(|&&w| same(w) == same(m)) {
+                        Some(&w) => (w, true),
+                        None if earlier.contains(&c.representative) => (c.representative, false),
+                        None => (earlier[0], false),
+                    };
+                    entry.1.push((m, witness, identical));
+                }
+            }
+        }
+    }
+    leaks
+}
+
+/// The leaked samples listed, each with its witness.
+fn listed(ctx: &Context, leaked: &[(u32, u32, bool)]) -> Vec<SampleRef> {
+    let dups = ctx.dups;
+    let same = |m: u32| dups.same.get(m as usize).copied().unwrap_or(m);
+    let manifest = &ctx.loaded.manifest;
+    leaked
+        .iter()
+        .take(MAX_LISTED)
+        .map(|&(m, w, ident)| {
+            let id = dups.cluster_of[m as usize].unwrap_or(0);
+            let of = manifest.sample_ref(w as usize).display();
+            let c = &dups.clusters[id as usize];
+            let note = if ident {
+                format!("cluster {id} · identical to {of}")
+            } else {
+                let s = if w == c.representative {
+                    c.similarity(m, same)
+                } else {
+                    None
+                };
+                match s {
+                    Some(s) => format!("cluster {id} · near copy of {of} (similarity {s:.4})"),
+                    None => format!("cluster {id} · near copy of {of}"),
+                }
+            };
+            sample(ctx, m, note)
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 use super::{sample, things, MAX_LISTED};
-use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, RuleMeta, Threshold};
+use crate::duplicates::Cluster;
+use crate::finding::{Finding, SampleRef, Severity};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::count;
 use crate::util::round4;
 
@@ -20,28 +21,7 @@ pub const META: RuleMeta = RuleMeta {
              Clusters have a bounded diameter: every near member is within the threshold of the cluster's representative (greedy stars: the sample with most confirmed neighbours represents them), never joined through a chain of look-alikes; identical copies (D001) join their picture's cluster. A cluster of more than 20 samples is named in the finding. The cluster id is in the manifest's `dup_cluster` column.\n\n\
              **Why it matters.** Near copies leak between splits as surely as exact ones (a resized test image whose original is in train), and carry the same label noise when their labels disagree (L001). They also make a dataset look larger and more varied than it is.\n\n\
              **Example.** `12 images in 5 clusters are near copies of another image (pixel similarity ≥ 0.9950, lowest 0.9981)`.",
-    thresholds: &[
-        Threshold {
-            key: "phash",
-            default: 10.0,
-            doc: "largest Hamming distance (of 64 bits) between the centred pHashes of a candidate pair of images",
-        },
-        Threshold {
-            key: "max-distance",
-            default: 0.005,
-            doc: "largest pixel distance (1 − correlation of the 32×32 grey images) of a near copy",
-        },
-        Threshold {
-            key: "nn-fraction",
-            default: 0.08,
-            doc: "a near copy is also closer than this fraction of the dataset's median nearest-neighbour pixel distance",
-        },
-        Threshold {
-            key: "table-radius",
-            default: 0.13,
-            doc: "rows closer than this fraction of the median nearest-neighbour distance are near duplicates",
-        },
-    ],
+    thresholds: crate::duplicates::THRESHOLDS,
     fix: "Look at each cluster: keep one sample of a true copy; keep a cluster within one split (`dsaudit split` does); raise or lower the thresholds if the clusters are not copies.",
 };
 
@@ -50,98 +30,11 @@ impl Rule for NearDuplicates {
         &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
+        let search = &ctx.dups.search;
+        let near: Vec<_> = ctx.dups.clusters.iter().filter(|c| c.near).collect();
         let mut out = Vec::new();
-        let dups = ctx.dups;
-        let search = &dups.search;
-        let near: Vec<_> = dups.clusters.iter().filter(|c| c.near).collect();
         if !near.is_empty() {
-            let total: usize = near.iter().map(|c| c.members.len()).sum();
-            let same = |m: u32| dups.same.get(m as usize).copied().unwrap_or(m);
-            let manifest = &ctx.loaded.manifest;
-            let samples = near
-                .iter()
-                .flat_map(|c| {
-                    c.members.iter().map(move |&m| {
-                        let note = if m == c.representative {
-                            format!(
-                                "cluster {} · representative of {}",
-                                c.id,
-                                things(ctx, c.members.len())
-                            )
-                        } else {
-                            let of = manifest.sample_ref(c.representative as usize).display();
-                            if same(m) == same(c.representative) {
-                                format!("cluster {} · identical to {of}", c.id)
-                            } else if let Some(s) = c.similarity(m, same) {
-                                format!("cluster {} · similarity {s:.4} to {of}", c.id)
-                            } else {
-                                format!("cluster {} · near copy of {of}", c.id)
-                            }
-                        };
-                        (m, note)
-                    })
-                })
-                .take(MAX_LISTED)
-                .map(|(m, note)| sample(ctx, m, note))
-                .collect();
-            let lowest = near
-                .iter()
-                .flat_map(|c| c.near_members.iter().filter_map(|n| n.similarity))
-                .fold(f64::INFINITY, f64::min);
-            let how = match (search.radius, search.median_nn_distance) {
-                (Some(r), Some(med)) if ctx.loaded.rows.is_some() => format!(
-                    "distance ≤ {}: {} × the median nearest-neighbour distance {}",
-                    round4(r),
-                    ctx.threshold(self, "table-radius"),
-                    round4(med)
-                ),
-                (Some(r), _) if lowest.is_finite() => {
-                    format!("pixel similarity ≥ {:.4}, lowest {lowest:.4}", 1.0 - r)
-                }
-                _ => "same picture".into(),
-            };
-            let large: Vec<String> = near
-                .iter()
-                .filter(|c| c.members.len() > LARGE_CLUSTER)
-                .map(|c| format!("cluster {} ({})", c.id, c.members.len()))
-                .collect();
-            let mut message = format!(
-                "{} in {} are near copies of one another ({how})",
-                things(ctx, total),
-                count(near.len(), "cluster", "clusters")
-            );
-            if !large.is_empty() {
-                message.push_str(&format!(
-                    "; {} of more than {LARGE_CLUSTER} samples: {} (look at these first: a large cluster of near copies is rare in real data)",
-                    count(large.len(), "cluster", "clusters"),
-                    large.join(", ")
-                ));
-            }
-            let mut f = Finding::new(self.meta(), message)
-                .with_examples(samples, total as u64)
-                .evidence("clusters", near.len())
-                .evidence("compared", search.compared)
-                .evidence(
-                    "largest_cluster",
-                    near.iter().map(|c| c.members.len()).max().unwrap_or(0),
-                );
-            if let Some(r) = search.radius {
-                f = f.evidence(
-                    if ctx.loaded.rows.is_some() {
-                        "radius"
-                    } else {
-                        "max_pixel_distance"
-                    },
-                    (r * 1e6).round() / 1e6,
-                );
-            }
-            if let Some(med) = search.median_nn_distance {
-                f = f.evidence("median_nn_distance", round4(med));
-            }
-            if lowest.is_finite() {
-                f = f.evidence("lowest_similarity", lowest);
-            }
-            out.push(f);
+            out.push(self.clusters(ctx, &near));
         }
         if !search.unhashed.is_empty() {
             let samples = search
@@ -176,4 +69,103 @@ impl Rule for NearDuplicates {
         }
         out
     }
+}
+
+impl NearDuplicates {
+    /// One finding for every cluster of near copies.
+    fn clusters(&self, ctx: &Context, near: &[&Cluster]) -> Finding {
+        let search = &ctx.dups.search;
+        let total: usize = near.iter().map(|c| c.members.len()).sum();
+        let samples = listed(ctx, near);
+        let lowest = near
+            .iter()
+            .flat_map(|c| c.near_members.iter().filter_map(|n| n.similarity))
+            .fold(f64::INFINITY, f64::min);
+        let how = match (search.radius, search.median_nn_distance) {
+            (Some(r), Some(med)) if ctx.loaded.rows.is_some() => format!(
+                "distance ≤ {}: {} × the median nearest-neighbour distance {}",
+                round4(r),
+                ctx.threshold(self, "table-radius"),
+                round4(med)
+            ),
+            (Some(r), _) if lowest.is_finite() => {
+                format!("pixel similarity ≥ {:.4}, lowest {lowest:.4}", 1.0 - r)
+            }
+            _ => "same picture".into(),
+        };
+        let large: Vec<String> = near
+            .iter()
+            .filter(|c| c.members.len() > LARGE_CLUSTER)
+            .map(|c| format!("cluster {} ({})", c.id, c.members.len()))
+            .collect();
+        let mut message = format!(
+            "{} in {} are near copies of one another ({how})",
+            things(ctx, total),
+            count(near.len(), "cluster", "clusters")
+        );
+        if !large.is_empty() {
+            message.push_str(&format!(
+                "; {} of more than {LARGE_CLUSTER} samples: {} (look at these first: a large cluster of near copies is rare in real data)",
+                count(large.len(), "cluster", "clusters"),
+                large.join(", ")
+            ));
+        }
+        let mut f = Finding::new(self.meta(), message)
+            .with_examples(samples, total as u64)
+            .evidence("clusters", near.len())
+            .evidence("compared", search.compared)
+            .evidence(
+                "largest_cluster",
+                near.iter().map(|c| c.members.len()).max().unwrap_or(0),
+            );
+        if let Some(r) = search.radius {
+            f = f.evidence(
+                if ctx.loaded.rows.is_some() {
+                    "radius"
+                } else {
+                    "max_pixel_distance"
+                },
+                (r * 1e6).round() / 1e6,
+            );
+        }
+        if let Some(med) = search.median_nn_distance {
+            f = f.evidence("median_nn_distance", round4(med));
+        }
+        if lowest.is_finite() {
+            f = f.evidence("lowest_similarity", lowest);
+        }
+        f
+    }
+}
+
+/// The clusters' members, each with what it is to its cluster's representative.
+fn listed(ctx: &Context, near: &[&Cluster]) -> Vec<SampleRef> {
+    let dups = ctx.dups;
+    let same = |m: u32| dups.same.get(m as usize).copied().unwrap_or(m);
+    let manifest = &ctx.loaded.manifest;
+    near.iter()
+        .flat_map(|c| {
+            c.members.iter().map(move |&m| {
+                let note = if m == c.representative {
+                    format!(
+                        "cluster {} · representative of {}",
+                        c.id,
+                        things(ctx, c.members.len())
+                    )
+                } else {
+                    let of = manifest.sample_ref(c.representative as usize).display();
+                    if same(m) == same(c.representative) {
+                        format!("cluster {} · identical to {of}", c.id)
+                    } else if let Some(s) = c.similarity(m, same) {
+                        format!("cluster {} · similarity {s:.4} to {of}", c.id)
+                    } else {
+                        format!("cluster {} · near copy of {of}", c.id)
+                    }
+                };
+                (m, note)
+            })
+        })
+        .take(MAX_LISTED)
+        .map(|(m, note)| sample(ctx, m, note))
+        .collect()
 }

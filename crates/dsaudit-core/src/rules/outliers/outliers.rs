@@ -1,6 +1,6 @@
 use crate::finding::{Finding, Severity};
 use crate::rules::duplicates::{things, MAX_LISTED};
-use crate::rules::{Context, Rule, RuleMeta, Threshold};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::round4;
 
 pub struct Outliers;
@@ -13,18 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     doc: "**What it finds.** Per readable sample, the mean Euclidean distance to its `k` nearest neighbours among the standardized feature vectors L002 uses (table columns, an image's grey picture and shape descriptor on their principal components, or `--embeddings`); a sample whose distance is above Q3 + `iqr` × IQR of that distance over the dataset is an outlier (cleanlab's rule). The manifest's `outlier_score` is the distance over its median (1: typical). Neighbours are searched exactly among up to 10,000 samples; beyond that (or for long vectors), among a seeded random subset of them, which keeps a large scan in seconds and ranks samples the same way.\n\n\
              **Why it matters.** Outliers are often broken samples (a corrupt capture, a unit error, a row from another table); when they are genuine, they are the rare cases a model will get wrong and a test set should hold on purpose.\n\n\
              **Example.** `23 rows are outliers (mean distance to 10 nearest neighbours above 2.41, Q3 + 1.7 × IQR)`, each noted `score 4.2 × median`.",
-    thresholds: &[
-        Threshold {
-            key: "k",
-            default: 10.0,
-            doc: "Neighbours averaged.",
-        },
-        Threshold {
-            key: "iqr",
-            default: 1.7,
-            doc: "Multiple of the interquartile range above the third quartile.",
-        },
-    ],
+    thresholds: crate::labels::outliers::THRESHOLDS,
     fix: "Look at the listed samples first: fix or drop the broken ones; keep genuine rare cases and make sure the test split holds some.",
 };
 

@@ -1,5 +1,5 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, RuleMeta, Threshold};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::shift::Verdict;
 use crate::util::round4;
 
@@ -13,18 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     doc: "**What it finds.** Adversarial validation: a logistic regression (linfa, L2, on standardized features: every numeric column and the 10 most frequent categories of each text column one-hot; for images the per-image statistics and an 8×8 grey thumbnail) learns to tell the compared split from the reference one, with 5-fold stratified cross-validation on a seeded random subsample of at most 5,000 samples per split. Reported: the out-of-fold ROC AUC with a 95% interval (Hanley–McNeil), its p-value against 0.5, the features with the largest weights, and the samples of the compared split the model finds least like the reference split (all of them scored, the 10 highest listed). Alongside, a kernel two-sample test: MMD² with an RBF kernel whose bandwidth is the median pairwise distance, on at most 500 samples per split, p-value from 200 seeded permutations. Flagged when the classifier's p-value is below `alpha` / 3 and its AUC reaches `min-auc`, or the MMD p-value is below `alpha` / 3 (the three families of shift tests share alpha, Bonferroni). An error-free AUC at or above `strong-auc` makes the verdict strong shift; otherwise mild. The finding is a warning for strong shift and info for mild.\n\n\
              **Why it matters.** Features can each look the same while their combination differs; if a simple model can tell test from train, a trained model meets inputs in test that it did not see in training. The listed samples are the ones to collect more of.\n\n\
              **Example.** `a classifier tells 'test' from 'train' with ROC AUC 0.93 (95% CI 0.92–0.94); it relies most on f0, f7`.",
-    thresholds: &[
-        Threshold {
-            key: "min-auc",
-            default: 0.6,
-            doc: "smallest cross-validated ROC AUC that counts as evidence of shift",
-        },
-        Threshold {
-            key: "strong-auc",
-            default: 0.75,
-            doc: "ROC AUC at which the verdict is strong shift",
-        },
-    ],
+    thresholds: crate::shift::CLASSIFIER_THRESHOLDS,
     fix: "Look at the listed samples and the top features: if test is what deployment looks like, collect training data like them; if the split was not random, re-split (`dsaudit split`), keeping groups together.",
 };
 

@@ -1,5 +1,5 @@
 use crate::finding::{Finding, Severity};
-use crate::rules::{Context, Rule, RuleMeta, Threshold};
+use crate::rules::{Context, Rule, RuleMeta};
 use crate::util::round4;
 
 pub struct FeatureDrift;
@@ -15,28 +15,7 @@ pub const META: RuleMeta = RuleMeta {
     doc: "**What it finds.** Every feature of every split compared with the reference split (train unless `--reference` names another; `--current` picks one split to compare). Numeric features (table columns; for images brightness, contrast, channel means, entropy, sharpness, dynamic range, width, height, aspect ratio): the two-sample Kolmogorov–Smirnov test (exact p-value when n·m ≤ 1,000,000, else Kolmogorov's limiting distribution) and the first Wasserstein distance divided by the reference split's standard deviation (n − 1; the pooled one when the reference split is constant). Categorical features (text columns; image format and mode): the chi-square test of homogeneity and the Jensen–Shannon distance (base 2, 0 to 1). The p-values of one comparison are adjusted together with Benjamini–Hochberg (the q-value: the expected share of false discoveries among the features flagged). A feature drifts when q < `alpha` **and** its effect reaches `min-wasserstein` or `min-js`: with a million rows every difference is significant, and the effect size says whether it matters. Skipped, with the reason in the JSON `shift` section: fewer than 20 values in a split, a constant column, a column absent from one split, more than 256 categories. When `strong-share` or more of the features drift the verdict is strong shift.\n\n\
              **Why it matters.** Test error = bias + variance + distribution shift + validation overfitting. A feature that drifts between train and test is shift the model never saw; ranked by effect size, the list says where to look (a changed sensor, a new category, a units change).\n\n\
              **Example.** `2 of 19 features of 'test' drift from 'train': f0 (Wasserstein 1.49), f7 (Wasserstein 1.48)`.",
-    thresholds: &[
-        Threshold {
-            key: "alpha",
-            default: 0.05,
-            doc: "significance level for the corrected p-values of every shift test (the classifier and kernel tests get alpha / 3 each)",
-        },
-        Threshold {
-            key: "min-wasserstein",
-            default: 0.1,
-            doc: "smallest Wasserstein distance, in reference standard deviations, for a numeric feature to drift",
-        },
-        Threshold {
-            key: "min-js",
-            default: 0.1,
-            doc: "smallest Jensen–Shannon distance for a categorical feature to drift",
-        },
-        Threshold {
-            key: "strong-share",
-            default: 0.5,
-            doc: "share of drifting features at which the verdict is strong shift",
-        },
-    ],
+    thresholds: crate::shift::DRIFT_THRESHOLDS,
     fix: "Check how the drifting features were collected in each split; if test reflects deployment, collect or weight training data like it (the least typical test samples are listed by covariate-shift); otherwise re-split at random (`dsaudit split`).",
 };
 

@@ -30,9 +30,27 @@ pub fn networks() -> Option<&'static dyn dsaudit_core::labels::network::Networks
     None
 }
 
-/// Runs the CLI and returns the process exit code.
+/// Runs the CLI on the process's arguments and returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    main_with(std::env::args_os().collect())
+}
+
+std::thread_local! {
+    /// The arguments of the run on this thread, program name first: one process (the
+    /// Python package's) may run the CLI several times, from several threads.
+    static ARGS: std::cell::RefCell<Vec<std::ffi::OsString>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The arguments given, program name first (recorded by builds and `check`).
+pub(crate) fn given_args() -> Vec<std::ffi::OsString> {
+    ARGS.with(|a| a.borrow().clone())
+}
+
+/// Runs the CLI on `args` (program name first) and returns the exit code: the
+/// binary's `main`, and the Python package's console script.
+pub fn main_with(args: Vec<std::ffi::OsString>) -> i32 {
+    ARGS.with(|a| *a.borrow_mut() = args.clone());
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -44,7 +62,7 @@ pub fn main() -> i32 {
     match dsaudit_core::util::guarded(|| run(cli)) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
-            eprintln!("error: {}", printable(&one_line_chain(&e)));
+            eprintln!("error: {}", dsaudit_core::util::error_line(&e));
             2
         }
         Err(panic) => {
@@ -84,14 +102,6 @@ fn printable(s: &str) -> String {
     dsaudit_core::util::printable(s).into_owned()
 }
 
-fn one_line_chain(e: &anyhow::Error) -> String {
-    let parts: Vec<String> = e
-        .chain()
-        .map(|c| dsaudit_core::load::image::one_line(&c.to_string()))
-        .collect();
-    parts.join(": ")
-}
-
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Scan(args) => run_scan(args, None, false),
@@ -124,11 +134,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             dsaudit_construct::subset::plan(s, &options.into(), seed)
         }),
         Command::Clean { build, options } => {
-            // Without a table of flagged samples, confident learning finds them.
-            let find_labels =
-                (options.drop_label_issues || options.relabel) && options.label_issues.is_none();
-            run_build(build, find_labels, |s, seed| {
-                dsaudit_construct::clean::plan(s, &options.into(), seed)
+            let options: dsaudit_construct::clean::Options = options.into();
+            run_build(build, options.needs_label_search(), |s, seed| {
+                dsaudit_construct::clean::plan(s, &options, seed)
             })
         }
         #[cfg(feature = "baseline")]

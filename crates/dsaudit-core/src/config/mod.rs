@@ -2,8 +2,8 @@
 //! the dataset as ruff finds its configuration, checked key by key, and merged under
 //! the command line (a flag always wins over the file).
 
-use crate::discover::LayoutKind;
 use crate::finding::{Finding, Severity};
+use crate::load::LayoutKind;
 use crate::rules::thresholds::Thresholds;
 use anyhow::{bail, Result};
 use serde::Deserialize;
@@ -215,68 +215,93 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         })?);
     }
     if let Some(l) = file.layout {
-        if let Some(kind) = l.kind {
-            let parsed = <LayoutKind as crate::choice::Choice>::parse(kind.get_ref());
-            config.layout.kind = Some(parsed.ok_or_else(|| {
-                let names = <LayoutKind as crate::choice::Choice>::names();
-                at(
-                    kind.span(),
-                    format!(
-                        "layout kind '{}': expected one of {}{}",
-                        kind.get_ref(),
-                        names.join(", "),
-                        crate::suggest::hint(kind.get_ref(), names)
-                    ),
-                )
-            })?);
-        }
-        config.layout.label = l.label;
-        config.layout.split = l.split;
-        config.layout.reference = l.reference;
-        config.layout.current = l.current;
+        config.layout = layout(l, &at)?;
     }
     for (rule, keys) in file.thresholds.unwrap_or_default() {
-        let span = keys.span();
-        for (key, value) in keys.into_inner() {
-            let v = match value.get_ref() {
-                toml::Value::Integer(i) => *i as f64,
-                toml::Value::Float(f) => *f,
-                other => {
-                    return Err(at(
-                        value.span(),
-                        format!("thresholds.{rule}.{key}: expected a number, got {other}"),
-                    ))
-                }
-            };
-            config
-                .thresholds
-                .set(&rule, &key, v)
-                .map_err(|e| at(span.clone(), format!("thresholds.{rule}: {e}")))?;
-        }
+        rule_thresholds(&mut config.thresholds, &rule, keys, &at)?;
     }
     for (glob, codes) in file.per_path_ignores.unwrap_or_default() {
-        let span = codes.span();
-        let matcher = globset::GlobBuilder::new(&glob)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| at(span.clone(), format!("per-path-ignores '{glob}': {e}")))?
-            .compile_matcher();
-        let mut list = Vec::new();
-        for c in codes.into_inner() {
-            crate::rules::select::check_pattern(c.get_ref()).map_err(|e| at(c.span(), e))?;
-            list.push(c.into_inner());
-        }
-        config.per_path_ignores.push(PathIgnore {
-            glob,
-            codes: list,
-            matcher,
-        });
+        config.per_path_ignores.push(path_ignore(glob, codes, &at)?);
     }
     if let Some(c) = file.cache {
         config.cache_enabled = c.enabled;
         config.cache_dir = c.dir.map(|d| root.join(d));
     }
     Ok(config)
+}
+
+/// Where a value is in the file, with what is wrong with it.
+type At<'a> = &'a dyn Fn(std::ops::Range<usize>, String) -> anyhow::Error;
+
+/// The `[layout]` section.
+fn layout(l: LayoutFile, at: At) -> Result<Layout> {
+    let mut out = Layout::default();
+    if let Some(kind) = l.kind {
+        let parsed = <LayoutKind as crate::choice::Choice>::parse(kind.get_ref());
+        out.kind = Some(parsed.ok_or_else(|| {
+            let names = <LayoutKind as crate::choice::Choice>::names();
+            at(
+                kind.span(),
+                format!(
+                    "layout kind '{}': expected one of {}{}",
+                    kind.get_ref(),
+                    names.join(", "),
+                    crate::suggest::hint(kind.get_ref(), names)
+                ),
+            )
+        })?);
+    }
+    out.label = l.label;
+    out.split = l.split;
+    out.reference = l.reference;
+    out.current = l.current;
+    Ok(out)
+}
+
+/// One rule's `[thresholds.RULE]` keys, checked against the rule's declared ones.
+fn rule_thresholds(
+    thresholds: &mut Thresholds,
+    rule: &str,
+    keys: Spanned<RuleThresholds>,
+    at: At,
+) -> Result<()> {
+    let span = keys.span();
+    for (key, value) in keys.into_inner() {
+        let v = match value.get_ref() {
+            toml::Value::Integer(i) => *i as f64,
+            toml::Value::Float(f) => *f,
+            other => {
+                return Err(at(
+                    value.span(),
+                    format!("thresholds.{rule}.{key}: expected a number, got {other}"),
+                ))
+            }
+        };
+        thresholds
+            .set(rule, &key, v)
+            .map_err(|e| at(span.clone(), format!("thresholds.{rule}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// One `[per-path-ignores]` entry: a glob and the codes it silences.
+fn path_ignore(glob: String, codes: Spanned<Vec<Spanned<String>>>, at: At) -> Result<PathIgnore> {
+    let span = codes.span();
+    let matcher = globset::GlobBuilder::new(&glob)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| at(span.clone(), format!("per-path-ignores '{glob}': {e}")))?
+        .compile_matcher();
+    let mut list = Vec::new();
+    for c in codes.into_inner() {
+        crate::rules::select::check_pattern(c.get_ref()).map_err(|e| at(c.span(), e))?;
+        list.push(c.into_inner());
+    }
+    Ok(PathIgnore {
+        glob,
+        codes: list,
+        matcher,
+    })
 }
 
 /// "FILE:LINE:COL: message" for a TOML syntax or schema error, with a suggestion for
@@ -414,96 +439,4 @@ fn rule_name(code: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(text: &str) -> String {
-        parse(Path::new("dsaudit.toml"), text)
-            .unwrap_err()
-            .to_string()
-    }
-
-    #[test]
-    fn reads_every_section() {
-        let c = parse(
-            Path::new("/data/dsaudit.toml"),
-            r#"
-select = ["I", "D"]
-ignore = ["D002"]
-fail-on = "warning"
-[layout]
-kind = "table"
-label = "target"
-[thresholds.class-imbalance]
-max-ratio = 20
-[thresholds.B002]
-min-count = 3.5
-[per-path-ignores]
-"raw/**" = ["O001", "near-duplicates"]
-[cache]
-enabled = false
-"#,
-        )
-        .unwrap();
-        assert_eq!(
-            c.select.as_deref(),
-            Some(&["I".to_string(), "D".to_string()][..])
-        );
-        assert_eq!(c.ignore, vec!["D002".to_string()]);
-        assert_eq!(c.fail_on, Some(FailOn(Some(Severity::Warning))));
-        assert_eq!(c.layout.kind, Some(LayoutKind::Table));
-        assert_eq!(c.layout.label.as_deref(), Some("target"));
-        let imbalance = &crate::rules::balance::class_imbalance::ClassImbalance;
-        assert_eq!(c.thresholds.get(imbalance, "max-ratio"), 20.0);
-        assert_eq!(c.cache_enabled, Some(false));
-        assert!(c.ignores_path("O001", Path::new("/data/raw/a/b.png")));
-        assert!(c.ignores_path("D002", Path::new("/data/raw/x.png")));
-        assert!(!c.ignores_path("D003", Path::new("/data/raw/x.png")));
-        assert!(!c.ignores_path("O001", Path::new("/data/clean/x.png")));
-    }
-
-    #[test]
-    fn errors_name_line_column_and_nearest() {
-        let e = err("select = [\"I\"]\nselct = [\"D\"]\n");
-        assert!(
-            e.starts_with("dsaudit.toml:2:1: unknown field `selct`"),
-            "{e}"
-        );
-        assert!(e.ends_with("did you mean 'select'?"), "{e}");
-        let e = err("select = [\"I\", \"D0022\"]\n");
-        assert!(e.starts_with("dsaudit.toml:1:16: unknown rule code"), "{e}");
-        assert!(e.contains("did you mean 'D002'?"), "{e}");
-        let e = err("fail-on = \"sometimes\"\n");
-        assert!(
-            e.starts_with("dsaudit.toml:1:11: fail-on 'sometimes'"),
-            "{e}"
-        );
-        let e = err("[thresholds.class-imbalance]\nmax-ration = 3\n");
-        assert!(e.contains("did you mean 'max-ratio'?"), "{e}");
-        let e = err("select = [\"I\"\n");
-        assert!(e.starts_with("dsaudit.toml:1:"), "{e}");
-        assert!(!e.contains('\n'), "{e}");
-        let e = err("[layout]\nkind = \"tabel\"\n");
-        assert!(e.contains("did you mean 'table'?"), "{e}");
-    }
-
-    #[test]
-    fn pyproject_needs_its_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        std::fs::create_dir(&data).unwrap();
-        std::fs::write(dir.path().join("pyproject.toml"), "[tool.ruff]\nx = 1\n").unwrap();
-        assert_eq!(find(&data).unwrap(), None);
-        std::fs::write(
-            dir.path().join("pyproject.toml"),
-            "[tool.ruff]\nx = 1\n[tool.dsaudit]\nfail-on = \"info\"\n",
-        )
-        .unwrap();
-        let found = find(&data).unwrap().unwrap();
-        let c = load(&data, None, false).unwrap();
-        assert_eq!(c.fail_on, Some(FailOn(Some(Severity::Info))));
-        std::fs::write(data.join("dsaudit.toml"), "fail-on = \"never\"\n").unwrap();
-        assert_ne!(find(&data).unwrap().unwrap(), found);
-        assert_eq!(load(&data, None, true).unwrap().fail_on, None);
-    }
-}
+mod tests;

@@ -6,22 +6,13 @@ use super::{emit, parse_fail_on};
 use anyhow::{bail, Result};
 use dsaudit_core::cache::{Check, Lookup};
 use dsaudit_core::choice::Choice;
-use dsaudit_core::config::{Config, FailOn};
-use dsaudit_core::finding::Severity;
 use dsaudit_core::report::{self, Format};
+use dsaudit_core::request::{self, Request, Settings};
 use dsaudit_core::rules;
-use dsaudit_core::scan::{self, ScanOptions};
+use dsaudit_core::scan;
 use std::path::PathBuf;
 
-/// What one dataset is scanned with: its configuration under the flags.
-struct Settings {
-    config: Config,
-    options: ScanOptions,
-    fail_on: FailOn,
-}
-
-/// Merges the flags over the dataset's configuration: --select replaces the file's
-/// select, --ignore adds to its ignore, --threshold and --fail-on win over the file.
+/// Merges the flags over the dataset's configuration (`request::settings`).
 fn settings(
     data: &DatasetArgs,
     scan: Option<&ScanArgs>,
@@ -29,59 +20,24 @@ fn settings(
     stats_only: bool,
 ) -> Result<Settings> {
     let config = data.read.config(path)?;
-    let (rules, thresholds, fail_on, labels) = match scan {
-        None => (
-            Vec::new(),
-            Default::default(),
-            FailOn(None),
-            Default::default(),
-        ),
-        Some(args) => {
-            let select = if args.select.is_empty() {
-                config.select.clone().unwrap_or_default()
-            } else {
-                args.select.clone()
-            };
-            let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
-            let mut thresholds = config.thresholds.clone();
-            for (code, key, v) in
-                rules::thresholds::Thresholds::parse(&args.thresholds)?.overrides()
-            {
-                thresholds.set(code, key, v).map_err(anyhow::Error::msg)?;
-            }
-            let fail_on = match &args.fail_on {
-                Some(s) => parse_fail_on(s)?,
-                None => config.fail_on.unwrap_or(FailOn(Some(Severity::Error))),
-            };
-            (
-                rules::select::select(&select, &ignore)?,
-                thresholds,
-                fail_on,
-                args.labels.options(data.seed)?,
-            )
-        }
-    };
-    let options = ScanOptions {
-        hints: data.read.hints(&config, false),
-        rules,
-        thresholds,
+    let mut req = Request {
+        hints: data.read.flag_hints(false),
+        reference: data.reference.clone(),
+        current: data.current.clone(),
+        seed: data.seed,
         quiet: data.quiet,
         timings: data.timings,
-        duplicates: !stats_only,
-        shift_tests: !stats_only,
-        shift: dsaudit_core::shift::Options {
-            reference: data.reference.clone().or(config.layout.reference.clone()),
-            current: data.current.clone().or(config.layout.current.clone()),
-            seed: data.seed,
-        },
-        labels,
-        refit: false,
+        stats_only,
+        ..Default::default()
     };
-    Ok(Settings {
-        config,
-        options,
-        fail_on,
-    })
+    if let Some(args) = scan {
+        req.select = args.select.clone();
+        req.ignore = args.ignore.clone();
+        req.thresholds = rules::thresholds::Thresholds::parse(&args.thresholds)?;
+        req.fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
+        req.labels = args.labels.options(data.seed)?;
+    }
+    request::settings(config, req)
 }
 
 /// Refuses any output path inside any dataset read.
@@ -142,7 +98,7 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
         let mut s = settings(&args.data, Some(&args), p, false)?;
         s.options.refit = refit;
         let start = std::time::Instant::now();
-        let spec = dsaudit_core::discover::discover(p, s.options.hints.clone())?;
+        let spec = dsaudit_core::load::open(p, s.options.hints.clone())?;
         if args.data.timings {
             eprintln!(
                 "timing {:<10} {:8.3} s",
@@ -176,7 +132,7 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
             .iter()
             .map(|(_, s, ..)| s.config.render(&s.options.rules, s.fail_on))
             .collect();
-        let specs: Vec<&dsaudit_core::discover::DatasetSpec> =
+        let specs: Vec<&dsaudit_core::load::DatasetSpec> =
             prepared.iter().map(|(_, _, spec, _)| spec).collect();
         let mut lap_at = |what: &str| lap(args.data.timings, what, start);
         match Check::open(c, command_line(), &settings, &specs, &mut lap_at) {
@@ -271,9 +227,10 @@ fn command_line() -> blake3::Hash {
     command.update(&dsaudit_core::cache::build_id());
     command.update(cwd.to_string_lossy().as_bytes());
     let silent = ["--timings", "--quiet", "-q"];
-    for a in std::env::args_os()
+    for a in super::given_args()
+        .iter()
         .skip(1)
-        .filter(|a| !silent.iter().any(|s| a == s))
+        .filter(|a| !silent.iter().any(|s| a.as_os_str() == *s))
     {
         command.update(a.to_string_lossy().as_bytes());
         command.update(&[0]);

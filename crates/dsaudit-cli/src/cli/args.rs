@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use dsaudit_core::choice::Choice;
 use dsaudit_core::config::Config;
-use dsaudit_core::discover::{Hints, LayoutKind};
+use dsaudit_core::load::{Hints, LayoutKind};
 use dsaudit_core::report::Format;
 use std::path::PathBuf;
 
@@ -152,10 +152,15 @@ impl ReadArgs {
 
     /// Flags first, then the configuration's layout hints.
     pub(crate) fn hints(&self, config: &Config, keep_tables: bool) -> Hints {
+        dsaudit_core::request::merged_hints(self.flag_hints(keep_tables), config)
+    }
+
+    /// The flags' layout hints alone.
+    pub(crate) fn flag_hints(&self, keep_tables: bool) -> Hints {
         Hints {
-            layout: self.layout.or(config.layout.kind),
-            label: self.label.clone().or(config.layout.label.clone()),
-            split: self.split.clone().or(config.layout.split.clone()),
+            layout: self.layout,
+            label: self.label.clone(),
+            split: self.split.clone(),
             keep_tables,
             skip_column_stats: false,
             allow_outside_paths: self.allow_outside_paths,
