@@ -354,6 +354,41 @@ bench-check images="100000":
     while read -r a; do mv "$a.new" "$a"; done < "$dir/changed"
     timed "re-check, 100 files rewritten" "$data" --cache-dir "$dir/cache"
 
+# The Python package against the CLI on the same machine, in one run (issue 28): the
+# time of `dsaudit.scan` over `dsaudit scan` on IMAGES generated images (target within
+# 5%), and `Report.manifest()` of a ROWS-row table (target < 0.5 s). Release builds of
+# both, the wheel installed into a temporary virtual environment.
+bench-python images="100000" rows="1000000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --bin dsaudit --example gen_data
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q --upgrade pip
+    "$dir/venv/bin/pip" install -q . pyarrow
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} {{rows}}
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$dir/venv/bin/python" crates/dsaudit-py/bench/bench_python.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/data/images" "$dir/data/table.csv"
+
+# `pip install .` from a clean clone into a fresh virtual environment and an empty
+# target directory, timed (issue 28's target: < 10 min on the 2-core machine).
+bench-pip-install:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    git clone -q . "$dir/clone"
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q --upgrade pip
+    cargo fetch -q --manifest-path "$dir/clone/Cargo.toml"
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(rustc --version); $(date -u +%F)"
+    start=$(date +%s)
+    CARGO_TARGET_DIR="$dir/target" "$dir/venv/bin/pip" install -q "$dir/clone"
+    secs=$(( $(date +%s) - start ))
+    wheel=$(du -k "$dir/venv/lib"/python3*/site-packages/dsaudit/_native*.so | cut -f1)
+    awk -v s="$secs" -v k="$wheel" 'BEGIN { printf "pip install . (clean): %d min %02d s, extension %.1f MB\n", s / 60, s % 60, k / 1000 }'
+
 # Clean-build cost (issue 27): a clean release build of the scan-only binary
 # (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of
 # the core crate alone, each in a fresh target directory, with the binaries' sizes.

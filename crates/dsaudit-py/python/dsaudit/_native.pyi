@@ -1,0 +1,51 @@
+# The compiled engine behind `dsaudit`; call the typed functions of `dsaudit` instead.
+from typing import Dict, List, Optional
+
+__version__: str
+
+class DatasetError(Exception): ...
+
+class Scanned:
+    def report(self, format: str, max_samples: int = 10) -> str: ...
+    def write_html(self, path: str) -> None: ...
+    def exit_code(self) -> int: ...
+    def manifest_stream(self) -> object: ...
+
+def scan(
+    path: str,
+    select: List[str],
+    ignore: List[str],
+    thresholds: Dict[str, float],
+    fail_on: Optional[str],
+    label: Optional[str],
+    split: Optional[str],
+    layout: Optional[str],
+    seed: int,
+    label_model: str,
+    isolated: bool,
+) -> Scanned: ...
+def scan_frame(
+    stream: object,
+    name: str,
+    select: List[str],
+    ignore: List[str],
+    thresholds: Dict[str, float],
+    fail_on: Optional[str],
+    label: str,
+    split: Optional[str],
+    seed: int,
+    label_model: str,
+) -> Scanned: ...
+def label_issues(labels: bytes, pred_probs: bytes, k: int, method: str) -> bytes: ...
+def quality_scores(labels: bytes, pred_probs: bytes, k: int, method: str) -> bytes: ...
+def build(
+    command: str,
+    path: str,
+    out: str,
+    options: str,
+    seed: int,
+    overwrite: bool,
+    materialize: Optional[str],
+    isolated: bool,
+) -> str: ...
+def run_cli(args: List[str]) -> int: ...
