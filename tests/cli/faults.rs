@@ -597,8 +597,9 @@ fn damaged_tables_that_make_the_reader_panic_or_ask_for_exabytes_are_one_line_er
     // Every Parquet and IPC input the fuzzers crashed polars' readers with: panics
     // (a missing thrift field unwrapped, a length assertion), caught at the file
     // boundary, and impossible allocations (`*-alloc`: a negative page value count
-    // cast to a 2^61-byte bitmap, buffer lengths of terabytes), refused by the
-    // allocator guard. Each must be a one-line error naming the file.
+    // cast to a 2^61-byte bitmap, buffer lengths of terabytes), refused by the size
+    // checks before the reader sees them (table_io::vet; the allocator guard stays
+    // as the last line). Each must be a one-line error naming the file.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
     let mut seen = 0;
     for (dir, name) in [("parquet", "t.parquet"), ("ipc", "t.arrow")] {

@@ -25,15 +25,23 @@ static READING: Mutex<Option<String>> = Mutex::new(None);
 /// Sets the limit to this machine's memory plus swap: no single allocation above it
 /// can succeed (the kernel refuses it, or the process is killed when it is touched).
 pub fn set_limit_from_machine() {
+    if let Some(total) = machine_bytes() {
+        LIMIT.store(total.min(usize::MAX as u64) as usize, Ordering::Relaxed);
+    }
+}
+
+/// This machine's memory plus swap, in bytes (None where it cannot be asked).
+pub fn machine_bytes() -> Option<u64> {
     #[cfg(target_os = "linux")]
     {
         let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
         if unsafe { libc::sysinfo(&mut info) } == 0 {
             let unit = info.mem_unit.max(1) as u128;
             let total = (info.totalram as u128 + info.totalswap as u128) * unit;
-            LIMIT.store(total.min(usize::MAX as u128) as usize, Ordering::Relaxed);
+            return Some(total.min(u64::MAX as u128) as u64);
         }
     }
+    None
 }
 
 /// Names `path` as the file being read until the returned guard is dropped.

@@ -18,7 +18,11 @@ pub enum Kind {
 
 impl Kind {
     pub fn of(dtype: &DataType) -> Option<Kind> {
-        if dtype.is_primitive_numeric() || dtype.is_bool() || dtype.is_temporal() {
+        if dtype.is_primitive_numeric()
+            || dtype.is_decimal()
+            || dtype.is_bool()
+            || dtype.is_temporal()
+        {
             Some(Kind::Numeric)
         } else if dtype.is_string() || dtype.is_categorical() || dtype.is_null() {
             Some(Kind::Text)

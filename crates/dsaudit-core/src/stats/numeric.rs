@@ -56,7 +56,7 @@ impl NumericStats {
     /// For a numeric polars column (nulls skipped); None for other types.
     pub fn of_column(c: &Column) -> Option<NumericStats> {
         let dt = c.dtype();
-        if !(dt.is_primitive_numeric()) {
+        if !(dt.is_primitive_numeric() || dt.is_decimal()) {
             return None;
         }
         let f = c.cast(&DataType::Float64).ok()?;

@@ -9,6 +9,54 @@ use anyhow::{bail, Result};
 use polars::prelude::*;
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+mod vet_ipc;
+mod vet_parquet;
+
+/// The most decoded memory a Parquet or IPC file may declare (0: this machine's
+/// memory plus swap).
+static DECLARED_LIMIT: AtomicU64 = AtomicU64::new(0);
+
+/// Lowers the limit below the machine's memory: the fuzzers run under libFuzzer's
+/// 2 GB allocation limit, as on a machine of that size.
+pub fn set_declared_limit(bytes: u64) {
+    DECLARED_LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+fn declared_limit() -> u64 {
+    match DECLARED_LIMIT.load(Ordering::Relaxed) {
+        0 => crate::alloc_guard::machine_bytes().unwrap_or(u64::MAX),
+        n => n,
+    }
+}
+
+/// Checks what a Parquet or Arrow IPC file declares (value counts, page and buffer
+/// lengths, decoded size) against the file and the memory limit, as `read` does before
+/// polars sees the file; other formats pass. The reason is one line.
+pub fn vet(path: &Path) -> std::result::Result<(), String> {
+    let (file, len) = crate::safe_read::open_limited(path, u64::MAX).map_err(|e| e.to_string())?;
+    vet_file(&file, &ext_of(path), len)
+}
+
+fn vet_file(file: &File, ext: &str, len: u64) -> std::result::Result<(), String> {
+    let parquet = match ext {
+        "parquet" | "pq" => true,
+        "arrow" | "feather" | "ipc" => false,
+        _ => return Ok(()),
+    };
+    // The checks decode the footer and page headers as the readers do, so a reader's
+    // panic on the damaged file can come from here first.
+    let result = crate::util::guarded(|| match parquet {
+        true => vet_parquet::vet(file, len),
+        false => vet_ipc::vet(file, len),
+    })
+    .unwrap_or_else(|panic| Err(format!("the reader failed on this file ({panic})")));
+    use std::io::Seek;
+    let mut f = file;
+    f.rewind().map_err(|e| crate::util::io_problem(&e))?;
+    result
+}
 
 pub fn name_of(path: &Path) -> String {
     path.file_name()
@@ -62,6 +110,9 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
         "csv" | "tsv" | "parquet" | "pq" | "arrow" | "feather" | "ipc" | "ndjson" | "jsonl"
     ) {
         bail!("{shown}: unsupported table extension '.{ext}'");
+    }
+    if let Err(why) = vet_file(&file, &ext, len) {
+        bail!("{shown}: cannot read table: {why}");
     }
     let guarded = crate::util::guarded(|| match ext.as_str() {
         // Types are inferred from the first 10,000 rows; a column whose type changes
