@@ -9,6 +9,7 @@ mod build;
 mod check;
 mod duplicates;
 mod faults;
+mod formats;
 mod golden;
 mod html;
 mod images;

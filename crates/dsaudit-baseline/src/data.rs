@@ -127,6 +127,9 @@ fn parts(s: &Samples, seed: u64, notes: &mut Vec<String>) -> Result<(Vec<Option<
 
 pub fn prepare(s: &Samples, o: &Options) -> Result<Data> {
     let mut notes = Vec::new();
+    if let Writer::Unsupported(layout) = s.spec.layout.writer() {
+        bail!("the baseline does not read {layout} datasets yet");
+    }
     if matches!(s.spec.layout.writer(), Writer::Arrays(_)) {
         bail!("the baseline reads image folders, images with a labels file, and tables; for .npy pairs, save X as a table (one column per feature) with a label column");
     }

@@ -58,6 +58,12 @@ fn order(plan: &Plan) -> Vec<usize> {
 }
 
 pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) -> Result<Written> {
+    if let Writer::Unsupported(layout) = s.spec.layout.writer() {
+        bail!(
+            "{}: building a {layout} dataset is not supported yet; scan and check it",
+            s.spec.input.display()
+        );
+    }
     let dir = staging.path().to_path_buf();
     let mut lap = Instant::now();
     let mut timing = |what: &str| {

@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod decode_budget;
 pub mod format;
+pub mod hf_parquet;
 pub mod image;
 pub mod image_folder;
 pub mod labels;
@@ -12,6 +13,7 @@ pub mod perceptual;
 pub mod pixel_stats;
 pub mod rows;
 pub mod table;
+pub mod webdataset;
 
 use crate::manifest::Manifest;
 use crate::walk::WalkIssue;

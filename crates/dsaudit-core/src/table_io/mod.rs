@@ -39,6 +39,15 @@ pub fn vet(path: &Path) -> std::result::Result<(), String> {
     vet_file(&file, &ext_of(path), len)
 }
 
+/// A Parquet file's footer (schema, row groups, key-value metadata), decoded under
+/// the same byte budget as `vet`: formats look at a file's columns without polars.
+pub fn parquet_footer(path: &Path) -> Result<polars_parquet_format::FileMetaData> {
+    let (file, len) = crate::safe_read::open_limited(path, u64::MAX)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut file = std::io::BufReader::new(file);
+    vet_parquet::footer(&mut file, len).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
 fn vet_file(file: &File, ext: &str, len: u64) -> std::result::Result<(), String> {
     let parquet = match ext {
         "parquet" | "pq" => true,

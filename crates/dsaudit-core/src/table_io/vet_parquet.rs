@@ -69,7 +69,7 @@ pub fn vet<R: Read + Seek>(file: R, len: u64) -> Result<(), String> {
 /// The footer, decoded by the format's own thrift decoder under a byte budget: a list
 /// may not declare more elements than the footer has bytes (polars' decoder reserves
 /// whatever count it reads: 55 GB in `fuzz/regressions/parquet/3ae8b7f82284-alloc`).
-fn footer<R: Read + Seek>(file: &mut R, len: u64) -> Result<FileMetaData, String> {
+pub(super) fn footer<R: Read + Seek>(file: &mut R, len: u64) -> Result<FileMetaData, String> {
     if len < 12 {
         return Err(format!("{len} bytes: too short for a Parquet file"));
     }

@@ -3,10 +3,12 @@
 //! its samples again. A new format is one file here and one row of `LayoutKind::ALL`.
 
 pub mod frame;
+pub mod hf_parquet;
 pub mod image_folder;
 pub mod image_labels;
 pub mod npy;
 pub mod table;
+pub mod webdataset;
 
 use super::{Loaded, Recall};
 use crate::discover::Survey;
@@ -71,6 +73,8 @@ pub enum Writer<'a> {
     Tables(&'a [(Option<String>, PathBuf)]),
     /// Rows of `.npy` feature and label arrays.
     Arrays(&'a [npy::NpyPair]),
+    /// Builds do not write this layout yet (its name, for the error).
+    Unsupported(&'static str),
 }
 
 /// A format, by name (`--layout NAME`, `[layout] kind` in `dsaudit.toml`).
@@ -101,13 +105,24 @@ const fn row(
 }
 
 impl crate::choice::Choice for LayoutKind {
-    /// Also the order formats are tried in when none is named: arrays, then images
-    /// with a labels file, then image folders, then tables.
+    /// Also the order formats are tried in when none is named: arrays, then Parquet
+    /// shards with images inline, then tar shards, then images with a labels file,
+    /// then image folders, then tables.
     const ALL: &'static [(LayoutKind, &'static str, &'static str)] = &[
         row(
             "npy",
             "NumPy `X_<split>.npy` / `y_<split>.npy` pairs",
             &npy::Npy,
+        ),
+        row(
+            "hf-parquet",
+            "Hugging Face Parquet shards with images inline (`{bytes, path}`)",
+            &hf_parquet::HfParquet,
+        ),
+        row(
+            "webdataset",
+            "WebDataset `.tar` shards (members grouped by key: `000123.jpg` + `000123.cls`)",
+            &webdataset::WebDataset,
         ),
         row(
             "image-labels",

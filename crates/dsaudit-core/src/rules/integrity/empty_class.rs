@@ -7,8 +7,8 @@ pub const META: RuleMeta = RuleMeta {
     code: "I010",
     name: "empty-class",
     severity: Severity::Warning,
-    summary: "A class folder holds no readable sample.",
-    doc: "**What it finds.** Class folders that are empty or whose every file failed to load.\n\n\
+    summary: "A class folder (or a declared class name) holds no readable sample.",
+    doc: "**What it finds.** Class folders that are empty or whose every file failed to load; for Hugging Face Parquet shards, names of the `ClassLabel` that no readable sample carries.\n\n\
              **Why it matters.** Folder-based loaders (torchvision `ImageFolder`) still create the class index, so the model gets an output it can never learn, and class indices shift between splits that do and do not have the folder.\n\n\
              **Example.** `train/zebra/` exists but holds no image.",
     thresholds: &[],
@@ -23,23 +23,31 @@ impl Rule for EmptyClass {
         let counts = &ctx.usable;
         let mut out = Vec::new();
         for (split, class) in &ctx.loaded.declared_classes {
-            let n = counts
-                .get(split)
-                .and_then(|c| c.get(&Some(class.clone())))
-                .copied()
-                .unwrap_or(0);
+            // A class declared for no split in particular (a Parquet ClassLabel, class
+            // folders without split folders) counts its samples in every split.
+            let key = Some(class.clone());
+            let n: u64 = match split {
+                Some(_) => counts
+                    .get(split)
+                    .and_then(|c| c.get(&key))
+                    .copied()
+                    .unwrap_or(0),
+                None => counts.values().filter_map(|c| c.get(&key)).sum(),
+            };
             if n == 0 {
-                let folder = match split {
-                    Some(s) => format!("{s}/{class}"),
-                    None => class.clone(),
+                let message = match split {
+                    Some(s) => format!("class folder '{s}/{class}' holds no readable sample"),
+                    None if ctx.spec.layout.is_image()
+                        && ctx.spec.layout.name().starts_with("hf-parquet") =>
+                    {
+                        format!("class '{class}' (a ClassLabel name) has no readable sample in any split")
+                    }
+                    None => format!("class folder '{class}' holds no readable sample"),
                 };
                 out.push(
-                    Finding::new(
-                        self.meta(),
-                        format!("class folder '{folder}' holds no readable sample"),
-                    )
-                    .evidence("class", class.clone())
-                    .evidence("split", split.clone()),
+                    Finding::new(self.meta(), message)
+                        .evidence("class", class.clone())
+                        .evidence("split", split.clone()),
                 );
             }
         }
