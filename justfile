@@ -389,6 +389,25 @@ bench-pip-install:
     wheel=$(du -k "$dir/venv/lib"/python3*/site-packages/dsaudit/_native*.so | cut -f1)
     awk -v s="$secs" -v k="$wheel" 'BEGIN { printf "pip install . (clean): %d min %02d s, extension %.1f MB\n", s / 60, s % 60, k / 1000 }'
 
+# One generated image dataset (IMAGES 32x32 PNGs, 80/20 train/test) stored as an image
+# folder, as Hugging Face Parquet shards and as WebDataset tar shards by the fixture
+# scripts, scanned by the scan-only release binary in one run, interleaved, medians of
+# 3 (issue 31's target: the shard formats at >= 90% of the folder's throughput).
+bench-formats images="100000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --bin dsaudit --example gen_data
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q pyarrow
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} 10
+    "$dir/venv/bin/python" tests/reference/hf_parquet_fixture.py "$dir/data/images" "$dir/hf"
+    python3 tests/reference/webdataset_fixture.py "$dir/data/images" "$dir/wds"
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    du -sh "$dir/data/images" "$dir/hf" "$dir/wds"
+    python3 scripts/bench_formats.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/data/images" "$dir/hf" "$dir/wds"
+
 # Clean-build cost (issue 27): a clean release build of the scan-only binary
 # (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of
 # the core crate alone, each in a fresh target directory, with the binaries' sizes.

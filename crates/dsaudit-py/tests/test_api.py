@@ -161,6 +161,27 @@ def test_errors_are_one_line_dataset_errors(tmp_path: Path) -> None:
         dsaudit.scan(TABLE, label="nope")
 
 
+@pytest.mark.parametrize(
+    "found, name",
+    [
+        ("parquet/negative-page-value-count-alloc", "t.parquet"),
+        ("parquet/3ae8b7f82284-alloc", "t.parquet"),
+        ("ipc/buffer-length-alloc", "t.arrow"),
+    ],
+)
+def test_tables_that_made_polars_ask_for_exabytes_raise_instead_of_ending_python(
+    tmp_path: Path, found: str, name: str
+) -> None:
+    # These files made polars' readers allocate sizes read from the file (2^61 bytes,
+    # 55 GB, 5e18 bytes); an allocation failure ends the process, and this one is
+    # the interpreter. The size checks refuse them first.
+    table = tmp_path / name
+    table.write_bytes((ROOT / "fuzz" / "regressions" / found).read_bytes())
+    with pytest.raises(dsaudit.DatasetError) as e:
+        dsaudit.scan(table)
+    assert name in str(e.value) and "\n" not in str(e.value)
+
+
 def test_bad_arguments_name_the_parameter() -> None:
     with pytest.raises(TypeError, match="path"):
         dsaudit.scan(42)  # type: ignore[arg-type]
