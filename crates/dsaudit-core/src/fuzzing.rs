@@ -90,6 +90,27 @@ pub fn labels(data: &[u8]) {
     load_dataset(&dir);
 }
 
+/// A Hugging Face Parquet shard (`data/train-00000-of-00001.parquet`), loaded as a
+/// dataset: found by its footer, its image bytes described.
+pub fn hf_parquet(data: &[u8]) {
+    shard_dataset("hf-ds", "data/train-00000-of-00001.parquet", data);
+}
+
+/// A WebDataset shard (`train-000000.tar`), loaded as a dataset: members grouped by
+/// key, images described, labels read.
+pub fn webdataset(data: &[u8]) {
+    shard_dataset("wds-ds", "train-000000.tar", data);
+}
+
+fn shard_dataset(name: &str, rel: &str, data: &[u8]) {
+    let dir = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("a folder")).expect("scratch folder");
+    std::fs::write(&p, data).expect("scratch file");
+    load_dataset(&dir);
+}
+
 fn load_dataset(path: &Path) {
     let hints = crate::load::Hints::default();
     if let Ok(spec) = crate::load::open(path, hints) {

@@ -43,6 +43,8 @@ fn replay(target: &str, data: &[u8]) {
         "labels" => f::labels(data),
         "config" => f::config(data),
         "cache_record" => f::cache_record(data),
+        "hf_parquet" => f::hf_parquet(data),
+        "webdataset" => f::webdataset(data),
         other => panic!("fuzz/regressions/{other}: no such target"),
     }
 }
