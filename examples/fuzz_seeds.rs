@@ -147,12 +147,23 @@ fn main() {
     // Dataset shards: a Hugging Face Parquet shard (and one without image bytes) and a
     // WebDataset tar, from the committed copies of the sample images.
     for (target, rel) in [
-        ("hf_parquet", "tests/data/hf_parquet/sample/data/test-00000-of-00001.parquet"),
-        ("hf_parquet", "tests/data/hf_parquet/sample-without-bytes/data/train-00000-of-00001.parquet"),
+        (
+            "hf_parquet",
+            "tests/data/hf_parquet/sample/data/test-00000-of-00001.parquet",
+        ),
+        (
+            "hf_parquet",
+            "tests/data/hf_parquet/sample-without-bytes/data/train-00000-of-00001.parquet",
+        ),
         ("webdataset", "tests/data/webdataset/sample/test-000000.tar"),
     ] {
         let name = rel.replace('/', "_");
-        put(corpus, target, &name, &std::fs::read(repo.join(rel)).unwrap());
+        put(
+            corpus,
+            target,
+            &name,
+            &std::fs::read(repo.join(rel)).unwrap(),
+        );
     }
     // Configuration: the README's example.
     let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();

@@ -210,3 +210,25 @@ fn builds_of_webdataset_shards_say_they_are_not_supported_yet() {
     );
     assert!(!out_dir.join("out").exists());
 }
+
+#[test]
+fn a_row_group_over_the_hubs_limit_is_named_with_its_shard() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shards = root.join("tests/data/hf_parquet/sample");
+    assert!(!codes(&scan_json(&shards, &[])).contains(&"I016".to_string()));
+    // The train shard's one row group is about 0.29 MB uncompressed, the test
+    // shard's 0.09 MB.
+    let ds = scan_json(&shards, &["--threshold", "large-row-group.max-mb=0.1"]);
+    let found: Vec<&Value> = ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "I016")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("data/train-00000-of-00001.parquet: row group 0 holds "),
+        "{message}"
+    );
+}

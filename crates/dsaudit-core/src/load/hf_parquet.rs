@@ -39,6 +39,18 @@ pub fn load(spec: &DatasetSpec, layout: &Shards, quiet: bool) -> Result<Loaded> 
         }
     }
     let mut loaded = Loaded::from_images(&samples)?;
+    for shard in &layout.shards {
+        if let Ok(footer) = crate::table_io::parquet_footer(&shard.path) {
+            let groups = footer.row_groups.iter().enumerate();
+            loaded
+                .row_groups
+                .extend(groups.map(|(index, g)| super::RowGroup {
+                    source: shard.rel.clone(),
+                    index,
+                    bytes: g.total_byte_size.max(0) as u64,
+                }));
+        }
+    }
     // The ClassLabel's names are the label space: one with no sample is reported.
     if let Some((_, names)) = &label {
         loaded.declared_classes = names.iter().map(|n| (None, n.clone())).collect();

@@ -54,6 +54,18 @@ pub struct Loaded {
     pub shapes: Vec<Option<[u8; perceptual::SHAPE_DIMS]>>,
     /// The tables as read, one per file, when `Hints::keep_tables` asks for them.
     pub tables: Vec<polars::prelude::DataFrame>,
+    /// The row groups of Parquet shards whose size matters to readers (hf-parquet).
+    pub row_groups: Vec<RowGroup>,
+}
+
+/// One Parquet row group, as its file's footer records it.
+#[derive(Debug, Clone)]
+pub struct RowGroup {
+    /// The shard, relative to the dataset root.
+    pub source: String,
+    pub index: usize,
+    /// Uncompressed size (`total_byte_size`).
+    pub bytes: u64,
 }
 
 impl Loaded {
@@ -75,6 +87,7 @@ impl Loaded {
             smalls: Vec::new(),
             shapes: Vec::new(),
             tables: Vec::new(),
+            row_groups: Vec::new(),
         }
     }
 

@@ -95,6 +95,10 @@ pub static CODES: &[(Family, &dyn Rule)] = &[
     ),
     (Family::Integrity, &integrity::non_utf8_path::NonUtf8Path),
     (Family::Integrity, &file_errors::OUTSIDE),
+    (
+        Family::Integrity,
+        &integrity::large_row_group::LargeRowGroup,
+    ),
     (Family::Balance, &balance::class_imbalance::ClassImbalance),
     (Family::Balance, &balance::too_few_samples::TooFewSamples),
     (

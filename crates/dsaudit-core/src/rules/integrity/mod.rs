@@ -4,6 +4,7 @@ pub mod empty_class;
 pub mod empty_split;
 pub mod extension_mismatch;
 pub mod file_errors;
+pub mod large_row_group;
 pub mod missing_values;
 pub mod non_finite_values;
 pub mod non_utf8_path;
