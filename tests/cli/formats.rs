@@ -232,3 +232,50 @@ fn a_row_group_over_the_hubs_limit_is_named_with_its_shard() {
         "{message}"
     );
 }
+
+/// sample_data/images as images beside a labels file (path, label, split): every file
+/// of a class folder copied to `img/<split>_<class>_<name>` and listed with its class
+/// and split, the file outside any class folder listed with no label.
+fn as_labels_file(dir: &Dir) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/images");
+    let mut rows = vec!["path,label,split".to_string()];
+    for split in ["test", "train"] {
+        let mut stack = vec![root.join(split)];
+        let mut files = Vec::new();
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !e.file_name().to_string_lossy().starts_with('.') {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        for p in files {
+            let rel = p.strip_prefix(root.join(split)).unwrap();
+            let parts: Vec<String> = rel
+                .iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            let label = if parts.len() > 1 {
+                parts[0].clone()
+            } else {
+                String::new()
+            };
+            let name = format!("img/{split}_{}", parts.join("_"));
+            dir.write(&name, std::fs::read(&p).unwrap());
+            rows.push(format!("{name},{label},{split}"));
+        }
+    }
+    dir.write("labels.csv", rows.join("\n") + "\n");
+}
+
+#[test]
+fn images_with_a_labels_file_report_as_the_image_folder_does() {
+    let dir = Dir::new();
+    as_labels_file(&dir);
+    // A labels file cannot declare a class with no image: I010 is left out.
+    same_report_as_the_image_folder(dir.path().to_str().unwrap(), &["I010"]);
+}
