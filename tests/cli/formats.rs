@@ -279,3 +279,28 @@ fn images_with_a_labels_file_report_as_the_image_folder_does() {
     // A labels file cannot declare a class with no image: I010 is left out.
     same_report_as_the_image_folder(dir.path().to_str().unwrap(), &["I010"]);
 }
+
+#[test]
+fn keys_repeated_across_tar_shards_are_one_finding_naming_both_samples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tar = std::fs::read(root.join("tests/data/webdataset/sample/test-000000.tar")).unwrap();
+    let d = Dir::new();
+    // The same shard written twice into one split (a sharding job run twice): all
+    // 37 keys twice.
+    d.write("train-000000.tar", &tar);
+    d.write("train-000001.tar", &tar);
+    let ds = scan_json(d.path(), &["--fail-on", "never"]);
+    let f = finding(&ds, "I017");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("37 sample keys are repeated (first: "),
+        "{f}"
+    );
+    assert_eq!(f["sample_count"], 74);
+    // The committed shards number train and test alike ('circle/000' in both): keys
+    // repeated across splits are not this finding.
+    let clean = scan_json(&root.join("tests/data/webdataset/sample"), &[]);
+    assert!(!codes(&clean).contains(&"I017".to_string()));
+}

@@ -56,6 +56,16 @@ pub struct Loaded {
     pub tables: Vec<polars::prelude::DataFrame>,
     /// The row groups of Parquet shards whose size matters to readers (hf-parquet).
     pub row_groups: Vec<RowGroup>,
+    /// Samples whose key an earlier sample already had (webdataset).
+    pub repeated_keys: Vec<RepeatedKey>,
+}
+
+/// A sample key seen twice: the manifest rows of its first and its later sample.
+#[derive(Debug, Clone)]
+pub struct RepeatedKey {
+    pub key: String,
+    pub first: usize,
+    pub again: usize,
 }
 
 /// One Parquet row group, as its file's footer records it.
@@ -88,6 +98,7 @@ impl Loaded {
             shapes: Vec::new(),
             tables: Vec::new(),
             row_groups: Vec::new(),
+            repeated_keys: Vec::new(),
         }
     }
 

@@ -19,6 +19,9 @@ const BATCH: usize = 512;
 const LABEL_EXTS: &[&str] = &["cls", "label", "class", "target"];
 const JSON_KEYS: &[&str] = &["label", "class", "cls", "target"];
 
+/// A sample's split and key.
+type Key = (Option<String>, String);
+
 /// One sample's members, as read from the tar.
 #[derive(Default)]
 struct Raw {
@@ -30,28 +33,37 @@ struct Raw {
 
 pub fn load(spec: &DatasetSpec, shards: &[Shard], quiet: bool) -> Result<Loaded> {
     let mut samples = Vec::new();
+    // Each sample's split and key, in sample order (None for a shard's own problem).
+    let mut keys: Vec<Option<Key>> = Vec::new();
     let mut ignored = Vec::new();
     let pb = crate::progress::bar(0, quiet, "samples");
     for shard in shards {
         let mut batch = Vec::with_capacity(BATCH);
-        let flush = |batch: &mut Vec<Raw>, samples: &mut Vec<ImageSample>| {
-            let described: Vec<ImageSample> = batch
-                .par_drain(..)
-                .map(|raw| describe(raw, shard, spec.hints.label.as_deref()))
-                .collect();
-            pb.inc(described.len() as u64);
-            samples.extend(described);
-        };
+        let flush =
+            |batch: &mut Vec<Raw>, samples: &mut Vec<ImageSample>, keys: &mut Vec<Option<Key>>| {
+                keys.extend(
+                    batch
+                        .iter()
+                        .map(|raw| Some((shard.split.clone(), raw.key.clone()))),
+                );
+                let described: Vec<ImageSample> = batch
+                    .par_drain(..)
+                    .map(|raw| describe(raw, shard, spec.hints.label.as_deref()))
+                    .collect();
+                pb.inc(described.len() as u64);
+                samples.extend(described);
+            };
         let end = read_shard(shard, &mut ignored, &mut |raw| {
             batch.push(raw);
             if batch.len() == BATCH {
-                flush(&mut batch, &mut samples);
+                flush(&mut batch, &mut samples, &mut keys);
             }
         });
-        flush(&mut batch, &mut samples);
+        flush(&mut batch, &mut samples, &mut keys);
         // A shard that ends in a damaged header loses the members after it: said as a
         // sample of that shard, so the report counts it.
         if let Err(why) = end {
+            keys.push(None);
             samples.push(ImageSample {
                 split: shard.split.clone(),
                 label: None,
@@ -64,7 +76,31 @@ pub fn load(spec: &DatasetSpec, shards: &[Shard], quiet: bool) -> Result<Loaded>
     pb.finish_and_clear();
     let mut loaded = Loaded::from_images(&samples)?;
     loaded.ignored_files = ignored;
+    loaded.repeated_keys = repeated(&keys);
     Ok(loaded)
+}
+
+/// Samples whose key an earlier sample of the same split already had (a writer gives
+/// each sample one key, and loaders take the key as the sample's identity), each with
+/// the first. Across splits a key may repeat: writers often number each split from
+/// zero, and a sample copied between splits is found by its content (D003).
+fn repeated(keys: &[Option<(Option<String>, String)>]) -> Vec<super::RepeatedKey> {
+    let mut first: std::collections::HashMap<&(Option<String>, String), usize> = Default::default();
+    let mut out = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let Some(key) = key else { continue };
+        match first.get(key) {
+            Some(&f) => out.push(super::RepeatedKey {
+                key: key.1.clone(),
+                first: f,
+                again: i,
+            }),
+            None => {
+                first.insert(key, i);
+            }
+        }
+    }
+    out
 }
 
 /// Reads one shard front to back, handing over each sample when its key ends.

@@ -99,6 +99,7 @@ pub static CODES: &[(Family, &dyn Rule)] = &[
         Family::Integrity,
         &integrity::large_row_group::LargeRowGroup,
     ),
+    (Family::Integrity, &integrity::repeated_key::RepeatedKey),
     (Family::Balance, &balance::class_imbalance::ClassImbalance),
     (Family::Balance, &balance::too_few_samples::TooFewSamples),
     (

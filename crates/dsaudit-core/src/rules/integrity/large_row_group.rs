@@ -34,7 +34,7 @@ impl Rule for LargeRowGroup {
                     self.meta(),
                     format!(
                         "{}: row group {} holds {} uncompressed (over {max_mb} MB)",
-                        crate::util::printable(&g.source),
+                        g.source,
                         g.index,
                         crate::util::human_bytes(g.bytes)
                     ),

@@ -8,6 +8,7 @@ pub mod large_row_group;
 pub mod missing_values;
 pub mod non_finite_values;
 pub mod non_utf8_path;
+pub mod repeated_key;
 pub mod single_class;
 pub mod unlabeled_sample;
 pub mod unreadable_path;
