@@ -130,21 +130,24 @@ fn hugging_face_shards_are_found_without_flags_and_name_shard_and_row() {
 }
 
 #[test]
-fn builds_of_hugging_face_shards_say_they_are_not_supported_yet() {
+fn builds_of_shard_layouts_say_they_are_not_supported_yet() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out_dir = Dir::new();
-    let out = run(&[
-        "split",
-        root.join("tests/data/hf_parquet/sample").to_str().unwrap(),
-        "-o",
-        out_dir.join("out").to_str().unwrap(),
-    ]);
-    let err = error_of(&out);
-    assert!(
-        err.contains("building a hf-parquet dataset is not supported yet"),
-        "{err}"
-    );
-    assert!(!out_dir.join("out").exists());
+    for (layout, data) in [
+        ("hf-parquet", "tests/data/hf_parquet/sample"),
+        ("webdataset", "tests/data/webdataset/sample"),
+    ] {
+        let out_dir = Dir::new();
+        let out = run(&[
+            "split",
+            root.join(data).to_str().unwrap(),
+            "-o",
+            out_dir.join("out").to_str().unwrap(),
+        ]);
+        let err = error_of(&out);
+        let want = format!("building a {layout} dataset is not supported yet");
+        assert!(err.contains(&want), "{err}");
+        assert!(!out_dir.join("out").exists());
+    }
 }
 
 #[test]
@@ -191,24 +194,6 @@ fn a_tar_member_cut_short_is_a_finding_naming_shard_and_member() {
             .starts_with("test-000000.tar:"),
         "{cut}"
     );
-}
-
-#[test]
-fn builds_of_webdataset_shards_say_they_are_not_supported_yet() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out_dir = Dir::new();
-    let out = run(&[
-        "split",
-        root.join("tests/data/webdataset/sample").to_str().unwrap(),
-        "-o",
-        out_dir.join("out").to_str().unwrap(),
-    ]);
-    let err = error_of(&out);
-    assert!(
-        err.contains("building a webdataset dataset is not supported yet"),
-        "{err}"
-    );
-    assert!(!out_dir.join("out").exists());
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub fn load(spec: &DatasetSpec, layout: &Shards, quiet: bool) -> Result<Loaded> 
                 label: None,
                 source: shard.rel.clone(),
                 row: None,
-                info: failed(ErrorKind::Unreadable, &shard_problem(&e, shard)),
+                info: ImageInfo::error(ErrorKind::Unreadable, &shard_problem(&e, shard)),
             }),
         }
     }
@@ -112,7 +112,7 @@ fn shard_samples(
         .map(|row| {
             let path = paths.as_ref().and_then(|p| p.get(row));
             let info = match bytes.get(row) {
-                _ if audio => failed(
+                _ if audio => ImageInfo::error(
                     ErrorKind::Unsupported,
                     "an audio sample: dsaudit reads images and tables",
                 ),
@@ -126,14 +126,14 @@ fn shard_samples(
                     };
                     crate::util::guarded(|| image::describe_bytes(b, info)).unwrap_or_else(
                         |panic| {
-                            failed(
+                            ImageInfo::error(
                                 ErrorKind::Corrupt,
                                 &format!("the decoder failed on this image ({panic})"),
                             )
                         },
                     )
                 }
-                None => failed(
+                None => ImageInfo::error(
                     ErrorKind::Missing,
                     &match path {
                         Some(p) => format!(
@@ -165,14 +165,6 @@ fn shard_problem(e: &anyhow::Error, shard: &Shard) -> String {
     line.strip_prefix(&shown)
         .map(str::to_string)
         .unwrap_or(line)
-}
-
-fn failed(kind: ErrorKind, msg: &str) -> ImageInfo {
-    ImageInfo {
-        error_kind: Some(kind),
-        error: Some(msg.to_string()),
-        ..Default::default()
-    }
 }
 
 /// The image struct's `bytes` and `path` fields (a plain binary column is bytes).

@@ -60,6 +60,11 @@ pub struct ImageInfo {
 }
 
 impl ImageInfo {
+    /// A sample that could not be described, and why.
+    pub fn error(kind: ErrorKind, msg: impl Into<String>) -> ImageInfo {
+        ImageInfo::default().failed(kind, msg)
+    }
+
     fn failed(mut self, kind: ErrorKind, msg: impl Into<String>) -> ImageInfo {
         self.error_kind = Some(kind);
         self.error = Some(msg.into());

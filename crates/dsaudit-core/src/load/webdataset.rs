@@ -69,7 +69,7 @@ pub fn load(spec: &DatasetSpec, shards: &[Shard], quiet: bool) -> Result<Loaded>
                 label: None,
                 source: shard.rel.clone(),
                 row: None,
-                info: failed(ErrorKind::Truncated, why),
+                info: ImageInfo::error(ErrorKind::Truncated, why),
             });
         }
     }
@@ -187,13 +187,13 @@ fn describe(raw: Raw, shard: &Shard, label_key: Option<&str>) -> ImageSample {
                 ..Default::default()
             };
             crate::util::guarded(|| image::describe_bytes(bytes, info)).unwrap_or_else(|panic| {
-                failed(
+                ImageInfo::error(
                     ErrorKind::Corrupt,
                     format!("the decoder failed on this image ({panic})"),
                 )
             })
         }
-        Some((_, Err(why))) => failed(ErrorKind::Truncated, why.clone()),
+        Some((_, Err(why))) => ImageInfo::error(ErrorKind::Truncated, why.clone()),
         None => {
             let others: Vec<&str> = raw
                 .members
@@ -202,8 +202,8 @@ fn describe(raw: Raw, shard: &Shard, label_key: Option<&str>) -> ImageSample {
                 .filter(|e| !LABEL_EXTS.contains(e) && Some(*e) != label_key && *e != "json")
                 .collect();
             match others.as_slice() {
-                [] => failed(ErrorKind::Missing, "no image member for this key".into()),
-                some => failed(
+                [] => ImageInfo::error(ErrorKind::Missing, "no image member for this key"),
+                some => ImageInfo::error(
                     ErrorKind::Unsupported,
                     format!(
                         "no image member for this key (members: {})",
@@ -249,14 +249,6 @@ fn label_of(raw: &Raw, key: Option<&str>) -> Option<String> {
             .iter()
             .find_map(|e| text(e))
             .or_else(|| from_json(JSON_KEYS)),
-    }
-}
-
-fn failed(kind: ErrorKind, msg: String) -> ImageInfo {
-    ImageInfo {
-        error_kind: Some(kind),
-        error: Some(msg),
-        ..Default::default()
     }
 }
 
