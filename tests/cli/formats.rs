@@ -224,35 +224,21 @@ fn a_row_group_over_the_hubs_limit_is_named_with_its_shard() {
 fn as_labels_file(dir: &Dir) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/images");
     let mut rows = vec!["path,label,split".to_string()];
-    for split in ["test", "train"] {
-        let mut stack = vec![root.join(split)];
-        let mut files = Vec::new();
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if !e.file_name().to_string_lossy().starts_with('.') {
-                    files.push(p);
-                }
-            }
+    for (p, bytes) in snapshot(&root) {
+        let rel = p.strip_prefix(&root).unwrap();
+        let parts: Vec<String> = rel
+            .iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
+        // Split folders only (not the README beside them), no hidden files.
+        if parts.len() < 2 || parts.last().unwrap().starts_with('.') {
+            continue;
         }
-        files.sort();
-        for p in files {
-            let rel = p.strip_prefix(root.join(split)).unwrap();
-            let parts: Vec<String> = rel
-                .iter()
-                .map(|c| c.to_string_lossy().into_owned())
-                .collect();
-            let label = if parts.len() > 1 {
-                parts[0].clone()
-            } else {
-                String::new()
-            };
-            let name = format!("img/{split}_{}", parts.join("_"));
-            dir.write(&name, std::fs::read(&p).unwrap());
-            rows.push(format!("{name},{label},{split}"));
-        }
+        let (split, rest) = (&parts[0], &parts[1..]);
+        let label = if rest.len() > 1 { rest[0].as_str() } else { "" };
+        let name = format!("img/{split}_{}", rest.join("_"));
+        dir.write(&name, bytes);
+        rows.push(format!("{name},{label},{split}"));
     }
     dir.write("labels.csv", rows.join("\n") + "\n");
 }

@@ -61,15 +61,6 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 /// A path's extension, lower case ("" without one).
-/// A byte count in words ("3.2 GB", "512 bytes"), decimal units.
-pub fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1_000_000_000 => format!("{:.1} GB", n as f64 / 1e9),
-        n if n >= 1_000_000 => format!("{:.1} MB", n as f64 / 1e6),
-        n => format!("{n} bytes"),
-    }
-}
-
 pub fn ext_of(path: &std::path::Path) -> String {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

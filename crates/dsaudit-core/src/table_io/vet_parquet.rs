@@ -135,8 +135,8 @@ fn leaves(schema: &[SchemaElement]) -> Result<Vec<bool>, String> {
 pub(super) fn too_large(decoded: u128, limit: u64) -> String {
     format!(
         "the file declares about {} of decoded data, more than the {} this machine can hold (damaged, or too large to read here)",
-        crate::util::human_bytes(decoded.min(u64::MAX as u128) as u64),
-        crate::util::human_bytes(limit)
+        crate::safe_read::bytes_text(decoded.min(u64::MAX as u128) as u64),
+        crate::safe_read::bytes_text(limit)
     )
 }
 

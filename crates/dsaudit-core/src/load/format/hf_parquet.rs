@@ -268,6 +268,10 @@ impl Layout for Shards {
     fn writer(&self) -> Writer<'_> {
         Writer::Unsupported("hf-parquet")
     }
+
+    fn declares_classes_as(&self) -> &'static str {
+        "ClassLabel name"
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,10 @@ pub trait Layout: Send + Sync + std::fmt::Debug {
     fn inputs(&self) -> Vec<PathBuf>;
     /// How a build writes the samples again.
     fn writer(&self) -> Writer<'_>;
+    /// What declares the classes it lists in `Loaded::declared_classes`, for I010.
+    fn declares_classes_as(&self) -> &'static str {
+        "class folder"
+    }
 }
 
 /// How a build writes a layout's samples.

@@ -12,7 +12,7 @@ pub const META: RuleMeta = RuleMeta {
              **Why it matters.** Folder-based loaders (torchvision `ImageFolder`) still create the class index, so the model gets an output it can never learn, and class indices shift between splits that do and do not have the folder.\n\n\
              **Example.** `train/zebra/` exists but holds no image.",
     thresholds: &[],
-    fix: "Add samples for the class or delete the empty folder.",
+    fix: "Add samples for the class, or delete the empty folder (for Parquet shards, drop the name from the ClassLabel).",
 };
 
 impl Rule for EmptyClass {
@@ -35,15 +35,12 @@ impl Rule for EmptyClass {
                 None => counts.values().filter_map(|c| c.get(&key)).sum(),
             };
             if n == 0 {
-                let message = match split {
-                    Some(s) => format!("class folder '{s}/{class}' holds no readable sample"),
-                    None if ctx.spec.layout.is_image()
-                        && ctx.spec.layout.name().starts_with("hf-parquet") =>
-                    {
-                        format!("class '{class}' (a ClassLabel name) has no readable sample in any split")
-                    }
-                    None => format!("class folder '{class}' holds no readable sample"),
+                let name = match split {
+                    Some(s) => format!("{s}/{class}"),
+                    None => class.clone(),
                 };
+                let what = ctx.spec.layout.declares_classes_as();
+                let message = format!("{what} '{name}' holds no readable sample");
                 out.push(
                     Finding::new(self.meta(), message)
                         .evidence("class", class.clone())

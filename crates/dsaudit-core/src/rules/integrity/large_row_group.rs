@@ -33,10 +33,10 @@ impl Rule for LargeRowGroup {
                 Finding::new(
                     self.meta(),
                     format!(
-                        "{}: row group {} holds {} uncompressed (over {max_mb} MB)",
+                        "{}: row group {} holds {:.1} MB uncompressed (over {max_mb} MB)",
                         g.source,
                         g.index,
-                        crate::util::human_bytes(g.bytes)
+                        g.bytes as f64 / 1e6
                     ),
                 )
                 .evidence("source", g.source.clone())
