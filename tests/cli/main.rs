@@ -7,6 +7,7 @@ mod balance_norm;
 mod baseline;
 mod build;
 mod check;
+mod detection;
 mod duplicates;
 mod faults;
 mod formats;

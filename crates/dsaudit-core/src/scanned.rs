@@ -28,6 +28,30 @@ impl Scan {
         self.tally.clone()
     }
 
+    /// Boxes per split and class of a detection dataset (None: a category declared
+    /// nowhere), in the splits' order; None for other datasets.
+    pub fn box_tally(&self) -> Option<Vec<(Option<String>, ClassCounts)>> {
+        let d = self.loaded.detection.as_ref()?;
+        let splits = self.loaded.manifest.strs("split");
+        let mut tally = Tally::new();
+        for b in &d.boxes {
+            let split = splits.get(b.sample).map(str::to_string);
+            *tally
+                .entry(split)
+                .or_default()
+                .entry(b.class.clone())
+                .or_default() += 1;
+        }
+        let mut v: Vec<_> = tally.into_iter().collect();
+        v.sort_by_key(|(s, _)| {
+            (
+                s.is_none(),
+                crate::util::split_order(s.as_deref().unwrap_or("")),
+            )
+        });
+        Some(v)
+    }
+
     /// Splits in train, val, test order, then the rest by name.
     pub fn splits_ordered(&self) -> Vec<(Option<String>, ClassCounts)> {
         let mut v: Vec<_> = self.tally().into_iter().collect();

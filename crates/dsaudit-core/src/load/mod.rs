@@ -1,8 +1,10 @@
 //! Reads the samples a `DatasetSpec` names, in parallel, into the manifest plus the
 //! per-column tallies. An unreadable sample is recorded in the manifest, never fatal.
 
+pub mod coco;
 pub mod columns;
 pub mod decode_budget;
+pub mod detection;
 pub mod format;
 pub mod hf_parquet;
 pub mod image;
@@ -14,6 +16,7 @@ pub mod pixel_stats;
 pub mod rows;
 pub mod table;
 pub mod webdataset;
+pub mod yolo;
 
 use crate::manifest::Manifest;
 use crate::walk::WalkIssue;
@@ -58,6 +61,8 @@ pub struct Loaded {
     pub row_groups: Vec<RowGroup>,
     /// Samples whose key an earlier sample already had (webdataset).
     pub repeated_keys: Vec<RepeatedKey>,
+    /// The boxes of a detection dataset (coco, yolo).
+    pub detection: Option<detection::Detection>,
 }
 
 /// A sample key seen twice: the manifest rows of its first and its later sample.
@@ -99,6 +104,7 @@ impl Loaded {
             tables: Vec::new(),
             row_groups: Vec::new(),
             repeated_keys: Vec::new(),
+            detection: None,
         }
     }
 

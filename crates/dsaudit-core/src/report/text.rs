@@ -4,6 +4,7 @@
 use crate::choice::Choice;
 use crate::finding::{Finding, Severity};
 use crate::scanned::Scan;
+use crate::tally::ClassCounts;
 use crate::util::printable;
 use std::fmt::Write;
 
@@ -215,6 +216,53 @@ fn labels(scan: &Scan, o: &mut String) {
     }
 }
 
+/// A detection set's table: boxes per class and split, then the boxes' and the
+/// images' totals.
+fn box_table(scan: &Scan, boxes: &[(Option<String>, ClassCounts)], o: &mut String) {
+    let images = scan.splits_ordered();
+    let mut classes: Vec<Option<String>> =
+        boxes.iter().flat_map(|(_, c)| c.keys().cloned()).collect();
+    classes.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
+    classes.dedup();
+    let name = |l: &Option<String>| printable(l.as_deref().unwrap_or("(unknown id)")).into_owned();
+    let w = classes
+        .iter()
+        .map(|c| name(c).chars().count())
+        .chain([13])
+        .max()
+        .unwrap_or(13);
+    let _ = write!(o, "  {:<w$}", "class (boxes)");
+    for (s, _) in &images {
+        let _ = write!(o, " {:>8}", printable(s.as_deref().unwrap_or("(all)")));
+    }
+    o.push('\n');
+    let in_split = |s: &Option<String>, c: &Option<String>| {
+        boxes
+            .iter()
+            .find(|(b, _)| b == s)
+            .and_then(|(_, counts)| counts.get(c).copied())
+            .unwrap_or(0)
+    };
+    let rows = classes.iter().take(50).map(|c| (name(c), Some(c)));
+    let rows = rows.chain([("boxes".to_string(), None)]);
+    for (label, class) in rows {
+        let _ = write!(o, "  {label:<w$}");
+        for (s, _) in &images {
+            let n = match class {
+                Some(c) => in_split(s, c),
+                None => classes.iter().map(|c| in_split(s, c)).sum(),
+            };
+            let _ = write!(o, " {n:>8}");
+        }
+        o.push('\n');
+    }
+    let _ = write!(o, "  {:<w$}", "images");
+    for (_, counts) in &images {
+        let _ = write!(o, " {:>8}", counts.values().sum::<u64>());
+    }
+    o.push('\n');
+}
+
 fn class_table(scan: &Scan, o: &mut String) {
     if let Some(target) = &scan.loaded.regression_target {
         let _ = writeln!(
@@ -223,6 +271,9 @@ fn class_table(scan: &Scan, o: &mut String) {
             printable(target)
         );
         return;
+    }
+    if let Some(boxes) = scan.box_tally() {
+        return box_table(scan, &boxes, o);
     }
     let splits = scan.splits_ordered();
     let classes = scan.classes();

@@ -3,13 +3,14 @@
 //! rule's family: `docs/rules.md`, the reports' grouping and SARIF's tags read it, and
 //! a test checks the codes, the families and the folders against each other.
 
-use super::{balance, duplicates, integrity, labels, normalization, outliers, shift, Rule};
+use super::{annotations, balance, duplicates, integrity, labels, normalization, outliers, shift, Rule};
 
 /// The rule families, in the order reports show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {
     Integrity,
     Balance,
+    Annotations,
     Labels,
     Duplicates,
     Normalization,
@@ -19,9 +20,10 @@ pub enum Family {
 
 impl Family {
     /// In report order.
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Integrity,
         Family::Balance,
+        Family::Annotations,
         Family::Labels,
         Family::Duplicates,
         Family::Normalization,
@@ -34,6 +36,7 @@ impl Family {
         match self {
             Family::Integrity => "integrity",
             Family::Balance => "balance",
+            Family::Annotations => "annotations",
             Family::Labels => "labels",
             Family::Duplicates => "duplicates",
             Family::Normalization => "normalization",
@@ -47,6 +50,7 @@ impl Family {
         match self {
             Family::Integrity => "I",
             Family::Balance => "B",
+            Family::Annotations => "A",
             Family::Labels => "L",
             Family::Duplicates => "D",
             Family::Normalization => "N",
@@ -107,6 +111,30 @@ pub static CODES: &[(Family, &dyn Rule)] = &[
         &balance::class_missing_from_split::ClassMissingFromSplit,
     ),
     (Family::Balance, &balance::label_shift::LabelShift),
+    (Family::Annotations, &annotations::box_defects::OUTSIDE),
+    (Family::Annotations, &annotations::box_defects::DEGENERATE),
+    (Family::Annotations, &annotations::box_defects::OUT_OF_RANGE),
+    (Family::Annotations, &annotations::box_defects::UNKNOWN),
+    (Family::Annotations, &annotations::file_problems::MALFORMED),
+    (
+        Family::Annotations,
+        &annotations::images_without_boxes::ImagesWithoutBoxes,
+    ),
+    (Family::Annotations, &annotations::file_problems::ORPHAN_LABELS),
+    (
+        Family::Annotations,
+        &annotations::duplicate_boxes::DuplicateBoxes,
+    ),
+    (Family::Annotations, &annotations::box_defects::TINY),
+    (
+        Family::Annotations,
+        &annotations::instance_imbalance::InstanceImbalance,
+    ),
+    (Family::Annotations, &annotations::box_shift::BoxShift),
+    (
+        Family::Annotations,
+        &annotations::image_in_two_splits::ImageInTwoSplits,
+    ),
     (
         Family::Normalization,
         &normalization::scale_mismatch::ScaleMismatch,

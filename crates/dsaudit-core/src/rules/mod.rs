@@ -1,6 +1,7 @@
 //! The rule registry. A rule is one file with a code, a kebab-case name, a default
 //! severity, its documentation, and a `check` over the loaded dataset.
 
+pub mod annotations;
 pub mod balance;
 pub mod codes;
 pub mod duplicates;

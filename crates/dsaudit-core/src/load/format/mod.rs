@@ -2,6 +2,7 @@
 //! how the layout is loaded, which files `check` fingerprints, and how a build writes
 //! its samples again. A new format is one file here and one row of `LayoutKind::ALL`.
 
+pub mod coco;
 pub mod frame;
 pub mod hf_parquet;
 pub mod image_folder;
@@ -9,6 +10,7 @@ pub mod image_labels;
 pub mod npy;
 pub mod table;
 pub mod webdataset;
+pub mod yolo;
 
 use super::{Loaded, Recall};
 use crate::discover::Survey;
@@ -110,8 +112,8 @@ const fn row(
 
 impl crate::choice::Choice for LayoutKind {
     /// Also the order formats are tried in when none is named: arrays, then Parquet
-    /// shards with images inline, then tar shards, then images with a labels file,
-    /// then image folders, then tables.
+    /// shards with images inline, then tar shards, then detection labels (COCO, then
+    /// YOLO), then images with a labels file, then image folders, then tables.
     const ALL: &'static [(LayoutKind, &'static str, &'static str)] = &[
         row(
             "npy",
@@ -127,6 +129,16 @@ impl crate::choice::Choice for LayoutKind {
             "webdataset",
             "WebDataset `.tar` shards (members grouped by key: `000123.jpg` + `000123.cls`)",
             &webdataset::WebDataset,
+        ),
+        row(
+            "coco",
+            "images plus COCO annotation JSON (`annotations/instances_<split>.json`)",
+            &coco::Coco,
+        ),
+        row(
+            "yolo",
+            "`images/<split>/*` plus `labels/<split>/*.txt` boxes (names from `data.yaml`)",
+            &yolo::Yolo,
         ),
         row(
             "image-labels",

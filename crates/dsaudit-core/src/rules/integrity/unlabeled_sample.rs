@@ -21,8 +21,10 @@ impl Rule for UnlabeledSample {
         &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        if ctx.loaded.regression_target.is_some() {
+        if ctx.loaded.regression_target.is_some() || ctx.loaded.detection.is_some() {
             // A regression task: every sample has its target, and none has a class.
+            // A detection set: the classes are its boxes' (A006 reports images
+            // without any).
             return Vec::new();
         }
         let m = &ctx.loaded.manifest;
