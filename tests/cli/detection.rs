@@ -253,3 +253,107 @@ fn naming_a_detection_layout_that_is_not_there_says_why() {
     let err = error_of(&run_path(&images, &["--layout", "yolo"]));
     assert!(err.contains("--layout yolo needs images under an images/ folder"), "{err}");
 }
+
+/// Each image's boxes, by file name: YOLO lines parsed (numbers to 1e-5), sorted.
+fn yolo_boxes(root: &Path) -> std::collections::BTreeMap<String, Vec<Vec<i64>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for (path, bytes) in snapshot(&root.join("labels")) {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let mut lines: Vec<Vec<i64>> = String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|x| (x.parse::<f64>().unwrap() * 1e5).round() as i64)
+                    .collect()
+            })
+            .collect();
+        lines.sort();
+        out.insert(name, lines);
+    }
+    out
+}
+
+/// Each image's boxes, by file name: (category, bbox) from every COCO file, sorted.
+fn coco_boxes(root: &Path) -> std::collections::BTreeMap<String, Vec<(i64, Vec<i64>)>> {
+    let mut out = std::collections::BTreeMap::<String, Vec<(i64, Vec<i64>)>>::new();
+    for (path, _) in snapshot(&root.join("annotations")) {
+        let coco = read_json(&path);
+        let names: std::collections::HashMap<u64, String> = coco["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["id"].as_u64().unwrap(), i["file_name"].as_str().unwrap().to_string()))
+            .collect();
+        for name in names.values() {
+            out.entry(name.clone()).or_default();
+        }
+        for a in coco["annotations"].as_array().unwrap() {
+            let bbox = a["bbox"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| (x.as_f64().unwrap() * 1e3).round() as i64)
+                .collect();
+            let name = &names[&a["image_id"].as_u64().unwrap()];
+            out.get_mut(name).unwrap().push((a["category_id"].as_i64().unwrap(), bbox));
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
+}
+
+#[test]
+fn split_keeps_every_image_with_all_its_boxes() {
+    for (name, boxes_equal) in [
+        ("yolo", (|a: &Path, b: &Path| yolo_boxes(a) == yolo_boxes(b)) as fn(&Path, &Path) -> bool),
+        ("coco", |a: &Path, b: &Path| coco_boxes(a) == coco_boxes(b)),
+    ] {
+        let data = fixture(name);
+        let before = snapshot(&data);
+        let dir = Dir::new();
+        let out = dir.join("out");
+        let run = run(&[
+            "split",
+            data.to_str().unwrap(),
+            "--carve-test",
+            "0.2",
+            "--materialize",
+            "copy",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+        assert_eq!(snapshot(&data), before, "{name}: the build changed its input");
+        assert!(boxes_equal(&data, &out), "{name}: an image's boxes changed");
+        // The written dataset reads back in the same format, with the new splits, and
+        // its annotations raise nothing the input did not.
+        let ds = scan_json(&out, &[]);
+        assert!(ds["layout"].as_str().unwrap().starts_with(name), "{}", ds["layout"]);
+        let splits: BTreeSet<String> = ds["splits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            splits,
+            ["test", "test-val", "train", "train-val", "val"].map(String::from).into()
+        );
+        assert_eq!(ds["samples"], 104);
+        let left: BTreeSet<String> = box_codes(&ds)
+            .into_iter()
+            .filter(|c| c != "A010")
+            .collect();
+        assert_eq!(left, BTreeSet::new(), "{name}: {:#}", ds["findings"]);
+    }
+}
+
+#[cfg(feature = "baseline")]
+#[test]
+fn the_baseline_refuses_a_detection_set_with_the_reason() {
+    let err = error_of(&run(&["baseline", fixture("coco").to_str().unwrap()]));
+    assert!(err.contains("a detection dataset's images have boxes"), "{err}");
+}

@@ -130,6 +130,9 @@ pub fn prepare(s: &Samples, o: &Options) -> Result<Data> {
     if let Writer::Unsupported(layout) = s.spec.layout.writer() {
         bail!("the baseline does not read {layout} datasets yet");
     }
+    if matches!(s.spec.layout.writer(), Writer::Detection(_)) {
+        bail!("the baseline trains an image classifier, and a detection dataset's images have boxes, not one label; train a detector on the splits `dsaudit split` writes");
+    }
     if matches!(s.spec.layout.writer(), Writer::Arrays(_)) {
         bail!("the baseline reads image folders, images with a labels file, and tables; for .npy pairs, save X as a table (one column per feature) with a label column");
     }

@@ -143,29 +143,33 @@ pub fn materialize(
         std::fs::create_dir_all(dir.join(f))
             .with_context(|| format!("{}: cannot create", f.display()))?;
     }
-    jobs.par_iter().try_for_each(|(from, to)| -> Result<()> {
-        let done = match mode {
-            // A link to nothing would be written without complaint.
-            Mode::Symlink => std::fs::metadata(from).and_then(|_| symlink(from, to)),
-            Mode::Hardlink => std::fs::hard_link(from, to),
-            Mode::Copy => std::fs::copy(from, to).map(|_| ()),
-        };
-        done.map_err(|e| {
-            let hint = if mode == Mode::Hardlink && e.raw_os_error() == Some(18) {
-                " (the output is on another file system: use --materialize symlink or copy)"
-            } else {
-                ""
-            };
-            anyhow::anyhow!(
-                "{}: cannot {} to {}: {}{hint}",
-                from.display(),
-                verb(mode),
-                to.display(),
-                dsaudit_core::util::io_problem(&e)
-            )
-        })
-    })?;
+    jobs.par_iter()
+        .try_for_each(|(from, to)| link(from, to, mode))?;
     Ok(rel)
+}
+
+/// One input file placed in the output: linked or copied as `mode` says.
+pub fn link(from: &Path, to: &Path, mode: Mode) -> Result<()> {
+    let done = match mode {
+        // A link to nothing would be written without complaint.
+        Mode::Symlink => std::fs::metadata(from).and_then(|_| symlink(from, to)),
+        Mode::Hardlink => std::fs::hard_link(from, to),
+        Mode::Copy => std::fs::copy(from, to).map(|_| ()),
+    };
+    done.map_err(|e| {
+        let hint = if mode == Mode::Hardlink && e.raw_os_error() == Some(18) {
+            " (the output is on another file system: use --materialize symlink or copy)"
+        } else {
+            ""
+        };
+        anyhow::anyhow!(
+            "{}: cannot {} to {}: {}{hint}",
+            from.display(),
+            verb(mode),
+            to.display(),
+            dsaudit_core::util::io_problem(&e)
+        )
+    })
 }
 
 fn verb(mode: Mode) -> &'static str {

@@ -7,6 +7,7 @@
 pub mod arrays;
 pub mod clean;
 pub mod csv_lines;
+pub mod detection;
 pub mod images;
 pub mod outdir;
 pub mod rebalance;
@@ -49,10 +50,17 @@ pub struct Samples<'a> {
 impl<'a> Samples<'a> {
     pub fn new(spec: &'a DatasetSpec, loaded: &'a Loaded, dups: &'a Duplicates) -> Samples<'a> {
         let m = &loaded.manifest;
-        let (labels, splits, errors) = (m.strs("label"), m.strs("split"), m.strs("error_kind"));
+        let (splits, errors) = (m.strs("split"), m.strs("error_kind"));
+        // A detection image has no label: it is stratified by its rarest box class.
+        let strata: Option<Vec<String>> = loaded.detection.as_ref().map(|d| d.strata(m.len()));
+        let labels: Vec<Option<&str>> = match &strata {
+            Some(strata) => strata.iter().map(|s| Some(s.as_str())).collect(),
+            None => m.strs("label").iter().collect(),
+        };
         let mut class_names: Vec<String> = labels
             .iter()
             .flatten()
+            .copied()
             .collect::<HashSet<&str>>()
             .into_iter()
             .map(str::to_string)

@@ -95,6 +95,20 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
         let mut tables = None;
         let mut placed = super::tables::Placed::new(plan.rows.len());
         match (s.spec.layout.writer(), settings.materialize) {
+            // Boxes are only of use beside their images: a detection build always
+            // writes the dataset (linked by default).
+            (Writer::Detection(format), mode) => {
+                let mode = mode.unwrap_or(Mode::Symlink);
+                let (paths, written) =
+                    super::detection::write(s, plan, &order, mode, &dir, format)?;
+                for (k, path) in paths.into_iter().enumerate() {
+                    if let Some(path) = path {
+                        placed.file[k] = placed.add(path);
+                    }
+                }
+                files.extend(written);
+                timing("materialize");
+            }
             (_, Some(mode)) => {
                 let paths = super::images::materialize(s, plan, &order, mode, &dir)?;
                 for (k, path) in paths.into_iter().enumerate() {

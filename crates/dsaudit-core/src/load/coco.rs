@@ -121,7 +121,7 @@ pub fn load(spec: &DatasetSpec, files: &[AnnotationFile], quiet: bool) -> Result
             add_box(a, at, listed, &names, &samples, &mut detection);
         }
     }
-    detection.classes = classes.into_iter().map(|(_, n)| n).collect();
+    (detection.category_ids, detection.classes) = classes.into_iter().unzip();
     let pairs: Vec<(String, Option<String>)> = listings
         .into_iter()
         .map(|l| (l.source, l.split))
@@ -263,7 +263,7 @@ fn add_box(
         category,
         rect: Some([b[0], b[1], b[2], b[3]]),
         image_size: size,
-        out_of_range: None,
+        normalized: None,
         at,
     });
 }

@@ -11,11 +11,18 @@ pub struct Detection {
     /// The classes the annotations declare (COCO's categories, YOLO's `names`), in id
     /// order; empty when nothing declares them (YOLO without a data.yaml).
     pub classes: Vec<String>,
+    /// The id each of `classes` has in the annotations (COCO's `id`, YOLO's index).
+    pub category_ids: Vec<String>,
     pub boxes: Vec<Annotation>,
     pub problems: Vec<Problem>,
     /// Images that the annotation files of two splits both list.
     pub shared: Vec<SharedImage>,
 }
+
+/// The stratum of images without boxes.
+pub const BACKGROUND: &str = "(background)";
+/// The stratum of boxes whose category is declared nowhere.
+const UNKNOWN: &str = "(unknown category)";
 
 /// One box.
 #[derive(Debug, Clone)]
@@ -31,8 +38,8 @@ pub struct Annotation {
     pub rect: Option<[f64; 4]>,
     /// The image's width and height: its pixels', else the annotation's declared size.
     pub image_size: Option<(f64, f64)>,
-    /// YOLO's normalised `cx cy w h` when one lies outside [0, 1].
-    pub out_of_range: Option<[f64; 4]>,
+    /// YOLO's normalised `cx cy w h`, as written.
+    pub normalized: Option<[f64; 4]>,
     /// Where it is written: `annotations/instances_val.json: annotation 17`,
     /// `labels/val/0001.txt:3`.
     pub at: String,
@@ -41,6 +48,12 @@ pub struct Annotation {
 impl Annotation {
     pub fn area(&self) -> Option<f64> {
         self.rect.map(|[_, _, w, h]| w * h)
+    }
+
+    /// YOLO's normalised coordinates when one lies outside [0, 1].
+    pub fn out_of_range(&self) -> Option<[f64; 4]> {
+        self.normalized
+            .filter(|v| v.iter().any(|x| !(0.0..=1.0).contains(x)))
     }
 }
 
@@ -105,6 +118,33 @@ impl Detection {
         for set in &mut out {
             set.sort_unstable();
             set.dedup();
+        }
+        out
+    }
+
+    /// Each manifest row's class for stratifying a build: the rarest (fewest boxes in
+    /// the whole dataset) of the classes its boxes have, `(background)` for an image
+    /// without boxes, so that every class reaches every split it can.
+    pub fn strata(&self, rows: usize) -> Vec<String> {
+        let mut total: HashMap<&str, u64> = HashMap::new();
+        for b in &self.boxes {
+            *total.entry(b.class.as_deref().unwrap_or(UNKNOWN)).or_default() += 1;
+        }
+        let mut out = vec![BACKGROUND.to_string(); rows];
+        let mut best: Vec<Option<(u64, &str)>> = vec![None; rows];
+        for b in &self.boxes {
+            let class = b.class.as_deref().unwrap_or(UNKNOWN);
+            let key = (total[class], class);
+            if let Some(slot) = best.get_mut(b.sample) {
+                if slot.is_none_or(|k| key < k) {
+                    *slot = Some(key);
+                }
+            }
+        }
+        for (o, b) in out.iter_mut().zip(best) {
+            if let Some((_, class)) = b {
+                *o = class.to_string();
+            }
         }
         out
     }
@@ -237,10 +277,16 @@ pub fn with_ext(rel: &str, ext: &str) -> String {
 /// `valid/labels/x.txt`, `instances_val2017.json`), years and counters ignored.
 pub fn split_in(rel: &str) -> Option<String> {
     let stem = |s: &str| s.split_once('.').map_or(s, |(a, _)| a).to_string();
+    // Each part whole, then what follows each `_` or `-` (longest first: the
+    // `train-val` of `instances_train-val`), then each word.
     rel.split('/')
         .map(stem)
         .flat_map(|part| {
             let mut words = vec![part.clone()];
+            words.extend(
+                part.match_indices(['-', '_'])
+                    .map(|(i, _)| part[i + 1..].to_string()),
+            );
             words.extend(part.split(['-', '_']).map(str::to_string));
             words
         })
@@ -268,6 +314,11 @@ mod tests {
             Some("val")
         );
         assert_eq!(split_in("images/a.jpg"), None);
+        assert_eq!(
+            split_in("annotations/instances_train-val.json").as_deref(),
+            Some("train-val")
+        );
+        assert_eq!(split_in("annotations/train_boxes.json").as_deref(), Some("train"));
         assert_eq!(split_of_folders("images/test_a.jpg"), None);
         assert_eq!(split_of_folders("valid/images/a.jpg").as_deref(), Some("val"));
     }

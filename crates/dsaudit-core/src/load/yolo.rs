@@ -68,8 +68,10 @@ pub fn load(
         }
     }
     let samples = describe_all(jobs, quiet, files);
+    let classes = names.map(<[String]>::to_vec).unwrap_or_default();
     let mut detection = Detection {
-        classes: names.map(<[String]>::to_vec).unwrap_or_default(),
+        category_ids: (0..classes.len()).map(|i| i.to_string()).collect(),
+        classes,
         ..Default::default()
     };
     let index: std::collections::HashMap<&str, &std::path::Path> = spec
@@ -156,7 +158,7 @@ fn read_labels(
                     [(b[0] - b[2] / 2.0) * w, (b[1] - b[3] / 2.0) * h, b[2] * w, b[3] * h]
                 }),
                 image_size: size,
-                out_of_range: b.iter().any(|x| !(0.0..=1.0).contains(x)).then_some(b),
+                normalized: Some(b),
                 at,
             }),
             Err(why) => problems.push(problem(at, why)),

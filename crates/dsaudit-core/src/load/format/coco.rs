@@ -99,7 +99,7 @@ impl Layout for CocoFiles {
     }
 
     fn writer(&self) -> Writer<'_> {
-        Writer::Unsupported("coco")
+        Writer::Detection(super::DetectionFormat::Coco)
     }
 
     fn declares_classes_as(&self) -> &'static str {

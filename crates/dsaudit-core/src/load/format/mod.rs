@@ -79,8 +79,17 @@ pub enum Writer<'a> {
     Tables(&'a [(Option<String>, PathBuf)]),
     /// Rows of `.npy` feature and label arrays.
     Arrays(&'a [npy::NpyPair]),
+    /// Images with boxes, written again in their format with every box.
+    Detection(DetectionFormat),
     /// Builds do not write this layout yet (its name, for the error).
     Unsupported(&'static str),
+}
+
+/// The detection formats a build writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetectionFormat {
+    Coco,
+    Yolo,
 }
 
 /// A format, by name (`--layout NAME`, `[layout] kind` in `dsaudit.toml`).

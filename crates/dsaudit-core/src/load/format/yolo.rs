@@ -123,7 +123,7 @@ impl Layout for YoloFiles {
     }
 
     fn writer(&self) -> Writer<'_> {
-        Writer::Unsupported("yolo")
+        Writer::Detection(super::DetectionFormat::Yolo)
     }
 
     fn declares_classes_as(&self) -> &'static str {

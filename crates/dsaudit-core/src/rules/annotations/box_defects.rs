@@ -51,7 +51,7 @@ impl Rule for BoxDefect {
 
 fn outside(rule: &BoxDefect, ctx: &Context, b: &Annotation) -> Option<String> {
     // A YOLO box whose numbers leave [0, 1] is A003's.
-    if b.out_of_range.is_some() {
+    if b.out_of_range().is_some() {
         return None;
     }
     let [x, y, w, h] = b.rect?;
@@ -85,12 +85,12 @@ fn r(x: f64) -> f64 {
 }
 
 fn degenerate(_: &BoxDefect, _: &Context, b: &Annotation) -> Option<String> {
-    let [_, _, w, h] = b.rect.or(b.out_of_range)?;
+    let [_, _, w, h] = b.rect.or(b.normalized)?;
     (w <= 0.0 || h <= 0.0).then(|| format!("width {}, height {}", r(w), r(h)))
 }
 
 fn out_of_range(_: &BoxDefect, _: &Context, b: &Annotation) -> Option<String> {
-    let v = b.out_of_range?;
+    let v = b.out_of_range()?;
     let names = ["cx", "cy", "w", "h"];
     let bad: Vec<String> = names
         .iter()

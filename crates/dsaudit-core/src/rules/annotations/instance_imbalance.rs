@@ -59,20 +59,17 @@ impl Rule for InstanceImbalance {
             if ratio <= max_ratio && missing.is_empty() {
                 continue;
             }
-            let mut message = if ratio > max_ratio {
-                format!("split '{name}': class '{big}' has {nbig} boxes, {ratio:.1}× the rarest '{small}' ({nsmall})")
-            } else {
-                format!("split '{name}': every class with boxes has between {nsmall} and {nbig}")
+            let shown: Vec<&str> = missing.iter().take(10).copied().collect();
+            let absent = format!(
+                "declared classes without a box here: {}{}",
+                shown.join(", "),
+                if missing.len() > 10 { ", …" } else { "" }
+            );
+            let message = match (ratio > max_ratio, missing.is_empty()) {
+                (true, true) => format!("split '{name}': class '{big}' has {nbig} boxes, {ratio:.1}× the rarest '{small}' ({nsmall})"),
+                (true, false) => format!("split '{name}': class '{big}' has {nbig} boxes, {ratio:.1}× the rarest '{small}' ({nsmall}); {absent}"),
+                _ => format!("split '{name}': {absent} (the others have {nsmall} to {nbig} boxes each)"),
             };
-            if !missing.is_empty() {
-                let shown: Vec<&str> = missing.iter().take(10).copied().collect();
-                message.push_str(&format!(
-                    "; {} declared classes have no box here ({}{})",
-                    missing.len(),
-                    shown.join(", "),
-                    if missing.len() > 10 { ", …" } else { "" }
-                ));
-            }
             let table: serde_json::Map<String, serde_json::Value> = by_class
                 .iter()
                 .map(|(c, n)| (c.to_string(), serde_json::Value::from(*n)))
