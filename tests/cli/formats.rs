@@ -110,6 +110,13 @@ fn hugging_face_parquet_shards_report_as_the_image_folder_does() {
     same_report_as_the_image_folder("tests/data/hf_parquet/sample", &[]);
 }
 
+/// Shards without the `huggingface` metadata: the class names (and the empty class,
+/// I010) come from the dataset card's YAML.
+#[test]
+fn hugging_face_shards_named_by_their_dataset_card_report_as_the_image_folder_does() {
+    same_report_as_the_image_folder("tests/data/hf_parquet/sample-card", &[]);
+}
+
 #[test]
 fn webdataset_shards_report_as_the_image_folder_does() {
     same_report_as_the_image_folder("tests/data/webdataset/sample", &["I010"]);

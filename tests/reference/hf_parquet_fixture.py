@@ -10,7 +10,8 @@ same samples, classes and findings.
     python3 -m venv /tmp/v && /tmp/v/bin/pip install pyarrow==26.0.1
     /tmp/v/bin/python tests/reference/hf_parquet_fixture.py sample_data/images tests/data/hf_parquet/sample
 
-It also writes tests/data/hf_parquet/sample-without-bytes (see `without_bytes`).
+It also writes tests/data/hf_parquet/sample-without-bytes (see `without_bytes`) and
+tests/data/hf_parquet/sample-card (see `with_card`).
 """
 
 import json
@@ -72,6 +73,30 @@ def without_bytes(good: str, out: str) -> None:
     pq.write_table(bad, os.path.join(out, "data", "train-00000-of-00001.parquet"))
 
 
+def with_card(good: str, out: str) -> None:
+    """The same shards without the `huggingface` metadata key (as shards written by
+    other tools are), their class names only in the dataset card: README.md's YAML
+    front matter, `dataset_info.features[].dtype.class_label.names`, as the Hub
+    writes it (ids as quoted keys)."""
+    os.makedirs(os.path.join(out, "data"), exist_ok=True)
+    names = None
+    for split in ("test", "train"):
+        name = f"{split}-00000-of-00001.parquet"
+        table = pq.read_table(os.path.join(good, "data", name))
+        meta = json.loads(table.schema.metadata[b"huggingface"])
+        names = meta["info"]["features"]["label"]["names"]
+        pq.write_table(table.replace_schema_metadata(None), os.path.join(out, "data", name))
+    card = ["---", "license: cc0-1.0", "dataset_info:", "  features:",
+            "  - name: image", "    dtype: image", "  - name: label", "    dtype:",
+            "      class_label:", "        names:"]
+    card += [f"          '{i}': {n}" for i, n in enumerate(names)]
+    card += ["  splits:", "  - name: train", "  - name: test", "---", "",
+             "# sample", "", "Shapes drawn for dsaudit's tests.", ""]
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write("\n".join(card))
+
+
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
     without_bytes(sys.argv[2], sys.argv[2] + "-without-bytes")
+    with_card(sys.argv[2], sys.argv[2] + "-card")

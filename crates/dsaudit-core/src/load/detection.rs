@@ -239,7 +239,11 @@ pub fn yaml_names(names: &yaml_rust2::Yaml) -> Option<Vec<String>> {
     let map = names.as_hash()?;
     let mut pairs: Vec<(i64, String)> = map
         .iter()
-        .map(|(k, v)| Some((k.as_i64()?, scalar(v)?)))
+        .map(|(k, v)| {
+            // The Hub's cards quote the ids: `'0': cat`.
+            let id = k.as_i64().or_else(|| k.as_str()?.trim().parse().ok())?;
+            Some((id, scalar(v)?))
+        })
         .collect::<Option<_>>()?;
     pairs.sort_by_key(|(k, _)| *k);
     // Ids are 0..n; a gap leaves a numbered placeholder, so ids keep their names.

@@ -56,6 +56,9 @@ pub fn load(spec: &DatasetSpec, layout: &Shards, quiet: bool) -> Result<Loaded> 
         loaded.declared_classes = names.iter().map(|n| (None, n.clone())).collect();
     }
     loaded.guesses.push(match &label {
+        Some((l, names)) if !names.is_empty() && layout.columns.names_from_card => {
+            format!("label column: {l} (class names from the dataset card, README.md)")
+        }
         Some((l, names)) if !names.is_empty() => {
             format!("label column: {l} (class names from the dataset's ClassLabel)")
         }

@@ -6,6 +6,7 @@ pub mod columns;
 pub mod decode_budget;
 pub mod detection;
 pub mod format;
+pub mod hf_card;
 pub mod hf_parquet;
 pub mod image;
 pub mod image_folder;

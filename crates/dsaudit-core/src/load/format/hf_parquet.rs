@@ -32,7 +32,7 @@ impl super::Format for HfParquet {
                 .collect()
         };
         // The first shard decides: a Hub dataset's shards share one schema.
-        let columns = match shards.first() {
+        let mut columns = match shards.first() {
             Some((path, _)) if crate::util::ext_of(path) == "parquet" => {
                 match crate::table_io::parquet_footer(path) {
                     Ok(footer) => Columns::of(&footer),
@@ -56,6 +56,10 @@ impl super::Format for HfParquet {
             }
             return Ok(None);
         };
+        if columns.class_labels.is_empty() && !survey.is_file {
+            columns.class_labels = crate::load::hf_card::class_labels(&survey.root);
+            columns.names_from_card = !columns.class_labels.is_empty();
+        }
         let shards: Vec<Shard> = shards
             .into_iter()
             .map(|(path, rel)| Shard {
@@ -100,6 +104,8 @@ pub struct Columns {
     pub class_labels: Vec<(String, Vec<String>)>,
     /// Every top-level column, in file order.
     pub names: Vec<String>,
+    /// The class names come from the dataset card (README.md), not the shards.
+    pub names_from_card: bool,
 }
 
 impl Columns {
