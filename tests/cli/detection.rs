@@ -10,12 +10,17 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/detection").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/detection")
+        .join(name)
 }
 
 /// The annotation findings' codes.
 fn box_codes(ds: &Value) -> BTreeSet<String> {
-    codes(ds).into_iter().filter(|c| c.starts_with('A')).collect()
+    codes(ds)
+        .into_iter()
+        .filter(|c| c.starts_with('A'))
+        .collect()
 }
 
 /// Everything a finding says about its places: message, notes and listed places.
@@ -40,15 +45,30 @@ fn clean_detection_sets_give_no_annotation_finding_and_are_left_untouched() {
         let data = fixture(name);
         let before = snapshot(&data);
         let ds = scan_json(&data, &[]);
-        assert!(ds["layout"].as_str().unwrap().starts_with(layout), "{}", ds["layout"]);
-        assert_eq!(ds["samples"], 104, "{name}");
-        assert_eq!(box_codes(&ds), BTreeSet::new(), "{name}: {:#}", ds["findings"]);
         assert!(
-            !codes(&ds).iter().any(|c| c.starts_with('I') || c.starts_with('D')),
+            ds["layout"].as_str().unwrap().starts_with(layout),
+            "{}",
+            ds["layout"]
+        );
+        assert_eq!(ds["samples"], 104, "{name}");
+        assert_eq!(
+            box_codes(&ds),
+            BTreeSet::new(),
+            "{name}: {:#}",
+            ds["findings"]
+        );
+        assert!(
+            !codes(&ds)
+                .iter()
+                .any(|c| c.starts_with('I') || c.starts_with('D')),
             "{name}: {:?}",
             codes(&ds)
         );
-        assert_eq!(snapshot(&data), before, "{name}: the scan changed its input");
+        assert_eq!(
+            snapshot(&data),
+            before,
+            "{name}: the scan changed its input"
+        );
     }
 }
 
@@ -57,10 +77,22 @@ fn the_text_report_counts_boxes_per_class() {
     let out = run_path(&fixture("yolo"), &["--quiet"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("class (boxes)"), "{text}");
-    let boxes = text.lines().find(|l| l.trim_start().starts_with("boxes")).unwrap();
-    let images = text.lines().find(|l| l.trim_start().starts_with("images ")).unwrap();
-    assert_eq!(boxes.split_whitespace().collect::<Vec<_>>(), ["boxes", "156", "44"]);
-    assert_eq!(images.split_whitespace().collect::<Vec<_>>(), ["images", "80", "24"]);
+    let boxes = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("boxes"))
+        .unwrap();
+    let images = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("images "))
+        .unwrap();
+    assert_eq!(
+        boxes.split_whitespace().collect::<Vec<_>>(),
+        ["boxes", "156", "44"]
+    );
+    assert_eq!(
+        images.split_whitespace().collect::<Vec<_>>(),
+        ["images", "80", "24"]
+    );
 }
 
 fn read_json(p: &Path) -> Value {
@@ -89,7 +121,10 @@ fn coco_defects_are_each_found_with_their_annotation_id() {
     anns[2]["category_id"] = json!(99);
     expect.push(("A004", format!("annotation {}: category 99", id(&anns[2]))));
     anns[3]["bbox"] = json!([1, 2, 3]);
-    expect.push(("A005", format!("annotation {}: bbox is not four", id(&anns[3]))));
+    expect.push((
+        "A005",
+        format!("annotation {}: bbox is not four", id(&anns[3])),
+    ));
     let mut copy = anns[4].clone();
     copy["id"] = json!(900001);
     copy["bbox"][0] = json!(copy["bbox"][0].as_f64().unwrap() + 0.2);
@@ -119,7 +154,11 @@ fn coco_defects_are_each_found_with_their_annotation_id() {
     let ds = scan_json(&data, &[]);
     for (code, text) in &expect {
         let f = finding(&ds, code);
-        assert!(said(f).contains(text.as_str()), "{code}: {text:?} not in {}", said(f));
+        assert!(
+            said(f).contains(text.as_str()),
+            "{code}: {text:?} not in {}",
+            said(f)
+        );
     }
     let a006 = &ds["findings"]
         .as_array()
@@ -129,7 +168,10 @@ fn coco_defects_are_each_found_with_their_annotation_id() {
         .unwrap();
     assert_eq!(
         sources(a006),
-        [format!("train/{}", last_name.as_str().unwrap()), "val/val_0000.jpg".into()]
+        [
+            format!("train/{}", last_name.as_str().unwrap()),
+            "val/val_0000.jpg".into()
+        ]
     );
     let expected: BTreeSet<String> = expect.iter().map(|(c, _)| c.to_string()).collect();
     assert_eq!(box_codes(&ds), expected, "{:#}", ds["findings"]);
@@ -150,7 +192,14 @@ fn yolo_defects_are_each_found_with_their_file_and_line() {
         std::fs::write(&p, &text).unwrap();
         text.lines().count()
     };
-    let first_line = |n: u32| std::fs::read_to_string(labels(n)).unwrap().lines().next().unwrap().to_string();
+    let first_line = |n: u32| {
+        std::fs::read_to_string(labels(n))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
     let at = |n: u32, line: usize| format!("labels/train/train_{n:04}.txt:{line}");
     let mut expect: Vec<(&str, String)> = Vec::new();
     // A005: a line of four numbers (its class id lost).
@@ -160,7 +209,10 @@ fn yolo_defects_are_each_found_with_their_file_and_line() {
     let l = append(1, "1 1.4 0.5 0.2 0.2");
     expect.push(("A003", format!("{}: cx = 1.4", at(1, l))));
     let l = append(2, "12 0.5 0.5 0.2 0.2");
-    expect.push(("A004", format!("{}: category 12 is not one of the 10", at(2, l))));
+    expect.push((
+        "A004",
+        format!("{}: category 12 is not one of the 10", at(2, l)),
+    ));
     let l = append(3, &first_line(3));
     expect.push(("A008", format!("{}: IoU 1.00 with {}", at(3, l), at(3, 1))));
     let l = append(4, "2 0.5 0.5 0.0 0.2");
@@ -176,9 +228,16 @@ fn yolo_defects_are_each_found_with_their_file_and_line() {
     let ds = scan_json(&data, &[]);
     for (code, text) in &expect {
         let f = finding(&ds, code);
-        assert!(said(f).contains(text.as_str()), "{code}: {text:?} not in {}", said(f));
+        assert!(
+            said(f).contains(text.as_str()),
+            "{code}: {text:?} not in {}",
+            said(f)
+        );
     }
-    assert_eq!(sources(finding(&ds, "A006")), ["images/train/train_0007.jpg"]);
+    assert_eq!(
+        sources(finding(&ds, "A006")),
+        ["images/train/train_0007.jpg"]
+    );
     let expected: BTreeSet<String> = expect.iter().map(|(c, _)| c.to_string()).collect();
     assert_eq!(box_codes(&ds), expected, "{:#}", ds["findings"]);
 }
@@ -202,17 +261,30 @@ fn skewed_classes_and_shifted_boxes_are_found() {
     let val = data.join("annotations/instances_val.json");
     let mut coco = read_json(&val);
     for a in coco["annotations"].as_array_mut().unwrap() {
-        let b: Vec<f64> = a["bbox"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let b: Vec<f64> = a["bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         a["bbox"] = json!([b[0] + b[2] / 3.0, b[1] + b[3] / 3.0, b[2] / 3.0, b[3] / 3.0]);
     }
     write_json(&val, &coco);
     let ds = scan_json(&data, &[]);
     let imbalance = finding(&ds, "A010");
     assert_eq!(imbalance["evidence"]["split"], "train");
-    assert!(said(imbalance).contains("class '0' has 147 boxes"), "{}", said(imbalance));
+    assert!(
+        said(imbalance).contains("class '0' has 147 boxes"),
+        "{}",
+        said(imbalance)
+    );
     let shift = finding(&ds, "A011");
     assert_eq!(shift["evidence"]["split"], "val");
-    assert!(said(shift).starts_with("split 'val' vs 'train': box size"), "{}", said(shift));
+    assert!(
+        said(shift).starts_with("split 'val' vs 'train': box size"),
+        "{}",
+        said(shift)
+    );
     assert!(shift["evidence"].get("boxes_per_image_ks").is_none());
     assert_eq!(
         box_codes(&ds),
@@ -249,9 +321,15 @@ fn broken_annotation_files_are_findings_not_aborts() {
 fn naming_a_detection_layout_that_is_not_there_says_why() {
     let images = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/images");
     let err = error_of(&run_path(&images, &["--layout", "coco"]));
-    assert!(err.contains("--layout coco needs a COCO annotation file"), "{err}");
+    assert!(
+        err.contains("--layout coco needs a COCO annotation file"),
+        "{err}"
+    );
     let err = error_of(&run_path(&images, &["--layout", "yolo"]));
-    assert!(err.contains("--layout yolo needs images under an images/ folder"), "{err}");
+    assert!(
+        err.contains("--layout yolo needs images under an images/ folder"),
+        "{err}"
+    );
 }
 
 /// Each image's boxes, by file name: YOLO lines parsed (numbers to 1e-5), sorted.
@@ -283,7 +361,12 @@ fn coco_boxes(root: &Path) -> std::collections::BTreeMap<String, Vec<(i64, Vec<i
             .as_array()
             .unwrap()
             .iter()
-            .map(|i| (i["id"].as_u64().unwrap(), i["file_name"].as_str().unwrap().to_string()))
+            .map(|i| {
+                (
+                    i["id"].as_u64().unwrap(),
+                    i["file_name"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         for name in names.values() {
             out.entry(name.clone()).or_default();
@@ -296,7 +379,9 @@ fn coco_boxes(root: &Path) -> std::collections::BTreeMap<String, Vec<(i64, Vec<i
                 .map(|x| (x.as_f64().unwrap() * 1e3).round() as i64)
                 .collect();
             let name = &names[&a["image_id"].as_u64().unwrap()];
-            out.get_mut(name).unwrap().push((a["category_id"].as_i64().unwrap(), bbox));
+            out.get_mut(name)
+                .unwrap()
+                .push((a["category_id"].as_i64().unwrap(), bbox));
         }
     }
     for v in out.values_mut() {
@@ -308,7 +393,10 @@ fn coco_boxes(root: &Path) -> std::collections::BTreeMap<String, Vec<(i64, Vec<i
 #[test]
 fn split_keeps_every_image_with_all_its_boxes() {
     for (name, boxes_equal) in [
-        ("yolo", (|a: &Path, b: &Path| yolo_boxes(a) == yolo_boxes(b)) as fn(&Path, &Path) -> bool),
+        (
+            "yolo",
+            (|a: &Path, b: &Path| yolo_boxes(a) == yolo_boxes(b)) as fn(&Path, &Path) -> bool,
+        ),
         ("coco", |a: &Path, b: &Path| coco_boxes(a) == coco_boxes(b)),
     ] {
         let data = fixture(name);
@@ -325,13 +413,26 @@ fn split_keeps_every_image_with_all_its_boxes() {
             "-o",
             out.to_str().unwrap(),
         ]);
-        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
-        assert_eq!(snapshot(&data), before, "{name}: the build changed its input");
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(
+            snapshot(&data),
+            before,
+            "{name}: the build changed its input"
+        );
         assert!(boxes_equal(&data, &out), "{name}: an image's boxes changed");
         // The written dataset reads back in the same format, with the new splits, and
         // its annotations raise nothing the input did not.
         let ds = scan_json(&out, &[]);
-        assert!(ds["layout"].as_str().unwrap().starts_with(name), "{}", ds["layout"]);
+        assert!(
+            ds["layout"].as_str().unwrap().starts_with(name),
+            "{}",
+            ds["layout"]
+        );
         let splits: BTreeSet<String> = ds["splits"]
             .as_array()
             .unwrap()
@@ -340,13 +441,12 @@ fn split_keeps_every_image_with_all_its_boxes() {
             .collect();
         assert_eq!(
             splits,
-            ["test", "test-val", "train", "train-val", "val"].map(String::from).into()
+            ["test", "test-val", "train", "train-val", "val"]
+                .map(String::from)
+                .into()
         );
         assert_eq!(ds["samples"], 104);
-        let left: BTreeSet<String> = box_codes(&ds)
-            .into_iter()
-            .filter(|c| c != "A010")
-            .collect();
+        let left: BTreeSet<String> = box_codes(&ds).into_iter().filter(|c| c != "A010").collect();
         assert_eq!(left, BTreeSet::new(), "{name}: {:#}", ds["findings"]);
     }
 }
@@ -355,5 +455,8 @@ fn split_keeps_every_image_with_all_its_boxes() {
 #[test]
 fn the_baseline_refuses_a_detection_set_with_the_reason() {
     let err = error_of(&run(&["baseline", fixture("coco").to_str().unwrap()]));
-    assert!(err.contains("a detection dataset's images have boxes"), "{err}");
+    assert!(
+        err.contains("a detection dataset's images have boxes"),
+        "{err}"
+    );
 }

@@ -136,24 +136,111 @@ fn hugging_face_shards_are_found_without_flags_and_name_shard_and_row() {
     assert!(truncated["row"].as_u64().is_some(), "{truncated}");
 }
 
+/// `dsaudit split` of shard layouts writes new shards of the same layout: scanned
+/// again, they hold exactly the input's kept samples (by the BLAKE3 of their bytes,
+/// copied, not re-encoded), in the new splits; a second build is byte-identical.
 #[test]
-fn builds_of_shard_layouts_say_they_are_not_supported_yet() {
+fn builds_of_shard_layouts_write_shards_that_read_back() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (layout, data) in [
-        ("hf-parquet", "tests/data/hf_parquet/sample"),
-        ("webdataset", "tests/data/webdataset/sample"),
+    for (layout, data, shard) in [
+        (
+            "hf-parquet",
+            "tests/data/hf_parquet/sample",
+            "data/train-val-00000-of-00001.parquet",
+        ),
+        (
+            "webdataset",
+            "tests/data/webdataset/sample",
+            "train-val-000000.tar",
+        ),
     ] {
+        let input = root.join(data);
         let out_dir = Dir::new();
-        let out = run(&[
-            "split",
-            root.join(data).to_str().unwrap(),
-            "-o",
-            out_dir.join("out").to_str().unwrap(),
-        ]);
-        let err = error_of(&out);
-        let want = format!("building a {layout} dataset is not supported yet");
-        assert!(err.contains(&want), "{err}");
-        assert!(!out_dir.join("out").exists());
+        let build = |name: &str| {
+            let out = out_dir.join(name);
+            let run = run(&[
+                "split",
+                input.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                run.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            out
+        };
+        let (out, again) = (build("out"), build("again"));
+        assert_eq!(
+            std::fs::read(out.join(shard)).unwrap(),
+            std::fs::read(again.join(shard)).unwrap(),
+            "{layout}: two builds differ"
+        );
+        let ds = scan_json(&out, &[]);
+        assert!(
+            ds["layout"].as_str().unwrap().starts_with(layout),
+            "{}",
+            ds["layout"]
+        );
+        let splits: Vec<&str> = ds["splits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            splits,
+            ["train", "train-val", "test-val", "test"],
+            "{layout}"
+        );
+        // The kept rows of the build's manifest, by their input sample's bytes.
+        let input_hashes = fingerprints(&input, &out_dir);
+        let manifest = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+        let mut lines = manifest.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+        let (src, action) = (col("source_id"), col("action"));
+        let mut kept: Vec<String> = lines
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| f[action] != "dropped")
+            .map(|f| input_hashes[&f[src].parse::<u64>().unwrap()].clone())
+            .collect();
+        let mut written: Vec<String> = fingerprints(&out, &Dir::new()).into_values().collect();
+        kept.sort();
+        written.sort();
+        assert_eq!(kept.len(), 163, "{layout}");
+        assert_eq!(
+            kept, written,
+            "{layout}: the shards do not hold the kept samples"
+        );
+    }
+}
+
+#[test]
+fn shard_builds_refuse_materialize_and_the_baseline_says_why() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = Dir::new();
+    let data = root.join("tests/data/webdataset/sample");
+    let out = out_dir.join("out");
+    let err = error_of(&run(&[
+        "split",
+        data.to_str().unwrap(),
+        "--materialize",
+        "copy",
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("shard datasets are written as new shards"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    #[cfg(feature = "baseline")]
+    {
+        let err = error_of(&run(&["baseline", data.to_str().unwrap()]));
+        assert!(err.contains("does not read images inside shards"), "{err}");
     }
 }
 

@@ -127,8 +127,11 @@ fn parts(s: &Samples, seed: u64, notes: &mut Vec<String>) -> Result<(Vec<Option<
 
 pub fn prepare(s: &Samples, o: &Options) -> Result<Data> {
     let mut notes = Vec::new();
-    if let Writer::Unsupported(layout) = s.spec.layout.writer() {
-        bail!("the baseline does not read {layout} datasets yet");
+    if let Writer::HfShards(_) | Writer::TarShards(_) = s.spec.layout.writer() {
+        bail!(
+            "the baseline does not read images inside shards ({}) yet; `dsaudit split` writes the shards, and the image-folder layout trains",
+            s.spec.layout.name()
+        );
     }
     if matches!(s.spec.layout.writer(), Writer::Detection(_)) {
         bail!("the baseline trains an image classifier, and a detection dataset's images have boxes, not one label; train a detector on the splits `dsaudit split` writes");

@@ -122,7 +122,10 @@ fn write_coco(
     s: &Samples,
     dir: &Path,
 ) -> Result<Vec<String>> {
-    let (widths, heights) = (s.loaded.manifest.u32s("width"), s.loaded.manifest.u32s("height"));
+    let (widths, heights) = (
+        s.loaded.manifest.u32s("width"),
+        s.loaded.manifest.u32s("height"),
+    );
     let categories: Vec<Value> = d
         .category_ids
         .iter()
@@ -180,8 +183,13 @@ fn write_yolo(
     let lines: Vec<(PathBuf, String)> = placed
         .iter()
         .map(|p| {
-            let stem = Path::new(&p.name).file_stem().unwrap_or_default().to_string_lossy();
-            let path = Path::new("labels").join(&p.split).join(format!("{stem}.txt"));
+            let stem = Path::new(&p.name)
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy();
+            let path = Path::new("labels")
+                .join(&p.split)
+                .join(format!("{stem}.txt"));
             let text: String = boxes[p.src]
                 .iter()
                 .filter_map(|b| {

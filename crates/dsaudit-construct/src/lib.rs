@@ -8,6 +8,7 @@ pub mod arrays;
 pub mod clean;
 pub mod csv_lines;
 pub mod detection;
+pub mod hf_shards;
 pub mod images;
 pub mod outdir;
 pub mod rebalance;
@@ -17,6 +18,7 @@ pub mod smote;
 pub mod split;
 pub mod subset;
 pub mod tables;
+pub mod tar_shards;
 pub mod write;
 
 use dsaudit_core::duplicates::Duplicates;

@@ -58,12 +58,6 @@ fn order(plan: &Plan) -> Vec<usize> {
 }
 
 pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) -> Result<Written> {
-    if let Writer::Unsupported(layout) = s.spec.layout.writer() {
-        bail!(
-            "{}: building a {layout} dataset is not supported yet; scan and check it",
-            s.spec.input.display()
-        );
-    }
     let dir = staging.path().to_path_buf();
     let mut lap = Instant::now();
     let mut timing = |what: &str| {
@@ -108,6 +102,31 @@ pub fn write(s: &Samples, plan: &Plan, staging: Staging, settings: &Settings) ->
                 }
                 files.extend(written);
                 timing("materialize");
+            }
+            (Writer::HfShards(_) | Writer::TarShards(_), Some(_)) => {
+                bail!("--materialize links or copies image files; shard datasets are written as new shards")
+            }
+            (Writer::HfShards(layout), None) => {
+                files.extend(super::hf_shards::write(
+                    s,
+                    plan,
+                    &order,
+                    layout,
+                    &dir,
+                    &mut placed,
+                )?);
+                timing("shards");
+            }
+            (Writer::TarShards(shards), None) => {
+                files.extend(super::tar_shards::write(
+                    s,
+                    plan,
+                    &order,
+                    shards,
+                    &dir,
+                    &mut placed,
+                )?);
+                timing("shards");
             }
             (_, Some(mode)) => {
                 let paths = super::images::materialize(s, plan, &order, mode, &dir)?;

@@ -122,10 +122,8 @@ pub fn load(spec: &DatasetSpec, files: &[AnnotationFile], quiet: bool) -> Result
         }
     }
     (detection.category_ids, detection.classes) = classes.into_iter().unzip();
-    let pairs: Vec<(String, Option<String>)> = listings
-        .into_iter()
-        .map(|l| (l.source, l.split))
-        .collect();
+    let pairs: Vec<(String, Option<String>)> =
+        listings.into_iter().map(|l| (l.source, l.split)).collect();
     detection.find_shared(&pairs);
     let mut loaded = Loaded::from_images(&samples)?;
     loaded.declared_splits = files.iter().filter_map(|f| f.split.clone()).collect();
@@ -156,7 +154,11 @@ fn list_images(
     let set = stem.rsplit_once('_').map_or(stem, |(_, s)| s).to_string();
     let own = file.rel.rsplit_once('/').map(|(d, _)| d.to_string());
     let mut folders = vec![set.clone(), "images".into(), format!("images/{set}")];
-    folders.extend(file.split.iter().flat_map(|s| [s.clone(), format!("images/{s}")]));
+    folders.extend(
+        file.split
+            .iter()
+            .flat_map(|s| [s.clone(), format!("images/{s}")]),
+    );
     folders.extend(own);
     let mut listed = HashMap::new();
     for (i, img) in coco.images.iter().enumerate() {

@@ -128,7 +128,9 @@ impl Detection {
     pub fn strata(&self, rows: usize) -> Vec<String> {
         let mut total: HashMap<&str, u64> = HashMap::new();
         for b in &self.boxes {
-            *total.entry(b.class.as_deref().unwrap_or(UNKNOWN)).or_default() += 1;
+            *total
+                .entry(b.class.as_deref().unwrap_or(UNKNOWN))
+                .or_default() += 1;
         }
         let mut out = vec![BACKGROUND.to_string(); rows];
         let mut best: Vec<Option<(u64, &str)>> = vec![None; rows];
@@ -159,10 +161,8 @@ impl Detection {
         let mut shared: Vec<SharedImage> = by_source
             .into_iter()
             .filter_map(|(source, rows)| {
-                let mut splits: Vec<String> = rows
-                    .iter()
-                    .filter_map(|&r| listings[r].1.clone())
-                    .collect();
+                let mut splits: Vec<String> =
+                    rows.iter().filter_map(|&r| listings[r].1.clone()).collect();
                 splits.sort_by_key(|s| crate::util::split_order(s));
                 splits.dedup();
                 (splits.len() > 1).then(|| SharedImage {
@@ -322,9 +322,15 @@ mod tests {
             split_in("annotations/instances_train-val.json").as_deref(),
             Some("train-val")
         );
-        assert_eq!(split_in("annotations/train_boxes.json").as_deref(), Some("train"));
+        assert_eq!(
+            split_in("annotations/train_boxes.json").as_deref(),
+            Some("train")
+        );
         assert_eq!(split_of_folders("images/test_a.jpg"), None);
-        assert_eq!(split_of_folders("valid/images/a.jpg").as_deref(), Some("val"));
+        assert_eq!(
+            split_of_folders("valid/images/a.jpg").as_deref(),
+            Some("val")
+        );
     }
 
     #[test]
@@ -341,7 +347,10 @@ mod tests {
 
     #[test]
     fn label_files_take_the_image_stem() {
-        assert_eq!(with_ext("labels/train/a.b.jpg", "txt"), "labels/train/a.b.txt");
+        assert_eq!(
+            with_ext("labels/train/a.b.jpg", "txt"),
+            "labels/train/a.b.txt"
+        );
         assert_eq!(with_ext("x/noext", "txt"), "x/noext.txt");
     }
 }

@@ -64,7 +64,10 @@ mod tests {
         std::fs::write(dir.path().join("README.md"), card).unwrap();
         assert_eq!(
             class_labels(dir.path()),
-            [("fine_label".to_string(), vec!["apple".to_string(), "aquarium_fish".into()])]
+            [(
+                "fine_label".to_string(),
+                vec!["apple".to_string(), "aquarium_fish".into()]
+            )]
         );
         let list = "---\ndataset_info:\n- config_name: a\n  features:\n  - name: label\n    dtype:\n      class_label:\n        names: [x, y]\n---\n";
         std::fs::write(dir.path().join("README.md"), list).unwrap();

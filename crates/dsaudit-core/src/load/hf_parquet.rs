@@ -70,7 +70,7 @@ pub fn load(spec: &DatasetSpec, layout: &Shards, quiet: bool) -> Result<Loaded> 
 
 /// The label column and its class names: `--label`, else the card's `ClassLabel`,
 /// else the first of the usual names the shards hold.
-fn label_column(spec: &DatasetSpec, columns: &Columns) -> Option<(String, Vec<String>)> {
+pub fn label_column(spec: &DatasetSpec, columns: &Columns) -> Option<(String, Vec<String>)> {
     let names_of = |name: &str| {
         columns
             .class_labels

@@ -16,7 +16,7 @@ const BATCH: usize = 512;
 
 /// Member extensions that hold a class, tried in this order (`--label` names another,
 /// or a key of the `.json` member).
-const LABEL_EXTS: &[&str] = &["cls", "label", "class", "target"];
+pub const LABEL_EXTS: &[&str] = &["cls", "label", "class", "target"];
 const JSON_KEYS: &[&str] = &["label", "class", "cls", "target"];
 
 /// A sample's split and key.
@@ -24,11 +24,11 @@ type Key = (Option<String>, String);
 
 /// One sample's members, as read from the tar.
 #[derive(Default)]
-struct Raw {
-    key: String,
+pub struct Raw {
+    pub key: String,
     /// (extension, bytes) in member order; a member that could not be read whole
     /// carries why.
-    members: Vec<(String, Result<Vec<u8>, String>)>,
+    pub members: Vec<(String, Result<Vec<u8>, String>)>,
 }
 
 pub fn load(spec: &DatasetSpec, shards: &[Shard], quiet: bool) -> Result<Loaded> {
@@ -103,8 +103,10 @@ fn repeated(keys: &[Option<(Option<String>, String)>]) -> Vec<super::RepeatedKey
     out
 }
 
-/// Reads one shard front to back, handing over each sample when its key ends.
-fn read_shard(
+/// Reads one shard front to back, handing over each sample when its key ends; the
+/// members that belong to no sample are added to `ignored`. An error says where the
+/// shard ends early.
+pub fn read_shard(
     shard: &Shard,
     ignored: &mut Vec<String>,
     emit: &mut dyn FnMut(Raw),
@@ -159,7 +161,7 @@ fn read_shard(
 
 /// `dir/000123.seg.png` → (`dir/000123`, `seg.png`); hidden and `__meta__` members
 /// belong to no sample.
-fn key_and_ext(path: &str) -> Option<(&str, &str)> {
+pub fn key_and_ext(path: &str) -> Option<(&str, &str)> {
     let name_at = path.rfind('/').map_or(0, |i| i + 1);
     let name = &path[name_at..];
     if name.starts_with('.') || name.starts_with("__") {

@@ -150,12 +150,20 @@ fn read_labels(
             Ok((class, b)) => boxes.push(Annotation {
                 sample,
                 class: match names {
-                    Some(names) => class.parse::<usize>().ok().and_then(|i| names.get(i).cloned()),
+                    Some(names) => class
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| names.get(i).cloned()),
                     None => Some(class.clone()),
                 },
                 category: class,
                 rect: size.map(|(w, h)| {
-                    [(b[0] - b[2] / 2.0) * w, (b[1] - b[3] / 2.0) * h, b[2] * w, b[3] * h]
+                    [
+                        (b[0] - b[2] / 2.0) * w,
+                        (b[1] - b[3] / 2.0) * h,
+                        b[2] * w,
+                        b[3] * h,
+                    ]
                 }),
                 image_size: size,
                 normalized: Some(b),
@@ -185,14 +193,16 @@ fn parse_line(line: &str) -> Result<(String, [f64; 4]), String> {
     }
     let class = numbers[0];
     if class < 0.0 || class.fract() != 0.0 {
-        return Err(format!("class id '{}' is not a whole number ≥ 0", tokens[0]));
+        return Err(format!(
+            "class id '{}' is not a whole number ≥ 0",
+            tokens[0]
+        ));
     }
     let class = (class as u64).to_string();
     match coords.len() {
         4 => Ok((class, [coords[0], coords[1], coords[2], coords[3]])),
         _ => {
-            let (xs, ys): (Vec<f64>, Vec<f64>) =
-                coords.chunks(2).map(|p| (p[0], p[1])).unzip();
+            let (xs, ys): (Vec<f64>, Vec<f64>) = coords.chunks(2).map(|p| (p[0], p[1])).unzip();
             let span = |v: &[f64]| {
                 let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -219,12 +229,17 @@ mod tests {
 
     #[test]
     fn lines_are_boxes_or_polygons() {
-        assert_eq!(parse_line("3 0.5 0.5 0.2 0.4").unwrap(), ("3".into(), [0.5, 0.5, 0.2, 0.4]));
+        assert_eq!(
+            parse_line("3 0.5 0.5 0.2 0.4").unwrap(),
+            ("3".into(), [0.5, 0.5, 0.2, 0.4])
+        );
         let (c, b) = parse_line("1 0.1 0.2 0.3 0.2 0.2 0.6").unwrap();
         assert_eq!(c, "1");
         assert!((b[0] - 0.2).abs() < 1e-12 && (b[2] - 0.2).abs() < 1e-12);
         assert!((b[1] - 0.4).abs() < 1e-12 && (b[3] - 0.4).abs() < 1e-12);
-        assert!(parse_line("3 0.5 0.5 0.2").unwrap_err().starts_with("4 numbers"));
+        assert!(parse_line("3 0.5 0.5 0.2")
+            .unwrap_err()
+            .starts_with("4 numbers"));
         assert!(parse_line("-1 0.5 0.5 0.2 0.2").is_err());
         assert!(parse_line("1.5 0.5 0.5 0.2 0.2").is_err());
         assert!(parse_line("a 0.5 0.5 0.2 0.2").is_err());

@@ -3,7 +3,9 @@
 //! rule's family: `docs/rules.md`, the reports' grouping and SARIF's tags read it, and
 //! a test checks the codes, the families and the folders against each other.
 
-use super::{annotations, balance, duplicates, integrity, labels, normalization, outliers, shift, Rule};
+use super::{
+    annotations, balance, duplicates, integrity, labels, normalization, outliers, shift, Rule,
+};
 
 /// The rule families, in the order reports show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -120,7 +122,10 @@ pub static CODES: &[(Family, &dyn Rule)] = &[
         Family::Annotations,
         &annotations::images_without_boxes::ImagesWithoutBoxes,
     ),
-    (Family::Annotations, &annotations::file_problems::ORPHAN_LABELS),
+    (
+        Family::Annotations,
+        &annotations::file_problems::ORPHAN_LABELS,
+    ),
     (
         Family::Annotations,
         &annotations::duplicate_boxes::DuplicateBoxes,

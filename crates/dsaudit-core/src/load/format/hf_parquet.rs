@@ -232,8 +232,12 @@ pub fn split_of(rel: &str) -> Option<String> {
     if let Some(s) = crate::util::canonical_split(stem) {
         return Some(s.to_string());
     }
-    stem.split(['-', '_', '.'])
-        .find_map(crate::util::canonical_split)
+    let words: Vec<&str> = stem.split(['-', '_', '.']).collect();
+    // Two words first: `train-val-000000.tar` is train-val, not train.
+    words
+        .windows(2)
+        .find_map(|w| crate::util::canonical_split(&format!("{}-{}", w[0], w[1])))
+        .or_else(|| words.iter().find_map(|w| crate::util::canonical_split(w)))
         .or_else(|| {
             parts[..parts.len() - 1]
                 .iter()
@@ -272,7 +276,7 @@ impl Layout for Shards {
     }
 
     fn writer(&self) -> Writer<'_> {
-        Writer::Unsupported("hf-parquet")
+        Writer::HfShards(self)
     }
 
     fn declares_classes_as(&self) -> &'static str {
@@ -297,6 +301,11 @@ mod tests {
         );
         assert_eq!(s("plain_text/test/0000.parquet").as_deref(), Some("test"));
         assert_eq!(s("test.parquet").as_deref(), Some("test"));
+        assert_eq!(s("train-val-000000.tar").as_deref(), Some("train-val"));
+        assert_eq!(
+            s("imagenet-test_val-000001.tar").as_deref(),
+            Some("test-val")
+        );
         assert_eq!(s("data/0000.parquet"), None);
         assert_eq!(
             s("train_sft-00000-of-00001.parquet").as_deref(),

@@ -81,8 +81,11 @@ pub enum Writer<'a> {
     Arrays(&'a [npy::NpyPair]),
     /// Images with boxes, written again in their format with every box.
     Detection(DetectionFormat),
-    /// Builds do not write this layout yet (its name, for the error).
-    Unsupported(&'static str),
+    /// Hugging Face Parquet shards: rows (image bytes and every column) copied into
+    /// new shards.
+    HfShards(&'a hf_parquet::Shards),
+    /// WebDataset tar shards: each sample's members copied into new shards.
+    TarShards(&'a [webdataset::Shard]),
 }
 
 /// The detection formats a build writes.

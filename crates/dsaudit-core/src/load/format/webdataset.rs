@@ -105,6 +105,6 @@ impl Layout for Shards {
     }
 
     fn writer(&self) -> Writer<'_> {
-        Writer::Unsupported("webdataset")
+        Writer::TarShards(&self.shards)
     }
 }

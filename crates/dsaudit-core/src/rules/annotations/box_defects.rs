@@ -36,16 +36,15 @@ impl Rule for BoxDefect {
             return Vec::new();
         };
         let n = found.len();
-        vec![Finding::new(
-            self.meta(),
-            format!("{}: {n} (first: {first})", self.what),
-        )
-        .with_examples(places(ctx, &found), n as u64)
-        .evidence("boxes", n as u64)
-        .evidence(
-            "share",
-            crate::util::round4(n as f64 / d.boxes.len().max(1) as f64),
-        )]
+        vec![
+            Finding::new(self.meta(), format!("{}: {n} (first: {first})", self.what))
+                .with_examples(places(ctx, &found), n as u64)
+                .evidence("boxes", n as u64)
+                .evidence(
+                    "share",
+                    crate::util::round4(n as f64 / d.boxes.len().max(1) as f64),
+                ),
+        ]
     }
 }
 

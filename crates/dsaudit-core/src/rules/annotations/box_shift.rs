@@ -121,7 +121,12 @@ impl Rule for BoxShift {
             }
             let mut f = Finding::new(
                 self.meta(),
-                format!("split '{}' vs '{}': {}", key.1, reference.1, parts.join("; ")),
+                format!(
+                    "split '{}' vs '{}': {}",
+                    key.1,
+                    reference.1,
+                    parts.join("; ")
+                ),
             )
             .evidence("split", key.1.clone())
             .evidence("reference", reference.1.clone());

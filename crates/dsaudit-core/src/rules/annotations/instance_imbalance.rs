@@ -53,7 +53,10 @@ impl Rule for InstanceImbalance {
                 .map(String::as_str)
                 .filter(|c| !by_class.contains_key(c))
                 .collect();
-            let (big, nbig) = by_class.iter().max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c))).unwrap();
+            let (big, nbig) = by_class
+                .iter()
+                .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
+                .unwrap();
             let (small, nsmall) = by_class.iter().min_by_key(|(c, n)| (**n, **c)).unwrap();
             let ratio = *nbig as f64 / *nsmall as f64;
             if ratio <= max_ratio && missing.is_empty() {
