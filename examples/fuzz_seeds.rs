@@ -156,6 +156,14 @@ fn main() {
             "tests/data/hf_parquet/sample-without-bytes/data/train-00000-of-00001.parquet",
         ),
         ("webdataset", "tests/data/webdataset/sample/test-000000.tar"),
+        (
+            "coco",
+            "tests/data/detection/coco/annotations/instances_val.json",
+        ),
+        (
+            "yolo",
+            "tests/data/detection/yolo/labels/train/train_0000.txt",
+        ),
     ] {
         let name = rel.replace('/', "_");
         put(
@@ -165,6 +173,19 @@ fn main() {
             &std::fs::read(repo.join(rel)).unwrap(),
         );
     }
+    // Detection labels with the defects the rules look for.
+    put(
+        corpus,
+        "coco",
+        "defects.json",
+        br#"{"images": [{"id": 1, "file_name": "a.png", "width": 1, "height": 1}, {"id": "2", "file_name": "train/b.png"}, {"file_name": 3}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 0]}, {"id": 2, "image_id": 9, "category_id": 1, "bbox": [0, 0, 1, 1]}, {"id": 3, "image_id": 1, "category_id": 7, "bbox": [1, 2]}, {"id": 4, "image_id": "2", "category_id": 2, "bbox": [0, 0, 1e308, 1e308]}], "categories": [{"id": 1, "name": "x"}, {"id": 2}]}"#,
+    );
+    put(
+        corpus,
+        "yolo",
+        "defects.txt",
+        b"0 0.5 0.5 0.2\n1 1.5 0.5 0.2 0.2\n7 0.5 0.5 0 0.1\n0 0.1 0.1 0.9 0.1 0.5 0.5\n-1 0 0 0 0\n1 nan 1 1 1\n",
+    );
     // Configuration: the README's example.
     let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
     if let Some(start) = readme.find("```toml\n") {

@@ -77,14 +77,8 @@ pub fn labels(data: &[u8]) {
     let dir = scratch().join("labels-ds");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
-    let png: &[u8] = &[
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0,
-        0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0, 0x3a, 0x7e, 0x9b, 0x55, 0, 0, 0, 0x0a, 0x49, 0x44,
-        0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1, 0x48, 0xaf, 0xa4, 0x71, 0, 0, 0, 0,
-        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-    ];
     for name in ["a.png", "b.png"] {
-        std::fs::write(dir.join(name), png).expect("scratch file");
+        std::fs::write(dir.join(name), ONE_PIXEL_PNG).expect("scratch file");
     }
     std::fs::write(dir.join("labels.csv"), data).expect("scratch file");
     load_dataset(&dir);
@@ -101,6 +95,46 @@ pub fn hf_parquet(data: &[u8]) {
 pub fn webdataset(data: &[u8]) {
     shard_dataset("wds-ds", "train-000000.tar", data);
 }
+
+/// A COCO annotation file (`annotations/instances_train.json`) beside two images it
+/// may name (`train/a.png`, `train/b.png`): parsed, its images found, its boxes read.
+pub fn coco(data: &[u8]) {
+    let dir = detection_dir("coco-ds", &["train/a.png", "train/b.png"]);
+    let p = dir.join("annotations/instances_train.json");
+    std::fs::create_dir_all(p.parent().expect("a folder")).expect("scratch folder");
+    std::fs::write(&p, data).expect("scratch file");
+    load_dataset(&dir);
+}
+
+/// A YOLO label file (`labels/train/a.txt`) of an image, with a data.yaml naming two
+/// classes: every line parsed and judged against the image's size.
+pub fn yolo(data: &[u8]) {
+    let dir = detection_dir("yolo-ds", &["images/train/a.png", "images/train/b.png"]);
+    std::fs::write(dir.join("data.yaml"), "names: [x, y]\n").expect("scratch file");
+    let p = dir.join("labels/train/a.txt");
+    std::fs::create_dir_all(p.parent().expect("a folder")).expect("scratch folder");
+    std::fs::write(&p, data).expect("scratch file");
+    load_dataset(&dir);
+}
+
+/// A fresh folder holding a 1×1 PNG at each of `images`.
+fn detection_dir(name: &str, images: &[&str]) -> PathBuf {
+    let dir = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for rel in images {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("a folder")).expect("scratch folder");
+        std::fs::write(&p, ONE_PIXEL_PNG).expect("scratch file");
+    }
+    dir
+}
+
+const ONE_PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0,
+    1, 0, 0, 0, 1, 8, 0, 0, 0, 0, 0x3a, 0x7e, 0x9b, 0x55, 0, 0, 0, 0x0a, 0x49, 0x44, 0x41, 0x54,
+    0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1, 0x48, 0xaf, 0xa4, 0x71, 0, 0, 0, 0, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
 
 fn shard_dataset(name: &str, rel: &str, data: &[u8]) {
     let dir = scratch().join(name);

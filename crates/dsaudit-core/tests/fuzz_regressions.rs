@@ -45,6 +45,8 @@ fn replay(target: &str, data: &[u8]) {
         "cache_record" => f::cache_record(data),
         "hf_parquet" => f::hf_parquet(data),
         "webdataset" => f::webdataset(data),
+        "coco" => f::coco(data),
+        "yolo" => f::yolo(data),
         other => panic!("fuzz/regressions/{other}: no such target"),
     }
 }
