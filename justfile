@@ -439,7 +439,7 @@ bench-build which="scan-only full core-test":
 # land in fuzz/artifacts/<target>/; minimise one with `cargo +nightly fuzz tmin`, then
 # commit it under fuzz/regressions/<target>/ (crates/dsaudit-core/tests/fuzz_regressions.rs
 # replays them in every test run). Needs `cargo install cargo-fuzz`.
-fuzz seconds="600" targets="image csv parquet ipc ndjson npy labels config cache_record hf_parquet webdataset":
+fuzz seconds="600" targets="image csv parquet ipc ndjson npy labels config cache_record hf_parquet webdataset coco yolo":
     #!/usr/bin/env bash
     set -euo pipefail
     corpus=$(mktemp -d)
