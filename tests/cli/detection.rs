@@ -51,6 +51,13 @@ fn clean_detection_sets_give_no_annotation_finding_and_are_left_untouched() {
             ds["layout"]
         );
         assert_eq!(ds["samples"], 104, "{name}");
+        let boxes: Vec<(String, u64)> = ds["boxes"]["splits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["name"].as_str().unwrap().to_string(), s["boxes"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(boxes, [("train".to_string(), 156), ("val".to_string(), 44)], "{name}");
         assert_eq!(
             box_codes(&ds),
             BTreeSet::new(),

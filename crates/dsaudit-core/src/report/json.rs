@@ -26,7 +26,7 @@ pub fn dataset(scan: &Scan) -> Value {
             json!({ "name": split, "samples": total, "unlabeled": unlabeled, "classes": classes })
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "path": scan.spec.input.to_string_lossy(),
         "layout": scan.spec.layout.name(),
         "guesses": scan.guesses().collect::<Vec<_>>(),
@@ -46,7 +46,24 @@ pub fn dataset(scan: &Scan) -> Value {
         "shift": scan.shift,
         "labels": scan.labels,
         "stats": super::stats::json(scan),
-    })
+    });
+    // Detection layouts only: the key's absence keeps other reports as they were.
+    if let Some(boxes) = scan.box_tally() {
+        let splits: Vec<Value> = boxes
+            .into_iter()
+            .map(|(split, classes)| {
+                let unknown = classes.get(&None).copied().unwrap_or(0);
+                let named: serde_json::Map<String, Value> = classes
+                    .iter()
+                    .filter_map(|(c, n)| c.as_ref().map(|c| (c.clone(), json!(n))))
+                    .collect();
+                let total: u64 = classes.values().sum();
+                json!({ "name": split, "boxes": total, "unknown_category": unknown, "classes": named })
+            })
+            .collect();
+        doc["boxes"] = json!({ "splits": splits });
+    }
+    doc
 }
 
 pub struct Json;
