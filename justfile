@@ -408,6 +408,43 @@ bench-formats images="100000":
     du -sh "$dir/data/images" "$dir/hf" "$dir/wds"
     python3 scripts/bench_formats.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/data/images" "$dir/hf" "$dir/wds"
 
+# Photos beside the peers (issue 30), in one run: N photo-like 640x480 JPEGs
+# (scripts/photos.py, crops of scikit-learn's two sample photographs), then on that
+# folder the plain decode limit (examples/decode_limit.rs), dsaudit's full scan, and
+# cleanvision and fastdup from PyPI in a throwaway venv. Never in CI.
+bench-peers images="10000" runs="3":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --bin dsaudit --example decode_limit
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q scikit-learn pillow cleanvision fastdup
+    "$dir/venv/bin/python" scripts/photos.py {{images}} "$dir/photos"
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F); $("$dir/venv/bin/pip" list 2>/dev/null | grep -Ei '^(cleanvision|fastdup) ' | tr -s ' ' | paste -sd ' ')"
+    du -sh "$dir/photos"
+    python3 scripts/bench_peers.py "$CARGO_TARGET_DIR/release/dsaudit" "$CARGO_TARGET_DIR/release/examples/decode_limit" "$dir/photos" "$dir/venv/bin/python" {{runs}}
+
+# The plain decode limit of FOLDER (read + BLAKE3 + full decode on every core) beside
+# dsaudit's full scan of it, medians of RUNS in one run; without FOLDER, N photos as
+# bench-peers makes them.
+bench-limit folder="" images="10000" runs="3":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --bin dsaudit --example decode_limit
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    data="{{folder}}"
+    if [ -z "$data" ]; then
+        python3 -m venv "$dir/venv"
+        "$dir/venv/bin/pip" install -q scikit-learn pillow
+        "$dir/venv/bin/python" scripts/photos.py {{images}} "$dir/photos"
+        data="$dir/photos"
+    fi
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$CARGO_TARGET_DIR/release/examples/decode_limit" "$data" {{runs}}
+    for i in $(seq {{runs}}); do /usr/bin/time -f "dsaudit scan: %e s, peak %M KiB" "$CARGO_TARGET_DIR/release/dsaudit" scan -q --fail-on never --format json "$data" >/dev/null; done
+
 # Clean-build cost (issue 27): a clean release build of the scan-only binary
 # (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of
 # the core crate alone, each in a fresh target directory, with the binaries' sizes.
