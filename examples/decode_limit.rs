@@ -12,7 +12,9 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = PathBuf::from(args.first().expect("usage: decode_limit FOLDER [RUNS]"));
-    let runs: usize = args.get(1).map_or(3, |r| r.parse().expect("RUNS is a number"));
+    let runs: usize = args
+        .get(1)
+        .map_or(3, |r| r.parse().expect("RUNS is a number"));
     let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(&root)
         .standard_filters(false)
         .build()
@@ -44,7 +46,11 @@ fn main() {
     println!(
         "decode limit: {} images, median {median:.2} s ({}), {:.0} images/s on {} threads",
         files.len(),
-        times.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>().join(", "),
+        times
+            .iter()
+            .map(|t| format!("{t:.2}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         files.len() as f64 / median,
         rayon::current_num_threads()
     );

@@ -55,9 +55,18 @@ fn clean_detection_sets_give_no_annotation_finding_and_are_left_untouched() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s["name"].as_str().unwrap().to_string(), s["boxes"].as_u64().unwrap()))
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    s["boxes"].as_u64().unwrap(),
+                )
+            })
             .collect();
-        assert_eq!(boxes, [("train".to_string(), 156), ("val".to_string(), 44)], "{name}");
+        assert_eq!(
+            boxes,
+            [("train".to_string(), 156), ("val".to_string(), 44)],
+            "{name}"
+        );
         assert_eq!(
             box_codes(&ds),
             BTreeSet::new(),
@@ -110,13 +119,20 @@ fn write_json(p: &Path, v: &Value) {
     std::fs::write(p, serde_json::to_vec(v).unwrap()).unwrap();
 }
 
-#[test]
-fn coco_defects_are_each_found_with_their_annotation_id() {
-    let dir = Dir::new();
+/// A copy of the COCO set in `dir`: its root, and its train annotation file's path
+/// and content.
+fn coco_copy(dir: &Dir) -> (PathBuf, PathBuf, Value) {
     let data = dir.join("coco");
     copy_tree(&fixture("coco"), &data);
     let train = data.join("annotations/instances_train.json");
-    let mut coco = read_json(&train);
+    let coco = read_json(&train);
+    (data, train, coco)
+}
+
+#[test]
+fn coco_defects_are_each_found_with_their_annotation_id() {
+    let dir = Dir::new();
+    let (data, train, mut coco) = coco_copy(&dir);
     let anns = coco["annotations"].as_array_mut().unwrap();
     let id = |a: &Value| a["id"].as_u64().unwrap();
     let mut expect: Vec<(&str, String)> = Vec::new();
@@ -252,11 +268,8 @@ fn yolo_defects_are_each_found_with_their_file_and_line() {
 #[test]
 fn skewed_classes_and_shifted_boxes_are_found() {
     let dir = Dir::new();
-    let data = dir.join("coco");
-    copy_tree(&fixture("coco"), &data);
+    let (data, train, mut coco) = coco_copy(&dir);
     // Train: every box but one of each other class becomes a '0'.
-    let train = data.join("annotations/instances_train.json");
-    let mut coco = read_json(&train);
     let mut kept = BTreeSet::new();
     for a in coco["annotations"].as_array_mut().unwrap() {
         if !kept.insert(a["category_id"].as_u64().unwrap()) {
@@ -302,8 +315,7 @@ fn skewed_classes_and_shifted_boxes_are_found() {
 #[test]
 fn broken_annotation_files_are_findings_not_aborts() {
     let dir = Dir::new();
-    let data = dir.join("coco");
-    copy_tree(&fixture("coco"), &data);
+    let (data, ..) = coco_copy(&dir);
     let val = data.join("annotations/instances_val.json");
     let bytes = std::fs::read(&val).unwrap();
     std::fs::write(&val, &bytes[..bytes.len() / 2]).unwrap();

@@ -4,7 +4,7 @@
 //! YOLO: `OUT/images/<split>/<file>`, `OUT/labels/<split>/<stem>.txt` and `OUT/data.yaml`.
 //! Lines and entries that were not boxes (finding A005) are not carried over.
 
-use super::images::{link, source_base, Mode};
+use super::images::{free_name, link, source_base, Mode};
 use super::{Plan, Samples};
 use anyhow::{Context, Result};
 use dsaudit_core::load::detection::{Annotation, Detection};
@@ -56,21 +56,8 @@ pub fn write(
             .map_or("all".to_string(), |sp| plan.splits[sp as usize].clone());
         let source = sources.get(r.src as usize).unwrap_or("");
         let folder = images_root.join(&split);
-        let file = Path::new(source);
-        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-        let ext = file
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
-            .unwrap_or_default();
-        // Copies and same-named files from different folders get distinct names.
-        let name = [
-            (r.copy == 0).then(|| format!("{stem}{ext}")),
-            Some(format!("{stem}.{}.{}{ext}", r.src, r.copy)),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|n| !taken.contains(&folder.join(n)))
-        .with_context(|| format!("{source}: no free file name in {}", folder.display()))?;
+        let name = free_name(source, r.src, r.copy, |n| taken.contains(&folder.join(n)))
+            .with_context(|| format!("{source}: no free file name in {}", folder.display()))?;
         let path = folder.join(&name);
         taken.insert(path.clone());
         rel[k] = Some(path.to_string_lossy().into_owned());

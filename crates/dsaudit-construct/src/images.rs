@@ -107,27 +107,10 @@ pub fn materialize(
             folder.push(&plan.splits[sp as usize]);
         }
         folder.push(folder_name(label)?);
-        let file = Path::new(source);
-        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-        let ext = file
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
-            .unwrap_or_default();
-        // Copies and same-named files from different folders get distinct names.
-        let candidates = [
-            (r.copy == 0).then(|| format!("{stem}{ext}")),
-            Some(if r.copy == 0 {
-                format!("{stem}.{}{ext}", r.src)
-            } else {
-                format!("{stem}.copy{}{ext}", r.copy)
-            }),
-            Some(format!("{stem}.{}.{}{ext}", r.src, r.copy)),
-        ];
-        let name = candidates
-            .into_iter()
-            .flatten()
-            .find(|n| !taken.contains(&folder.join(n).to_string_lossy().into_owned()))
-            .with_context(|| format!("{source}: no free file name in {}", folder.display()))?;
+        let name = free_name(source, r.src, r.copy, |n| {
+            taken.contains(&folder.join(n).to_string_lossy().into_owned())
+        })
+        .with_context(|| format!("{source}: no free file name in {}", folder.display()))?;
         let path = folder.join(&name);
         let key = path.to_string_lossy().into_owned();
         taken.insert(key.clone());
@@ -146,6 +129,34 @@ pub fn materialize(
     jobs.par_iter()
         .try_for_each(|(from, to)| link(from, to, mode))?;
     Ok(rel)
+}
+
+/// The output name of input file `source` (its sample id `src`, copy number `copy`):
+/// its own name when free, else one made distinct by the id or the copy, so that
+/// copies and same-named files from different folders never collide. None when
+/// every candidate is `taken`.
+pub fn free_name(
+    source: &str,
+    src: u32,
+    copy: u32,
+    taken: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let file = Path::new(source);
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = file
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let candidates = [
+        (copy == 0).then(|| format!("{stem}{ext}")),
+        Some(if copy == 0 {
+            format!("{stem}.{src}{ext}")
+        } else {
+            format!("{stem}.copy{copy}{ext}")
+        }),
+        Some(format!("{stem}.{src}.{copy}{ext}")),
+    ];
+    candidates.into_iter().flatten().find(|n| !taken(n))
 }
 
 /// One input file placed in the output: linked or copied as `mode` says.
