@@ -445,6 +445,24 @@ bench-limit folder="" images="10000" runs="3":
     "$CARGO_TARGET_DIR/release/examples/decode_limit" "$data" {{runs}}
     for i in $(seq {{runs}}); do /usr/bin/time -f "dsaudit scan: %e s, peak %M KiB" "$CARGO_TARGET_DIR/release/dsaudit" scan -q --fail-on never --format json "$data" >/dev/null; done
 
+# What decoding JPEGs at 1/2, 1/4, 1/8 scale in the DCT domain would save and change
+# (issue 30, examples/jpeg_scaling.rs): decode time beside today's full decode, and the
+# quality rules' verdicts that move, on N of bench-peers' photos and on the real
+# photographs scikit-image bundles.
+bench-jpeg-scaling images="1000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --example jpeg_scaling
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q scikit-learn scikit-image pillow
+    "$dir/venv/bin/python" scripts/photos.py {{images}} "$dir/photos"
+    "$dir/venv/bin/python" scripts/skimage_photos.py "$dir/skimage"
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$CARGO_TARGET_DIR/release/examples/jpeg_scaling" "$dir/photos" {{images}}
+    "$CARGO_TARGET_DIR/release/examples/jpeg_scaling" "$dir/skimage" 100
+
 # Clean-build cost (issue 27): a clean release build of the scan-only binary
 # (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of
 # the core crate alone, each in a fresh target directory, with the binaries' sizes.
