@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bumped whenever what is stored, or how it is computed, changes.
-const VERSION: u32 = 8;
+const VERSION: u32 = 9;
 const DIR_VERSION: &str = "v1";
 pub const DEFAULT_DIR: &str = ".dsaudit_cache";
 

@@ -74,7 +74,10 @@ pub fn hashes(img: &DynamicImage) -> Option<Hashes> {
     let centred = centred(&px);
     Some(Hashes {
         phash: phash(&px),
-        dhash: dhash(&gray),
+        // From the 32×32 grey image, not the full one: the same picture at 9×8 (a
+        // Triangle filter over a Triangle-filtered image) for a sixtieth of the work
+        // on a 640×480 photo (0.5 ms of the 4 ms a photo took).
+        dhash: dhash(&small),
         aligned: phash(&centred),
         thumb: thumb(&small),
         shape: shape(&small),
