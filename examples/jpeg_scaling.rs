@@ -75,7 +75,11 @@ fn main() {
         .standard_filters(false)
         .build()
         .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "jpg" || x == "jpeg"))
+        .filter(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x == "jpg" || x == "jpeg")
+        })
         .map(|e| e.into_path())
         .collect();
     files.sort();
@@ -101,7 +105,9 @@ fn main() {
                 .map(|k| (s.mean[k] - reference.mean[k]).abs())
                 .fold(0.0, f64::max);
             tally.mean_err.push(mean_err);
-            tally.contrast_err.push((s.contrast - reference.contrast).abs());
+            tally
+                .contrast_err
+                .push((s.contrast - reference.contrast).abs());
             if let (Some(a), Some(b)) = (s.sharpness, reference.sharpness) {
                 tally.sharp_ratio.push(a / b.max(1e-9));
             }

@@ -479,3 +479,50 @@ fn the_baseline_refuses_a_detection_set_with_the_reason() {
         "{err}"
     );
 }
+
+/// `dsaudit check` (the pre-commit hook) keeps each image's description: a second
+/// check of a detection set reads none of its images again and reports the same.
+#[test]
+fn check_reads_a_detection_set_s_images_once() {
+    for name in ["coco", "yolo"] {
+        let dir = Dir::new();
+        let data = dir.join(name);
+        copy_tree(&fixture(name), &data);
+        let cache = dir.join("cache");
+        let check = |samples: &str| {
+            let out = run(&[
+                "check",
+                data.to_str().unwrap(),
+                "--cache-dir",
+                cache.to_str().unwrap(),
+                "--timings",
+                "--format",
+                "json",
+                "--max-samples",
+                samples,
+            ]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let (cold_err, cold) = check("5");
+        assert!(
+            cold_err.contains("0 files unchanged, 0 unchanged by content, 104 read"),
+            "{name}: {cold_err}"
+        );
+        // Another command line: no stored report, every image from the cache.
+        let (warm_err, warm) = check("6");
+        assert!(
+            warm_err.contains("104 files unchanged, 0 unchanged by content, 0 read"),
+            "{name}: {warm_err}"
+        );
+        assert_eq!(warm, cold, "{name}: the cache changed the report");
+    }
+}

@@ -5,7 +5,7 @@
 
 use super::detection::{Annotation, Detection, FileIndex, ProblemKind};
 use super::image_folder::{describe_all, Job};
-use super::{DatasetSpec, Loaded};
+use super::{DatasetSpec, Loaded, Recall};
 use anyhow::Result;
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,7 +81,12 @@ struct Listing {
     outside: bool,
 }
 
-pub fn load(spec: &DatasetSpec, files: &[AnnotationFile], quiet: bool) -> Result<Loaded> {
+pub fn load(
+    spec: &DatasetSpec,
+    files: &[AnnotationFile],
+    quiet: bool,
+    recall: Option<&dyn Recall>,
+) -> Result<Loaded> {
     let index = FileIndex::new(&spec.walked.files);
     let mut detection = Detection::default();
     let mut listings: Vec<Listing> = Vec::new();
@@ -109,7 +114,7 @@ pub fn load(spec: &DatasetSpec, files: &[AnnotationFile], quiet: bool) -> Result
             outside: l.outside,
         })
         .collect();
-    let samples = describe_all(jobs, quiet, None);
+    let samples = describe_all(jobs, quiet, recall);
     let mut classes: Vec<(String, String)> = Vec::new();
     for (file, coco, listed) in &parsed {
         let names = category_names(coco, &mut classes);

@@ -86,8 +86,8 @@ impl Layout for CocoFiles {
         true
     }
 
-    fn load(&self, spec: &DatasetSpec, quiet: bool, _: Option<&dyn Recall>) -> Result<Loaded> {
-        crate::load::coco::load(spec, &self.files, quiet)
+    fn load(&self, spec: &DatasetSpec, quiet: bool, files: Option<&dyn Recall>) -> Result<Loaded> {
+        crate::load::coco::load(spec, &self.files, quiet, files)
     }
 
     fn empty(&self) -> &'static str {
