@@ -21,6 +21,9 @@ import dsaudit
 
 ROOT = Path(__file__).resolve().parents[3]
 IMAGES = ROOT / "sample_data" / "images"
+# COCO and YOLO copies of one real-image detection set (tests/reference/detection_fixture.py).
+COCO = ROOT / "tests" / "data" / "detection" / "coco"
+YOLO = COCO.parent / "yolo"
 TABLE = ROOT / "sample_data" / "table.csv"
 
 
@@ -77,7 +80,9 @@ def assert_html_renders(page: str) -> None:
     assert "Findings" in "".join(c.text)
 
 
-@pytest.mark.parametrize("path", [IMAGES, TABLE], ids=["images", "table"])
+@pytest.mark.parametrize(
+    "path", [IMAGES, TABLE, COCO, YOLO], ids=["images", "table", "coco", "yolo"]
+)
 def test_scan_reports_what_the_cli_reports(path: Path) -> None:
     report = dsaudit.scan(path)
     binary = cli()
