@@ -170,8 +170,36 @@ fn coco_defects_are_each_found_with_their_annotation_id() {
         .unwrap()
         .push(json!({"id": 777, "file_name": "val_0000.jpg", "width": 96, "height": 72}));
     expect.push(("A012", "val/val_0000.jpg in train and val".into()));
-    // A006: the last training image, and val's image as train lists it (no boxes there).
-    expect.push(("A006", "split 'train': 2 of 81 images have no box".into()));
+    // A005: an image id and an annotation id used twice (loaders index by id).
+    let first = coco["images"][0].clone();
+    coco["images"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": first["id"], "file_name": "train_0001.jpg"}));
+    expect.push((
+        "A005",
+        format!(
+            "image id {} is also train/{}'s",
+            first["id"],
+            first["file_name"].as_str().unwrap()
+        ),
+    ));
+    let anns = coco["annotations"].as_array_mut().unwrap();
+    let mut again = anns[6].clone();
+    again["bbox"] = json!([0, 0, 5, 5]);
+    anns.push(again);
+    expect.push((
+        "A005",
+        format!("id {} is also annotation #6's", anns[6]["id"]),
+    ));
+    // Not A008: a crowd region over a box of its class is not a repeat.
+    let mut crowd = anns[7].clone();
+    crowd["id"] = json!(900003);
+    crowd["iscrowd"] = json!(1);
+    anns.push(crowd);
+    // A006: the last training image, val's image as train lists it, and the image
+    // listed under a repeated id (no boxes there).
+    expect.push(("A006", "split 'train': 3 of 82 images have no box".into()));
     write_json(&train, &coco);
     let before = snapshot(&data);
     let ds = scan_json(&data, &[]);
@@ -189,12 +217,19 @@ fn coco_defects_are_each_found_with_their_annotation_id() {
         .iter()
         .find(|f| f["code"] == "A006" && f["evidence"]["split"] == "train")
         .unwrap();
+    let empty: BTreeSet<String> = sources(a006).into_iter().collect();
     assert_eq!(
-        sources(a006),
+        empty,
         [
             format!("train/{}", last_name.as_str().unwrap()),
-            "val/val_0000.jpg".into()
+            "val/val_0000.jpg".into(),
+            "train/train_0001.jpg".into()
         ]
+        .into()
+    );
+    assert!(
+        !said(finding(&ds, "A008")).contains("900003"),
+        "a crowd region was called a repeat"
     );
     let expected: BTreeSet<String> = expect.iter().map(|(c, _)| c.to_string()).collect();
     assert_eq!(box_codes(&ds), expected, "{:#}", ds["findings"]);

@@ -138,7 +138,7 @@ fn write_coco(
                 "category_id": id_value(&b.category),
                 "bbox": [x, y, w, h],
                 "area": w * h,
-                "iscrowd": 0,
+                "iscrowd": b.crowd as u8,
             }));
             next_box += 1;
         }

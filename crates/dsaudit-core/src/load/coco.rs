@@ -46,6 +46,7 @@ struct CocoAnnotation {
     image_id: Option<Value>,
     category_id: Option<Value>,
     bbox: Option<Value>,
+    iscrowd: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -118,11 +119,19 @@ pub fn load(
     let mut classes: Vec<(String, String)> = Vec::new();
     for (file, coco, listed) in &parsed {
         let names = category_names(coco, &mut classes);
+        let mut ids: HashMap<String, usize> = HashMap::new();
         for (i, a) in coco.annotations.iter().enumerate() {
             let at = match key(&a.id) {
                 Some(id) => format!("{}: annotation {id}", file.rel),
                 None => format!("{}: annotation #{i}", file.rel),
             };
+            if let Some(id) = key(&a.id) {
+                if let Some(first) = ids.insert(id.clone(), i) {
+                    // pycocotools indexes annotations by id: the earlier one is lost.
+                    let what = format!("id {id} is also annotation #{first}'s: loaders that index by id keep only one of them");
+                    detection.problem(ProblemKind::Malformed, at.clone(), what, None);
+                }
+            }
             add_box(a, at, listed, &names, &samples, &mut detection);
         }
     }
@@ -186,14 +195,30 @@ fn list_images(
             }
         };
         let size = number(&img.width).zip(number(&img.height));
-        if let Some(id) = key(&img.id) {
-            listed.insert(
-                id,
-                Listed {
-                    sample: listings.len(),
-                    size,
-                },
-            );
+        let at = format!("{}: image #{i} ({name})", file.rel);
+        match key(&img.id) {
+            Some(id) => match listed.entry(id) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(Listed {
+                        sample: listings.len(),
+                        size,
+                    });
+                }
+                // Boxes name images by id: a repeated id gives one image the boxes of
+                // both (the first keeps them here; pycocotools gives them the last).
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let what = format!(
+                        "image id {} is also {}'s: its boxes cannot be told apart",
+                        o.key(),
+                        listings[o.get().sample].source
+                    );
+                    detection.problem(ProblemKind::Malformed, at, what, None);
+                }
+            },
+            None => {
+                let what = "image entry without an id: no box can name it".to_string();
+                detection.problem(ProblemKind::Malformed, at, what, None);
+            }
         }
         listings.push(Listing {
             path,
@@ -269,6 +294,8 @@ fn add_box(
         class: names.get(&category).cloned(),
         category,
         rect: Some([b[0], b[1], b[2], b[3]]),
+        crowd: matches!(&a.iscrowd, Some(Value::Number(n)) if n.as_f64() == Some(1.0))
+            || matches!(&a.iscrowd, Some(Value::Bool(true))),
         image_size: size,
         normalized: None,
         at,

@@ -36,6 +36,8 @@ pub struct Annotation {
     /// x, y, width, height in the image's pixels; None when the image's size is not
     /// known (a YOLO box of an unreadable image).
     pub rect: Option<[f64; 4]>,
+    /// COCO's `iscrowd`: a region over a group of objects, not one object.
+    pub crowd: bool,
     /// The image's width and height: its pixels', else the annotation's declared size.
     pub image_size: Option<(f64, f64)>,
     /// YOLO's normalised `cx cy w h`, as written.

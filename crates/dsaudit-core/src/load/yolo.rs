@@ -166,6 +166,7 @@ fn read_labels(
                     ]
                 }),
                 image_size: size,
+                crowd: false,
                 normalized: Some(b),
                 at,
             }),

@@ -10,7 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "duplicate-boxes",
     severity: Severity::Warning,
     summary: "Two boxes of the same class on one image overlap almost entirely.",
-    doc: "**What it finds.** Pairs of boxes on the same image, of the same class, whose intersection over union is at least `min-iou`.\n\n\
+    doc: "**What it finds.** Pairs of boxes on the same image, of the same class, whose intersection over union is at least `min-iou`; COCO's crowd regions (`iscrowd`) are left out, as they cover the objects in them by design.\n\n\
              **Why it matters.** One object labelled twice (two annotators, a merge of two exports, a double click) trains the detector to predict two boxes where one belongs, fights non-maximum suppression, and counts one object twice in evaluation: the second box is a miss no model can find.\n\n\
              **Example.** `boxes repeating another box of their class: 6 (first: labels/train/0009.txt:4: IoU 0.98 with labels/train/0009.txt:1)`.",
     thresholds: &[Threshold {
@@ -47,7 +47,8 @@ impl Rule for DuplicateBoxes {
         let min = ctx.threshold(self, "min-iou");
         let mut by_image: Vec<Vec<&Annotation>> = vec![Vec::new(); ctx.loaded.manifest.len()];
         for b in &d.boxes {
-            if b.rect.is_some_and(|[_, _, w, h]| w > 0.0 && h > 0.0) {
+            // A crowd region (COCO's iscrowd) overlaps the people in it by design.
+            if !b.crowd && b.rect.is_some_and(|[_, _, w, h]| w > 0.0 && h > 0.0) {
                 if let Some(v) = by_image.get_mut(b.sample) {
                     v.push(b);
                 }

@@ -63,7 +63,7 @@ pub static MALFORMED: FileProblem = FileProblem {
         name: "malformed-annotation",
         severity: Severity::Error,
         summary: "An annotation entry or label line cannot be read as a box.",
-        doc: "**What it finds.** YOLO label lines that are not `class cx cy w h` (or a class and a polygon of three or more points); COCO annotations without four numbers in `bbox`, without `image_id` or `category_id`, or naming an image id their file does not list; COCO image entries without a `file_name`; annotation files that are not JSON at all. Each is named by its file and line or annotation id; the rest of the dataset is still scanned.\n\n\
+        doc: "**What it finds.** YOLO label lines that are not `class cx cy w h` (or a class and a polygon of three or more points); COCO annotations without four numbers in `bbox`, without `image_id` or `category_id`, or naming an image id their file does not list; COCO image entries without a `file_name` or an `id`, image ids and annotation ids used twice in one file (loaders index by id and keep one); annotation files that are not JSON at all. Each is named by its file and line or annotation id; the rest of the dataset is still scanned.\n\n\
              **Why it matters.** Loaders differ on such lines: one skips the line, one the whole image, one stops the run. Either way the object is not trained on, and the count of labelled objects is not what the files seem to hold.\n\n\
              **Example.** `annotations that cannot be read: 2 (first: labels/train/0001.txt:3: 4 numbers: a box is 5 (class cx cy w h), a polygon is a class and 3 or more x y pairs)`.",
         thresholds: &[],
