@@ -67,6 +67,9 @@ fn clean_detection_sets_give_no_annotation_finding_and_are_left_untouched() {
             [("train".to_string(), 156), ("val".to_string(), 44)],
             "{name}"
         );
+        // The label-error search reads one label per image: it says why it does not run.
+        let skipped = ds["labels"]["skipped"].as_str().unwrap_or_default();
+        assert!(skipped.starts_with("a detection set"), "{name}: {skipped}");
         assert_eq!(
             box_codes(&ds),
             BTreeSet::new(),

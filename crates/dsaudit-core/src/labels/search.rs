@@ -147,6 +147,9 @@ fn classes_of(out: &mut Labels, loaded: &Loaded, usable: &[usize]) -> Option<Vec
     }
     if classes.len() < 2 {
         out.skipped = Some(match classes.len() {
+            0 if loaded.detection.is_some() => {
+                "a detection set: its images hold boxes, not one label each (the annotations rules check the boxes)".to_string()
+            }
             0 => "no labeled sample".to_string(),
             _ => format!(
                 "a single class ('{}'): nothing to confuse it with",
