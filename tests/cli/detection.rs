@@ -375,6 +375,17 @@ fn broken_annotation_files_are_findings_not_aborts() {
 }
 
 #[test]
+fn a_coco_file_given_alone_says_to_pass_its_folder() {
+    let json = fixture("coco").join("annotations/instances_val.json");
+    let err = error_of(&run_path(&json, &["--quiet"]));
+    assert!(
+        err.contains("instances_val.json: a JSON file is read as COCO annotations"),
+        "{err}"
+    );
+    assert!(err.contains("pass the dataset's folder"), "{err}");
+}
+
+#[test]
 fn naming_a_detection_layout_that_is_not_there_says_why() {
     let images = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/images");
     let err = error_of(&run_path(&images, &["--layout", "coco"]));

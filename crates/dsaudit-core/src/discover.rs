@@ -107,6 +107,9 @@ fn survey_file(input: &Path) -> Result<Survey> {
                 "{shown}: a single image is not a dataset; pass the folder that holds the images"
             );
         }
+        if ext_of(input) == "json" {
+            bail!("{shown}: a JSON file is read as COCO annotations with their images: pass the dataset's folder (the one holding annotations/ and the images)");
+        }
         if ext_of(input) == "npy" {
             bail!("{shown}: pass the folder that holds the X_*.npy / y_*.npy pairs, not one array");
         }
