@@ -366,6 +366,14 @@ fn broken_annotation_files_are_findings_not_aborts() {
     );
     // The train file's images are still scanned.
     assert_eq!(ds["samples"], 80);
+    // With the train file broken too, nothing is left to scan: the error says why.
+    let train = data.join("annotations/instances_train.json");
+    std::fs::write(&train, b"{\"images\": [{\"file_name\": \"x.jpg\"").unwrap();
+    let err = error_of(&run_path(&data, &["--quiet"]));
+    assert!(
+        err.contains("annotations/instances_train.json: cannot read: not COCO JSON: EOF"),
+        "{err}"
+    );
 
     let yolo = dir.join("yolo");
     copy_tree(&fixture("yolo"), &yolo);

@@ -87,7 +87,15 @@ pub fn write(
     std::fs::create_dir_all(dir.join("data"))?;
     let mut files = Vec::new();
     let mut writers = Vec::new();
-    let schema = read(&layout.shards[0].path)?.schema().as_ref().clone();
+    // Each shard is read once: the first one's table gives the schema and waits for
+    // its turn in the loop below.
+    let mut first_table = Some(read(&first.path)?);
+    let schema = first_table
+        .as_ref()
+        .expect("read")
+        .schema()
+        .as_ref()
+        .clone();
     for ((_, split), takes) in &splits {
         let name = format!("data/{split}-00000-of-00001.parquet");
         let file = std::fs::File::create(dir.join(&name))
@@ -111,7 +119,10 @@ pub fn write(
         if !wanted {
             continue;
         }
-        let df = read(&shard.path)?;
+        let df = match (i, first_table.take()) {
+            (0, Some(df)) => df,
+            _ => read(&shard.path)?,
+        };
         for (w, takes) in splits.values().enumerate() {
             let mine: Vec<&Take> = takes.iter().filter(|t| t.shard == i).collect();
             if mine.is_empty() {

@@ -42,26 +42,12 @@ impl Scan {
                 .entry(b.class.clone())
                 .or_default() += 1;
         }
-        let mut v: Vec<_> = tally.into_iter().collect();
-        v.sort_by_key(|(s, _)| {
-            (
-                s.is_none(),
-                crate::util::split_order(s.as_deref().unwrap_or("")),
-            )
-        });
-        Some(v)
+        Some(in_split_order(tally))
     }
 
     /// Splits in train, val, test order, then the rest by name.
     pub fn splits_ordered(&self) -> Vec<(Option<String>, ClassCounts)> {
-        let mut v: Vec<_> = self.tally().into_iter().collect();
-        v.sort_by_key(|(s, _)| {
-            (
-                s.is_none(),
-                crate::util::split_order(s.as_deref().unwrap_or("")),
-            )
-        });
-        v
+        in_split_order(self.tally())
     }
 
     /// Every label of any split, sorted, unlabeled (None) last: the rows of a class table.
@@ -88,4 +74,16 @@ impl Scan {
     pub fn fails(&self, fail_on: Option<Severity>) -> bool {
         fail_on.is_some_and(|level| self.findings.iter().any(|f| f.severity >= level))
     }
+}
+
+/// A tally's splits in train, val, test order, then the rest by name, "no split" last.
+fn in_split_order(tally: Tally) -> Vec<(Option<String>, ClassCounts)> {
+    let mut v: Vec<_> = tally.into_iter().collect();
+    v.sort_by_key(|(s, _)| {
+        (
+            s.is_none(),
+            crate::util::split_order(s.as_deref().unwrap_or("")),
+        )
+    });
+    v
 }

@@ -104,6 +104,20 @@ pub fn load(
         let listed = list_images(spec, &index, file, &coco, &mut listings, &mut detection);
         parsed.push((file, coco, listed));
     }
+    // With no image to scan, a file that could not be read is the dataset's error
+    // (a finding in an empty report would never be printed).
+    if listings.is_empty() {
+        if let Some(p) = files
+            .iter()
+            .find_map(|f| detection.problems.iter().find(|p| p.at == f.rel))
+        {
+            anyhow::bail!(
+                "{}: cannot read: {}",
+                spec.root.join(&p.at).display(),
+                p.what
+            );
+        }
+    }
     let jobs = listings
         .iter()
         .map(|l| Job {

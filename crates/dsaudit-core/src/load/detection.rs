@@ -109,21 +109,6 @@ impl Detection {
         n
     }
 
-    /// Each manifest row's classes, sorted and without repeats.
-    pub fn classes_per_sample(&self, rows: usize) -> Vec<Vec<&str>> {
-        let mut out: Vec<Vec<&str>> = vec![Vec::new(); rows];
-        for b in &self.boxes {
-            if let (Some(c), Some(set)) = (b.class.as_deref(), out.get_mut(b.sample)) {
-                set.push(c);
-            }
-        }
-        for set in &mut out {
-            set.sort_unstable();
-            set.dedup();
-        }
-        out
-    }
-
     /// Each manifest row's class for stratifying a build: the rarest (fewest boxes in
     /// the whole dataset) of the classes its boxes have, `(background)` for an image
     /// without boxes, so that every class reaches every split it can.

@@ -61,7 +61,7 @@ pub fn load(
                 row: None,
                 outside: false,
             });
-        } else if is_label_file(&f.rel) || f.rel.ends_with(".txt") {
+        } else if f.rel.ends_with(".txt") {
             label_files.insert(f.rel.as_str());
         } else {
             ignored.push(f.rel.clone());
@@ -74,29 +74,22 @@ pub fn load(
         classes,
         ..Default::default()
     };
-    let index: std::collections::HashMap<&str, &std::path::Path> = spec
-        .walked
-        .files
-        .iter()
-        .map(|f| (f.rel.as_str(), f.path.as_path()))
-        .collect();
+    let index = super::detection::FileIndex::new(&spec.walked.files);
+    let label_rels: Vec<String> = samples.iter().map(|s| labels_of(&s.source)).collect();
     let per_image: Vec<(Vec<Annotation>, Vec<Problem>)> = samples
         .par_iter()
+        .zip(&label_rels)
         .enumerate()
-        .map(|(i, s)| {
-            let rel = labels_of(&s.source);
-            match index.get(rel.as_str()) {
-                Some(path) => read_labels(path, &rel, i, s, names),
-                None => Default::default(),
-            }
+        .map(|(i, (s, rel))| match index.get(rel) {
+            Some(path) => read_labels(path, rel, i, s, names),
+            None => Default::default(),
         })
         .collect();
-    let mut used: HashSet<String> = HashSet::new();
-    for (s, (boxes, problems)) in samples.iter().zip(per_image) {
-        used.insert(labels_of(&s.source));
+    for (boxes, problems) in per_image {
         detection.boxes.extend(boxes);
         detection.problems.extend(problems);
     }
+    let used: HashSet<&str> = label_rels.iter().map(String::as_str).collect();
     let mut orphans: Vec<&str> = label_files
         .into_iter()
         .filter(|rel| !used.contains(*rel))
