@@ -1,7 +1,8 @@
 //! What decoding JPEGs at reduced scale in the DCT domain would cost and change
 //! (issue 30): on a folder of JPEGs, the full decode the scan does today (`image`'s
 //! decoder) beside `jpeg-decoder`'s full and 1/2, 1/4, 1/8-scaled decodes, single
-//! thread; and for each scale, how far the pixel statistics the quality rules read
+//! thread; what the scan does to a decoded picture after it (statistics, hashes),
+//! timed; and for each scale, how far the pixel statistics the quality rules read
 //! move from the full decode's (mean and contrast in 0–1 units, sharpness as a ratio)
 //! and how many images each rule's verdict flips for at its default threshold.
 //!
@@ -87,6 +88,8 @@ fn main() {
     let step = (files.len() / n.max(1)).max(1);
     let files: Vec<PathBuf> = files.into_iter().step_by(step).take(n).collect();
     let mut full_secs = 0.0;
+    // What the scan does after a full decode: statistics, perceptual hashes, pixel hash.
+    let mut after = [0.0f64; 3];
     let mut tallies: Vec<(u16, Tally)> = [1u16, 2, 4, 8].map(|d| (d, Tally::default())).into();
     let mut pixels = 0u64;
     for path in &files {
@@ -95,7 +98,15 @@ fn main() {
         let full = image::load_from_memory(&bytes).expect("decodes");
         full_secs += t.elapsed().as_secs_f64();
         pixels += full.width() as u64 * full.height() as u64;
+        let t = Instant::now();
         let reference = compute(&full);
+        after[0] += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        std::hint::black_box(dsaudit_core::load::perceptual::hashes(&full));
+        after[1] += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        std::hint::black_box(blake3::hash(full.as_bytes()));
+        after[2] += t.elapsed().as_secs_f64();
         for (divisor, tally) in &mut tallies {
             let t = Instant::now();
             let img = scaled(&bytes, *divisor);
@@ -124,6 +135,12 @@ fn main() {
     println!(
         "image crate full decode (today's scan): {:.2} ms per image",
         full_secs / count as f64 * 1e3
+    );
+    println!(
+        "after the decode, today: pixel statistics {:.2} ms, perceptual hashes {:.2} ms, BLAKE3 of the pixels {:.2} ms",
+        after[0] / count as f64 * 1e3,
+        after[1] / count as f64 * 1e3,
+        after[2] / count as f64 * 1e3
     );
     println!("| jpeg-decoder | ms per image | speed vs today's decode | mean error median / p95 | contrast error median / p95 | sharpness ratio median | verdicts flipped ({}) |", RULES.join(", "));
     println!("| --- | --- | --- | --- | --- | --- | --- |");
