@@ -16,6 +16,7 @@ mod html;
 mod images;
 mod labels;
 mod options;
+mod partial;
 mod scan_only;
 mod shift;
 mod tables;

@@ -21,6 +21,7 @@ pub mod load;
 pub mod manifest;
 pub mod output;
 pub mod packed;
+pub mod partial;
 pub mod progress;
 pub mod report;
 pub mod request;

@@ -90,12 +90,38 @@ pub fn scan_discovered(
     start: Instant,
 ) -> Result<Scan> {
     let mut timings = Timings::new(opts.timings);
-    let mut loaded = load::load(
+    let loaded = load::load(
         &spec,
         opts.quiet,
         files.map(|f| f as &dyn crate::load::Recall),
     )?;
     timings.lap("load");
+    analyse(path, spec, loaded, opts, files, timings, start)
+}
+
+/// The scan of samples already described: a merge of partial scans (`crate::partial`)
+/// hands them over whole.
+pub fn scan_loaded(
+    path: &Path,
+    spec: DatasetSpec,
+    loaded: Loaded,
+    opts: &ScanOptions,
+    start: Instant,
+) -> Result<Scan> {
+    let timings = Timings::new(opts.timings);
+    analyse(path, spec, loaded, opts, None, timings, start)
+}
+
+/// Everything after the load: the dataset-wide stages, then the rules.
+fn analyse(
+    path: &Path,
+    spec: DatasetSpec,
+    mut loaded: Loaded,
+    opts: &ScanOptions,
+    files: Option<&crate::cache::Files>,
+    mut timings: Timings,
+    start: Instant,
+) -> Result<Scan> {
     // The per-file records are final: write them while the dataset-wide stages run.
     let (dups, shift, labels, usable) = std::thread::scope(|scope| {
         if let Some(f) = files {

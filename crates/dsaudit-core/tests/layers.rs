@@ -38,7 +38,7 @@ const LAYERS: &[&[&str]] = &[
     &["scanned"],
     &["report"],
     // The pipeline: discover → load → describe → analyse → check.
-    &["scan", "fuzzing", "request"],
+    &["scan", "fuzzing", "request", "partial"],
 ];
 
 /// Back edges not yet removed (module → module it uses), each listed in

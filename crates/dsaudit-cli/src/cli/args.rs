@@ -56,6 +56,12 @@ pub enum Command {
     /// The pre-commit entry point: scan with the incremental cache, exit 1 on findings
     /// at or above fail-on.
     Check(CheckArgs),
+    /// Describe one shard of a dataset's images into a partial scan (.dsp), to merge
+    /// with the others: the decode, hashes and statistics spread over machines.
+    Partial(PartialArgs),
+    /// Merge partial scans (.dsp) into the report `dsaudit scan` gives of the whole
+    /// dataset; takes scan's report and rule flags.
+    Merge(ScanArgs),
     /// Print the effective configuration for a dataset (file found, every rule and
     /// threshold in force).
     Config {
@@ -196,6 +202,34 @@ pub struct DatasetArgs {
     /// Seed of every random choice (subsamples, folds, permutations).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// `dsaudit partial`: which dataset, which shard, where the state goes.
+#[derive(clap::Args, Debug)]
+pub struct PartialArgs {
+    /// Dataset folder (image-folder or image-labels layout).
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Describe part K of N (1-based); each image falls in one part by a hash of its
+    /// path, so the N runs need not know of each other.
+    #[arg(
+        long,
+        value_name = "K/N",
+        required_unless_present = "files",
+        conflicts_with = "files"
+    )]
+    pub shard: Option<String>,
+    /// Describe the images this file lists instead, one path per line, relative to
+    /// the dataset (as reports name them).
+    #[arg(long, value_name = "LIST")]
+    pub files: Option<PathBuf>,
+    /// The partial scan to write (.dsp), atomically. Never inside the dataset.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// What every build command (split, rebalance, subset, clean) reads and writes.

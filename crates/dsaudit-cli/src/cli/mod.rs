@@ -2,8 +2,9 @@
 //! (0 clean, 1 findings at or above --fail-on, 2 usage or I/O error).
 
 //!
-//! `args` holds every flag; `scan` the scan, check and stats commands; `construct` the
-//! builds; `baseline` the baseline (with the `baseline` feature).
+//! `args` holds every flag; `scan` the scan, check and stats commands; `partial` the
+//! partial scans and their merge; `construct` the builds; `baseline` the baseline
+//! (with the `baseline` feature).
 
 use anyhow::{bail, Result};
 use args::{Cli, Command};
@@ -20,6 +21,7 @@ mod args;
 #[cfg(feature = "baseline")]
 mod baseline;
 mod construct;
+mod partial;
 mod scan;
 
 /// The build's label networks: the baseline's CNN and MLP, when it has them.
@@ -109,6 +111,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             let cache = (!args.no_cache).then_some(args.cache_dir.clone());
             run_scan(args.scan, cache, args.refit)
         }
+        Command::Partial(args) => partial::run_partial(args),
+        Command::Merge(args) => partial::run_merge(args),
         Command::Config {
             path,
             config,

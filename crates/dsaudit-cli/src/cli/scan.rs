@@ -19,7 +19,16 @@ fn settings(
     path: &std::path::Path,
     stats_only: bool,
 ) -> Result<Settings> {
-    let config = data.read.config(path)?;
+    settings_from(data.read.config(path)?, data, scan, stats_only)
+}
+
+/// Merges the flags over `config`.
+pub(super) fn settings_from(
+    config: dsaudit_core::config::Config,
+    data: &DatasetArgs,
+    scan: Option<&ScanArgs>,
+    stats_only: bool,
+) -> Result<Settings> {
     let mut req = Request {
         hints: data.read.flag_hints(false),
         reference: data.reference.clone(),
@@ -181,31 +190,10 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
             }
             writing.push(f);
         }
-        s.config
-            .apply_path_ignores(&mut scan.findings, &scan.spec.root);
-        fails |= scan.fails(s.fail_on.0);
-        for r in &s.options.rules {
-            if !rules_run.iter().any(|x| x.code() == r.code()) {
-                rules_run.push(*r);
-            }
-        }
+        fails |= settled(&mut scan, &s, &mut rules_run);
         scans.push(scan);
     }
-    if let Some(m) = &args.manifest {
-        scans[0].loaded.manifest.write(m)?;
-    }
-    rules_run.sort_by_key(|r| rules::registry().iter().position(|x| x.code() == r.code()));
-    let reports = report::Reports {
-        scans: &scans,
-        max_samples: args.max_samples,
-        rules: &rules_run,
-    };
-    if let Some(h) = &args.html {
-        let page = Format::HTML.render(&reports);
-        dsaudit_core::output::write_bytes_atomic(h, page.as_bytes())?;
-    }
-    let text = args.data.format.render(&reports);
-    let exit = if fails { 1 } else { 0 };
+    let (exit, text) = render(&args, &scans, rules_run, fails)?;
     // The state is whole on disk before the result that builds on it is stored.
     writing
         .into_iter()
@@ -215,6 +203,48 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     }
     emit(args.data.output.as_ref(), &text)?;
     Ok(exit)
+}
+
+/// Applies the configuration's path ignores to a finished scan and adds its rules to
+/// those the report lists; whether it fails at the configured level.
+pub(super) fn settled(
+    scan: &mut scan::Scan,
+    s: &Settings,
+    rules_run: &mut Vec<&'static dyn rules::Rule>,
+) -> bool {
+    s.config
+        .apply_path_ignores(&mut scan.findings, &scan.spec.root);
+    for r in &s.options.rules {
+        if !rules_run.iter().any(|x| x.code() == r.code()) {
+            rules_run.push(*r);
+        }
+    }
+    scan.fails(s.fail_on.0)
+}
+
+/// Writes the manifest and the HTML page asked for, and renders the report: the exit
+/// code and the text to print.
+pub(super) fn render(
+    args: &ScanArgs,
+    scans: &[scan::Scan],
+    mut rules_run: Vec<&'static dyn rules::Rule>,
+    fails: bool,
+) -> Result<(i32, String)> {
+    if let Some(m) = &args.manifest {
+        scans[0].loaded.manifest.write(m)?;
+    }
+    rules_run.sort_by_key(|r| rules::registry().iter().position(|x| x.code() == r.code()));
+    let reports = report::Reports {
+        scans,
+        max_samples: args.max_samples,
+        rules: &rules_run,
+    };
+    if let Some(h) = &args.html {
+        let page = Format::HTML.render(&reports);
+        dsaudit_core::output::write_bytes_atomic(h, page.as_bytes())?;
+    }
+    let text = args.data.format.render(&reports);
+    Ok((if fails { 1 } else { 0 }, text))
 }
 
 /// What makes another command line for the check's stored results: the version and

@@ -17,7 +17,7 @@ mod check;
 mod files;
 mod fingerprint;
 mod location;
-mod record;
+pub(crate) mod record;
 
 pub use check::{Check, Lookup};
 use files::{sorted, Entry};
@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bumped whenever what is stored, or how it is computed, changes.
-const VERSION: u32 = 9;
+pub(crate) const VERSION: u32 = 9;
 const DIR_VERSION: &str = "v1";
 pub const DEFAULT_DIR: &str = ".dsaudit_cache";
 

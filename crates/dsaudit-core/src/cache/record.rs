@@ -6,7 +6,7 @@ use super::*;
 /// `ImageInfo` as serde stores it: hashes as bytes, names as their index in `NAMES`,
 /// the thumbnail and shape descriptor as byte strings (nothing allocated to decode).
 #[derive(Serialize, Deserialize, Debug, Clone)]
-pub(super) struct Record {
+pub(crate) struct Record {
     bytes: Option<u64>,
     // As byte strings: serde's arrays are 32 one-byte values to postcard.
     #[serde(with = "serde_bytes")]
@@ -68,7 +68,7 @@ fn name(c: Option<u8>) -> Option<&'static str> {
 }
 
 impl Record {
-    pub(super) fn of(i: &ImageInfo) -> Record {
+    pub(crate) fn of(i: &ImageInfo) -> Record {
         Record {
             bytes: i.bytes,
             file_blake3: i.file_blake3.map(|h| *h.as_bytes()),
@@ -104,7 +104,7 @@ impl Record {
         }
     }
 
-    pub(super) fn to_info(&self) -> ImageInfo {
+    pub(crate) fn to_info(&self) -> ImageInfo {
         let hashes = self.hashes.as_ref().map(|h| Hashes {
             phash: h.phash,
             dhash: h.dhash,
@@ -126,11 +126,16 @@ impl Record {
             bit_depth: self.bit_depth,
             mode: name(self.mode),
             error_kind: self.error_kind.as_deref().and_then(|k| {
+                // The cache keeps no record of the other kinds (they are read again
+                // each run); a partial scan's `.dsp` keeps every kind.
                 [
+                    ErrorKind::Unreadable,
                     ErrorKind::Empty,
                     ErrorKind::Truncated,
                     ErrorKind::Corrupt,
                     ErrorKind::Unsupported,
+                    ErrorKind::Missing,
+                    ErrorKind::Outside,
                 ]
                 .into_iter()
                 .find(|e| e.as_str() == k)

@@ -144,7 +144,7 @@ fn has_tool_table(path: &Path) -> Result<bool> {
 /// A configuration file is a few hundred bytes; a megabyte is plenty.
 const MAX_CONFIG: u64 = 1 << 20;
 
-fn read(path: &Path) -> Result<String> {
+pub fn read(path: &Path) -> Result<String> {
     match crate::safe_read::read_limited(path, MAX_CONFIG) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Ok(s),

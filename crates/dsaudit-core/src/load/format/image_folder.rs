@@ -55,6 +55,10 @@ pub struct Folders {
 }
 
 impl Layout for Folders {
+    fn shardable(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         if self.split_dirs {
             "image-folder (ROOT/<split>/<class>/*)"

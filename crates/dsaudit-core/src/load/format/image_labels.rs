@@ -51,6 +51,10 @@ pub struct Listed {
 }
 
 impl Layout for Listed {
+    fn shardable(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "image-labels (images + labels file)"
     }

@@ -68,6 +68,12 @@ pub trait Layout: Send + Sync + std::fmt::Debug {
     fn declares_classes_as(&self) -> &'static str {
         "class folder"
     }
+    /// `dsaudit partial` can describe any shard of its samples alone: each sample is
+    /// one image file, described on its own, and what the layout holds besides (splits,
+    /// classes, labels) is known from the listing.
+    fn shardable(&self) -> bool {
+        false
+    }
 }
 
 /// How a build writes a layout's samples.

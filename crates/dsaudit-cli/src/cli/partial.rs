@@ -1,0 +1,85 @@
+//! `partial` and `merge`: a scan in parts (`dsaudit_core::partial`), and the report of
+//! the parts put together, printed as `scan` prints it.
+
+use super::args::{PartialArgs, ScanArgs};
+use super::emit;
+use super::scan::{render, settings_from, settled};
+use anyhow::{bail, Result};
+use dsaudit_core::partial::{self, Dsp, Shard};
+
+pub fn run_partial(args: PartialArgs) -> Result<i32> {
+    dsaudit_core::output::ensure_outside(&args.output, &args.path)?;
+    let shard = match (&args.shard, &args.files) {
+        (Some(s), _) => Shard::parse(s)?,
+        (None, Some(list)) => Shard::files(list)?,
+        (None, None) => bail!("dsaudit partial: give --shard K/N or --files LIST"),
+    };
+    let config = args.read.config(&args.path)?;
+    // The merge applies the same configuration again, from its text.
+    let config_text = match &config.file {
+        Some(file) => Some((
+            dsaudit_core::output::absolute(file)
+                .to_string_lossy()
+                .into_owned(),
+            dsaudit_core::config::read(file)?,
+        )),
+        None => None,
+    };
+    let hints = args.read.hints(&config, false);
+    let part = partial::partial(&args.path, hints, config_text, &shard, args.quiet)?;
+    part.write(&args.output)?;
+    Ok(0)
+}
+
+pub fn run_merge(args: ScanArgs) -> Result<i32> {
+    let read = &args.data.read;
+    if read.label.is_some()
+        || read.split.is_some()
+        || read.layout.is_some()
+        || read.allow_outside_paths
+    {
+        bail!("dsaudit merge: --label, --split, --layout and --allow-outside-paths are given to dsaudit partial; the merge reads the layout the parts found");
+    }
+    let start = std::time::Instant::now();
+    let parts = args
+        .data
+        .paths
+        .iter()
+        .map(|p| Ok((p.clone(), Dsp::read(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let merged = partial::merge(&parts)?;
+    for out in args
+        .data
+        .output
+        .iter()
+        .chain(args.manifest.iter())
+        .chain(args.html.iter())
+    {
+        dsaudit_core::output::ensure_outside(out, &merged.spec.input)?;
+    }
+    // The parts' configuration, unless --config or --isolated says otherwise.
+    let config = match (&merged.config, &read.config, read.isolated) {
+        (_, _, true) => Default::default(),
+        (_, Some(file), _) => dsaudit_core::config::load(&merged.spec.input, Some(file), false)?,
+        (Some((path, text)), None, _) => {
+            dsaudit_core::config::parse(std::path::Path::new(path), text)?
+        }
+        (None, None, _) => Default::default(),
+    };
+    let s = settings_from(config, &args.data, Some(&args), false)?;
+    if args.data.timings {
+        eprintln!(
+            "timing {:<10} {:8.3} s",
+            "merge",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let input = merged.spec.input.clone();
+    let mut scan =
+        dsaudit_core::scan::scan_loaded(&input, merged.spec, merged.loaded, &s.options, start)?;
+    let mut rules_run = Vec::new();
+    let fails = settled(&mut scan, &s, &mut rules_run);
+    let (exit, text) = render(&args, std::slice::from_ref(&scan), rules_run, fails)?;
+    emit(args.data.output.as_ref(), &text)?;
+    Ok(exit)
+}

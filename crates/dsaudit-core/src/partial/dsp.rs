@@ -1,0 +1,139 @@
+//! The `.dsp` file: one partial scan's described samples, and what the dataset holds
+//! besides them, under a versioned header. The byte layout is documented in
+//! docs/partial.md.
+
+use crate::cache::record::Record;
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const MAGIC: &[u8; 16] = b"DSAUDIT PARTIAL\n";
+/// Bumped whenever what follows the version string changes shape.
+pub const FORMAT: u32 = 1;
+
+/// One partial scan, as written by `dsaudit partial`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Dsp {
+    /// What every partial of one scan shares; the merge refuses partials that differ.
+    pub header: Header,
+    /// Which part this is, for messages: `2/4` or `files listed in LIST`.
+    pub shard: String,
+    /// The samples this part described, in listing order.
+    pub rows: Vec<Row>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Header {
+    /// How the samples were described (the check cache's record version).
+    pub described_by: u32,
+    /// The dataset path as given, and the folder sources are relative to.
+    pub input: String,
+    pub root: String,
+    /// The layout found, as reports name it.
+    pub layout: String,
+    pub declares_classes_as: String,
+    /// The configuration file read (its absolute path and text), if any.
+    pub config: Option<(String, String)>,
+    /// `--layout`, `--label`, `--split`, `--allow-outside-paths`.
+    pub hints: StoredHints,
+    /// BLAKE3 of every sample's listing entry (source, split, label, row) in order:
+    /// partials made while the dataset changed do not merge.
+    pub listing: [u8; 32],
+    /// Samples in the whole dataset.
+    pub total: u64,
+    pub dataset: DatasetLevel,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct StoredHints {
+    pub layout: Option<String>,
+    pub label: Option<String>,
+    pub split: Option<String>,
+    pub allow_outside_paths: bool,
+}
+
+/// What the load learns of the dataset besides its samples.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct DatasetLevel {
+    /// The discovery's guesses, then the load's.
+    pub guesses: Vec<String>,
+    pub load_guesses: Vec<String>,
+    pub label_column: Option<String>,
+    pub split_column: Option<String>,
+    pub declared_splits: Vec<String>,
+    pub declared_classes: Vec<(Option<String>, String)>,
+    pub ignored_files: Vec<String>,
+    /// Paths the walk could not follow, and why.
+    pub walk_issues: Vec<(String, String)>,
+    /// Files whose names are not UTF-8 (as lossy relative names).
+    pub non_utf8: Vec<String>,
+}
+
+/// One described sample: its place in the listing, and its description.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Row {
+    pub index: u64,
+    pub source: String,
+    pub split: Option<String>,
+    pub label: Option<String>,
+    pub row: Option<u64>,
+    pub(crate) info: Record,
+}
+
+/// The dsaudit version written after the format number: read whatever the format.
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+impl Dsp {
+    /// Writes the file atomically (a temporary name, then a rename).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut bytes = Vec::with_capacity(64 + self.rows.len() * 1400);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT.to_le_bytes());
+        bytes.extend_from_slice(&(version().len() as u32).to_le_bytes());
+        bytes.extend_from_slice(version().as_bytes());
+        postcard::to_io(self, &mut bytes)?;
+        crate::output::write_bytes_atomic(path, &bytes)
+    }
+
+    /// Reads a `.dsp`; one line naming the file for anything that is not one this
+    /// build wrote the same way.
+    pub fn read(path: &Path) -> Result<Dsp> {
+        let shown = path.display();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => bail!("{shown}: {}", crate::util::io_problem(&e)),
+        };
+        let Some(rest) = bytes.strip_prefix(MAGIC) else {
+            bail!("{shown}: not a partial scan (.dsp files are written by dsaudit partial)");
+        };
+        let (format, theirs, body) = stamp(rest)
+            .ok_or_else(|| anyhow::anyhow!("{shown}: cut short: the header is incomplete"))?;
+        if format != FORMAT || theirs != version() {
+            bail!(
+                "{shown}: written by dsaudit {theirs} (.dsp format {format}); this is dsaudit {} (format {FORMAT}): run dsaudit partial again with this version",
+                version()
+            );
+        }
+        let dsp: Dsp = postcard::from_bytes(body)
+            .map_err(|e| anyhow::anyhow!("{shown}: damaged partial scan: {e}"))?;
+        if dsp.header.described_by != crate::cache::VERSION {
+            bail!(
+                "{shown}: its samples were described by record version {}; this dsaudit describes them as version {}",
+                dsp.header.described_by,
+                crate::cache::VERSION
+            );
+        }
+        Ok(dsp)
+    }
+}
+
+/// The format number, the writer's version and the body after them.
+fn stamp(rest: &[u8]) -> Option<(u32, String, &[u8])> {
+    let format = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
+    let len = u32::from_le_bytes(rest.get(4..8)?.try_into().ok()?) as usize;
+    let version = rest.get(8..8usize.checked_add(len)?)?;
+    let body = &rest[8 + len..];
+    Some((format, String::from_utf8_lossy(version).into_owned(), body))
+}

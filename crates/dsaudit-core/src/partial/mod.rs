@@ -1,0 +1,270 @@
+//! A scan in parts: `partial` describes one shard of a dataset's samples (the decode,
+//! the hashes, the statistics: nearly all of a scan's time on images) into a `.dsp`
+//! file; `merge` puts the parts together again and hands the samples to the same
+//! analysis and rules as `dsaudit scan`, so the report is the scan's.
+//!
+//! Which sample a shard holds is decided by a hash of its path alone, so every part
+//! can be made on another machine without any of them listing what the others hold;
+//! every part records how many samples the whole listing has and a fingerprint of it,
+//! so the merge knows when one is missing, when two overlap, and when the dataset
+//! changed between the parts. Layouts whose samples are one image file each
+//! (`Layout::shardable`) can be split so far.
+
+pub mod dsp;
+mod merge;
+
+use crate::cache::record::Record;
+use crate::load::image::{ErrorKind, ImageInfo};
+use crate::load::{self, Hints, Kept, Recall};
+use anyhow::{bail, Result};
+pub use dsp::Dsp;
+pub use merge::{merge, Merged};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Which samples a partial scan describes.
+pub enum Shard {
+    /// Part `k` of `n` (1-based), by a hash of each sample's path.
+    Part { k: u64, n: u64 },
+    /// The samples whose paths (relative, as the report names them) a file lists.
+    Files {
+        list: PathBuf,
+        sources: HashSet<String>,
+    },
+}
+
+impl Shard {
+    /// `K/N`, with 1 ≤ K ≤ N.
+    pub fn parse(s: &str) -> Result<Shard> {
+        let parsed = s.split_once('/').and_then(|(k, n)| {
+            Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?))
+        });
+        match parsed {
+            Some((k, n)) if (1..=n).contains(&k) => Ok(Shard::Part { k, n }),
+            _ => bail!("--shard '{s}': expected K/N with 1 <= K <= N, e.g. 2/4"),
+        }
+    }
+
+    /// The paths listed in `list`, one per line (blank lines and `#` comments skipped).
+    pub fn files(list: &Path) -> Result<Shard> {
+        let text = match std::fs::read_to_string(list) {
+            Ok(t) => t,
+            Err(e) => bail!("{}: {}", list.display(), crate::util::io_problem(&e)),
+        };
+        let sources = text
+            .lines()
+            .map(|l| l.trim().trim_start_matches("./"))
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        Ok(Shard::Files {
+            list: list.to_path_buf(),
+            sources,
+        })
+    }
+
+    pub fn holds(&self, source: &str) -> bool {
+        match self {
+            Shard::Part { k, n } => bucket(source, *n) == k - 1,
+            Shard::Files { sources, .. } => sources.contains(source),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Shard::Part { k, n } => format!("{k}/{n}"),
+            Shard::Files { list, .. } => format!("files listed in {}", list.display()),
+        }
+    }
+}
+
+/// The part (0-based) of `n` a sample's path falls in: its BLAKE3, not its place in
+/// the listing, so that a part needs nobody else's listing.
+fn bucket(source: &str, n: u64) -> u64 {
+    let h = blake3::hash(source.as_bytes());
+    u64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap()) % n
+}
+
+/// The load's describe step, run only for the shard's samples; the others get an
+/// empty description that is never written.
+struct ShardRecall<'a> {
+    shard: &'a Shard,
+    described: Mutex<HashMap<String, Record>>,
+}
+
+impl Recall for ShardRecall<'_> {
+    fn describe(
+        &self,
+        rel: &str,
+        _path: &Path,
+        compute: &dyn Fn(Option<(std::fs::File, u64)>) -> ImageInfo,
+    ) -> (ImageInfo, Kept) {
+        if !self.shard.holds(rel) {
+            return (ImageInfo::default(), Kept(None));
+        }
+        let info = compute(None);
+        let record = Record::of(&info);
+        self.described
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(rel.to_string(), record);
+        (info, Kept(None))
+    }
+
+    fn keep(&self, _: Vec<Kept>) {}
+}
+
+/// Describes one shard of the dataset at `path`. `config`: the configuration file
+/// read for it (path and text), which the merge applies again.
+pub fn partial(
+    path: &Path,
+    hints: Hints,
+    config: Option<(String, String)>,
+    shard: &Shard,
+    quiet: bool,
+) -> Result<Dsp> {
+    let spec = load::open(path, hints.clone())?;
+    if !spec.layout.shardable() {
+        bail!(
+            "{}: dsaudit partial splits datasets whose samples are image files (image-folder, image-labels); this one is {}: scan it whole with dsaudit scan",
+            path.display(),
+            spec.layout.name()
+        );
+    }
+    let recall = ShardRecall {
+        shard,
+        described: Mutex::new(HashMap::new()),
+    };
+    let loaded = load::load(&spec, quiet, Some(&recall))?;
+    let described = recall.described.into_inner().unwrap_or_default();
+    let m = &loaded.manifest;
+    let (sources, splits, labels, errors) = (
+        m.strs("source"),
+        m.strs("split"),
+        m.strs("label"),
+        m.strs("error_kind"),
+    );
+    let row_numbers = m.u64s("row");
+    let mut listing = blake3::Hasher::new();
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for i in 0..m.len() {
+        let source = sources.get(i).unwrap_or("");
+        let (split, label, row) = (splits.get(i), labels.get(i), row_numbers.get(i));
+        for part in [Some(source), split, label] {
+            listing.update(&[part.is_some() as u8]);
+            listing.update(part.unwrap_or("").as_bytes());
+            listing.update(&[0]);
+        }
+        listing.update(&row.unwrap_or(u64::MAX).to_le_bytes());
+        seen.insert(source);
+        if !shard.holds(source) {
+            continue;
+        }
+        let info = match described.get(source) {
+            Some(r) => r.clone(),
+            // Read by no one: a path the labels file names outside the dataset.
+            None if errors.get(i) == Some(ErrorKind::Outside.as_str()) => Record::of(
+                &ImageInfo::error(ErrorKind::Outside, m.strs("error").get(i).unwrap_or("")),
+            ),
+            None => bail!("{}: {source} was listed but not described", path.display()),
+        };
+        rows.push(dsp::Row {
+            index: i as u64,
+            source: source.to_string(),
+            split: split.map(str::to_string),
+            label: label.map(str::to_string),
+            row,
+            info,
+        });
+    }
+    if let Shard::Files { list, sources } = shard {
+        let unknown: Vec<&String> = sources
+            .iter()
+            .filter(|s| !seen.contains(s.as_str()))
+            .collect();
+        if let Some(first) = unknown.iter().min() {
+            bail!(
+                "{}: {} listed paths are not samples of {} (first: {first})",
+                list.display(),
+                unknown.len(),
+                path.display()
+            );
+        }
+    }
+    Ok(Dsp {
+        header: dsp::Header {
+            described_by: crate::cache::VERSION,
+            input: spec.input.to_string_lossy().into_owned(),
+            root: spec.root.to_string_lossy().into_owned(),
+            layout: spec.layout.name().to_string(),
+            declares_classes_as: spec.layout.declares_classes_as().to_string(),
+            config,
+            hints: dsp::StoredHints {
+                layout: hints
+                    .layout
+                    .map(|l| crate::choice::Choice::name(l).to_string()),
+                label: hints.label,
+                split: hints.split,
+                allow_outside_paths: hints.allow_outside_paths,
+            },
+            listing: *listing.finalize().as_bytes(),
+            total: m.len() as u64,
+            dataset: dsp::DatasetLevel {
+                guesses: spec.guesses.clone(),
+                load_guesses: loaded.guesses.clone(),
+                label_column: loaded.label_column.clone(),
+                split_column: loaded.split_column.clone(),
+                declared_splits: loaded.declared_splits.clone(),
+                declared_classes: loaded.declared_classes.clone(),
+                ignored_files: loaded.ignored_files.clone(),
+                walk_issues: spec
+                    .walked
+                    .issues
+                    .iter()
+                    .map(|w| (w.path.clone(), w.problem.clone()))
+                    .collect(),
+                non_utf8: spec
+                    .walked
+                    .files
+                    .iter()
+                    .filter(|f| !f.utf8)
+                    .map(|f| f.rel.clone())
+                    .collect(),
+            },
+        },
+        shard: shard.describe(),
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_refuse() {
+        assert!(matches!(
+            Shard::parse("2/4"),
+            Ok(Shard::Part { k: 2, n: 4 })
+        ));
+        for bad in ["0/4", "5/4", "4", "a/b", "1/0", ""] {
+            let e = Shard::parse(bad).err().unwrap().to_string();
+            assert!(e.contains("expected K/N"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_path_is_in_exactly_one_part() {
+        for n in [1u64, 2, 3, 8] {
+            for i in 0..200 {
+                let source = format!("class_{}/img_{i}.png", i % 7);
+                let holders = (1..=n)
+                    .filter(|&k| Shard::Part { k, n }.holds(&source))
+                    .count();
+                assert_eq!(holders, 1, "{source} in {holders} of {n} parts");
+            }
+        }
+    }
+}

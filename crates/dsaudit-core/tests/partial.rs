@@ -1,0 +1,220 @@
+//! A scan in parts gives the whole scan's report: for random partitions of a
+//! dataset's samples into parts (any sizes, empty parts included), each part described
+//! alone, written to a `.dsp` and read back, then merged in a random order, the
+//! JSON report equals `scan`'s byte for byte. On sample_data/images (every integrity
+//! problem the loaders report) and on real photographs with digits pasted in
+//! (tests/data/detection/yolo/images, read as an image folder).
+
+use dsaudit_core::config::Config;
+use dsaudit_core::partial::{self, Dsp, Shard};
+use dsaudit_core::report::{Format, Reports};
+use dsaudit_core::request::{self, Request};
+use dsaudit_core::scan::{self, Scan};
+use proptest::prelude::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn dataset(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+fn settings() -> request::Settings {
+    request::settings(
+        Config::default(),
+        Request {
+            quiet: true,
+            labels: dsaudit_core::labels::Options {
+                enabled: true,
+                folds: 5,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+fn json(scan: Scan, s: &request::Settings) -> String {
+    Format::JSON.render(&Reports {
+        scans: &[scan],
+        max_samples: 10,
+        rules: &s.options.rules,
+    })
+}
+
+/// The whole scan's report, and every sample's path, once per dataset.
+fn whole(rel: &str) -> &'static (String, Vec<String>) {
+    static SAMPLE: OnceLock<(String, Vec<String>)> = OnceLock::new();
+    static PHOTOS: OnceLock<(String, Vec<String>)> = OnceLock::new();
+    let cell = if rel.starts_with("sample_data") {
+        &SAMPLE
+    } else {
+        &PHOTOS
+    };
+    cell.get_or_init(|| {
+        let s = settings();
+        let scan = scan::scan(&dataset(rel), &s.options).unwrap();
+        let sources = scan
+            .loaded
+            .manifest
+            .strs("source")
+            .iter()
+            .map(|s| s.unwrap().to_string())
+            .collect();
+        (json(scan, &s), sources)
+    })
+}
+
+/// The report of `rel` scanned as parts: `part_of[i]` is sample i's part; parts are
+/// merged in `order`.
+fn merged(rel: &str, sources: &[String], part_of: &[usize], order: &[usize]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = part_of.iter().max().unwrap() + 1;
+    let mut files = Vec::new();
+    for p in 0..parts {
+        let listed: HashSet<String> = sources
+            .iter()
+            .zip(part_of)
+            .filter(|(_, &q)| q == p)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let shard = Shard::Files {
+            list: PathBuf::from(format!("part{p}.txt")),
+            sources: listed,
+        };
+        let dsp = partial::partial(&dataset(rel), Default::default(), None, &shard, true).unwrap();
+        let file = dir.path().join(format!("part{p}.dsp"));
+        dsp.write(&file).unwrap();
+        files.push(file);
+    }
+    let read: Vec<(PathBuf, Dsp)> = order
+        .iter()
+        .filter(|&&p| p < parts)
+        .map(|&p| (files[p].clone(), Dsp::read(&files[p]).unwrap()))
+        .collect();
+    let m = partial::merge(&read).unwrap();
+    let s = settings();
+    let input = m.spec.input.clone();
+    let scan = scan::scan_loaded(
+        &input,
+        m.spec,
+        m.loaded,
+        &s.options,
+        std::time::Instant::now(),
+    );
+    json(scan.unwrap(), &s)
+}
+
+/// A partition of `n` samples into at most `max_parts` parts, and an order to merge them.
+fn partition(n: usize, max_parts: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+    (1..=max_parts).prop_flat_map(move |k| {
+        (
+            proptest::collection::vec(0..k, n),
+            Just((0..k).collect::<Vec<_>>()).prop_shuffle(),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parts_of_sample_data_merge_to_the_scan((part_of, order) in partition(whole("sample_data/images").1.len(), 5)) {
+        let (report, sources) = whole("sample_data/images");
+        let got = merged("sample_data/images", sources, &part_of, &order);
+        prop_assert!(got == *report, "merged report differs:\n{got}\n---\n{report}");
+    }
+}
+
+#[test]
+fn parts_of_real_photographs_merge_to_the_scan() {
+    let rel = "tests/data/detection/yolo/images";
+    let (report, sources) = whole(rel);
+    // Every third sample in its own part, the rest split by a hash: three parts.
+    let part_of: Vec<usize> = (0..sources.len()).map(|i| i % 3).collect();
+    assert_eq!(&merged(rel, sources, &part_of, &[2, 0, 1]), report);
+}
+
+#[test]
+fn hash_shards_cover_the_dataset_once() {
+    let path = dataset("sample_data/images");
+    let (_, sources) = whole("sample_data/images");
+    let mut held = 0;
+    let mut parts = Vec::new();
+    for k in 1..=4 {
+        let dsp = partial::partial(
+            &path,
+            Default::default(),
+            None,
+            &Shard::Part { k, n: 4 },
+            true,
+        )
+        .unwrap();
+        held += dsp.rows.len();
+        parts.push((PathBuf::from(format!("part{k}.dsp")), dsp));
+    }
+    assert_eq!(held, sources.len());
+    // Three of four parts: the merge names the missing samples' count and the parts.
+    let e = partial::merge(&parts[..3]).err().unwrap().to_string();
+    assert!(
+        e.contains("are in no partial scan") && e.contains("1/4, 2/4, 3/4"),
+        "{e}"
+    );
+    // A part given twice is counted once, and the report says so.
+    parts.push(parts[0].clone());
+    let m = partial::merge(&parts).unwrap();
+    assert_eq!(m.loaded.manifest.len(), sources.len());
+    assert!(m.loaded.guesses.iter().any(|g| g.contains("counted once")));
+}
+
+#[test]
+fn parts_of_different_datasets_or_listings_do_not_merge() {
+    let a = partial::partial(
+        &dataset("sample_data/images"),
+        Default::default(),
+        None,
+        &Shard::Part { k: 1, n: 2 },
+        true,
+    )
+    .unwrap();
+    let b = partial::partial(
+        &dataset("tests/data/detection/yolo/images"),
+        Default::default(),
+        None,
+        &Shard::Part { k: 2, n: 2 },
+        true,
+    )
+    .unwrap();
+    let e = partial::merge(&[("a.dsp".into(), a.clone()), ("b.dsp".into(), b)])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("a.dsp and b.dsp are parts of scans of different datasets"),
+        "{e}"
+    );
+    let mut changed = a.clone();
+    changed.header.total += 1;
+    changed.header.listing[0] ^= 1;
+    let e = partial::merge(&[("a.dsp".into(), a.clone()), ("c.dsp".into(), changed)])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("the dataset changed between the partial scans"),
+        "{e}"
+    );
+    let mut configured = a.clone();
+    configured.header.config = Some(("/x/dsaudit.toml".into(), "fail-on = \"never\"\n".into()));
+    let e = partial::merge(&[("a.dsp".into(), a), ("d.dsp".into(), configured)])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("different configurations (no configuration file and /x/dsaudit.toml"),
+        "{e}"
+    );
+}

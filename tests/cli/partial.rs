@@ -1,0 +1,222 @@
+//! `dsaudit partial` and `dsaudit merge`: parts made apart and merged give the
+//! report `dsaudit scan` gives of the whole dataset, in every report format, with the
+//! same manifest and exit code; what cannot be merged is refused in one line.
+
+use crate::util::*;
+use std::path::{Path, PathBuf};
+
+/// The report without its timing line (the only line that differs run to run).
+fn untimed(out: &[u8]) -> String {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter(|l| !l.starts_with("scanned in"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `dsaudit partial DATA --shard k/n` for every k, into `dir`.
+fn parts(data: &Path, n: u64, dir: &Path) -> Vec<PathBuf> {
+    (1..=n)
+        .map(|k| {
+            let out = dir.join(format!("part{k}.dsp"));
+            let run = dsaudit()
+                .arg("partial")
+                .arg(data)
+                .args(["--shard", &format!("{k}/{n}"), "-q", "-o"])
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            out
+        })
+        .collect()
+}
+
+fn merge(parts: &[PathBuf], extra: &[&str]) -> std::process::Output {
+    dsaudit()
+        .arg("merge")
+        .args(parts)
+        .arg("-q")
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn parts_merged_report_as_the_scan_in_every_format() {
+    let dir = Dir::new();
+    let data = Path::new("sample_data/images");
+    let before = snapshot(data);
+    let parts = parts(data, 3, dir.path());
+    for format in ["text", "json", "markdown", "github", "sarif"] {
+        let scan = run_path(data, &["-q", "--format", format]);
+        let merged = merge(&parts, &["--format", format]);
+        assert_eq!(merged.status.code(), scan.status.code(), "{format}");
+        assert_eq!(untimed(&merged.stdout), untimed(&scan.stdout), "{format}");
+    }
+    // The same manifest, row for row.
+    let (a, b) = (dir.join("scan.csv"), dir.join("merged.csv"));
+    run_path(data, &["-q", "--manifest", a.to_str().unwrap()]);
+    merge(&parts, &["--manifest", b.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The parts hold every sample once between them.
+    assert_eq!(snapshot(data), before, "the dataset was changed");
+}
+
+/// Images listed in a labels file, one missing and one outside the dataset, with a
+/// configuration file beside them: parts by `--files` lists merge to the scan.
+#[test]
+fn labels_file_parts_by_lists_merge_with_the_configuration() {
+    let dir = Dir::new();
+    let data = dir.join("data");
+    let mut csv = String::from("path,label,split\n");
+    for i in 0..12u8 {
+        dir.png(&format!("data/img/{i}.png"), i * 17 + 1);
+        let split = if i % 3 == 0 { "test" } else { "train" };
+        csv.push_str(&format!(
+            "img/{i}.png,{},{split}\n",
+            ["cat", "dog"][i as usize % 2]
+        ));
+    }
+    csv.push_str("img/gone.png,cat,train\n../outside.png,dog,test\n");
+    dir.write("data/labels.csv", &csv);
+    dir.write(
+        "outside.png",
+        encode(&rgb(8, 8, 3), image::ImageFormat::Png),
+    );
+    dir.write(
+        "data/dsaudit.toml",
+        "ignore = [\"B001\"]\nfail-on = \"never\"\n",
+    );
+    let first: Vec<String> = (0..6).map(|i| format!("img/{i}.png")).collect();
+    let mut second: Vec<String> = (6..12).map(|i| format!("img/{i}.png")).collect();
+    second.extend(["img/gone.png".to_string(), "../outside.png".to_string()]);
+    let mut files = Vec::new();
+    for (i, list) in [first, second].iter().enumerate() {
+        let l = dir.write(&format!("list{i}.txt"), list.join("\n") + "\n");
+        let out = dir.join(&format!("part{i}.dsp"));
+        let run = dsaudit()
+            .arg("partial")
+            .arg(&data)
+            .arg("--files")
+            .arg(&l)
+            .arg("-qo")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        files.push(out);
+    }
+    let scan = run_path(&data, &["-q", "--format", "json"]);
+    let merged = merge(&files, &["--format", "json"]);
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "fail-on never, from the configuration"
+    );
+    assert_eq!(untimed(&merged.stdout), untimed(&scan.stdout));
+    let report = String::from_utf8_lossy(&merged.stdout);
+    assert!(
+        report.contains("missing") && report.contains("outside"),
+        "{report}"
+    );
+    // --isolated leaves the parts' configuration out: fail-on is error again.
+    let isolated = merge(&files, &["--isolated", "--format", "json"]);
+    assert_eq!(isolated.status.code(), Some(1));
+    // A list naming a path that is no sample of the dataset.
+    let l = dir.write("bad.txt", "img/0.png\nimg/nope.png\n");
+    let out = dsaudit()
+        .arg("partial")
+        .arg(&data)
+        .arg("--files")
+        .arg(&l)
+        .arg("-qo")
+        .arg(dir.join("bad.dsp"))
+        .output()
+        .unwrap();
+    let e = error_of(&out);
+    assert!(
+        e.contains("bad.txt: 1 listed paths are not samples") && e.contains("img/nope.png"),
+        "{e}"
+    );
+}
+
+#[test]
+fn what_cannot_be_merged_is_refused_in_one_line() {
+    let dir = Dir::new();
+    let data = Path::new("sample_data/images");
+    let parts = parts(data, 2, dir.path());
+    // A part left out.
+    let e = error_of(&merge(&parts[..1], &[]));
+    assert!(
+        e.contains("are in no partial scan (the parts given hold 1/2): is a part missing?"),
+        "{e}"
+    );
+    // A part given twice: counted once, and said so.
+    let twice = merge(
+        &[parts[0].clone(), parts[1].clone(), parts[0].clone()],
+        &["--format", "json"],
+    );
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("each counted once"));
+    let ds: serde_json::Value = serde_json::from_slice(&twice.stdout).unwrap();
+    let once = scan_json(data, &[]);
+    assert_eq!(counts(&ds["datasets"][0]), counts(&once));
+    // Another version's part.
+    let mut bytes = std::fs::read(&parts[0]).unwrap();
+    let at = bytes
+        .windows(5)
+        .position(|w| w == env!("CARGO_PKG_VERSION").as_bytes())
+        .unwrap();
+    bytes[at..at + 5].copy_from_slice(b"0.0.9");
+    let old = dir.write("old.dsp", &bytes);
+    let e = error_of(&merge(&[old, parts[1].clone()], &[]));
+    assert!(
+        e.contains("old.dsp: written by dsaudit 0.0.9 (.dsp format 1); this is dsaudit"),
+        "{e}"
+    );
+    // Cut short, and not a partial scan at all.
+    let cut = dir.write("cut.dsp", &std::fs::read(&parts[0]).unwrap()[..5000]);
+    assert!(error_of(&merge(&[cut], &[])).contains("cut.dsp: damaged partial scan"));
+    let text = dir.write("notes.dsp", "hello\n");
+    assert!(error_of(&merge(&[text], &[])).contains("not a partial scan"));
+    // The reading flags belong to the parts.
+    let e = error_of(&merge(&parts, &["--label", "y"]));
+    assert!(e.contains("are given to dsaudit partial"), "{e}");
+    // A table is not split into parts; nothing is written inside a dataset.
+    let out = run(&[
+        "partial",
+        "sample_data/table.csv",
+        "--shard",
+        "1/2",
+        "-o",
+        dir.join("t.dsp").to_str().unwrap(),
+    ]);
+    assert!(error_of(&out).contains("splits datasets whose samples are image files"));
+    let out = run(&[
+        "partial",
+        "sample_data/images",
+        "--shard",
+        "1/2",
+        "-o",
+        "sample_data/images/p.dsp",
+    ]);
+    assert!(error_of(&out).contains("refusing to write inside the dataset"));
+    let out = run(&[
+        "partial",
+        "sample_data/images",
+        "--shard",
+        "3/2",
+        "-o",
+        dir.join("x.dsp").to_str().unwrap(),
+    ]);
+    assert!(error_of(&out).contains("expected K/N"));
+}
