@@ -463,6 +463,58 @@ bench-jpeg-scaling images="1000":
     "$CARGO_TARGET_DIR/release/examples/jpeg_scaling" "$dir/photos" {{images}}
     "$CARGO_TARGET_DIR/release/examples/jpeg_scaling" "$dir/skimage" 100
 
+# Issue 29: dsaudit.spark.scan on Spark local[2] (pyspark from PyPI, the machine's Java
+# 17) against `dsaudit scan` on the same 100,000-image folder read with binaryFile, in a
+# throwaway venv (never in CI): wall times, the ratio, Spark's own reading time, and
+# whether the findings are identical.
+bench-spark images="100000" partitions="8":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --bin dsaudit --example gen_data
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q --upgrade pip
+    "$dir/venv/bin/pip" install -q . pyarrow pyspark
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} 10 >/dev/null
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(java -version 2>&1 | head -1); $(date -u +%F)"
+    "$dir/venv/bin/python" crates/dsaudit-py/bench/bench_spark.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/data/images" {{partitions}}
+
+# Issue 29: the 100,000-image benchmark scanned whole, then as PARTS partial scans (one
+# after another, as separate machines would) and their merge: CPU time (user + sys) of
+# each, the merge's own wall time split into reading the parts and the stages after,
+# the partial state's bytes per image, and whether the two JSON reports are identical.
+bench-partial images="100000" parts="4":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --bin dsaudit --example gen_data
+    bin="$CARGO_TARGET_DIR/release/dsaudit"
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir" {{images}} 10 >/dev/null
+    mkdir "$dir/parts"
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$bin" scan -q --fail-on never "$dir/images" >/dev/null
+    cpu() { awk '{ printf "%.2f", $2 + $3 }' "$1"; }
+    /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" scan -q --fail-on never --format json "$dir/images" > "$dir/scan.json"
+    whole=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+    echo "scan             wall $wall s  cpu $whole s  peak $(( kib / 1024 )) MiB"
+    total=0
+    for k in $(seq 1 {{parts}}); do
+        /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" partial -q "$dir/images" --shard "$k/{{parts}}" -o "$dir/parts/part$k.dsp"
+        c=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+        total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
+        echo "partial $k/{{parts}}      wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  $(stat -c %s "$dir/parts/part$k.dsp") bytes"
+    done
+    /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" merge "$dir"/parts/*.dsp -q --timings --fail-on never --format json > "$dir/merge.json" 2> "$dir/phases"
+    c=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+    total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
+    read_parts=$(awk '/^timing merge / { print $3 }' "$dir/phases")
+    echo "merge            wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  (reading and merging the parts $read_parts s, the stages and rules after)"
+    bytes=$(cat "$dir"/parts/*.dsp | wc -c)
+    awk -v a="$total" -v w="$whole" -v b="$bytes" -v n={{images}} 'BEGIN { printf "parts + merge cpu %.2f s = %.3f x the scan'"'"'s; partial state %.0f bytes per image\n", a, a / w, b / n }'
+    cmp -s "$dir/scan.json" "$dir/merge.json" && echo "reports: identical" || echo "reports: DIFFER"
+
 # Clean-build cost (issue 27): a clean release build of the scan-only binary
 # (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of
 # the core crate alone, each in a fresh target directory, with the binaries' sizes.

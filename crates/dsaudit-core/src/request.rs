@@ -152,3 +152,26 @@ pub fn audit(path: &Path, req: Request, isolated: bool) -> Result<Audit> {
         .apply_path_ignores(&mut scan.findings, &scan.spec.root);
     Ok(Audit::of(scan, &s))
 }
+
+/// Merges partial scans (`crate::partial`) and scans the whole as `dsaudit merge`
+/// does: under the configuration the parts read, if any, merged under `req`.
+pub fn audit_parts(
+    parts: Vec<(std::path::PathBuf, crate::partial::Dsp)>,
+    req: Request,
+) -> Result<Audit> {
+    let merged = crate::partial::merge(&parts)?;
+    // The samples are in the merged dataset now; the parts' copies go before the
+    // stages run.
+    drop(parts);
+    let config = match &merged.config {
+        Some((path, text)) => crate::config::parse(Path::new(path), text)?,
+        None => crate::config::Config::default(),
+    };
+    let s = settings(config, req)?;
+    let start = std::time::Instant::now();
+    let input = merged.spec.input.clone();
+    let mut scan = scan::scan_loaded(&input, merged.spec, merged.loaded, &s.options, start)?;
+    s.config
+        .apply_path_ignores(&mut scan.findings, &scan.spec.root);
+    Ok(Audit::of(scan, &s))
+}

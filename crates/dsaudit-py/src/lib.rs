@@ -183,6 +183,79 @@ fn scan(
     Ok(Scanned { audit })
 }
 
+/// Describes one Spark partition's images (the rows' paths, contents, labels and
+/// splits) into a partial scan: the bytes of a `.dsp` (`docs/partial.md`).
+#[pyfunction]
+#[pyo3(signature = (name, shard, sources, contents, labels, splits))]
+fn describe_rows<'py>(
+    py: Python<'py>,
+    name: String,
+    shard: String,
+    sources: Vec<String>,
+    contents: Vec<Option<Bound<'py, PyBytes>>>,
+    labels: Vec<Option<String>>,
+    splits: Vec<Option<String>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let n = sources.len();
+    if contents.len() != n || labels.len() != n || splits.len() != n {
+        return Err(PyValueError::new_err(format!(
+            "describe_rows: {n} paths, {} contents, {} labels, {} splits: one of each per row",
+            contents.len(),
+            labels.len(),
+            splits.len()
+        )));
+    }
+    // The contents are read in place, the interpreter detached while they decode.
+    let bytes: Vec<Option<&[u8]>> = contents
+        .iter()
+        .map(|c| c.as_ref().map(|b| b.as_bytes()))
+        .collect();
+    let part = py
+        .detach(|| {
+            let given: Vec<dsaudit_core::partial::rows::Given<'_>> = (0..n)
+                .map(|i| dsaudit_core::partial::rows::Given {
+                    source: &sources[i],
+                    bytes: bytes[i],
+                    label: labels[i].as_deref(),
+                    split: splits[i].as_deref(),
+                })
+                .collect();
+            dsaudit_core::partial::rows::describe(&name, &shard, &given).to_bytes()
+        })
+        .map_err(dataset_error)?;
+    Ok(PyBytes::new(py, &part))
+}
+
+/// Merges partial scans (the bytes of `.dsp` files, in any order) into one scan of
+/// the whole, as `dsaudit merge` does.
+#[pyfunction]
+#[pyo3(signature = (parts, select, ignore, thresholds, fail_on, seed, label_model))]
+#[allow(clippy::too_many_arguments)]
+fn merge_parts(
+    py: Python<'_>,
+    parts: Vec<Bound<'_, PyBytes>>,
+    select: Vec<String>,
+    ignore: Vec<String>,
+    thresholds: BTreeMap<String, f64>,
+    fail_on: Option<String>,
+    seed: u64,
+    label_model: String,
+) -> PyResult<Scanned> {
+    let req = request_of(select, ignore, thresholds, fail_on, seed, &label_model)?;
+    let decoded = parts
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let dsp =
+                dsaudit_core::partial::Dsp::from_bytes(&format!("part {}", i + 1), b.as_bytes())?;
+            Ok((PathBuf::from(&dsp.shard), dsp))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map_err(dataset_error)?;
+    let audit = detached(py, move || request::audit_parts(decoded, req))?;
+    Ok(Scanned { audit })
+}
+
 /// Scans a table handed over as an Arrow C stream (a PyCapsule named
 /// `arrow_array_stream`, from `__arrow_c_stream__`), named `name` in the report.
 #[pyfunction]
@@ -475,6 +548,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scanned>()?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(scan_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(describe_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_parts, m)?)?;
     m.add_function(wrap_pyfunction!(label_issues, m)?)?;
     m.add_function(wrap_pyfunction!(quality_scores, m)?)?;
     m.add_function(wrap_pyfunction!(build, m)?)?;

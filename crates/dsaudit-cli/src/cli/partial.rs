@@ -48,6 +48,9 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         .map(|p| Ok((p.clone(), Dsp::read(p)?)))
         .collect::<Result<Vec<_>>>()?;
     let merged = partial::merge(&parts)?;
+    // The samples are in the merged dataset now; the parts' copies go before the
+    // stages run.
+    drop(parts);
     for out in args
         .data
         .output

@@ -163,6 +163,32 @@ pub fn describe_opened(path: &Path, opened: Option<(std::fs::File, u64)>) -> Ima
     }
 }
 
+/// `describe_file` of a file whose bytes are already in memory (a Spark row's
+/// content), named `path`: the description the file on disk gets, field for field.
+pub fn describe_named_bytes(path: &Path, bytes: &[u8]) -> ImageInfo {
+    let head = &bytes[..bytes.len().min(HEAD)];
+    let sniffed = image::guess_format(head).is_ok();
+    if !crate::discover::is_image_path(path) && !sniffed {
+        return ImageInfo::error(ErrorKind::Unsupported, "not an image file").with_bytes(bytes);
+    }
+    let info = ImageInfo {
+        ext_format: ImageFormat::from_path(path).ok().map(format_name),
+        bytes: Some(bytes.len() as u64),
+        ..Default::default()
+    };
+    if head.len() < bytes.len() && !sniffed {
+        return not_an_image(info);
+    }
+    describe_bytes(bytes, info)
+}
+
+impl ImageInfo {
+    fn with_bytes(mut self, bytes: &[u8]) -> ImageInfo {
+        self.bytes = Some(bytes.len() as u64);
+        self
+    }
+}
+
 fn not_an_image(info: ImageInfo) -> ImageInfo {
     match info.ext_format {
         Some(ext) => {

@@ -25,6 +25,14 @@ pub fn describe_all(
     quiet: bool,
     files: Option<&dyn super::Recall>,
 ) -> Vec<ImageSample> {
+    let jobs = match files.and_then(|f| f.choose(&jobs)) {
+        Some(keep) => jobs
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(j, k)| k.then_some(j))
+            .collect(),
+        None => jobs,
+    };
     let pb = crate::progress::bar(jobs.len() as u64, quiet, "images");
     let one = |j: Job<'_>, info: ImageInfo| {
         pb.inc(1);

@@ -147,6 +147,12 @@ pub trait Recall: Sync {
     ) -> (image::ImageInfo, Kept);
     /// This run's records, from `describe`, in the order the files were described.
     fn keep(&self, records: Vec<Kept>);
+    /// Which of the samples the layout lists (all of them, in order) to load, before
+    /// any is described: a partial scan loads one shard and leaves the rest out.
+    /// None: every one.
+    fn choose(&self, _listing: &[image_folder::Job<'_>]) -> Option<Vec<bool>> {
+        None
+    }
 }
 
 /// A record the cache keeps for the next run; opaque to the load.

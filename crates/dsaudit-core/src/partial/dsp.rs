@@ -41,6 +41,10 @@ pub struct Header {
     pub listing: [u8; 32],
     /// Samples in the whole dataset.
     pub total: u64,
+    /// The parts know the whole listing (`partial` of a folder): each sample takes its
+    /// place in it, and the merge checks none is missing. Parts of samples handed over
+    /// in memory (a Spark partition's rows) do not: they are merged in path order.
+    pub listed: bool,
     pub dataset: DatasetLevel,
 }
 
@@ -88,23 +92,32 @@ fn version() -> &'static str {
 impl Dsp {
     /// Writes the file atomically (a temporary name, then a rename).
     pub fn write(&self, path: &Path) -> Result<()> {
+        crate::output::write_bytes_atomic(path, &self.to_bytes()?)
+    }
+
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut bytes = Vec::with_capacity(64 + self.rows.len() * 1400);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
         bytes.extend_from_slice(&(version().len() as u32).to_le_bytes());
         bytes.extend_from_slice(version().as_bytes());
         postcard::to_io(self, &mut bytes)?;
-        crate::output::write_bytes_atomic(path, &bytes)
+        Ok(bytes)
     }
 
     /// Reads a `.dsp`; one line naming the file for anything that is not one this
     /// build wrote the same way.
     pub fn read(path: &Path) -> Result<Dsp> {
-        let shown = path.display();
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
-            Err(e) => bail!("{shown}: {}", crate::util::io_problem(&e)),
+            Err(e) => bail!("{}: {}", path.display(), crate::util::io_problem(&e)),
         };
+        Dsp::from_bytes(&path.display().to_string(), &bytes)
+    }
+
+    /// A part from its bytes; `shown` names it in errors.
+    pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<Dsp> {
         let Some(rest) = bytes.strip_prefix(MAGIC) else {
             bail!("{shown}: not a partial scan (.dsp files are written by dsaudit partial)");
         };
@@ -116,8 +129,17 @@ impl Dsp {
                 version()
             );
         }
-        let dsp: Dsp = postcard::from_bytes(body)
-            .map_err(|e| anyhow::anyhow!("{shown}: damaged partial scan: {e}"))?;
+        let dsp: Dsp = match postcard::take_from_bytes(body) {
+            Ok((dsp, [])) => dsp,
+            Ok((_, rest)) => bail!(
+                "{shown}: damaged partial scan: {} bytes after its end",
+                rest.len()
+            ),
+            Err(postcard::Error::DeserializeUnexpectedEnd) => {
+                bail!("{shown}: damaged partial scan: cut short")
+            }
+            Err(e) => bail!("{shown}: damaged partial scan: {e}"),
+        };
         if dsp.header.described_by != crate::cache::VERSION {
             bail!(
                 "{shown}: its samples were described by record version {}; this dsaudit describes them as version {}",

@@ -30,7 +30,7 @@ pub fn merge(parts: &[(PathBuf, Dsp)]) -> Result<Merged> {
     let header = &first.header;
     let (rows, overlaps) = in_listing_order(parts)?;
     let covered = rows.len() as u64;
-    if covered != header.total {
+    if header.listed && covered != header.total {
         let shards: Vec<&str> = parts.iter().map(|(_, d)| d.shard.as_str()).collect();
         bail!(
             "dsaudit merge: {} of the {} samples of {} are in no partial scan (the parts given hold {}): is a part missing?",
@@ -104,32 +104,45 @@ fn same_scan(a_path: &Path, a: &Header, b_path: &Path, b: &Header) -> Result<()>
     Ok(())
 }
 
-/// Every part's rows by their place in the listing; a sample two parts both hold is
-/// kept once (and said so), unless they describe it differently.
+/// Every part's rows by their place in the listing (parts of a folder) or by path
+/// (parts of rows handed over in memory, which have no listing); a sample two parts
+/// both hold is kept once (and said so), unless they describe it differently.
 fn in_listing_order(parts: &[(PathBuf, Dsp)]) -> Result<(Vec<&Row>, Option<String>)> {
-    let mut all: Vec<(u64, usize, &Row)> = parts
+    let header = &parts[0].1.header;
+    fn key(listed: bool, r: &Row) -> (u64, &str) {
+        match listed {
+            true => (r.index, ""),
+            false => (0, r.source.as_str()),
+        }
+    }
+    let listed = header.listed;
+    let mut all: Vec<((u64, &str), usize, &Row)> = parts
         .iter()
         .enumerate()
-        .flat_map(|(p, (_, d))| d.rows.iter().map(move |r| (r.index, p, r)))
+        .flat_map(|(p, (_, d))| d.rows.iter().map(move |r| (key(listed, r), p, r)))
         .collect();
-    all.sort_by_key(|&(index, part, _)| (index, part));
-    let total = parts[0].1.header.total;
+    all.sort_by_key(|&(k, part, _)| (k, part));
+    let total = header.total;
     let mut rows: Vec<&Row> = Vec::with_capacity(all.len());
     let mut twice = 0usize;
     let mut example = None;
-    let mut last: Option<(u64, usize)> = None;
+    let mut last: Option<((u64, &str), usize)> = None;
     for (index, part, row) in all {
-        if index >= total {
+        if header.listed && index.0 >= total {
             bail!(
-                "{}: sample {index} is past the listing's {total}: damaged partial scan",
-                parts[part].0.display()
+                "{}: sample {} is past the listing's {total}: damaged partial scan",
+                parts[part].0.display(),
+                index.0
             );
         }
+        // A path held twice is one file, whatever part holds it (a DataFrame that is
+        // the union of two overlapping reads): the result must not depend on where
+        // the rows fell.
         if let Some((prev, prev_part)) = last.filter(|(i, _)| *i == index) {
             let kept = rows[rows.len() - 1];
             if kept.source != row.source || !same_record(kept, row) {
                 bail!(
-                    "{} and {} describe {} differently: it changed between the partial scans; make them again",
+                    "{} and {} describe {} differently (its content, label or split): it changed between the partial scans; make them again",
                     parts[prev_part].0.display(),
                     parts[part].0.display(),
                     row.source

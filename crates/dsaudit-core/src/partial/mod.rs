@@ -12,9 +12,11 @@
 
 pub mod dsp;
 mod merge;
+pub mod rows;
 
 use crate::cache::record::Record;
 use crate::load::image::{ErrorKind, ImageInfo};
+use crate::load::image_folder::Job;
 use crate::load::{self, Hints, Kept, Recall};
 use anyhow::{bail, Result};
 pub use dsp::Dsp;
@@ -86,10 +88,22 @@ fn bucket(source: &str, n: u64) -> u64 {
     u64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap()) % n
 }
 
-/// The load's describe step, run only for the shard's samples; the others get an
-/// empty description that is never written.
+/// The listing a partial scan saw: how many samples the layout lists, its
+/// fingerprint, and the places of the samples the shard holds.
+#[derive(Default)]
+struct Listing {
+    total: u64,
+    fingerprint: [u8; 32],
+    kept: Vec<u64>,
+    /// Every path listed, for `--files` to check its list against.
+    sources: HashSet<String>,
+}
+
+/// The load, limited to one shard: it chooses the shard's samples from the listing
+/// (recording the listing), and describes them as the scan would.
 struct ShardRecall<'a> {
     shard: &'a Shard,
+    listing: Mutex<Listing>,
     described: Mutex<HashMap<String, Record>>,
 }
 
@@ -100,9 +114,6 @@ impl Recall for ShardRecall<'_> {
         _path: &Path,
         compute: &dyn Fn(Option<(std::fs::File, u64)>) -> ImageInfo,
     ) -> (ImageInfo, Kept) {
-        if !self.shard.holds(rel) {
-            return (ImageInfo::default(), Kept(None));
-        }
         let info = compute(None);
         let record = Record::of(&info);
         self.described
@@ -113,6 +124,38 @@ impl Recall for ShardRecall<'_> {
     }
 
     fn keep(&self, _: Vec<Kept>) {}
+
+    fn choose(&self, jobs: &[Job<'_>]) -> Option<Vec<bool>> {
+        let mut fingerprint = blake3::Hasher::new();
+        let mut listing = Listing {
+            total: jobs.len() as u64,
+            ..Default::default()
+        };
+        let mut keep = Vec::with_capacity(jobs.len());
+        for (i, j) in jobs.iter().enumerate() {
+            for part in [
+                Some(j.source.as_str()),
+                j.split.as_deref(),
+                j.label.as_deref(),
+            ] {
+                fingerprint.update(&[part.is_some() as u8]);
+                fingerprint.update(part.unwrap_or("").as_bytes());
+                fingerprint.update(&[0]);
+            }
+            fingerprint.update(&j.row.unwrap_or(u64::MAX).to_le_bytes());
+            let held = self.shard.holds(&j.source);
+            if held {
+                listing.kept.push(i as u64);
+            }
+            if matches!(self.shard, Shard::Files { .. }) {
+                listing.sources.insert(j.source.clone());
+            }
+            keep.push(held);
+        }
+        listing.fingerprint = *fingerprint.finalize().as_bytes();
+        *self.listing.lock().unwrap_or_else(|p| p.into_inner()) = listing;
+        Some(keep)
+    }
 }
 
 /// Describes one shard of the dataset at `path`. `config`: the configuration file
@@ -134,55 +177,23 @@ pub fn partial(
     }
     let recall = ShardRecall {
         shard,
+        listing: Mutex::new(Listing::default()),
         described: Mutex::new(HashMap::new()),
     };
-    let loaded = load::load(&spec, quiet, Some(&recall))?;
-    let described = recall.described.into_inner().unwrap_or_default();
-    let m = &loaded.manifest;
-    let (sources, splits, labels, errors) = (
-        m.strs("source"),
-        m.strs("split"),
-        m.strs("label"),
-        m.strs("error_kind"),
-    );
-    let row_numbers = m.u64s("row");
-    let mut listing = blake3::Hasher::new();
-    let mut rows = Vec::new();
-    let mut seen = HashSet::new();
-    for i in 0..m.len() {
-        let source = sources.get(i).unwrap_or("");
-        let (split, label, row) = (splits.get(i), labels.get(i), row_numbers.get(i));
-        for part in [Some(source), split, label] {
-            listing.update(&[part.is_some() as u8]);
-            listing.update(part.unwrap_or("").as_bytes());
-            listing.update(&[0]);
-        }
-        listing.update(&row.unwrap_or(u64::MAX).to_le_bytes());
-        seen.insert(source);
-        if !shard.holds(source) {
-            continue;
-        }
-        let info = match described.get(source) {
-            Some(r) => r.clone(),
-            // Read by no one: a path the labels file names outside the dataset.
-            None if errors.get(i) == Some(ErrorKind::Outside.as_str()) => Record::of(
-                &ImageInfo::error(ErrorKind::Outside, m.strs("error").get(i).unwrap_or("")),
-            ),
-            None => bail!("{}: {source} was listed but not described", path.display()),
-        };
-        rows.push(dsp::Row {
-            index: i as u64,
-            source: source.to_string(),
-            split: split.map(str::to_string),
-            label: label.map(str::to_string),
-            row,
-            info,
-        });
+    // The layout's own load: `load::load` would call an empty shard an empty dataset.
+    let loaded = spec.layout.load(&spec, quiet, Some(&recall))?;
+    let listing = std::mem::take(&mut *recall.listing.lock().unwrap_or_else(|p| p.into_inner()));
+    if listing.total == 0 {
+        bail!(
+            "{}: empty dataset: {}",
+            spec.input.display(),
+            spec.layout.empty()
+        );
     }
     if let Shard::Files { list, sources } = shard {
         let unknown: Vec<&String> = sources
             .iter()
-            .filter(|s| !seen.contains(s.as_str()))
+            .filter(|s| !listing.sources.contains(s.as_str()))
             .collect();
         if let Some(first) = unknown.iter().min() {
             bail!(
@@ -193,6 +204,11 @@ pub fn partial(
             );
         }
     }
+    let described = recall
+        .described
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    let rows = rows_of(&loaded, &listing.kept, &described)?;
     Ok(Dsp {
         header: dsp::Header {
             described_by: crate::cache::VERSION,
@@ -209,34 +225,80 @@ pub fn partial(
                 split: hints.split,
                 allow_outside_paths: hints.allow_outside_paths,
             },
-            listing: *listing.finalize().as_bytes(),
-            total: m.len() as u64,
-            dataset: dsp::DatasetLevel {
-                guesses: spec.guesses.clone(),
-                load_guesses: loaded.guesses.clone(),
-                label_column: loaded.label_column.clone(),
-                split_column: loaded.split_column.clone(),
-                declared_splits: loaded.declared_splits.clone(),
-                declared_classes: loaded.declared_classes.clone(),
-                ignored_files: loaded.ignored_files.clone(),
-                walk_issues: spec
-                    .walked
-                    .issues
-                    .iter()
-                    .map(|w| (w.path.clone(), w.problem.clone()))
-                    .collect(),
-                non_utf8: spec
-                    .walked
-                    .files
-                    .iter()
-                    .filter(|f| !f.utf8)
-                    .map(|f| f.rel.clone())
-                    .collect(),
-            },
+            listing: listing.fingerprint,
+            total: listing.total,
+            listed: true,
+            dataset: dataset_level(&spec, &loaded),
         },
         shard: shard.describe(),
         rows,
     })
+}
+
+/// The shard's samples as rows: the load's manifest row `i` is the listing's
+/// `kept[i]`-th sample.
+fn rows_of(
+    loaded: &load::Loaded,
+    kept: &[u64],
+    described: &HashMap<String, Record>,
+) -> Result<Vec<dsp::Row>> {
+    let m = &loaded.manifest;
+    if m.len() != kept.len() {
+        bail!(
+            "internal: the shard lists {} samples but loaded {}",
+            kept.len(),
+            m.len()
+        );
+    }
+    let (sources, splits, labels) = (m.strs("source"), m.strs("split"), m.strs("label"));
+    let (row_numbers, errors) = (m.u64s("row"), m.strs("error_kind"));
+    let mut rows = Vec::with_capacity(m.len());
+    for (i, &index) in kept.iter().enumerate() {
+        let source = sources.get(i).unwrap_or("");
+        let info = match described.get(source) {
+            Some(r) => r.clone(),
+            // Read by no one: a path the labels file names outside the dataset.
+            None if errors.get(i) == Some(ErrorKind::Outside.as_str()) => Record::of(
+                &ImageInfo::error(ErrorKind::Outside, m.strs("error").get(i).unwrap_or("")),
+            ),
+            None => bail!("internal: {source} was listed but not described"),
+        };
+        rows.push(dsp::Row {
+            index,
+            source: source.to_string(),
+            split: splits.get(i).map(str::to_string),
+            label: labels.get(i).map(str::to_string),
+            row: row_numbers.get(i),
+            info,
+        });
+    }
+    Ok(rows)
+}
+
+/// What the load learnt of the dataset besides its samples.
+fn dataset_level(spec: &load::DatasetSpec, loaded: &load::Loaded) -> dsp::DatasetLevel {
+    dsp::DatasetLevel {
+        guesses: spec.guesses.clone(),
+        load_guesses: loaded.guesses.clone(),
+        label_column: loaded.label_column.clone(),
+        split_column: loaded.split_column.clone(),
+        declared_splits: loaded.declared_splits.clone(),
+        declared_classes: loaded.declared_classes.clone(),
+        ignored_files: loaded.ignored_files.clone(),
+        walk_issues: spec
+            .walked
+            .issues
+            .iter()
+            .map(|w| (w.path.clone(), w.problem.clone()))
+            .collect(),
+        non_utf8: spec
+            .walked
+            .files
+            .iter()
+            .filter(|f| !f.utf8)
+            .map(|f| f.rel.clone())
+            .collect(),
+    }
 }
 
 #[cfg(test)]

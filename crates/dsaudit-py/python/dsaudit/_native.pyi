@@ -36,6 +36,23 @@ def scan_frame(
     seed: int,
     label_model: str,
 ) -> Scanned: ...
+def describe_rows(
+    name: str,
+    shard: str,
+    sources: List[str],
+    contents: List[Optional[bytes]],
+    labels: List[Optional[str]],
+    splits: List[Optional[str]],
+) -> bytes: ...
+def merge_parts(
+    parts: List[bytes],
+    select: List[str],
+    ignore: List[str],
+    thresholds: Dict[str, float],
+    fail_on: Optional[str],
+    seed: int,
+    label_model: str,
+) -> Scanned: ...
 def label_issues(labels: bytes, pred_probs: bytes, k: int, method: str) -> bytes: ...
 def quality_scores(labels: bytes, pred_probs: bytes, k: int, method: str) -> bytes: ...
 def build(

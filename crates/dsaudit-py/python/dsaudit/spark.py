@@ -1,0 +1,153 @@
+"""Scan a Spark DataFrame of images with dsaudit::
+
+    from pyspark.sql import functions as F
+    import dsaudit.spark
+
+    df = (
+        spark.read.format("binaryFile")
+        .option("recursiveFileLookup", "true")
+        .load("/data/pets")
+        .withColumn("split", F.element_at(F.split("path", "/"), -3))
+        .withColumn("label", F.element_at(F.split("path", "/"), -2))
+    )
+    report = dsaudit.spark.scan(df, root="/data/pets")
+
+Each partition's images are described where the partition is (``DataFrame.mapInArrow``
+into dsaudit's Rust partial scan: the read, hashes, decode and statistics); the parts
+come back to the driver as one binary row per Arrow batch, and are merged there into
+the report ``dsaudit scan`` gives of the same images (docs/partial.md): samples in path
+order, every finding with its paths. No JVM code; pyspark and pyarrow are needed only
+by this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping, Optional, Sequence
+
+from . import Report, _int, _native, _opt_str, _str, _strs, _thresholds
+from ._native import DatasetError
+
+__all__ = ["scan"]
+
+
+def scan(
+    df: Any,
+    *,
+    label: Optional[str] = "label",
+    split: Optional[str] = "split",
+    image_col: Optional[str] = None,
+    path_col: str = "path",
+    root: Optional[str] = None,
+    name: Optional[str] = None,
+    select: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    thresholds: Optional[Mapping[str, float]] = None,
+    fail_on: Optional[str] = None,
+    seed: int = 0,
+    label_model: str = "auto",
+) -> Report:
+    """Scans the images of a Spark DataFrame: ``path_col`` names each image (made
+    relative to ``root`` when it starts with it, as reports name the files of a
+    folder), ``image_col`` holds its bytes (default ``content``, as
+    ``spark.read.format("binaryFile")`` gives), ``label`` and ``split`` the columns of
+    its class and split (left out when the DataFrame has no such column and the
+    default name was not changed). ``name`` stands for the dataset in the report
+    (default ``root``). The other options are :func:`dsaudit.scan`'s."""
+    columns = list(df.columns)
+    image_col = _str("image_col", image_col) if image_col is not None else "content"
+    path_col = _str("path_col", path_col)
+    for what, col in (("path_col", path_col), ("image_col", image_col)):
+        if col not in columns:
+            raise DatasetError(
+                f"df: no column {col!r} ({what}); dsaudit.spark.scan reads image rows, e.g. spark.read.format('binaryFile'), columns: {', '.join(columns)}"
+            )
+    label_col = _column("label", label, "label", columns)
+    split_col = _column("split", split, "split", columns)
+    root = _opt_str("root", root)
+    dataset = _opt_str("name", name) or root or "spark DataFrame"
+    options = (
+        _strs("select", select),
+        _strs("ignore", ignore),
+        _thresholds(thresholds),
+        _opt_str("fail_on", fail_on),
+        _int("seed", seed),
+        _str("label_model", label_model),
+    )
+    # The options' values are checked on the driver before any executor starts: a
+    # merge of no parts checks them first, then refuses the empty list.
+    try:
+        _native.merge_parts([], *options)
+    except DatasetError:
+        pass
+
+    from pyspark.sql import functions as F  # type: ignore[import-not-found]
+
+    def nothing() -> Any:
+        return F.lit(None).cast("string")
+
+    rows = df.select(
+        F.col(path_col).cast("string").alias("path"),
+        F.col(image_col).alias("content"),
+        (F.col(label_col).cast("string") if label_col else nothing()).alias("label"),
+        (F.col(split_col).cast("string") if split_col else nothing()).alias("split"),
+    )
+    describe = _describer(dataset, root)
+    parts = rows.mapInArrow(describe, "part binary").collect()
+    return Report(_native.merge_parts([bytes(r.part) for r in parts], *options))
+
+
+def _column(param: str, value: Optional[str], default: str, columns: Sequence[str]) -> Optional[str]:
+    """The column a parameter names: None when it is None, or when it is the default
+    name and the DataFrame has no such column; an error when it names a missing one."""
+    if value is None:
+        return None
+    col = _str(param, value)
+    if col in columns:
+        return col
+    if col == default:
+        return None
+    raise DatasetError(f"df: no column {col!r} ({param}); columns: {', '.join(columns)}")
+
+
+def _describer(dataset: str, root: Optional[str]) -> Any:
+    """The function each partition runs: one part per Arrow batch, as one binary row."""
+    prefixes = _prefixes(root)
+
+    def relative(path: str) -> str:
+        for p in prefixes:
+            if path.startswith(p):
+                return path[len(p) :].lstrip("/")
+        return path
+
+    def describe(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa  # type: ignore[import-not-found]
+        from pyspark import TaskContext  # type: ignore[import-not-found]
+
+        from dsaudit import _native as native
+
+        ctx = TaskContext.get()
+        partition = ctx.partitionId() if ctx is not None else 0
+        for i, batch in enumerate(batches):
+            cols = batch.to_pydict()
+            part = native.describe_rows(
+                dataset,
+                f"partition {partition} batch {i}",
+                [relative(p) if p is not None else "" for p in cols["path"]],
+                cols["content"],
+                cols["label"],
+                cols["split"],
+            )
+            yield pa.RecordBatch.from_arrays([pa.array([part], type=pa.binary())], names=["part"])
+
+    return describe
+
+
+def _prefixes(root: Optional[str]) -> list:
+    """``root`` as Spark may write it in ``path``: as given, or as a ``file:`` URI."""
+    if not root:
+        return []
+    r = root.rstrip("/")
+    out = [r + "/"]
+    if r.startswith("/"):
+        out += ["file:" + r + "/", "file://" + r + "/"]
+    return out

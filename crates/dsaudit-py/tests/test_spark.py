@@ -1,0 +1,137 @@
+"""dsaudit.spark.scan on Spark ``local[2]``, started by the tests: the images of a
+folder read with ``binaryFile`` give, with 1, 3 and 8 partitions, the findings the
+folder scan gives (codes, severities, messages, sample lists) and its class counts.
+
+The folder is built from real photographs (tests/data/detection: scikit-learn's two
+sample photos with digits pasted in), classed by the digit of their first box, with
+known problems injected: a truncated JPEG, a PNG named .jpg, text named .jpg and .txt,
+and a training image copied into val (a leak). Not a zero-byte file: Spark's
+``binaryFile`` gives no row for one (a file of no length has no split to read), so
+only the folder scan can report it (docs/partial.md).
+
+Needs pyspark (from PyPI) and Java 17; CI sets DSAUDIT_REQUIRE_SPARK=1 so that a
+missing one fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import dsaudit
+
+if os.environ.get("DSAUDIT_REQUIRE_SPARK"):
+    import pyspark  # noqa: F401
+    import pyarrow  # noqa: F401
+else:
+    pytest.importorskip("pyspark", reason="set DSAUDIT_REQUIRE_SPARK=1 to require it")
+    pytest.importorskip("pyarrow", reason="set DSAUDIT_REQUIRE_SPARK=1 to require it")
+
+import dsaudit.spark  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[3]
+PHOTOS = REPO / "tests" / "data" / "detection" / "yolo"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+
+    # The workers run this interpreter, which has dsaudit (not whatever python3 is
+    # first on PATH).
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("dsaudit-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "16")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("photos") / "data"
+    for split in ("train", "val"):
+        for img in sorted((PHOTOS / "images" / split).iterdir()):
+            boxes = (PHOTOS / "labels" / split / (img.stem + ".txt")).read_text().split()
+            label = boxes[0] if boxes else "none"
+            target = root / split / label / img.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(img, target)
+    first = sorted((root / "train").rglob("*.jpg"))[0]
+    data = first.read_bytes()
+    (first.parent / "cut.jpg").write_bytes(data[: len(data) * 6 // 10])
+    (first.parent / "notes.jpg").write_bytes(b"not an image at all\n" * 10)
+    (first.parent / "readme.txt").write_text("a stray note among the images\n")
+    png = REPO / "sample_data" / "images" / "train" / "circle"
+    shutil.copy(sorted(png.glob("*.png"))[0], first.parent / "really_png.jpg")
+    leak = root / "val" / first.parent.name / "leaked.jpg"
+    leak.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(first, leak)
+    return root
+
+
+def findings(report: dsaudit.Report) -> list:
+    ds = json.loads(report.to_json())["datasets"][0]
+    return [
+        (f["code"], f["severity"], f["message"], [s["source"] for s in f["samples"]])
+        for f in ds["findings"]
+    ]
+
+
+def class_counts(report: dsaudit.Report) -> dict:
+    return json.loads(report.to_json())["datasets"][0]["splits"]
+
+
+def images(spark, folder: Path, partitions: int):
+    from pyspark.sql import functions as F
+
+    parts = F.split(F.col("path"), "/")
+    return (
+        spark.read.format("binaryFile")
+        .option("recursiveFileLookup", "true")
+        .load(str(folder))
+        .withColumn("split", F.element_at(parts, -3))
+        .withColumn("label", F.element_at(parts, -2))
+        .repartition(partitions)
+    )
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_spark_finds_what_the_folder_scan_finds(spark, folder: Path, partitions: int) -> None:
+    whole = dsaudit.scan(folder, isolated=True)
+    got = dsaudit.spark.scan(images(spark, folder, partitions), root=str(folder))
+    want = findings(whole)
+    codes = {f[0] for f in want}
+    # The injected problems are there to be found, by both.
+    assert {"I001", "I002", "I004", "I005", "D001"} <= codes, codes
+    assert findings(got) == want
+    assert class_counts(got) == class_counts(whole)
+    assert got.exit_code == whole.exit_code
+
+
+def test_a_path_read_twice_is_counted_once(spark, folder: Path) -> None:
+    df = images(spark, folder, 3)
+    twice = dsaudit.spark.scan(df.union(df), root=str(folder))
+    once = dsaudit.spark.scan(df, root=str(folder))
+    assert findings(twice) == findings(once)
+    assert any("counted once" in g for g in json.loads(twice.to_json())["datasets"][0]["guesses"])
+
+
+def test_bad_columns_are_one_line_errors(spark, folder: Path) -> None:
+    df = images(spark, folder, 2)
+    with pytest.raises(dsaudit.DatasetError, match="no column 'bytes' \\(image_col\\)"):
+        dsaudit.spark.scan(df, image_col="bytes")
+    with pytest.raises(dsaudit.DatasetError, match="no column 'klass' \\(label\\)"):
+        dsaudit.spark.scan(df, label="klass")
+    with pytest.raises(ValueError, match="fail_on 'sometimes'"):
+        dsaudit.spark.scan(df, fail_on="sometimes")
