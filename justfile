@@ -475,7 +475,7 @@ bench-spark images="100000" partitions="8":
     trap 'rm -rf "$dir"' EXIT
     python3 -m venv "$dir/venv"
     "$dir/venv/bin/pip" install -q --upgrade pip
-    "$dir/venv/bin/pip" install -q . pyarrow pyspark
+    "$dir/venv/bin/pip" install -q . "pyspark[sql]"
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} 10 >/dev/null
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(java -version 2>&1 | head -1); $(date -u +%F)"
     "$dir/venv/bin/python" crates/dsaudit-py/bench/bench_spark.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/data/images" {{partitions}}

@@ -119,6 +119,7 @@ fn quiet_scan(path: &Path) -> Scan {
             shift: Default::default(),
             labels: Default::default(),
             refit: false,
+            against: None,
         },
     )
     .expect("scan")

@@ -88,6 +88,7 @@ pub fn settings(config: Config, req: Request) -> Result<Settings> {
         },
         labels,
         refit: false,
+        against: None,
     };
     Ok(Settings {
         config,

@@ -27,6 +27,9 @@ pub struct ScanOptions {
     pub labels: crate::labels::Options,
     /// `dsaudit check --refit`: fit every model anew, whatever the cache holds.
     pub refit: bool,
+    /// `--against`: the shift tests compare every split with this saved profile
+    /// instead of with one of the dataset's own splits.
+    pub against: Option<std::sync::Arc<crate::partial::reference::Reference>>,
 }
 
 impl ScanOptions {
@@ -61,6 +64,7 @@ impl ScanOptions {
                 ..Default::default()
             },
             refit: false,
+            against: None,
         }
     }
 }
@@ -182,6 +186,8 @@ fn stages(
     let usable = rules::usable_counts(loaded);
     let mut shift = if !opts.shift_tests {
         crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
+    } else if let Some(reference) = &opts.against {
+        against(path, loaded, reference, opts)?
     } else {
         crate::shift::find(
             loaded,
@@ -216,6 +222,34 @@ fn stages(
         print_timings(&shift, &labels);
     }
     Ok((dups, shift, labels, usable))
+}
+
+/// The shift tests of every split of `loaded` against a saved reference profile.
+fn against(
+    path: &Path,
+    loaded: &mut Loaded,
+    reference: &crate::partial::reference::Reference,
+    opts: &ScanOptions,
+) -> Result<crate::shift::Shift> {
+    use crate::partial::reference::REFERENCE;
+    let both = reference.beside(loaded)?;
+    loaded.guesses.push(reference.note());
+    crate::shift::find(
+        &both,
+        &rules::usable_counts(&both),
+        &shift_params(&opts.thresholds),
+        &crate::shift::Options {
+            reference: Some(REFERENCE.to_string()),
+            current: opts.shift.current.clone(),
+            seed: opts.shift.seed,
+        },
+        crate::identity::Prior {
+            state: None,
+            ids: None,
+            refit: true,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// The duplicate clusters (none searched when the command does not need them),

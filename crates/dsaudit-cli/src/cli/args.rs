@@ -285,6 +285,11 @@ pub struct ScanArgs {
     /// Samples listed per finding in the text report.
     #[arg(long, default_value_t = 10)]
     pub max_samples: usize,
+    /// Run the shift tests against a saved reference profile (the .dsp parts of an
+    /// earlier scan, from `dsaudit partial`; repeat for each part) instead of between
+    /// this dataset's splits: every split is compared with it.
+    #[arg(long, value_name = "REF.dsp")]
+    pub against: Vec<PathBuf>,
     #[command(flatten)]
     pub labels: LabelArgs,
 }

@@ -69,7 +69,8 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         }
         (None, None, _) => Default::default(),
     };
-    let s = settings_from(config, &args.data, Some(&args), false)?;
+    let mut s = settings_from(config, &args.data, Some(&args), false)?;
+    s.options.against = super::scan::reference(&args)?;
     if args.data.timings {
         eprintln!(
             "timing {:<10} {:8.3} s",

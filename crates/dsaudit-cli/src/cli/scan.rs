@@ -102,10 +102,15 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     }
     let extra: Vec<&PathBuf> = args.manifest.iter().chain(args.html.iter()).collect();
     check_outputs(&args.data, &extra)?;
+    if cache.is_some() && !args.against.is_empty() {
+        bail!("dsaudit check: --against is for dsaudit scan (the check's cache keeps the dataset's own shift tests)");
+    }
+    let against = reference(&args)?;
     let mut prepared = Vec::new();
     for p in &args.data.paths {
         let mut s = settings(&args.data, Some(&args), p, false)?;
         s.options.refit = refit;
+        s.options.against = against.clone();
         let start = std::time::Instant::now();
         let spec = dsaudit_core::load::open(p, s.options.hints.clone())?;
         if args.data.timings {
@@ -203,6 +208,21 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     }
     emit(args.data.output.as_ref(), &text)?;
     Ok(exit)
+}
+
+/// The profile `--against` names, merged from its parts; refused beside
+/// `--reference`, which names one of the dataset's own splits.
+pub(super) fn reference(
+    args: &ScanArgs,
+) -> Result<Option<std::sync::Arc<dsaudit_core::partial::reference::Reference>>> {
+    if args.against.is_empty() {
+        return Ok(None);
+    }
+    if args.data.reference.is_some() {
+        bail!("--reference names a split of this dataset; with --against the reference is the saved profile (--current still picks one split)");
+    }
+    let r = dsaudit_core::partial::reference::Reference::read(&args.against)?;
+    Ok(Some(std::sync::Arc::new(r)))
 }
 
 /// Applies the configuration's path ignores to a finished scan and adds its rules to

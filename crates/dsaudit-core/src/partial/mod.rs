@@ -12,6 +12,7 @@
 
 pub mod dsp;
 mod merge;
+pub mod reference;
 pub mod rows;
 
 use crate::cache::record::Record;

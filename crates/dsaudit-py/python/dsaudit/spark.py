@@ -16,8 +16,13 @@ Each partition's images are described where the partition is (``DataFrame.mapInA
 into dsaudit's Rust partial scan: the read, hashes, decode and statistics); the parts
 come back to the driver as one binary row per Arrow batch, and are merged there into
 the report ``dsaudit scan`` gives of the same images (docs/partial.md): samples in path
-order, every finding with its paths. No JVM code; pyspark and pyarrow are needed only
-by this module.
+order, every finding with its paths. No JVM code; pyspark with its SQL extras
+(``pip install "pyspark[sql]"``: pandas and pyarrow, which ``mapInArrow`` needs) is
+needed only by this module.
+
+Reading many small images, set ``spark.sql.files.openCostInBytes`` low (e.g. 8 KB):
+``binaryFile`` counts each file as at least that many bytes (4 MB by default) when it
+packs files into tasks, which gives one task per 32 files.
 """
 
 from __future__ import annotations
