@@ -14,23 +14,29 @@ fn untimed(out: &[u8]) -> String {
         .join("\n")
 }
 
+/// `dsaudit partial DATA ARGS -o OUT`, which must succeed.
+fn partial(data: &Path, args: &[&str], out: &Path) {
+    let run = dsaudit()
+        .arg("partial")
+        .arg(data)
+        .args(args)
+        .arg("-qo")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 /// `dsaudit partial DATA --shard k/n` for every k, into `dir`.
 fn parts(data: &Path, n: u64, dir: &Path) -> Vec<PathBuf> {
     (1..=n)
         .map(|k| {
             let out = dir.join(format!("part{k}.dsp"));
-            let run = dsaudit()
-                .arg("partial")
-                .arg(data)
-                .args(["--shard", &format!("{k}/{n}"), "-q", "-o"])
-                .arg(&out)
-                .output()
-                .unwrap();
-            assert!(
-                run.status.success(),
-                "{}",
-                String::from_utf8_lossy(&run.stderr)
-            );
+            partial(data, &["--shard", &format!("{k}/{n}")], &out);
             out
         })
         .collect()
@@ -99,20 +105,7 @@ fn labels_file_parts_by_lists_merge_with_the_configuration() {
     for (i, list) in [first, second].iter().enumerate() {
         let l = dir.write(&format!("list{i}.txt"), list.join("\n") + "\n");
         let out = dir.join(&format!("part{i}.dsp"));
-        let run = dsaudit()
-            .arg("partial")
-            .arg(&data)
-            .arg("--files")
-            .arg(&l)
-            .arg("-qo")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        partial(&data, &["--files", l.to_str().unwrap()], &out);
         files.push(out);
     }
     let scan = run_path(&data, &["-q", "--format", "json"]);
@@ -229,19 +222,7 @@ fn shift_tests_against_a_saved_profile() {
     let photos = Path::new("tests/data/detection/yolo/images");
     copy_tree(photos, &dir.join("served"));
     let profile = dir.join("profile.dsp");
-    let out = run(&[
-        "partial",
-        "tests/data/detection/yolo/images",
-        "--shard",
-        "1/1",
-        "-qo",
-        profile.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    partial(photos, &["--shard", "1/1"], &profile);
     // Brighter by 60 of 255: the skew a changed camera setting gives.
     let bright = dir.join("bright");
     for e in walkdir(&dir.join("served")) {

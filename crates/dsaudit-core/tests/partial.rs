@@ -218,3 +218,94 @@ fn parts_of_different_datasets_or_listings_do_not_merge() {
         "{e}"
     );
 }
+
+/// Every file of sample_data/images below a split and a class folder, as a Spark
+/// partition hands rows over: (path, bytes, label, split).
+fn image_rows() -> &'static Vec<(String, Vec<u8>, String, String)> {
+    static ROWS: OnceLock<Vec<(String, Vec<u8>, String, String)>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let root = dataset("sample_data/images");
+        let mut rows = Vec::new();
+        for split in ["train", "test"] {
+            for class in std::fs::read_dir(root.join(split)).unwrap() {
+                let class = class.unwrap().path();
+                if !class.is_dir() {
+                    continue;
+                }
+                for f in std::fs::read_dir(&class).unwrap() {
+                    let f = f.unwrap().path();
+                    let rel = f
+                        .strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    let label = class.file_name().unwrap().to_string_lossy().into_owned();
+                    rows.push((rel, std::fs::read(&f).unwrap(), label, split.to_string()));
+                }
+            }
+        }
+        rows
+    })
+}
+
+/// The report of `rows` described as parts (`part_of[i]` is row i's part; a row
+/// whose `again[i]` is set is given to part 0 too), merged in `order`.
+fn merged_rows(part_of: &[usize], again: &[bool], order: &[usize]) -> String {
+    let rows = image_rows();
+    let parts = part_of.iter().max().map_or(1, |m| m + 1);
+    let mut dsps = Vec::new();
+    for p in 0..parts {
+        let given: Vec<partial::rows::Given<'_>> = rows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| part_of[*i] == p || (p == 0 && again[*i]))
+            .map(|(_, (source, bytes, label, split))| partial::rows::Given {
+                source,
+                bytes: Some(bytes),
+                label: Some(label),
+                split: Some(split),
+            })
+            .collect();
+        let dsp = partial::rows::describe("rows", &format!("part {p}"), &given);
+        // Through the bytes a Spark row carries.
+        let back = Dsp::from_bytes("part", &dsp.to_bytes().unwrap()).unwrap();
+        dsps.push((PathBuf::from(format!("part {p}")), back));
+    }
+    let ordered: Vec<(PathBuf, Dsp)> = order
+        .iter()
+        .filter(|&&p| p < parts)
+        .map(|&p| dsps[p].clone())
+        .collect();
+    let s = settings();
+    let m = partial::merge(&ordered).unwrap();
+    let input = m.spec.input.clone();
+    let scan = scan::scan_loaded(
+        &input,
+        m.spec,
+        m.loaded,
+        &s.options,
+        std::time::Instant::now(),
+    );
+    let mut report: serde_json::Value = serde_json::from_str(&json(scan.unwrap(), &s)).unwrap();
+    // The overlap note names the parts; which parts depends on the partition.
+    report["datasets"][0]["guesses"] = serde_json::Value::Null;
+    report.to_string()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Rows in memory have no listing: the merge orders them by path, so any partition,
+    /// any merge order and any path given twice give the one report.
+    #[test]
+    fn parts_of_rows_merge_alike_whatever_the_partition(
+        (part_of, order) in partition(image_rows().len(), 6),
+        again in proptest::collection::vec(proptest::bool::weighted(0.1), image_rows().len()),
+    ) {
+        static ONE: OnceLock<String> = OnceLock::new();
+        let n = image_rows().len();
+        let one = ONE.get_or_init(|| merged_rows(&vec![0; n], &vec![false; n], &[0]));
+        let got = merged_rows(&part_of, &again, &order);
+        prop_assert!(got == *one, "merged report differs:\n{got}\n---\n{one}");
+    }
+}
