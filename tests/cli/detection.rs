@@ -154,7 +154,7 @@ fn coco_defects_are_each_found_with_their_annotation_id() {
     let mut copy = anns[4].clone();
     copy["id"] = json!(900001);
     copy["bbox"][0] = json!(copy["bbox"][0].as_f64().unwrap() + 0.2);
-    expect.push(("A008", format!("annotation 900001: IoU 0.9")));
+    expect.push(("A008", "annotation 900001: IoU 0.9".to_string()));
     anns[5]["bbox"] = json!([20, 20, 1, 12]);
     expect.push(("A009", format!("annotation {}: 1 px", id(&anns[5]))));
     anns.push(copy);

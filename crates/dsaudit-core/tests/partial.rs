@@ -219,10 +219,12 @@ fn parts_of_different_datasets_or_listings_do_not_merge() {
     );
 }
 
-/// Every file of sample_data/images below a split and a class folder, as a Spark
-/// partition hands rows over: (path, bytes, label, split).
-fn image_rows() -> &'static Vec<(String, Vec<u8>, String, String)> {
-    static ROWS: OnceLock<Vec<(String, Vec<u8>, String, String)>> = OnceLock::new();
+/// A row as a Spark partition hands it over: path, bytes, label, split.
+type Given = (String, Vec<u8>, String, String);
+
+/// Every file of sample_data/images below a split and a class folder, as rows.
+fn image_rows() -> &'static Vec<Given> {
+    static ROWS: OnceLock<Vec<Given>> = OnceLock::new();
     ROWS.get_or_init(|| {
         let root = dataset("sample_data/images");
         let mut rows = Vec::new();

@@ -34,7 +34,7 @@ pub fn load(spec: &DatasetSpec, layout: &Shards, quiet: bool) -> Result<Loaded> 
                 label: None,
                 source: shard.rel.clone(),
                 row: None,
-                info: ImageInfo::error(ErrorKind::Unreadable, &shard_problem(&e, shard)),
+                info: ImageInfo::error(ErrorKind::Unreadable, shard_problem(&e, shard)),
             }),
         }
     }
@@ -131,7 +131,7 @@ fn shard_samples(
                         |panic| {
                             ImageInfo::error(
                                 ErrorKind::Corrupt,
-                                &format!("the decoder failed on this image ({panic})"),
+                                format!("the decoder failed on this image ({panic})"),
                             )
                         },
                     )

@@ -178,7 +178,7 @@ fn parse_line(line: &str) -> Result<(String, [f64; 4]), String> {
         .collect::<Option<_>>()
         .ok_or_else(|| format!("not all numbers: '{}'", line.trim()))?;
     let coords = &numbers[1..];
-    let polygon = coords.len() >= 6 && coords.len() % 2 == 0;
+    let polygon = coords.len() >= 6 && coords.len().is_multiple_of(2);
     if coords.len() != 4 && !polygon {
         return Err(format!(
             "{} numbers: a box is 5 (class cx cy w h), a polygon is a class and 3 or more x y pairs",

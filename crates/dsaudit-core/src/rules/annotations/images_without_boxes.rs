@@ -28,9 +28,10 @@ impl Rule for ImagesWithoutBoxes {
         let boxes = d.boxes_per_sample(m.len());
         let kinds = m.strs("error_kind");
         let splits = m.strs("split");
-        let mut by_split: std::collections::BTreeMap<(u8, String), (u64, Vec<(usize, String)>)> =
-            Default::default();
-        for i in 0..m.len() {
+        // Per split (in split order): readable images, and those with no box.
+        type Tally = (u64, Vec<(usize, String)>);
+        let mut by_split: std::collections::BTreeMap<(u8, String), Tally> = Default::default();
+        for (i, &n_boxes) in boxes.iter().enumerate().take(m.len()) {
             if kinds.get(i).is_some() {
                 continue;
             }
@@ -39,7 +40,7 @@ impl Rule for ImagesWithoutBoxes {
                 .entry((crate::util::split_order(&split).0, split))
                 .or_default();
             e.0 += 1;
-            if boxes[i] == 0 {
+            if n_boxes == 0 {
                 e.1.push((i, "no box".to_string()));
             }
         }
