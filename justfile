@@ -546,7 +546,7 @@ bench-build which="scan-only full core-test":
 # land in fuzz/artifacts/<target>/; minimise one with `cargo +nightly fuzz tmin`, then
 # commit it under fuzz/regressions/<target>/ (crates/dsaudit-core/tests/fuzz_regressions.rs
 # replays them in every test run). Needs `cargo install cargo-fuzz`.
-fuzz seconds="600" targets="image csv parquet ipc ndjson npy labels config cache_record hf_parquet webdataset coco yolo":
+fuzz seconds="600" targets="image csv parquet ipc ndjson npy labels config cache_record hf_parquet webdataset coco yolo dsp":
     #!/usr/bin/env bash
     set -euo pipefail
     corpus=$(mktemp -d)
@@ -554,11 +554,20 @@ fuzz seconds="600" targets="image csv parquet ipc ndjson npy labels config cache
     cargo run -q --example fuzz_seeds -- . "$corpus"
     # The cache's seeds: the files of a real check of the sample data.
     cargo run -q -- check sample_data/images --cache-dir "$corpus/.cache" -q --fail-on never >/dev/null
+    # The partial scan's seeds: the bodies of two real parts, after their header (16
+    # magic bytes, the format, the version's length at offset 20, the version).
+    mkdir -p "$corpus/dsp"
+    for k in 1 2; do
+        cargo run -q -- partial sample_data/images --shard "$k/2" -qo "$corpus/part$k.dsp"
+        skip=$(( 24 + $(od -An -tu4 -j20 -N4 "$corpus/part$k.dsp") ))
+        tail -c +$(( skip + 1 )) "$corpus/part$k.dsp" > "$corpus/dsp/part$k"
+    done
     export CARGO_TARGET_DIR="${CARGO_FUZZ_TARGET_DIR:-$HOME/.cache/dsaudit-fuzz-target}"
     cd fuzz
     cargo +nightly fuzz build -s none
     mkdir -p "$corpus/cache_record"
     find "$corpus/.cache" -name '*.bin' -exec cp {} "$corpus/cache_record/" \;
+
     for t in {{targets}}; do mkdir -p "$corpus/$t" "artifacts/$t"; done
     echo "machine: $(nproc) cores; {{seconds}} s per target"
     # Each target's libFuzzer log (kept where FUZZ_LOGS says, else dropped with the corpus).

@@ -164,3 +164,12 @@ pub fn config(data: &[u8]) {
 pub fn cache_record(data: &[u8]) {
     crate::cache::Cache::decode_any(data);
 }
+
+/// A partial scan's body (after the `.dsp` header, so that the fuzzer spends its time
+/// past the magic bytes): read, then merged alone.
+pub fn dsp(body: &[u8]) {
+    let bytes = crate::partial::dsp::stamped(body);
+    if let Ok(part) = crate::partial::Dsp::from_bytes("fuzz.dsp", &bytes) {
+        let _ = crate::partial::merge(&[(std::path::PathBuf::from("fuzz.dsp"), part)]);
+    }
+}

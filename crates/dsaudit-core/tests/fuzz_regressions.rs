@@ -47,6 +47,7 @@ fn replay(target: &str, data: &[u8]) {
         "webdataset" => f::webdataset(data),
         "coco" => f::coco(data),
         "yolo" => f::yolo(data),
+        "dsp" => f::dsp(data),
         other => panic!("fuzz/regressions/{other}: no such target"),
     }
 }

@@ -97,13 +97,7 @@ impl Dsp {
 
     /// The file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut bytes = Vec::with_capacity(64 + self.rows.len() * 1400);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&FORMAT.to_le_bytes());
-        bytes.extend_from_slice(&(version().len() as u32).to_le_bytes());
-        bytes.extend_from_slice(version().as_bytes());
-        postcard::to_io(self, &mut bytes)?;
-        Ok(bytes)
+        Ok(stamped(&postcard::to_stdvec(self)?))
     }
 
     /// Reads a `.dsp`; one line naming the file for anything that is not one this
@@ -149,6 +143,18 @@ impl Dsp {
         }
         Ok(dsp)
     }
+}
+
+/// `body` behind this build's header: the magic bytes, the format number and the
+/// version.
+pub fn stamped(body: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(32 + body.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT.to_le_bytes());
+    bytes.extend_from_slice(&(version().len() as u32).to_le_bytes());
+    bytes.extend_from_slice(version().as_bytes());
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 /// The format number, the writer's version and the body after them.
