@@ -135,3 +135,5 @@ def test_bad_columns_are_one_line_errors(spark, folder: Path) -> None:
         dsaudit.spark.scan(df, label="klass")
     with pytest.raises(ValueError, match="fail_on 'sometimes'"):
         dsaudit.spark.scan(df, fail_on="sometimes")
+    with pytest.raises(dsaudit.DatasetError, match="empty dataset: the DataFrame has no rows"):
+        dsaudit.spark.scan(df.limit(0), root=str(folder))

@@ -98,6 +98,8 @@ def scan(
     )
     describe = _describer(dataset, root)
     parts = rows.mapInArrow(describe, "part binary").collect()
+    if not parts:
+        raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
     return Report(_native.merge_parts([bytes(r.part) for r in parts], *options))
 
 
