@@ -32,7 +32,7 @@ fn os(s: &str) -> &std::ffi::OsStr {
 }
 
 #[cfg(unix)]
-fn mkfifo(path: &Path) {
+pub fn mkfifo(path: &Path) {
     let status = std::process::Command::new("mkfifo")
         .arg(path)
         .status()

@@ -181,6 +181,23 @@ fn what_cannot_be_merged_is_refused_in_one_line() {
     assert!(error_of(&merge(&[cut], &[])).contains("cut.dsp: damaged partial scan"));
     let text = dir.write("notes.dsp", "hello\n");
     assert!(error_of(&merge(&[text], &[])).contains("not a partial scan"));
+    // A FIFO named like a part, or given as a list, is refused, not waited on.
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("pipe.dsp");
+        crate::faults::mkfifo(&fifo);
+        let e = error_of(&merge(std::slice::from_ref(&fifo), &[]));
+        assert!(e.contains("pipe.dsp: not a regular file"), "{e}");
+        let out = run(&[
+            "partial",
+            "sample_data/images",
+            "--files",
+            fifo.to_str().unwrap(),
+            "-o",
+            dir.join("f.dsp").to_str().unwrap(),
+        ]);
+        assert!(error_of(&out).contains("pipe.dsp: not a regular file"));
+    }
     // The reading flags belong to the parts.
     let e = error_of(&merge(&parts, &["--label", "y"]));
     assert!(e.contains("are given to dsaudit partial"), "{e}");

@@ -164,10 +164,7 @@ pub fn audit_parts(
     // The samples are in the merged dataset now; the parts' copies go before the
     // stages run.
     drop(parts);
-    let config = match &merged.config {
-        Some((path, text)) => crate::config::parse(Path::new(path), text)?,
-        None => crate::config::Config::default(),
-    };
+    let config = merged.configuration()?;
     let s = settings(config, req)?;
     let start = std::time::Instant::now();
     let input = merged.spec.input.clone();

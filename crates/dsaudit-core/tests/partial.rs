@@ -170,28 +170,22 @@ fn hash_shards_cover_the_dataset_once() {
     assert!(m.loaded.guesses.iter().any(|g| g.contains("counted once")));
 }
 
+/// The merge's one-line error for parts `a` and `b`, named so.
+fn merge_error(a: &Dsp, b_name: &str, b: &Dsp) -> String {
+    let parts = [("a.dsp".into(), a.clone()), (b_name.into(), b.clone())];
+    partial::merge(&parts).err().unwrap().to_string()
+}
+
+/// Part `k` of 2 of the dataset at `rel`.
+fn half(rel: &str, k: u64) -> Dsp {
+    let shard = Shard::Part { k, n: 2 };
+    partial::partial(&dataset(rel), Default::default(), None, &shard, true).unwrap()
+}
+
 #[test]
 fn parts_of_different_datasets_or_listings_do_not_merge() {
-    let a = partial::partial(
-        &dataset("sample_data/images"),
-        Default::default(),
-        None,
-        &Shard::Part { k: 1, n: 2 },
-        true,
-    )
-    .unwrap();
-    let b = partial::partial(
-        &dataset("tests/data/detection/yolo/images"),
-        Default::default(),
-        None,
-        &Shard::Part { k: 2, n: 2 },
-        true,
-    )
-    .unwrap();
-    let e = partial::merge(&[("a.dsp".into(), a.clone()), ("b.dsp".into(), b)])
-        .err()
-        .unwrap()
-        .to_string();
+    let a = half("sample_data/images", 1);
+    let e = merge_error(&a, "b.dsp", &half("tests/data/detection/yolo/images", 2));
     assert!(
         e.contains("a.dsp and b.dsp are parts of scans of different datasets"),
         "{e}"
@@ -199,20 +193,14 @@ fn parts_of_different_datasets_or_listings_do_not_merge() {
     let mut changed = a.clone();
     changed.header.total += 1;
     changed.header.listing[0] ^= 1;
-    let e = partial::merge(&[("a.dsp".into(), a.clone()), ("c.dsp".into(), changed)])
-        .err()
-        .unwrap()
-        .to_string();
+    let e = merge_error(&a, "c.dsp", &changed);
     assert!(
         e.contains("the dataset changed between the partial scans"),
         "{e}"
     );
     let mut configured = a.clone();
     configured.header.config = Some(("/x/dsaudit.toml".into(), "fail-on = \"never\"\n".into()));
-    let e = partial::merge(&[("a.dsp".into(), a), ("d.dsp".into(), configured)])
-        .err()
-        .unwrap()
-        .to_string();
+    let e = merge_error(&a, "d.dsp", &configured);
     assert!(
         e.contains("different configurations (no configuration file and /x/dsaudit.toml"),
         "{e}"

@@ -61,13 +61,10 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         dsaudit_core::output::ensure_outside(out, &merged.spec.input)?;
     }
     // The parts' configuration, unless --config or --isolated says otherwise.
-    let config = match (&merged.config, &read.config, read.isolated) {
-        (_, _, true) => Default::default(),
-        (_, Some(file), _) => dsaudit_core::config::load(&merged.spec.input, Some(file), false)?,
-        (Some((path, text)), None, _) => {
-            dsaudit_core::config::parse(std::path::Path::new(path), text)?
-        }
-        (None, None, _) => Default::default(),
+    let config = match (&read.config, read.isolated) {
+        (_, true) => Default::default(),
+        (Some(file), _) => dsaudit_core::config::load(&merged.spec.input, Some(file), false)?,
+        (None, false) => merged.configuration()?,
     };
     let mut s = settings_from(config, &args.data, Some(&args), false)?;
     s.options.against = super::scan::reference(&args)?;

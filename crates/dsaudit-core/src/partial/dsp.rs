@@ -103,9 +103,11 @@ impl Dsp {
     /// Reads a `.dsp`; one line naming the file for anything that is not one this
     /// build wrote the same way.
     pub fn read(path: &Path) -> Result<Dsp> {
-        let bytes = match std::fs::read(path) {
+        // Any size (a part of a large dataset is large), but only a regular file: a
+        // FIFO named *.dsp is refused, not waited on.
+        let bytes = match crate::safe_read::read_limited(path, u64::MAX) {
             Ok(b) => b,
-            Err(e) => bail!("{}: {}", path.display(), crate::util::io_problem(&e)),
+            Err(e) => bail!("{}: {e}", path.display()),
         };
         Dsp::from_bytes(&path.display().to_string(), &bytes)
     }

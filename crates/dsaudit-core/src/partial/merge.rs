@@ -18,6 +18,17 @@ pub struct Merged {
     pub config: Option<(String, String)>,
 }
 
+impl Merged {
+    /// The configuration every part read, parsed again from its text (none: the
+    /// defaults).
+    pub fn configuration(&self) -> Result<crate::config::Config> {
+        match &self.config {
+            Some((path, text)) => crate::config::parse(Path::new(path), text),
+            None => Ok(Default::default()),
+        }
+    }
+}
+
 /// Merges `parts` (each with the file it was read from, for messages). The order of
 /// the parts does not matter: samples take their place in the listing.
 pub fn merge(parts: &[(PathBuf, Dsp)]) -> Result<Merged> {

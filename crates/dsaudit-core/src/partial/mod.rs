@@ -51,9 +51,10 @@ impl Shard {
 
     /// The paths listed in `list`, one per line (blank lines and `#` comments skipped).
     pub fn files(list: &Path) -> Result<Shard> {
-        let text = match std::fs::read_to_string(list) {
-            Ok(t) => t,
-            Err(e) => bail!("{}: {}", list.display(), crate::util::io_problem(&e)),
+        let text = match crate::safe_read::read(list).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(_)) => bail!("{}: not UTF-8 text", list.display()),
+            Err(e) => bail!("{}: {e}", list.display()),
         };
         let sources = text
             .lines()
