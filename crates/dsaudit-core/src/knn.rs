@@ -34,17 +34,31 @@ pub fn nearest_to(
     skip: &[Option<u32>],
     k: usize,
 ) -> Vec<Vec<(u32, f32)>> {
+    nearest_then(points, d, queries, skip, k, |found| found)
+}
+
+/// As `nearest_to`, each query's neighbours handed to `then` as soon as they are
+/// found and only its answer kept (the outlier scores keep one mean per query, not a
+/// list per query: a million lists were a tenth of a table scan's memory).
+pub fn nearest_then<T: Send>(
+    points: &[f32],
+    d: usize,
+    queries: &[f32],
+    skip: &[Option<u32>],
+    k: usize,
+    then: impl Fn(Vec<(u32, f32)>) -> T + Sync,
+) -> Vec<T> {
     let n = points.len().checked_div(d).unwrap_or(0);
     if n < 2 || k == 0 {
-        return vec![Vec::new(); skip.len()];
+        return skip.iter().map(|_| then(Vec::new())).collect();
     }
     let k = k.min(n - 1);
     // The tree's dimension is a type parameter: zero padding changes no distance.
     match d {
-        0..=4 => tree::<4>(points, d, queries, skip, k),
-        5..=8 => tree::<8>(points, d, queries, skip, k),
-        9..=16 => tree::<16>(points, d, queries, skip, k),
-        _ => brute(points, d, queries, skip, k),
+        0..=4 => tree::<4, T>(points, d, queries, skip, k, &then),
+        5..=8 => tree::<8, T>(points, d, queries, skip, k, &then),
+        9..=16 => tree::<16, T>(points, d, queries, skip, k, &then),
+        _ => brute(points, d, queries, skip, k, &then),
     }
 }
 
@@ -59,13 +73,14 @@ fn pad<const K: usize>(p: &[f32]) -> [f32; K] {
     std::array::from_fn(|j| p.get(j).copied().unwrap_or(0.0))
 }
 
-fn tree<const K: usize>(
+fn tree<const K: usize, T: Send>(
     points: &[f32],
     d: usize,
     queries: &[f32],
     skip: &[Option<u32>],
     k: usize,
-) -> Vec<Vec<(u32, f32)>> {
+    then: &(impl Fn(Vec<(u32, f32)>) -> T + Sync),
+) -> Vec<T> {
     let padded: Vec<[f32; K]> = points.chunks_exact(d).map(pad::<K>).collect();
     let tree: Tree<K> = Tree::new_from_slice(&padded);
     // One extra for the query itself, and a few more so that ties at the k-th
@@ -81,20 +96,21 @@ fn tree<const K: usize>(
                 .filter(|n| Some(n.item) != own)
                 .map(|n| (n.item, n.distance))
                 .collect();
-            sorted(found, k)
+            then(sorted(found, k))
         })
         .collect()
 }
 
 /// Every query against every point, a block of queries at a time: squared distances
 /// as |q|² + |p|² − 2 q·p, the products by one matrix multiplication per block.
-fn brute(
+fn brute<T: Send>(
     points: &[f32],
     d: usize,
     queries: &[f32],
     skip: &[Option<u32>],
     k: usize,
-) -> Vec<Vec<(u32, f32)>> {
+    then: &(impl Fn(Vec<(u32, f32)>) -> T + Sync),
+) -> Vec<T> {
     const BLOCK: usize = 256;
     let n = points.len() / d;
     let p = ArrayView2::from_shape((n, d), points).expect("n × d points");
@@ -106,31 +122,88 @@ fn brute(
         .flat_map_iter(|(b, block)| {
             let m = block.len() / d;
             let q = ArrayView2::from_shape((m, d), block).expect("m × d queries");
-            let dots = q.dot(&p.t());
+            let mut dots = q.dot(&p.t());
+            // ndarray may answer in column-major order (a single coordinate, say).
+            if !dots.is_standard_layout() {
+                dots = dots.as_standard_layout().into_owned();
+            }
             let pn = &pn;
+            // One row's squared distances at a time, in a plain loop the compiler
+            // vectorizes; then one pass keeps the k best (indexing the product
+            // element by element was most of the outlier search's time).
+            let mut d2 = vec![0f32; n];
             (0..m).map(move |r| {
                 let own = skip[b * BLOCK + r];
                 let qn = norm(&block[r * d..(r + 1) * d]);
                 let row = dots.row(r);
-                // The k best so far, nearest first; a candidate must beat the worst
-                // (equal distances keep the lower index, seen first).
-                let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
-                for j in 0..n {
-                    if Some(j as u32) == own {
-                        continue;
-                    }
-                    let d2 = (qn + pn[j] - 2.0 * row[j]).max(0.0);
-                    if best.len() == k && d2 >= best[k - 1].1 {
-                        continue;
-                    }
-                    let at = best.partition_point(|&(_, x)| x <= d2);
-                    best.insert(at, (j as u32, d2));
-                    best.truncate(k);
+                let row = row
+                    .as_slice()
+                    .expect("rows of a standard layout are contiguous");
+                for ((out, &pj), &dot) in d2.iter_mut().zip(pn).zip(row) {
+                    *out = (qn + pj - 2.0 * dot).max(0.0);
                 }
-                sorted(best, k)
+                then(sorted(k_best(&d2, k, own), k))
             })
         })
         .collect()
+}
+
+/// The `k` smallest of `d2` as (index, value), nearest first; equal values keep the
+/// lower index (seen first). `own` is never taken.
+fn k_best(d2: &[f32], k: usize, own: Option<u32>) -> Vec<(u32, f32)> {
+    // Once k are held, a run of 16 whose minimum is no better is passed over whole
+    // (a vectorized minimum); an insert shifts the few held entries in place. Both
+    // matter: about k·ln(n/k) inserts per query, a million queries.
+    const RUN: usize = 16;
+    let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
+    let mut worst = f32::INFINITY;
+    for (r, run) in d2.chunks(RUN).enumerate() {
+        if best.len() == k {
+            if least(run) >= worst {
+                continue;
+            }
+        }
+        for (o, &v) in run.iter().enumerate() {
+            let j = (r * RUN + o) as u32;
+            if best.len() == k && v >= worst || Some(j) == own {
+                continue;
+            }
+            if best.len() < k {
+                best.push((j, v));
+            }
+            // Shift right every held entry farther than v (the last one falls off
+            // when k are held), then place v after its equals.
+            let mut at = best.len() - 1;
+            while at > 0 && best[at - 1].1 > v {
+                best[at] = best[at - 1];
+                at -= 1;
+            }
+            best[at] = (j, v);
+            if best.len() == k {
+                worst = best[k - 1].1;
+            }
+        }
+    }
+    best
+}
+
+/// The smallest of `run`, through eight independent lanes: a float minimum folded
+/// in one chain is not vectorized (the order of a float reduction is kept), eight
+/// chains are.
+fn least(run: &[f32]) -> f32 {
+    let pick = |m: f32, v: f32| if v < m { v } else { m };
+    let mut lanes = [f32::INFINITY; 8];
+    let mut eights = run.chunks_exact(8);
+    for c in &mut eights {
+        for (lane, &v) in lanes.iter_mut().zip(c) {
+            *lane = pick(*lane, v);
+        }
+    }
+    let rest = eights
+        .remainder()
+        .iter()
+        .fold(f32::INFINITY, |m, &v| pick(m, v));
+    lanes.iter().fold(rest, |m, &v| pick(m, v))
 }
 
 #[cfg(test)]
@@ -139,6 +212,26 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// The k best are the first k of a sort by (distance, index), whatever the
+        /// ties and wherever the query's own index falls.
+        #[test]
+        fn k_best_is_a_sorts_head(
+            raw in prop::collection::vec(0u8..6, 1..90),
+            k in 1usize..12,
+            own in prop::option::of(0u32..90),
+        ) {
+            let d2: Vec<f32> = raw.iter().map(|&v| v as f32).collect();
+            let mut all: Vec<(u32, f32)> = d2
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| (j as u32, v))
+                .filter(|&(j, _)| Some(j) != own)
+                .collect();
+            all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            all.truncate(k);
+            prop_assert_eq!(k_best(&d2, k, own), all);
+        }
+
         /// The tree answers what comparing every pair answers (distances; indices
         /// agree wherever the distance is not tied).
         #[test]
@@ -153,7 +246,7 @@ mod tests {
             let queries: Vec<u32> = (0..n as u32).collect();
             let fast = nearest(&points, d, &queries, k);
             let skip: Vec<Option<u32>> = queries.iter().map(|&q| Some(q)).collect();
-            let slow = brute(&points, d, &points, &skip, k.min(n - 1));
+            let slow = brute(&points, d, &points, &skip, k.min(n - 1), &|f| f);
             for (f, s) in fast.iter().zip(&slow) {
                 let fd: Vec<f32> = f.iter().map(|x| x.1).collect();
                 let sd: Vec<f32> = s.iter().map(|x| x.1).collect();

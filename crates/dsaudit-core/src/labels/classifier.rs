@@ -73,8 +73,8 @@ pub fn cross_validate(
     seed: u64,
 ) -> Result<(Vec<f64>, Vec<FoldModel>), String> {
     let n = labels.len();
-    let x32: Vec<F> = x.iter().map(|&v| v as F).collect();
-    type Part = (Vec<(usize, Vec<f64>)>, Option<FoldModel>);
+    // A fold's held-out rows and their probabilities, row-major (held × k).
+    type Part = (Vec<usize>, Vec<f64>, Option<FoldModel>);
     let parts: Vec<Result<Part, String>> = (0..folds)
         .into_par_iter()
         .map(|f| {
@@ -82,18 +82,18 @@ pub fn cross_validate(
             let train = fold_training_rows(fold, f, labels, k, max_fit, &mut rng);
             let held: Vec<usize> = (0..n).filter(|&i| fold[i] == f).collect();
             if held.is_empty() {
-                return Ok((Vec::new(), None));
+                return Ok((Vec::new(), Vec::new(), None));
             }
-            let (probs, model) = fit_predict(&x32, d, labels, k, &train, &held, &mut rng)?;
-            Ok((held.into_iter().zip(probs).collect(), Some(model)))
+            let (probs, model) = fit_predict(x, d, labels, k, &train, &held, &mut rng)?;
+            Ok((held, probs, Some(model)))
         })
         .collect();
     let mut out = vec![0f64; n * k];
     let mut models = Vec::new();
     for part in parts {
-        let (rows, model) = part?;
-        for (i, p) in rows {
-            out[i * k..(i + 1) * k].copy_from_slice(&p);
+        let (rows, probs, model) = part?;
+        for (&i, p) in rows.iter().zip(probs.chunks_exact(k)) {
+            out[i * k..(i + 1) * k].copy_from_slice(p);
         }
         models.extend(model);
     }
@@ -229,7 +229,7 @@ fn fit_predict(
     train: &[usize],
     held: &[usize],
     rng: &mut ChaCha8Rng,
-) -> Result<(Vec<Vec<f64>>, FoldModel), String> {
+) -> Result<(Vec<f64>, FoldModel), String> {
     let present: std::collections::BTreeSet<usize> = train.iter().map(|&i| labels[i]).collect();
     if present.len() < 2 {
         // One class to learn from: it is all the model could ever say.
@@ -239,12 +239,13 @@ fn fit_predict(
             b: vec![0.0],
             classes: vec![only],
         };
-        return Ok((
-            held.iter()
-                .map(|_| (0..k).map(|j| if j == only { 1.0 } else { 0.0 }).collect())
-                .collect(),
-            model,
-        ));
+        let mut probs = vec![0f64; held.len() * k];
+        probs
+            .iter_mut()
+            .skip(only)
+            .step_by(k)
+            .for_each(|p| *p = 1.0);
+        return Ok((probs, model));
     }
     let mut start = None;
     if train.len() > 2 * WARM_ROWS {
@@ -270,19 +271,13 @@ fn fit_predict(
         b: model.intercept().to_vec(),
         classes: classes.clone(),
     };
-    Ok((
-        p.rows()
-            .into_iter()
-            .map(|row| {
-                let mut full = vec![0f64; k];
-                for (c, &v) in classes.iter().zip(row.iter()) {
-                    full[*c] = v;
-                }
-                full
-            })
-            .collect(),
-        kept,
-    ))
+    let mut probs = vec![0f64; held.len() * k];
+    for (full, row) in probs.chunks_exact_mut(k).zip(p.rows()) {
+        for (&c, &v) in classes.iter().zip(row.iter()) {
+            full[c] = v;
+        }
+    }
+    Ok((probs, kept))
 }
 
 #[cfg(test)]

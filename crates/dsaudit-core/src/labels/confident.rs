@@ -68,10 +68,10 @@ pub fn confident_joint(
         .enumerate()
         .map(|(i, &given)| {
             let p = &probs[i * k..(i + 1) * k];
-            let confident: Vec<usize> = (0..k).filter(|&j| p[j] >= thresholds[j] - SLACK).collect();
-            let guess = match confident.len() {
-                0 => return None,
-                1 => confident[0],
+            let mut confident = (0..k).filter(|&j| p[j] >= thresholds[j] - SLACK);
+            let guess = match (confident.next(), confident.next()) {
+                (None, _) => return None,
+                (Some(only), None) => only,
                 _ => argmax(p),
             };
             joint[given * k + guess] += 1;
@@ -270,8 +270,9 @@ fn by_noise_rate(probs: &[f64], k: usize, labels: &[usize], prune: &[u64]) -> Ve
                 .iter()
                 .map(|&i| (probs[i * k + t] - probs[i * k + given], i))
                 .collect();
-            by_margin.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            for &(_, i) in &by_margin[..take] {
+            let first =
+                |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            for &(_, i) in smallest(&mut by_margin, take, first) {
                 flag[i] = true;
             }
         }
@@ -287,12 +288,26 @@ fn by_class(probs: &[f64], k: usize, labels: &[usize], prune: &[u64], counts: &[
             .into_iter()
             .map(|i| (probs[i * k + given], i))
             .collect();
-        rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        for &(_, i) in rows.iter().take(take) {
+        let first = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        for &(_, i) in smallest(&mut rows, take, first) {
             flag[i] = true;
         }
     }
     flag
+}
+
+/// The `take` first of `v` by `order` (a total order, so the same set as a full
+/// sort's first `take`), in no particular order: a selection instead of a sort,
+/// since only which samples are taken matters (a million rows, 90 class pairs).
+fn smallest<T>(v: &mut [T], take: usize, order: impl FnMut(&T, &T) -> std::cmp::Ordering) -> &[T] {
+    let take = take.min(v.len());
+    if take == 0 {
+        return &[];
+    }
+    if take < v.len() {
+        v.select_nth_unstable_by(take - 1, order);
+    }
+    &v[..take]
 }
 
 /// p(given label): cleanlab's default label quality score.

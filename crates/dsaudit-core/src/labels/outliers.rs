@@ -96,11 +96,7 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
         own[i] = Some(pos as u32);
         points.extend_from_slice(&x[i * d..(i + 1) * d]);
     }
-    let found = crate::knn::nearest_to(&points, d, x, &own, params.k);
-    let mean: Vec<f64> = found
-        .iter()
-        .map(|nn| nn.iter().map(|&(_, dist)| dist as f64).sum::<f64>() / nn.len().max(1) as f64)
-        .collect();
+    let mean = crate::knn::nearest_then(&points, d, x, &own, params.k, mean_distance);
     Some(summarize(mean, points, d, params))
 }
 
@@ -121,12 +117,24 @@ pub fn score_known(
         .iter()
         .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
         .collect();
-    let found = crate::knn::nearest_to(&points, d, &queries, &vec![None; todo.len()], params.k);
+    let found = crate::knn::nearest_then(
+        &points,
+        d,
+        &queries,
+        &vec![None; todo.len()],
+        params.k,
+        mean_distance,
+    );
     let mut mean: Vec<f64> = known.iter().map(|m| m.unwrap_or(0.0)).collect();
-    for (&i, nn) in todo.iter().zip(&found) {
-        mean[i] = nn.iter().map(|&(_, dist)| dist as f64).sum::<f64>() / nn.len().max(1) as f64;
+    for (&i, m) in todo.iter().zip(found) {
+        mean[i] = m;
     }
     Some(summarize(mean, points, d, params))
+}
+
+/// The mean distance to the neighbours found (0 for none).
+fn mean_distance(nn: Vec<(u32, f32)>) -> f64 {
+    nn.iter().map(|&(_, dist)| dist as f64).sum::<f64>() / nn.len().max(1) as f64
 }
 
 /// The quartiles of the mean distances, the cutoff, and each sample's verdict.
