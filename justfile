@@ -150,6 +150,42 @@ bench-vs rev runs="5" images="100000" rows="1000000":
                   printf "%-10s {{rev}}:%s  new:%s  median %.2f s -> %.2f s (%+.0f%%)\n", t, v["old"], v["new"], mo, mn, 100*(mn/mo-1) }'
     done
 
+# Two binaries already built (OLD, NEW: paths) on the benchmark data, runs
+# interleaved: median wall time and median peak memory of each, and the ratios. What
+# `bench-vs` does without its two 20-minute builds; images="0" skips the images.
+bench-pair old new runs="5" images="0" rows="1000000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -q --release --example gen_data
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} {{rows}} >/dev/null
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    targets="table.csv"
+    [ {{images}} -gt 0 ] && targets="images table.csv"
+    for target in $targets; do
+        "{{new}}" scan -q --fail-on never "$dir/data/$target" >/dev/null
+        for i in $(seq {{runs}}); do
+            for b in old new; do
+                bin="{{old}}"; [ $b = new ] && bin="{{new}}"
+                /usr/bin/time -f "$b %e %M" -a -o "$dir/$target.times" "$bin" scan -q --fail-on never --format json "$dir/data/$target" > "$dir/$b.json"
+            done
+            cmp -s "$dir/old.json" "$dir/new.json" || echo "$target: the two reports differ (run $i)"
+        done
+        python3 - "$dir/$target.times" "$target" <<'PY'
+    import statistics, sys
+    runs = {"old": [], "new": []}
+    for line in open(sys.argv[1]):
+        b, secs, kib = line.split()
+        runs[b].append((float(secs), int(kib) / 1024))
+    med = {b: (statistics.median(s for s, _ in r), statistics.median(m for _, m in r)) for b, r in runs.items()}
+    walls = {b: " ".join(f"{s:.2f}" for s, _ in r) for b, r in runs.items()}
+    (so, mo), (sn, mn) = med["old"], med["new"]
+    print(f"{sys.argv[2]:<10} old: {walls['old']}  new: {walls['new']}")
+    print(f"{sys.argv[2]:<10} median {so:.2f} s -> {sn:.2f} s ({sn / so:.2f}x), peak {mo:.0f} -> {mn:.0f} MiB ({mn / mo:.2f}x)")
+    PY
+    done
+
 # Duplicates, leaks and conflicting labels on real images (scikit-learn's digits and
 # sample photos, scikit-image's images and faces) with injected copies: precision and
 # recall per kind, and the share of samples named on the same images untouched

@@ -393,10 +393,20 @@ impl Timings {
     fn lap(&mut self, phase: &str) {
         if self.on {
             eprintln!(
-                "timing {phase:<10} {:8.3} s",
-                self.last.elapsed().as_secs_f64()
+                "timing {phase:<10} {:8.3} s{}",
+                self.last.elapsed().as_secs_f64(),
+                peak_memory().map_or(String::new(), |m| format!("  peak {m} MiB so far"))
             );
         }
         self.last = Instant::now();
     }
+}
+
+/// The process's peak resident memory so far (Linux's VmHWM), so that `--timings`
+/// shows which stage raised it; None where /proc does not say.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
