@@ -158,10 +158,8 @@ fn k_best(d2: &[f32], k: usize, own: Option<u32>) -> Vec<(u32, f32)> {
     let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
     let mut worst = f32::INFINITY;
     for (r, run) in d2.chunks(RUN).enumerate() {
-        if best.len() == k {
-            if least(run) >= worst {
-                continue;
-            }
+        if best.len() == k && least(run) >= worst {
+            continue;
         }
         for (o, &v) in run.iter().enumerate() {
             let j = (r * RUN + o) as u32;
