@@ -42,6 +42,14 @@ fn parts(data: &Path, n: u64, dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `dsaudit partial DATA ARGS -o OUT`, which must fail: its one-line error.
+fn partial_error(data: &str, args: &[&str], out: &Path) -> String {
+    let mut all = vec!["partial", data];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", out.to_str().unwrap()]);
+    error_of(&run(&all))
+}
+
 fn merge(parts: &[PathBuf], extra: &[&str]) -> std::process::Output {
     dsaudit()
         .arg("merge")
@@ -188,47 +196,36 @@ fn what_cannot_be_merged_is_refused_in_one_line() {
         crate::faults::mkfifo(&fifo);
         let e = error_of(&merge(std::slice::from_ref(&fifo), &[]));
         assert!(e.contains("pipe.dsp: not a regular file"), "{e}");
-        let out = run(&[
-            "partial",
+        let e = partial_error(
             "sample_data/images",
-            "--files",
-            fifo.to_str().unwrap(),
-            "-o",
-            dir.join("f.dsp").to_str().unwrap(),
-        ]);
-        assert!(error_of(&out).contains("pipe.dsp: not a regular file"));
+            &["--files", fifo.to_str().unwrap()],
+            &dir.join("f.dsp"),
+        );
+        assert!(e.contains("pipe.dsp: not a regular file"), "{e}");
     }
     // The reading flags belong to the parts.
     let e = error_of(&merge(&parts, &["--label", "y"]));
     assert!(e.contains("are given to dsaudit partial"), "{e}");
     // A table is not split into parts; nothing is written inside a dataset.
-    let out = run(&[
-        "partial",
+    let e = partial_error(
         "sample_data/table.csv",
-        "--shard",
-        "1/2",
-        "-o",
-        dir.join("t.dsp").to_str().unwrap(),
-    ]);
-    assert!(error_of(&out).contains("splits datasets whose samples are image files"));
-    let out = run(&[
-        "partial",
+        &["--shard", "1/2"],
+        &dir.join("t.dsp"),
+    );
+    assert!(
+        e.contains("splits datasets whose samples are image files"),
+        "{e}"
+    );
+    let inside = Path::new("sample_data/images/p.dsp");
+    let e = partial_error("sample_data/images", &["--shard", "1/2"], inside);
+    assert!(e.contains("refusing to write inside the dataset"), "{e}");
+    assert!(!inside.exists());
+    let e = partial_error(
         "sample_data/images",
-        "--shard",
-        "1/2",
-        "-o",
-        "sample_data/images/p.dsp",
-    ]);
-    assert!(error_of(&out).contains("refusing to write inside the dataset"));
-    let out = run(&[
-        "partial",
-        "sample_data/images",
-        "--shard",
-        "3/2",
-        "-o",
-        dir.join("x.dsp").to_str().unwrap(),
-    ]);
-    assert!(error_of(&out).contains("expected K/N"));
+        &["--shard", "3/2"],
+        &dir.join("x.dsp"),
+    );
+    assert!(e.contains("expected K/N"), "{e}");
 }
 
 /// `scan --against`: real photographs profiled once; the same photographs show no

@@ -95,7 +95,12 @@ fn merged(rel: &str, sources: &[String], part_of: &[usize], order: &[usize]) -> 
         .filter(|&&p| p < parts)
         .map(|&p| (files[p].clone(), Dsp::read(&files[p]).unwrap()))
         .collect();
-    let m = partial::merge(&read).unwrap();
+    report_of_merge(&read)
+}
+
+/// The JSON report of `parts` merged, as `dsaudit merge` finishes them.
+fn report_of_merge(parts: &[(PathBuf, Dsp)]) -> String {
+    let m = partial::merge(parts).unwrap();
     let s = settings();
     let input = m.spec.input.clone();
     let scan = scan::scan_loaded(
@@ -266,17 +271,7 @@ fn merged_rows(part_of: &[usize], again: &[bool], order: &[usize]) -> String {
         .filter(|&&p| p < parts)
         .map(|&p| dsps[p].clone())
         .collect();
-    let s = settings();
-    let m = partial::merge(&ordered).unwrap();
-    let input = m.spec.input.clone();
-    let scan = scan::scan_loaded(
-        &input,
-        m.spec,
-        m.loaded,
-        &s.options,
-        std::time::Instant::now(),
-    );
-    let mut report: serde_json::Value = serde_json::from_str(&json(scan.unwrap(), &s)).unwrap();
+    let mut report: serde_json::Value = serde_json::from_str(&report_of_merge(&ordered)).unwrap();
     // The overlap note names the parts; which parts depends on the partition.
     report["datasets"][0]["guesses"] = serde_json::Value::Null;
     report.to_string()

@@ -163,16 +163,30 @@ pub fn describe_opened(path: &Path, opened: Option<(std::fs::File, u64)>) -> Ima
     }
 }
 
-/// `describe_file` of a file whose bytes are already in memory (a Spark row's
-/// content), named `path`: the description the file on disk gets, field for field.
+/// `image_folder::describe_file` of a file whose bytes are already in memory (a Spark
+/// row's content), named `path`: the description the file on disk gets, field for
+/// field, the `--max-file-size` limit included.
 pub fn describe_named_bytes(path: &Path, bytes: &[u8]) -> ImageInfo {
+    let ext_format = ImageFormat::from_path(path).ok().map(format_name);
+    // Over the limit, a file is refused when opened, before its size is recorded or
+    // its name looked at.
+    let limit = crate::safe_read::max_file_size();
+    if bytes.len() as u64 > limit {
+        let size = Some(bytes.len() as u64);
+        let e = crate::safe_read::OpenError::TooLarge { size, limit };
+        let info = ImageInfo {
+            ext_format,
+            ..Default::default()
+        };
+        return info.failed(ErrorKind::Unreadable, e.to_string());
+    }
     let head = &bytes[..bytes.len().min(HEAD)];
     let sniffed = image::guess_format(head).is_ok();
     if !crate::discover::is_image_path(path) && !sniffed {
         return ImageInfo::error(ErrorKind::Unsupported, "not an image file").with_bytes(bytes);
     }
     let info = ImageInfo {
-        ext_format: ImageFormat::from_path(path).ok().map(format_name),
+        ext_format,
         bytes: Some(bytes.len() as u64),
         ..Default::default()
     };

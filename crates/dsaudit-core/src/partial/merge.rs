@@ -149,7 +149,7 @@ fn in_listing_order(parts: &[(PathBuf, Dsp)]) -> Result<(Vec<&Row>, Option<Strin
         // A path held twice is one file, whatever part holds it (a DataFrame that is
         // the union of two overlapping reads): the result must not depend on where
         // the rows fell.
-        if let Some((prev, prev_part)) = last.filter(|(i, _)| *i == index) {
+        if let Some((_, prev_part)) = last.filter(|(i, _)| *i == index) {
             let kept = rows[rows.len() - 1];
             if kept.source != row.source || !same_record(kept, row) {
                 bail!(
@@ -161,10 +161,9 @@ fn in_listing_order(parts: &[(PathBuf, Dsp)]) -> Result<(Vec<&Row>, Option<Strin
             }
             twice += 1;
             example.get_or_insert((row.source.clone(), prev_part, part));
-            last = Some((prev, part));
-            continue;
+        } else {
+            rows.push(row);
         }
-        rows.push(row);
         last = Some((index, part));
     }
     let note = example.map(|(source, a, b)| {
