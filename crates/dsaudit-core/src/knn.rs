@@ -37,13 +37,32 @@ pub fn nearest_to(
     nearest_then(points, d, queries, skip, k, |found| found)
 }
 
+/// A coordinate of a query: f32 as the points are, or f64 as the label stage's
+/// feature matrix is, narrowed a block at a time (a whole f32 copy of a million-row
+/// matrix was 76 MB of a table scan's peak). Narrowing is `as f32` either way.
+pub trait Coordinate: Copy + Sync {
+    fn narrow(self) -> f32;
+}
+
+impl Coordinate for f32 {
+    fn narrow(self) -> f32 {
+        self
+    }
+}
+
+impl Coordinate for f64 {
+    fn narrow(self) -> f32 {
+        self as f32
+    }
+}
+
 /// As `nearest_to`, each query's neighbours handed to `then` as soon as they are
 /// found and only its answer kept (the outlier scores keep one mean per query, not a
 /// list per query: a million lists were a tenth of a table scan's memory).
-pub fn nearest_then<T: Send>(
+pub fn nearest_then<C: Coordinate, T: Send>(
     points: &[f32],
     d: usize,
-    queries: &[f32],
+    queries: &[C],
     skip: &[Option<u32>],
     k: usize,
     then: impl Fn(Vec<(u32, f32)>) -> T + Sync,
@@ -55,9 +74,9 @@ pub fn nearest_then<T: Send>(
     let k = k.min(n - 1);
     // The tree's dimension is a type parameter: zero padding changes no distance.
     match d {
-        0..=4 => tree::<4, T>(points, d, queries, skip, k, &then),
-        5..=8 => tree::<8, T>(points, d, queries, skip, k, &then),
-        9..=16 => tree::<16, T>(points, d, queries, skip, k, &then),
+        0..=4 => tree::<4, C, T>(points, d, queries, skip, k, &then),
+        5..=8 => tree::<8, C, T>(points, d, queries, skip, k, &then),
+        9..=16 => tree::<16, C, T>(points, d, queries, skip, k, &then),
         _ => brute(points, d, queries, skip, k, &then),
     }
 }
@@ -69,19 +88,19 @@ fn sorted(mut found: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
     found
 }
 
-fn pad<const K: usize>(p: &[f32]) -> [f32; K] {
-    std::array::from_fn(|j| p.get(j).copied().unwrap_or(0.0))
+fn pad<const K: usize, C: Coordinate>(p: &[C]) -> [f32; K] {
+    std::array::from_fn(|j| p.get(j).map_or(0.0, |&v| v.narrow()))
 }
 
-fn tree<const K: usize, T: Send>(
+fn tree<const K: usize, C: Coordinate, T: Send>(
     points: &[f32],
     d: usize,
-    queries: &[f32],
+    queries: &[C],
     skip: &[Option<u32>],
     k: usize,
     then: &(impl Fn(Vec<(u32, f32)>) -> T + Sync),
 ) -> Vec<T> {
-    let padded: Vec<[f32; K]> = points.chunks_exact(d).map(pad::<K>).collect();
+    let padded: Vec<[f32; K]> = points.chunks_exact(d).map(pad::<K, f32>).collect();
     let tree: Tree<K> = Tree::new_from_slice(&padded);
     // One extra for the query itself, and a few more so that ties at the k-th
     // distance are all seen before the lower index wins.
@@ -91,7 +110,7 @@ fn tree<const K: usize, T: Send>(
         .zip(skip.par_iter())
         .map(|(q, &own)| {
             let found: Vec<(u32, f32)> = tree
-                .nearest_n::<SquaredEuclidean>(&pad::<K>(q), want)
+                .nearest_n::<SquaredEuclidean>(&pad::<K, C>(q), want)
                 .into_iter()
                 .filter(|n| Some(n.item) != own)
                 .map(|n| (n.item, n.distance))
@@ -103,10 +122,10 @@ fn tree<const K: usize, T: Send>(
 
 /// Every query against every point, a block of queries at a time: squared distances
 /// as |q|² + |p|² − 2 q·p, the products by one matrix multiplication per block.
-fn brute<T: Send>(
+fn brute<C: Coordinate, T: Send>(
     points: &[f32],
     d: usize,
-    queries: &[f32],
+    queries: &[C],
     skip: &[Option<u32>],
     k: usize,
     then: &(impl Fn(Vec<(u32, f32)>) -> T + Sync),
@@ -121,7 +140,8 @@ fn brute<T: Send>(
         .enumerate()
         .flat_map_iter(|(b, block)| {
             let m = block.len() / d;
-            let q = ArrayView2::from_shape((m, d), block).expect("m × d queries");
+            let block: Vec<f32> = block.iter().map(|&v| v.narrow()).collect();
+            let q = ArrayView2::from_shape((m, d), &block[..]).expect("m × d queries");
             let mut dots = q.dot(&p.t());
             // ndarray may answer in column-major order (a single coordinate, say).
             if !dots.is_standard_layout() {
@@ -250,6 +270,29 @@ mod tests {
                 let sd: Vec<f32> = s.iter().map(|x| x.1).collect();
                 prop_assert_eq!(fd, sd);
             }
+        }
+
+        /// f64 queries are answered as their f32 narrowing is, by the tree and by
+        /// the blocked products (more than 16 coordinates, more than one block).
+        #[test]
+        fn f64_queries_answer_as_their_narrowing(
+            d in prop::sample::select(vec![3usize, 19]),
+            raw in prop::collection::vec(-1000i32..1000, 40..400),
+            queries in 1usize..600,
+            k in 1usize..6,
+        ) {
+            let n = raw.len() / d;
+            prop_assume!(n >= 2);
+            let points: Vec<f32> = raw[..n * d].iter().map(|&v| v as f32 / 7.0).collect();
+            let wide: Vec<f64> = (0..queries * d)
+                .map(|j| raw[j % raw.len()] as f64 / 3.0 + j as f64 * 1e-9)
+                .collect();
+            let narrow: Vec<f32> = wide.iter().map(|&v| v as f32).collect();
+            let skip: Vec<Option<u32>> = (0..queries).map(|q| Some((q % n) as u32)).collect();
+            prop_assert_eq!(
+                nearest_then(&points, d, &wide, &skip, k, |f| f),
+                nearest_then(&points, d, &narrow, &skip, k, |f| f)
+            );
         }
     }
 }

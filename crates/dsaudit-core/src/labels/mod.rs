@@ -187,6 +187,13 @@ impl Labels {
 
     /// Nothing found yet, every sample unscored.
     fn new(n: usize) -> Labels {
+        let mut out = Labels::without_rows();
+        out.size_rows(n);
+        out
+    }
+
+    /// Nothing found yet, and no per-sample column yet (`size_rows` gives them).
+    fn without_rows() -> Labels {
         Labels {
             skipped: None,
             probabilities: String::new(),
@@ -204,16 +211,26 @@ impl Labels {
             expected_precision: None,
             outliers: None,
             outliers_skipped: None,
-            quality: vec![None; n],
-            margin: vec![None; n],
-            suggested: vec![None; n],
-            is_issue: vec![None; n],
-            outlier_score: vec![None; n],
-            is_outlier: vec![false; n],
+            quality: Vec::new(),
+            margin: Vec::new(),
+            suggested: Vec::new(),
+            is_issue: Vec::new(),
+            outlier_score: Vec::new(),
+            is_outlier: Vec::new(),
             reused: None,
             fit: None,
             timings: Vec::new(),
         }
+    }
+
+    /// The per-sample columns for `n` samples, every sample unscored.
+    fn size_rows(&mut self, n: usize) {
+        self.quality = vec![None; n];
+        self.margin = vec![None; n];
+        self.suggested = vec![None; n];
+        self.is_issue = vec![None; n];
+        self.outlier_score = vec![None; n];
+        self.is_outlier = vec![false; n];
     }
 
     pub fn class_name(&self, c: Option<u32>) -> Option<&str> {

@@ -76,7 +76,7 @@ pub struct Outliers {
 }
 
 /// `x`: row-major n × d standardized vectors.
-pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers> {
+pub fn score(x: &[f64], d: usize, params: Params, seed: u64) -> Option<Outliers> {
     let n = x.len().checked_div(d).unwrap_or(0);
     if n < params.k + 2 || d == 0 {
         return None;
@@ -94,7 +94,7 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
     let mut points = Vec::with_capacity(r * d);
     for (pos, &i) in reference.iter().enumerate() {
         own[i] = Some(pos as u32);
-        points.extend_from_slice(&x[i * d..(i + 1) * d]);
+        points.extend(x[i * d..(i + 1) * d].iter().map(|&v| v as f32));
     }
     let mean = crate::knn::nearest_then(&points, d, x, &own, params.k, mean_distance);
     Some(summarize(mean, points, d, params))
@@ -103,7 +103,7 @@ pub fn score(x: &[f32], d: usize, params: Params, seed: u64) -> Option<Outliers>
 /// As `score`, with the points searched among given (an earlier check's) and
 /// each sample's mean distance where already known: only the others are searched.
 pub fn score_known(
-    x: &[f32],
+    x: &[f64],
     d: usize,
     points: Vec<f32>,
     known: &[Option<f64>],
@@ -113,7 +113,7 @@ pub fn score_known(
         return None;
     }
     let todo: Vec<usize> = (0..known.len()).filter(|&i| known[i].is_none()).collect();
-    let queries: Vec<f32> = todo
+    let queries: Vec<f64> = todo
         .iter()
         .flat_map(|&i| x[i * d..(i + 1) * d].iter().copied())
         .collect();
@@ -172,8 +172,8 @@ mod tests {
     #[test]
     fn a_far_point_is_the_outlier() {
         // A 10×10 grid and one point far away.
-        let mut x: Vec<f32> = (0..100)
-            .flat_map(|i| [(i % 10) as f32, (i / 10) as f32])
+        let mut x: Vec<f64> = (0..100)
+            .flat_map(|i| [(i % 10) as f64, (i / 10) as f64])
             .collect();
         x.extend([40.0, 40.0]);
         let o = score(&x, 2, Params { k: 10, iqr: 1.7 }, 0).unwrap();

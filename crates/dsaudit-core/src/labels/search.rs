@@ -29,7 +29,9 @@ pub fn find(
     }
     let kinds = m.strs("error_kind");
     let usable: Vec<usize> = (0..n).filter(|&i| kinds.get(i).is_none()).collect();
-    let mut out = Labels::new(n);
+    // The per-sample columns (58 MB on a million rows) are sized once the feature
+    // matrix is dropped: both were live at a table scan's peak.
+    let mut out = Labels::without_rows();
     out.method = opts.method;
     let embeddings = match opts.embeddings.as_deref().map(input::read).transpose() {
         Ok(e) => e,
@@ -37,6 +39,7 @@ pub fn find(
             let why = format!("{e:#}");
             out.skipped = Some(why.clone());
             out.outliers_skipped = Some(why);
+            out.size_rows(n);
             return out;
         }
     };
@@ -54,10 +57,13 @@ pub fn find(
         reuse.map(|(fit, _, _)| &fit.scaler),
     );
     lap(&mut out, "features");
-    find_outliers(&mut out, &vecs, reuse, outlier_params, opts.seed);
+    let outlier_rows = find_outliers(&mut out, &vecs, reuse, outlier_params, opts.seed);
     lap(&mut out, "outliers");
-    let Some(scored) = probabilities(&mut out, loaded, opts, &usable, &vecs, reuse, prior.ids)
-    else {
+    let scored = probabilities(&mut out, loaded, opts, &usable, &vecs, reuse, prior.ids);
+    drop(vecs);
+    out.size_rows(n);
+    place_outliers(&mut out, &outlier_rows);
+    let Some(scored) = scored else {
         return out;
     };
     let label_col = m.strs("label");
@@ -81,49 +87,54 @@ pub fn find(
 
 /// The outlier scores of the samples with features, from the earlier check's
 /// reference points when it kept them for the same k.
+/// The outlier search over the feature vectors; the manifest rows its scores are
+/// in the order of (`place_outliers` puts them in the per-sample columns).
 fn find_outliers(
     out: &mut Labels,
     vecs: &Result<Vectors, String>,
     reuse: Reuse,
     params: outliers::Params,
     seed: u64,
-) {
+) -> Vec<usize> {
     let (rows, x, d, what, _) = match vecs {
         Ok(v) => v,
         Err(why) => {
             out.outliers_skipped = Some(why.clone());
-            return;
+            return Vec::new();
         }
     };
     out.features = what.clone();
-    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let earlier = reuse
         .and_then(|(fit, ids, _)| Some((fit.outliers.as_ref()?, ids)))
         .filter(|(o, _)| o.k == params.k);
     let found = match earlier {
         Some((o, ids)) => {
             let known: Vec<Option<f64>> = rows.iter().map(|&i| o.mean_of(ids[i])).collect();
-            outliers::score_known(&xf, *d, o.points.clone(), &known, params)
+            outliers::score_known(x, *d, o.points.clone(), &known, params)
         }
-        None => outliers::score(&xf, *d, params, seed),
+        None => outliers::score(x, *d, params, seed),
     };
     match found {
         Some(o) => {
-            for (pos, &i) in rows.iter().enumerate() {
-                out.outlier_score[i] = Some(o.score[pos]);
-                out.is_outlier[i] = o.is_outlier[pos];
-            }
             out.outliers = Some(o);
+            rows.clone()
         }
         None => {
             out.outliers_skipped =
-                Some(format!("fewer than {} samples with features", params.k + 2))
+                Some(format!("fewer than {} samples with features", params.k + 2));
+            Vec::new()
         }
     }
 }
 
-/// Every label among the usable samples, sorted; None (and why, in `out`) when there
-/// is nothing to classify.
+fn place_outliers(out: &mut Labels, rows: &[usize]) {
+    let Some(o) = &out.outliers else { return };
+    for (pos, &i) in rows.iter().enumerate() {
+        out.outlier_score[i] = Some(o.score[pos]);
+        out.is_outlier[i] = o.is_outlier[pos];
+    }
+}
+
 fn classes_of(out: &mut Labels, loaded: &Loaded, usable: &[usize]) -> Option<Vec<String>> {
     if let Some(target) = &loaded.regression_target {
         out.skipped = Some(format!(

@@ -14,7 +14,9 @@ pub(super) struct Training<'a> {
     loaded: &'a Loaded,
     opts: &'a Options,
     /// Each scored row's features, row-major, `d` per row.
-    xs: Vec<f64>,
+    /// The feature rows of the scored samples: borrowed when every row is scored
+    /// (a million-row table's matrix is 150 MB), copied when some are left out.
+    xs: std::borrow::Cow<'a, [f64]>,
     d: usize,
     ys: Vec<usize>,
     /// Manifest rows of `ys`.
@@ -63,10 +65,15 @@ impl<'a> Training<'a> {
         Some(Training {
             loaded,
             opts,
-            xs: picked
-                .iter()
-                .flat_map(|&(pos, _)| x[pos * d..(pos + 1) * d].iter().copied())
-                .collect(),
+            xs: if picked.len() == rows.len() {
+                // Picked in order from `rows`, so all of them means each in its place.
+                std::borrow::Cow::Borrowed(&x[..])
+            } else {
+                picked
+                    .iter()
+                    .flat_map(|&(pos, _)| x[pos * d..(pos + 1) * d].iter().copied())
+                    .collect()
+            },
             d,
             ys: picked.iter().map(|&(_, c)| c).collect(),
             scored_rows: picked.iter().map(|&(pos, _)| rows[pos]).collect(),
