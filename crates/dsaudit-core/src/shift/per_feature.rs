@@ -47,7 +47,9 @@ fn numeric(
             .map(|&i| (n.get)(i))
             .filter(|x| x.is_finite())
             .collect();
-        v.sort_unstable_by(f64::total_cmp);
+        // A radix sort puts floats in `total_cmp`'s order (tested below), several
+        // times faster than a comparison sort on a million values.
+        radsort::sort(&mut v);
         v
     };
     let (a, b) = (values(ref_rows), values(cur_rows));
@@ -192,4 +194,26 @@ fn most_moved(
             )
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The radix sort gives `total_cmp`'s order, bit for bit: signed zeros,
+        /// subnormals, infinities and NaNs included.
+        #[test]
+        fn radix_order_is_total_cmp(bits in prop::collection::vec(any::<u64>(), 0..3000),
+                                    small in prop::collection::vec(-4i8..4, 0..3000)) {
+            let mut v: Vec<f64> = bits.iter().map(|&b| f64::from_bits(b)).collect();
+            v.extend(small.iter().map(|&s| s as f64 * 0.5));
+            v.extend([0.0, -0.0, f64::MIN_POSITIVE / 4.0, f64::INFINITY, f64::NEG_INFINITY]);
+            let mut want = v.clone();
+            want.sort_by(f64::total_cmp);
+            radsort::sort(&mut v);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&v), bits(&want));
+        }
+    }
 }
