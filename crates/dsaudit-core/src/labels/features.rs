@@ -4,7 +4,6 @@
 
 use super::{input, projection, reuse};
 use crate::load::Loaded;
-use rayon::prelude::*;
 
 /// Numbers per image the label model starts from: the 16×16 grey image, then the
 /// shape descriptor.
@@ -53,8 +52,17 @@ fn image_features(
     }
 }
 
-/// Raw vectors, before scaling: (rows kept, row-major values, dim, what).
-type Raw = (Vec<usize>, Vec<f64>, usize, String);
+/// Raw vectors, before scaling: (rows kept, their values, dim, what).
+type Raw = (Vec<usize>, Values, usize, String);
+
+/// The raw values of the rows kept: held (the user's embeddings), or computed from
+/// each image's stored 32×32 grey picture and shape descriptor whenever a block of
+/// rows is read (100,000 images' raw matrix is 240 MB; the scaler reads it twice,
+/// and computing a row costs less than storing it).
+enum Values {
+    Held(Vec<f64>),
+    Images,
+}
 
 /// The user's embeddings of the usable rows; they must have one row per sample.
 fn from_embeddings(
@@ -79,37 +87,39 @@ fn from_embeddings(
         .collect();
     Ok((
         usable.to_vec(),
-        raw,
+        Values::Held(raw),
         d,
         format!("embeddings from {shown} ({d} dimensions)"),
     ))
 }
 
-/// The 16×16 grey image and shape descriptor of the usable rows that have both.
+/// The usable rows that have both a 16×16 grey image and a shape descriptor.
 fn image_vectors(loaded: &Loaded, usable: &[usize]) -> Raw {
     let rows: Vec<usize> = usable
         .iter()
         .copied()
         .filter(|&i| loaded.shapes[i].is_some() && small_pixels(loaded, i).is_some())
         .collect();
-    let d = IMAGE_FEATURES;
-    let mut raw = vec![0f64; rows.len() * d];
-    raw.par_chunks_mut(d).zip(&rows).for_each(|(out, &i)| {
-        image_features(
-            out,
-            small_pixels(loaded, i).expect("filtered"),
-            &loaded.shapes[i].expect("filtered"),
-        )
-    });
     (
         rows,
-        raw,
-        d,
+        Values::Images,
+        IMAGE_FEATURES,
         format!(
             "image features: the 16×16 grey image (each normalised to zero mean and unit variance) and the {}-bin shape descriptor, standardized and projected on their leading principal components",
             crate::load::perceptual::SHAPE_DIMS
         ),
     )
+}
+
+/// Image features of `rows[first..]`, as many as `out` holds.
+fn image_rows(loaded: &Loaded, rows: &[usize], first: usize, out: &mut [f64]) {
+    for (out, &i) in out.chunks_exact_mut(IMAGE_FEATURES).zip(&rows[first..]) {
+        image_features(
+            out,
+            small_pixels(loaded, i).expect("kept rows have pixels"),
+            &loaded.shapes[i].expect("kept rows have a shape"),
+        )
+    }
 }
 
 /// Feature vectors of the usable rows: the user's embeddings, the image shape
@@ -150,14 +160,19 @@ pub(super) fn vectors(
     if d == 0 {
         return Err("no feature to learn from".into());
     }
+    let n = rows.len();
+    let fill: reuse::Reader = match &raw {
+        Values::Held(x) => Box::new(reuse::held(x, d)),
+        Values::Images => Box::new(|first, out| image_rows(loaded, &rows, first, out)),
+    };
     let scaler = scaler.cloned().unwrap_or_else(|| {
         if embeddings.is_none() {
             let components = projection::COMPONENTS
-                .min(rows.len() / projection::ROWS_PER_COMPONENT)
+                .min(n / projection::ROWS_PER_COMPONENT)
                 .max(2);
-            reuse::Scaler::fit_projected(&raw, d, components, GREY_FEATURES)
+            reuse::Scaler::fit_projected(n, d, &*fill, components, GREY_FEATURES)
         } else {
-            reuse::Scaler::fit(&raw, d)
+            reuse::Scaler::fit(n, d, &*fill)
         }
     });
     let what = match &scaler.projection {
@@ -168,6 +183,7 @@ pub(super) fn vectors(
         ),
         None => what,
     };
-    let d = scaler.outputs();
-    Ok((rows, scaler.apply(raw), d, what, Some(scaler)))
+    let x = scaler.apply(n, &*fill);
+    drop(fill);
+    Ok((rows, x, scaler.outputs(), what, Some(scaler)))
 }

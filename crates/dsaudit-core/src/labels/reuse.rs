@@ -16,16 +16,34 @@ pub struct Scaler {
     pub projection: Option<super::projection::Projection>,
 }
 
+/// Feature rows, `d` values each, read a block at a time: `fill(first, out)` writes
+/// rows `first..` into `out` (a whole number of rows). Images compute theirs from
+/// each sample's stored pixels, so that their raw matrix (240 MB for 100,000
+/// images) is never held whole.
+pub type Fill<'a> = &'a (dyn Fn(usize, &mut [f64]) + Sync);
+/// A `Fill` owned.
+pub type Reader<'a> = Box<dyn Fn(usize, &mut [f64]) + Sync + 'a>;
+
+/// Rows per block: the unit of the moments' merge and of the projection's work.
+const BLOCK: usize = 4096;
+
+/// Rows `first..first + rows` of `x`, held whole.
+pub fn held(x: &[f64], d: usize) -> impl Fn(usize, &mut [f64]) + Sync + '_ {
+    move |first, out| out.copy_from_slice(&x[first * d..first * d + out.len()])
+}
+
 impl Scaler {
-    /// Non-finite values are left out of the moments.
-    pub fn fit(x: &[f64], d: usize) -> Scaler {
+    /// Mean and deviation per feature over `n` rows (non-finite values skipped),
+    /// merged block by block in order: the same bits whatever reads the rows.
+    pub fn fit(n: usize, d: usize, fill: Fill) -> Scaler {
         use crate::stats::moments::Moments;
         use rayon::prelude::*;
-        // Per block in parallel, merged in block order: the same sums whatever the
-        // threads.
-        let blocks: Vec<Vec<Moments>> = x
-            .par_chunks(4096 * d.max(1))
-            .map(|block| {
+        let blocks: Vec<Vec<Moments>> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let rows = BLOCK.min(n - b * BLOCK);
+                let mut block = vec![0f64; rows * d];
+                fill(b * BLOCK, &mut block);
                 let mut m = vec![Moments::default(); d];
                 for row in block.chunks_exact(d.max(1)) {
                     for (m, &v) in m.iter_mut().zip(row) {
@@ -55,20 +73,25 @@ impl Scaler {
     /// features are weighed so that together they carry as much variance as the
     /// others (their deviations are stretched), so that 256 pixels do not drown 45
     /// shape bins.
-    pub fn fit_projected(x: &[f64], d: usize, components: usize, block: usize) -> Scaler {
-        let mut s = Scaler::fit(x, d);
+    pub fn fit_projected(
+        n: usize,
+        d: usize,
+        fill: Fill,
+        components: usize,
+        block: usize,
+    ) -> Scaler {
+        let mut s = Scaler::fit(n, d, fill);
         if block > 0 && block < d {
             let stretch = (block as f64 / (d - block) as f64).sqrt();
             s.std[..block].iter_mut().for_each(|v| *v *= stretch);
         }
-        // Only the rows the components are fitted on need their z-scores here.
-        let n = x.len() / d.max(1);
+        // Only the rows the components are fitted on are read here (evenly spaced).
         let step = n.div_ceil(super::projection::FIT_ROWS).max(1);
-        let sample: Vec<f64> = x
-            .chunks_exact(d.max(1))
-            .step_by(step)
-            .flat_map(|r| r.iter().copied())
-            .collect();
+        let picked: Vec<usize> = (0..n).step_by(step).collect();
+        let mut sample = vec![0f64; picked.len() * d];
+        for (&r, out) in picked.iter().zip(sample.chunks_exact_mut(d.max(1))) {
+            fill(r, out);
+        }
         s.projection = super::projection::Projection::fit(&s.standardize(sample), d, components);
         s
     }
@@ -82,16 +105,21 @@ impl Scaler {
 
     /// Non-finite values sit at the mean (0); constant features are 0. Rows of
     /// `outputs()` values.
-    pub fn apply(&self, x: Vec<f64>) -> Vec<f64> {
+    /// The `n` rows standardized (and projected), row-major, `outputs()` each; in
+    /// blocks of rows, so that neither the raw rows nor their z-scores need all
+    /// exist at once.
+    pub fn apply(&self, n: usize, fill: Fill) -> Vec<f64> {
         use rayon::prelude::*;
+        let d = self.mean.len();
+        let block = |b: usize| {
+            let mut x = vec![0f64; BLOCK.min(n - b * BLOCK) * d];
+            fill(b * BLOCK, &mut x);
+            self.standardize(x)
+        };
+        let blocks = (0..n.div_ceil(BLOCK)).into_par_iter();
         match &self.projection {
-            // In blocks of rows: the z-scores of a hundred thousand images need not
-            // all exist at once.
-            Some(p) => x
-                .par_chunks(4096 * self.mean.len())
-                .flat_map_iter(|block| p.apply(&self.standardize(block.to_vec())))
-                .collect(),
-            None => self.standardize(x),
+            Some(p) => blocks.flat_map_iter(|b| p.apply(&block(b))).collect(),
+            None => blocks.flat_map_iter(block).collect(),
         }
     }
 
@@ -326,7 +354,7 @@ mod tests {
             None,
             1,
             vec!["a".into(), "b".into()],
-            Scaler::fit(&[0.0, 2.0], 1),
+            Scaler::fit(2, 1, &held(&[0.0, 2.0], 1)),
             FoldModels::Linear(vec![model(0.0), model(1.0)]),
             "linear".into(),
             vec![9, 7],
@@ -343,6 +371,9 @@ mod tests {
         let s = |z: f64| 1.0 / (1.0 + (-z).exp());
         assert!((p[4] - (s(0.0) + s(1.0)) / 2.0).abs() < 1e-12);
         assert!((p[4] + p[5] - 1.0).abs() < 1e-12);
-        assert_eq!(fit.scaler.apply(vec![1.0, f64::NAN]), vec![0.0, 0.0]);
+        assert_eq!(
+            fit.scaler.apply(2, &held(&[1.0, f64::NAN], 1)),
+            vec![0.0, 0.0]
+        );
     }
 }
