@@ -16,6 +16,7 @@ pub mod perceptual;
 pub mod pixel_stats;
 pub mod rows;
 pub mod table;
+mod triangle;
 pub mod webdataset;
 pub mod yolo;
 
