@@ -184,40 +184,58 @@ fn stages(
     let mut dups = find_duplicates(loaded, opts, state.and_then(|s| s.near.as_ref()))?;
     timings.lap("duplicates");
     let usable = rules::usable_counts(loaded);
-    let mut shift = if !opts.shift_tests {
-        crate::shift::Shift::skipped("not measured by this command", opts.shift.seed)
-    } else if let Some(reference) = &opts.against {
-        against(path, loaded, reference, opts)?
-    } else {
-        crate::shift::find(
-            loaded,
-            &usable,
-            &shift_params(&opts.thresholds),
-            &opts.shift,
+    if let (true, Some(reference)) = (opts.shift_tests, &opts.against) {
+        loaded.guesses.push(reference.note());
+    }
+    let view: &Loaded = loaded;
+    let shift_stage = || -> Result<crate::shift::Shift> {
+        if !opts.shift_tests {
+            Ok(crate::shift::Shift::skipped(
+                "not measured by this command",
+                opts.shift.seed,
+            ))
+        } else if let Some(reference) = &opts.against {
+            against(path, view, reference, opts)
+        } else {
+            crate::shift::find(
+                view,
+                &usable,
+                &shift_params(&opts.thresholds),
+                &opts.shift,
+                Prior {
+                    state: state.map(|s| s.shift.as_slice()),
+                    ids,
+                    refit: opts.refit,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
+    };
+    let labels_stage = || {
+        crate::labels::find(
+            view,
+            &opts.labels,
+            outlier_params(&opts.thresholds),
             Prior {
-                state: state.map(|s| s.shift.as_slice()),
+                state: state.and_then(|s| s.labels.as_ref()),
                 ids,
                 refit: opts.refit,
             },
         )
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
     };
-    timings.lap("shift");
-    let mut labels = crate::labels::find(
-        loaded,
-        &opts.labels,
-        outlier_params(&opts.thresholds),
-        Prior {
-            state: state.and_then(|s| s.labels.as_ref()),
-            ids,
-            refit: opts.refit,
-        },
-    );
+    // The shift tests and the label search read the samples and nothing of each
+    // other: side by side, each fills the cores the other leaves idle (a fold fitted
+    // alone, a step on one thread). The duplicate search goes first: on a large
+    // table its tree beside the label stage's matrices would raise the peak memory.
+    let ((shift, shift_took), (mut labels, labels_took)) =
+        rayon::join(|| timed(shift_stage), || timed(labels_stage));
+    let mut shift = shift?;
+    timings.took("shift", shift_took);
     if let Some(f) = files {
         keep_state(f, opts, &mut dups, &mut shift, &mut labels);
     }
     add_label_columns(loaded, &labels)?;
-    timings.lap("labels");
+    timings.took("labels", labels_took);
     if opts.timings {
         print_timings(&shift, &labels);
     }
@@ -227,13 +245,12 @@ fn stages(
 /// The shift tests of every split of `loaded` against a saved reference profile.
 fn against(
     path: &Path,
-    loaded: &mut Loaded,
+    loaded: &Loaded,
     reference: &crate::partial::reference::Reference,
     opts: &ScanOptions,
 ) -> Result<crate::shift::Shift> {
     use crate::partial::reference::REFERENCE;
     let both = reference.beside(loaded)?;
-    loaded.guesses.push(reference.note());
     crate::shift::find(
         &both,
         &rules::usable_counts(&both),
@@ -391,15 +408,27 @@ impl Timings {
     }
 
     fn lap(&mut self, phase: &str) {
+        self.took(phase, self.last.elapsed());
+    }
+
+    /// A phase timed on its own (the shift and label stages run side by side, so
+    /// each gives its own time, not the time since the last line).
+    fn took(&mut self, phase: &str, took: std::time::Duration) {
         if self.on {
             eprintln!(
                 "timing {phase:<10} {:8.3} s{}",
-                self.last.elapsed().as_secs_f64(),
+                took.as_secs_f64(),
                 peak_memory().map_or(String::new(), |m| format!("  peak {m} MiB so far"))
             );
         }
         self.last = Instant::now();
     }
+}
+
+/// `f`'s value and how long it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, std::time::Duration) {
+    let start = Instant::now();
+    (f(), start.elapsed())
 }
 
 /// The process's peak resident memory so far (Linux's VmHWM), so that `--timings`
