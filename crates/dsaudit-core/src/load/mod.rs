@@ -15,6 +15,7 @@ pub mod npy;
 pub mod perceptual;
 pub mod pixel_stats;
 pub mod rows;
+mod shape;
 pub mod table;
 mod triangle;
 pub mod webdataset;
