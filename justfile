@@ -161,30 +161,28 @@ bench-pair old new runs="5" images="0" rows="1000000":
     trap 'rm -rf "$dir"' EXIT
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} {{rows}} >/dev/null
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
-    targets="table.csv"
-    [ {{images}} -gt 0 ] && targets="images table.csv"
-    for target in $targets; do
-        "{{new}}" scan -q --fail-on never "$dir/data/$target" >/dev/null
-        for i in $(seq {{runs}}); do
-            for b in old new; do
-                bin="{{old}}"; [ $b = new ] && bin="{{new}}"
-                /usr/bin/time -f "$b %e %M" -a -o "$dir/$target.times" "$bin" scan -q --fail-on never --format json "$dir/data/$target" > "$dir/$b.json"
-            done
-            cmp -s "$dir/old.json" "$dir/new.json" || echo "$target: the two reports differ (run $i)"
-        done
-        python3 - "$dir/$target.times" "$target" <<'PY'
-    import statistics, sys
-    runs = {"old": [], "new": []}
-    for line in open(sys.argv[1]):
-        b, secs, kib = line.split()
-        runs[b].append((float(secs), int(kib) / 1024))
-    med = {b: (statistics.median(s for s, _ in r), statistics.median(m for _, m in r)) for b, r in runs.items()}
-    walls = {b: " ".join(f"{s:.2f}" for s, _ in r) for b, r in runs.items()}
-    (so, mo), (sn, mn) = med["old"], med["new"]
-    print(f"{sys.argv[2]:<10} old: {walls['old']}  new: {walls['new']}")
-    print(f"{sys.argv[2]:<10} median {so:.2f} s -> {sn:.2f} s ({sn / so:.2f}x), peak {mo:.0f} -> {mn:.0f} MiB ({mn / mo:.2f}x)")
-    PY
-    done
+    targets="$dir/data/table.csv"
+    [ {{images}} -gt 0 ] && targets="$dir/data/images $targets"
+    scripts/bench_pair.sh "{{old}}" "{{new}}" {{runs}} $targets
+
+# `bench-pair` on real pictures: 70,000 28×28 digits (tests/reference/digits28.py,
+# scikit-learn's real digits at random offsets, the issue's MNIST-sized set) and
+# `photos` 640×480 JPEGs (scripts/photos.py, crops of scikit-learn's two sample
+# photographs), written by a throwaway venv with numpy, Pillow and scikit-learn from
+# PyPI; then the plain decode limit of the photos (examples/decode_limit.rs).
+bench-pair-real old new runs="3" digits="70000" photos="3000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -q --release --example decode_limit
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q numpy pillow scikit-learn
+    "$dir/venv/bin/python" tests/reference/digits28.py "$dir/digits" {{digits}}
+    "$dir/venv/bin/python" scripts/photos.py {{photos}} "$dir/photos"
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    scripts/bench_pair.sh "{{old}}" "{{new}}" {{runs}} "$dir/digits" "$dir/photos"
+    "$CARGO_TARGET_DIR/release/examples/decode_limit" "$dir/photos"
 
 # Duplicates, leaks and conflicting labels on real images (scikit-learn's digits and
 # sample photos, scikit-image's images and faces) with injected copies: precision and

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Two built dsaudit binaries scanned on the same inputs, runs interleaved (old, new,
+# old, new, ...): median wall time and median peak memory of each, the ratios, and
+# whether the two JSON reports differ on any run. One warm-up run of NEW per input.
+#
+#     scripts/bench_pair.sh OLD NEW RUNS INPUT...
+set -euo pipefail
+old=$1 new=$2 runs=$3
+shift 3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for target in "$@"; do
+    name=$(basename "$target")
+    "$new" scan -q --fail-on never "$target" >/dev/null
+    for i in $(seq "$runs"); do
+        for b in old new; do
+            bin=$old; [ $b = new ] && bin=$new
+            /usr/bin/time -f "$b %e %M" -a -o "$tmp/times" "$bin" scan -q --fail-on never --format json "$target" > "$tmp/$b.json"
+        done
+        cmp -s "$tmp/old.json" "$tmp/new.json" || echo "$name: the two reports differ (run $i)"
+    done
+    python3 - "$tmp/times" "$name" <<'PY'
+import statistics, sys
+runs = {"old": [], "new": []}
+for line in open(sys.argv[1]):
+    b, secs, kib = line.split()
+    runs[b].append((float(secs), int(kib) / 1024))
+med = {b: (statistics.median(s for s, _ in r), statistics.median(m for _, m in r)) for b, r in runs.items()}
+walls = {b: " ".join(f"{s:.2f}" for s, _ in r) for b, r in runs.items()}
+(so, mo), (sn, mn) = med["old"], med["new"]
+print(f"{sys.argv[2]:<10} old: {walls['old']}  new: {walls['new']}")
+print(f"{sys.argv[2]:<10} median {so:.2f} s -> {sn:.2f} s ({sn / so:.2f}x), peak {mo:.0f} -> {mn:.0f} MiB ({mn / mo:.2f}x)")
+PY
+    rm -f "$tmp/times"
+done
