@@ -176,19 +176,9 @@ fn cosines() -> &'static [[f32; DCT_SIDE]; LOW] {
 /// brightness scale does not move the centroid either.
 fn centred(px: &[f32; SMALL_PIXELS]) -> [f32; SMALL_PIXELS] {
     let n = DCT_SIDE;
-    let min = px.iter().copied().fold(f32::INFINITY, f32::min);
-    let (mut sum, mut sx, mut sy) = (0f64, 0f64, 0f64);
-    for (i, &v) in px.iter().enumerate() {
-        let w = (v - min) as f64;
-        sum += w;
-        sx += w * (i % n) as f64;
-        sy += w * (i / n) as f64;
-    }
-    if sum <= 0.0 {
+    let Some((dx, dy)) = centring_shift(px) else {
         return *px;
-    }
-    let mid = (n - 1) as f64 / 2.0;
-    let (dx, dy) = ((sx / sum - mid) as f32, (sy / sum - mid) as f32);
+    };
     // The shift is the same for every pixel, so where a column (row) samples from
     // depends on the column (row) alone: 32 + 32 lookups instead of one per pixel
     // (a `floor` call each on the baseline x86-64 target). Same arithmetic, same bits.
@@ -204,6 +194,25 @@ fn centred(px: &[f32; SMALL_PIXELS]) -> [f32; SMALL_PIXELS] {
         }
     }
     out
+}
+
+/// How far the centroid of the intensity above the darkest pixel lies from the
+/// centre (x, y); None for a flat image.
+fn centring_shift(px: &[f32; SMALL_PIXELS]) -> Option<(f32, f32)> {
+    let n = DCT_SIDE;
+    let min = px.iter().copied().fold(f32::INFINITY, f32::min);
+    let (mut sum, mut sx, mut sy) = (0f64, 0f64, 0f64);
+    for (i, &v) in px.iter().enumerate() {
+        let w = (v - min) as f64;
+        sum += w;
+        sx += w * (i % n) as f64;
+        sy += w * (i / n) as f64;
+    }
+    if sum <= 0.0 {
+        return None;
+    }
+    let mid = (n - 1) as f64 / 2.0;
+    Some(((sx / sum - mid) as f32, (sy / sum - mid) as f32))
 }
 
 /// Where coordinate `i` moved by `d` reads from: the two neighbours (edges
@@ -330,19 +339,9 @@ mod tests {
 
         pub fn centred(px: &[f32; SMALL_PIXELS]) -> [f32; SMALL_PIXELS] {
             let n = DCT_SIDE;
-            let min = px.iter().copied().fold(f32::INFINITY, f32::min);
-            let (mut sum, mut sx, mut sy) = (0f64, 0f64, 0f64);
-            for (i, &v) in px.iter().enumerate() {
-                let w = (v - min) as f64;
-                sum += w;
-                sx += w * (i % n) as f64;
-                sy += w * (i / n) as f64;
-            }
-            if sum <= 0.0 {
+            let Some((dx, dy)) = centring_shift(px) else {
                 return *px;
-            }
-            let mid = (n - 1) as f64 / 2.0;
-            let (dx, dy) = ((sx / sum - mid) as f32, (sy / sum - mid) as f32);
+            };
             let last = (n - 1) as f32;
             let at = |x: usize, y: usize| px[y * n + x];
             std::array::from_fn(|i| {

@@ -73,6 +73,12 @@ pub(super) fn shape(small: &GrayImage) -> [u8; SHAPE_DIMS] {
             whole[bin[x]] += mag[x];
         }
     }
+    quantised(&cells, &whole)
+}
+
+/// The four cells' histograms L2-normalised together, the whole image's alone, each
+/// quantised to 0..=255.
+fn quantised(cells: &[f32; 4 * BINS], whole: &[f32; BINS]) -> [u8; SHAPE_DIMS] {
     let mut out = [0u8; SHAPE_DIMS];
     for (part, offset) in [(&cells[..], 0), (&whole[..], 4 * BINS)] {
         let norm = part.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -133,16 +139,7 @@ mod tests {
                 whole[bin] += mag;
             }
         }
-        let mut out = [0u8; SHAPE_DIMS];
-        for (part, offset) in [(&cells[..], 0), (&whole[..], 4 * BINS)] {
-            let norm = part.iter().map(|v| v * v).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                for (o, v) in out[offset..offset + part.len()].iter_mut().zip(part) {
-                    *o = (v / norm * 255.0).round() as u8;
-                }
-            }
-        }
-        out
+        quantised(&cells, &whole)
     }
 
     proptest! {
