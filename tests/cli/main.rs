@@ -19,5 +19,6 @@ mod options;
 mod partial;
 mod scan_only;
 mod shift;
+mod streamed;
 mod tables;
 mod util;

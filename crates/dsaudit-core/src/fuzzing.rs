@@ -48,7 +48,7 @@ pub fn table(data: &[u8], ext: &str) {
     let _ = crate::table_io::read_head(&p, 200);
     if let Ok(df) = crate::table_io::read(&p, None) {
         // What the load computes from a table: column statistics and row fingerprints.
-        let _ = crate::load::table::column_stats(&df, &[], "table", 0);
+        let _ = crate::load::table::column_stats(&df, &[], "table", 0, 0);
     }
 }
 

@@ -61,6 +61,11 @@ pub struct TablePart {
     pub source: String,
     pub split: Column,
     pub label: Column,
+    /// The sample id of the file's first row.
+    pub first_id: u64,
+    /// The file's row of each entry, when the part holds a sample of the file's rows
+    /// (a table read in blocks); None: all of them, in order.
+    pub picked: Option<Vec<u64>>,
 }
 
 pub struct Manifest {
@@ -130,17 +135,20 @@ impl Manifest {
         let mut label = Vec::with_capacity(parts.len());
         let mut source: Vec<Column> = Vec::with_capacity(parts.len());
         let mut row: Vec<Column> = Vec::with_capacity(parts.len());
+        let mut ids: Vec<u64> = Vec::with_capacity(n);
         for p in parts {
             let h = p.split.len();
+            let rows: Vec<u64> = match p.picked {
+                Some(rows) => rows,
+                None => (0..h as u64).collect(),
+            };
+            ids.extend(rows.iter().map(|r| p.first_id + r));
             source.push(Column::new_scalar(
                 "source".into(),
                 Scalar::from(PlSmallStr::from(p.source.as_str())),
                 h,
             ));
-            row.push(Column::new(
-                "row".into(),
-                (0..h as u64).collect::<Vec<u64>>(),
-            ));
+            row.push(Column::new("row".into(), rows));
             split.push(p.split.with_name("split".into()));
             label.push(p.label.with_name("label".into()));
         }
@@ -158,12 +166,7 @@ impl Manifest {
         // Each column is a copy of a million values on one core: side by side.
         type Build = Box<dyn FnOnce() -> Result<Column> + Send>;
         let builds: Vec<Build> = vec![
-            Box::new(move || {
-                Ok(Column::new(
-                    "id".into(),
-                    (0..n as u64).collect::<Vec<u64>>(),
-                ))
-            }),
+            Box::new(move || Ok(Column::new("id".into(), ids))),
             Box::new(move || concat(split, "split", DataType::String)),
             Box::new(move || concat(label, "label", DataType::String)),
             Box::new(move || concat(source, "source", DataType::String)),

@@ -148,7 +148,10 @@ fn analyse(
     );
     timings.lap("rules");
     let m = &loaded.manifest;
-    let tally = tally(m.strs("split").iter().zip(m.strs("label").iter()));
+    let tally = match &loaded.tally {
+        Some(every_row) => every_row.clone(),
+        None => tally(m.strs("split").iter().zip(m.strs("label").iter())),
+    };
     Ok(Scan {
         tally,
         spec,

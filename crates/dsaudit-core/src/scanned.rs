@@ -62,6 +62,15 @@ impl Scan {
         classes
     }
 
+    /// Samples in the dataset: the manifest's, or every row of a table read in blocks
+    /// whose manifest holds a sample.
+    pub fn samples(&self) -> u64 {
+        match &self.loaded.tally {
+            Some(t) => t.values().flat_map(|c| c.values()).sum(),
+            None => self.loaded.manifest.len() as u64,
+        }
+    }
+
     pub fn unreadable(&self) -> usize {
         self.loaded.manifest.strs("error_kind").len()
             - self.loaded.manifest.strs("error_kind").null_count()

@@ -154,7 +154,7 @@ fn arrow_stream(df: &polars::prelude::DataFrame) -> polars_arrow::ffi::ArrowArra
 
 /// Scans `path` as `dsaudit scan` does (see `dsaudit.scan`).
 #[pyfunction]
-#[pyo3(signature = (path, select, ignore, thresholds, fail_on, label, split, layout, seed, label_model, isolated))]
+#[pyo3(signature = (path, select, ignore, thresholds, fail_on, label, split, layout, seed, label_model, isolated, memory_limit))]
 #[allow(clippy::too_many_arguments)]
 fn scan(
     py: Python<'_>,
@@ -169,14 +169,20 @@ fn scan(
     seed: u64,
     label_model: String,
     isolated: bool,
+    memory_limit: Option<String>,
 ) -> PyResult<Scanned> {
     let mut req = request_of(select, ignore, thresholds, fail_on, seed, &label_model)?;
+    let memory_limit = memory_limit
+        .map(|m| dsaudit_core::safe_read::parse_size(&m))
+        .transpose()
+        .map_err(|e| PyValueError::new_err(format!("memory_limit: {e}")))?;
     req.hints = dsaudit_core::load::Hints {
         layout: layout
             .map(|l| choice::<dsaudit_core::load::LayoutKind>("layout", &l))
             .transpose()?,
         label,
         split,
+        memory_limit,
         ..Default::default()
     };
     let audit = detached(py, move || request::audit(&path, req, isolated))?;

@@ -200,6 +200,31 @@ def test_bad_arguments_name_the_parameter() -> None:
         dsaudit.scan(IMAGES, fail_on="sometimes")
     with pytest.raises(ValueError, match="label_model"):
         dsaudit.scan(IMAGES, label_model="forest")
+    with pytest.raises(ValueError, match="memory_limit"):
+        dsaudit.scan(TABLE, memory_limit="lots")
+    with pytest.raises(TypeError, match="memory_limit"):
+        dsaudit.scan(TABLE, memory_limit=-1)
+
+
+def test_memory_limit_reads_a_large_table_in_blocks_as_the_cli_does() -> None:
+    # The real breast cancer table (124 KB) is over what a 300 KiB limit plans for.
+    table = ROOT / "tests" / "data" / "breast_cancer.csv"
+    report = dsaudit.scan(table, memory_limit="300KiB")
+    doc = json.loads(report.to_json())["datasets"][0]
+    assert doc["samples"] == 569
+    assert 0 < doc["sampled_rows"] < 569
+    assert sum(sum(s["classes"].values()) for s in doc["splits"]) == 569
+    # Bytes and text are the same limit, and the CLI's flag gives the same report.
+    assert dsaudit.scan(table, memory_limit=300 * 1024).to_json() == report.to_json()
+    binary = cli()
+    run = subprocess.run(
+        [binary, "scan", str(table), "--format", "json", "--quiet", "--memory-limit", "300KiB"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.stdout == report.to_json()
+    whole = json.loads(dsaudit.scan(table).to_json())["datasets"][0]
+    assert "sampled_rows" not in whole
 
 
 def test_split_builds_both_validation_splits_and_leaves_the_input(tmp_path: Path) -> None:

@@ -43,6 +43,11 @@ pub struct Cli {
     /// reported unreadable without being read. Sizes as 512MiB, 2G, 100000.
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size, default_value = "512MiB")]
     pub max_file_size: u64,
+    /// The memory a table scan plans for: a table whose whole scan would need more is
+    /// read in blocks, every row counted and described, the duplicate, shift and label
+    /// checks run on a seeded sample of rows that fits. Sizes as 2GiB, 512M.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size, default_value = "2GiB")]
+    pub memory_limit: u64,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -170,6 +175,7 @@ impl ReadArgs {
             keep_tables,
             skip_column_stats: false,
             allow_outside_paths: self.allow_outside_paths,
+            memory_limit: None,
         }
     }
 }

@@ -61,6 +61,7 @@ pub fn main_with(args: Vec<std::ffi::OsString>) -> i32 {
     };
     quiet_panics();
     dsaudit_core::safe_read::set_max_file_size(cli.max_file_size);
+    dsaudit_core::load::table_stream::set_memory_limit(cli.memory_limit);
     match dsaudit_core::util::guarded(|| run(cli)) {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {

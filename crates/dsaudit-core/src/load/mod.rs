@@ -17,6 +17,7 @@ pub mod pixel_stats;
 pub mod rows;
 mod shape;
 pub mod table;
+pub mod table_stream;
 mod triangle;
 pub mod webdataset;
 pub mod yolo;
@@ -66,6 +67,9 @@ pub struct Loaded {
     pub repeated_keys: Vec<RepeatedKey>,
     /// The boxes of a detection dataset (coco, yolo).
     pub detection: Option<detection::Detection>,
+    /// Samples per split and label over every row, when the manifest holds a sample
+    /// of a table read in blocks (`table_stream`); None: the manifest's own counts.
+    pub tally: Option<crate::tally::Tally>,
 }
 
 /// A sample key seen twice: the manifest rows of its first and its later sample.
@@ -108,6 +112,7 @@ impl Loaded {
             row_groups: Vec::new(),
             repeated_keys: Vec::new(),
             detection: None,
+            tally: None,
         }
     }
 

@@ -392,6 +392,8 @@ pub fn load(spec: &DatasetSpec, pairs: &[NpyPair]) -> Result<Loaded> {
             source,
             split,
             label: Column::new("label".into(), labels),
+            first_id: offset,
+            picked: None,
         });
         stats.push(cols);
         offset += rows;

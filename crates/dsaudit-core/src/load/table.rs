@@ -137,12 +137,15 @@ pub fn split_strings(col: &Column) -> Result<Column> {
 
 /// Nulls and non-finite values per feature column, with example rows, and the
 /// numeric or string summary; columns are independent, so they run in parallel.
+/// `df`'s first row is row `row_offset` of `source` and sample `id_offset`.
 pub fn column_stats(
     df: &DataFrame,
     skip: &[&str],
     source: &str,
     id_offset: u64,
+    row_offset: u64,
 ) -> Result<Vec<ColumnStats>> {
+    let at = (id_offset, row_offset);
     use rayon::prelude::*;
     df.columns()
         .par_iter()
@@ -152,7 +155,7 @@ pub fn column_stats(
             st.count = c.len() as u64;
             st.nulls = c.null_count() as u64;
             if st.nulls > 0 {
-                st.null_examples = mask_examples(&c.is_null(), source, id_offset);
+                st.null_examples = mask_examples(&c.is_null(), source, at);
             }
             if c.dtype().is_float() {
                 let nan = c.is_nan()?;
@@ -160,7 +163,7 @@ pub fn column_stats(
                 st.nan = nan.sum().unwrap_or(0) as u64;
                 st.inf = inf.sum().unwrap_or(0) as u64;
                 if st.nan + st.inf > 0 {
-                    st.nonfinite_examples = mask_examples(&(&nan | &inf), source, id_offset);
+                    st.nonfinite_examples = mask_examples(&(&nan | &inf), source, at);
                 }
             }
             st.numeric = NumericStats::of_column(c);
@@ -172,21 +175,24 @@ pub fn column_stats(
         .collect()
 }
 
-fn mask_examples(mask: &BooleanChunked, source: &str, id_offset: u64) -> Vec<SampleRef> {
+fn mask_examples(mask: &BooleanChunked, source: &str, at: (u64, u64)) -> Vec<SampleRef> {
     mask.iter()
         .enumerate()
         .filter(|(_, v)| v.unwrap_or(false))
         .take(MAX_EXAMPLES)
         .map(|(i, _)| SampleRef {
-            id: id_offset + i as u64,
+            id: at.0 + i as u64,
             source: source.to_string(),
-            row: Some(i as u64),
+            row: Some(at.1 + i as u64),
             note: None,
         })
         .collect()
 }
 
 pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<Loaded> {
+    if let Some(budget) = super::table_stream::needed(spec, files) {
+        return super::table_stream::load(spec, files, budget);
+    }
     let mut acc = Tables::default();
     for (file_split, path) in files {
         let df = read(path, None)?;
@@ -211,7 +217,7 @@ pub fn load_frame(spec: &DatasetSpec, name: &str, df: DataFrame) -> Result<Loade
 }
 
 impl Tables {
-    fn finish(self) -> Result<Loaded> {
+    pub(super) fn finish(self) -> Result<Loaded> {
         let acc = self;
         let mut loaded = Loaded::empty(Manifest::from_table_parts(acc.parts)?);
         loaded.columns = super::columns::merge_all(acc.stats);
@@ -228,16 +234,16 @@ impl Tables {
 
 /// What the files read so far add up to.
 #[derive(Default)]
-struct Tables {
+pub(super) struct Tables {
     parts: Vec<TablePart>,
     stats: Vec<Vec<ColumnStats>>,
-    guesses: Vec<String>,
+    pub(super) guesses: Vec<String>,
     label_column: Option<String>,
     split_column: Option<String>,
-    regression: Option<String>,
+    pub(super) regression: Option<String>,
     declared_splits: Vec<String>,
     /// Rows read so far: the next file's first sample id.
-    offset: u64,
+    pub(super) offset: u64,
     /// The first file's feature columns, which every file is fingerprinted over.
     features: Option<super::rows::Features>,
     rows: Option<super::rows::TableRows>,
@@ -245,9 +251,17 @@ struct Tables {
 }
 
 /// The columns of one file that are not features.
-struct Roles {
-    label: Option<String>,
-    split: Option<String>,
+#[derive(Clone, Default)]
+pub(super) struct Roles {
+    pub(super) label: Option<String>,
+    pub(super) split: Option<String>,
+}
+
+/// The rows of one file an accumulator takes in.
+pub(super) struct Rows {
+    pub df: DataFrame,
+    /// The file's row of each of `df`'s rows, when `df` holds some of them only.
+    pub picked: Option<Vec<u64>>,
 }
 
 impl Tables {
@@ -261,6 +275,29 @@ impl Tables {
         path: &Path,
     ) -> Result<()> {
         let roles = self.roles(spec, &df, file_split, path)?;
+        let stats = !spec.hints.skip_column_stats;
+        let rows = Rows { df, picked: None };
+        self.add_rows(
+            spec.hints.keep_tables,
+            file_split,
+            rows,
+            source,
+            &roles,
+            stats,
+        )
+    }
+
+    /// Rows of one file whose roles are known; `stats`: describe their columns too.
+    pub(super) fn add_rows(
+        &mut self,
+        keep_tables: bool,
+        file_split: Option<&String>,
+        rows: Rows,
+        source: String,
+        roles: &Roles,
+        stats: bool,
+    ) -> Result<()> {
+        let Rows { df, picked } = rows;
         let h = df.height();
         if let Some(s) = file_split {
             self.declared_splits.push(s.clone());
@@ -294,12 +331,11 @@ impl Tables {
         // The label and split values are converted on one core while the statistics
         // and fingerprints, which spread over all of them, run beside it.
         let (names, counted) = rayon::join(
-            || label_and_split(&df, &roles, file_split),
+            || label_and_split(&df, roles, file_split),
             || -> Result<_> {
-                let file_stats = if spec.hints.skip_column_stats {
-                    None
-                } else {
-                    Some(column_stats(&df, &described, &source, self.offset)?)
+                let file_stats = match stats {
+                    false => None,
+                    true => Some(column_stats(&df, &described, &source, self.offset, 0)?),
                 };
                 Ok((file_stats, super::rows::fingerprint(&df, features)?))
             },
@@ -311,22 +347,32 @@ impl Tables {
             None => self.rows = Some(part),
             Some(r) => r.append(part),
         }
-        if spec.hints.keep_tables {
+        if keep_tables {
             self.tables.push(df);
         }
+        let taken = picked
+            .as_ref()
+            .map_or(h as u64, |p| p.last().map_or(0, |l| l + 1));
         self.parts.push(TablePart {
             source,
             split: split_col,
             label: label_col,
+            first_id: self.offset,
+            picked,
         });
-        self.label_column = self.label_column.take().or(roles.label);
-        self.split_column = self.split_column.take().or(roles.split);
-        self.offset += h as u64;
+        self.take_roles(roles);
+        self.offset += taken;
         Ok(())
     }
 
+    /// The columns `roles` names become the dataset's unless a file before named them.
+    pub(super) fn take_roles(&mut self, roles: &Roles) {
+        self.label_column = self.label_column.take().or(roles.label.clone());
+        self.split_column = self.split_column.take().or(roles.split.clone());
+    }
+
     /// A separator other than the extension's is a guess the report shows.
-    fn note_separator(&mut self, path: &Path) {
+    pub(super) fn note_separator(&mut self, path: &Path) {
         if let Some(sep) = crate::table_io::separator(path) {
             if sep != crate::csv_dialect::default_for(&crate::util::ext_of(path)) {
                 self.guesses.push(format!(
@@ -339,7 +385,7 @@ impl Tables {
     }
 
     /// The file's label and split columns (a continuous target is no label).
-    fn roles(
+    pub(super) fn roles(
         &mut self,
         spec: &DatasetSpec,
         df: &DataFrame,
@@ -384,7 +430,7 @@ impl Tables {
 }
 
 /// The manifest's label and split columns for one file's rows.
-fn label_and_split(
+pub(super) fn label_and_split(
     df: &DataFrame,
     roles: &Roles,
     file_split: Option<&String>,

@@ -32,7 +32,7 @@ pub fn dataset(scan: &Scan) -> Value {
         "guesses": scan.guesses().collect::<Vec<_>>(),
         "label_column": scan.loaded.label_column,
         "split_column": scan.loaded.split_column,
-        "samples": scan.loaded.manifest.len(),
+        "samples": scan.samples(),
         "unreadable": scan.unreadable(),
         "ignored_files": scan.loaded.ignored_files,
         "splits": splits,
@@ -47,6 +47,10 @@ pub fn dataset(scan: &Scan) -> Value {
         "labels": scan.labels,
         "stats": super::stats::json(scan),
     });
+    // A table read in blocks whose checks ran on a sample: how many rows they saw.
+    if scan.loaded.tally.is_some() {
+        doc["sampled_rows"] = json!(scan.loaded.manifest.len());
+    }
     // Detection layouts only: the key's absence keeps other reports as they were.
     if let Some(boxes) = scan.box_tally() {
         let splits: Vec<Value> = boxes

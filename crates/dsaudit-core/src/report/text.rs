@@ -66,7 +66,6 @@ pub fn render(scan: &Scan, max_samples: usize) -> String {
 
 /// What was scanned: version, path, layout, guesses, sample count.
 fn header(scan: &Scan, o: &mut String) {
-    let m = &scan.loaded.manifest;
     let _ = writeln!(
         o,
         "dsaudit {} · {}",
@@ -79,9 +78,13 @@ fn header(scan: &Scan, o: &mut String) {
     }
     let _ = writeln!(
         o,
-        "samples  {} ({} unreadable){}",
-        m.len(),
+        "samples  {} ({} unreadable){}{}",
+        scan.samples(),
         scan.unreadable(),
+        match scan.loaded.tally {
+            Some(_) => format!(", row checks on a sample of {}", scan.loaded.manifest.len()),
+            None => String::new(),
+        },
         if scan.loaded.ignored_files.is_empty() {
             String::new()
         } else {

@@ -39,6 +39,13 @@ impl Context<'_> {
     pub fn threshold(&self, rule: &dyn Rule, key: &str) -> f64 {
         self.thresholds.get(rule, key)
     }
+
+    /// Samples per split and label over the whole dataset: `usable`, or for a table
+    /// read in blocks the counts over every row (the stages saw a sample, whose counts
+    /// `usable` holds and their shares are taken of).
+    pub fn counts(&self) -> &crate::tally::Tally {
+        self.loaded.tally.as_ref().unwrap_or(&self.usable)
+    }
 }
 
 pub trait Rule: Sync {

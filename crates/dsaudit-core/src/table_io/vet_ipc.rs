@@ -20,7 +20,13 @@ use std::io::{Read, Seek, SeekFrom};
 const HEAD: u64 = 8;
 const TAIL: u64 = 10;
 
-pub fn vet<R: Read + Seek>(mut file: R, len: u64) -> Result<(), String> {
+pub fn vet<R: Read + Seek>(file: R, len: u64) -> Result<(), String> {
+    vet_batches(file, len, false)
+}
+
+/// `vet`, with `each`: the decoded size held to the limit one record batch at a time
+/// (with the dictionaries, which stay): for a file read a batch at a time (`blocks`).
+pub fn vet_batches<R: Read + Seek>(mut file: R, len: u64, each: bool) -> Result<(), String> {
     if len < HEAD + TAIL {
         return Err(format!("{len} bytes: too short for an Arrow IPC file"));
     }
@@ -35,10 +41,19 @@ pub fn vet<R: Read + Seek>(mut file: R, len: u64) -> Result<(), String> {
         .map_err(|e| format!("arrow ipc: {e}"))?;
     let limit = declared_limit();
     let mut decoded: u128 = 0;
+    let mut dictionaries: u128 = 0;
+    let n_dictionaries = meta.dictionaries.iter().flatten().count();
     let blocks = meta.dictionaries.iter().flatten().chain(meta.blocks.iter());
     for (i, block) in blocks.enumerate() {
-        decoded +=
+        let bytes =
             vet_block(&mut file, block, data_end, limit).map_err(|e| format!("block {i}: {e}"))?;
+        decoded = match each && i >= n_dictionaries {
+            true => dictionaries + bytes,
+            false => decoded + bytes,
+        };
+        if i < n_dictionaries {
+            dictionaries += bytes;
+        }
         if decoded > limit as u128 {
             return Err(too_large(decoded, limit));
         }

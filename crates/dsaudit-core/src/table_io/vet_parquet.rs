@@ -27,6 +27,12 @@ const MAX_DEPTH: usize = 64;
 /// Ok when every declared count and length is consistent with the file and the
 /// declared decoded size fits the limit; otherwise why not, in words.
 pub fn vet<R: Read + Seek>(file: R, len: u64) -> Result<(), String> {
+    vet_groups(file, len, false)
+}
+
+/// `vet`, the decoded size held to the limit one row group at a time: for a file read
+/// a row group at a time (`blocks`).
+pub fn vet_groups<R: Read + Seek>(file: R, len: u64, each: bool) -> Result<(), String> {
     let mut file = BufReader::new(file);
     let meta = footer(&mut file, len)?;
     let nested = leaves(&meta.schema)?;
@@ -61,6 +67,9 @@ pub fn vet<R: Read + Seek>(file: R, len: u64) -> Result<(), String> {
         }
         if decoded > limit as u128 {
             return Err(too_large(decoded, limit));
+        }
+        if each {
+            decoded = 0;
         }
     }
     Ok(())

@@ -140,13 +140,16 @@ def scan(
     seed: int = 0,
     label_model: str = "auto",
     isolated: bool = False,
+    memory_limit: Optional[Union[int, str]] = None,
 ) -> Report:
     """Scans a dataset folder or table file, as ``dsaudit scan PATH`` does.
 
     ``select``/``ignore`` take rule codes, prefixes or names; ``thresholds`` maps
     ``"RULE.KEY"`` to a number (``{"class-imbalance.max-ratio": 20}``); the dataset's
-    ``dsaudit.toml`` is merged under them unless ``isolated``. The interpreter is free
-    while the scan runs, and Ctrl-C interrupts it.
+    ``dsaudit.toml`` is merged under them unless ``isolated``. ``memory_limit`` (bytes,
+    or a size such as ``"2GiB"``; default 2 GiB) is ``--memory-limit``: a table whose
+    scan would need more is read in blocks and its row checks run on a sample. The
+    interpreter is free while the scan runs, and Ctrl-C interrupts it.
     """
     p = _path("path", path)
     return Report(
@@ -162,6 +165,7 @@ def scan(
             _int("seed", seed),
             _str("label_model", label_model),
             _bool("isolated", isolated),
+            _size("memory_limit", memory_limit),
         )
     )
 
@@ -466,6 +470,17 @@ def _int(name: str, v: Any) -> int:
     if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
         return v
     raise TypeError(f"{name}: expected a non-negative int, got {v!r}")
+
+
+def _size(name: str, v: Any) -> Optional[str]:
+    """A size as bytes (an int) or as text (``"512MiB"``), handed on as text."""
+    if v is None:
+        return None
+    if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+        return str(v)
+    if isinstance(v, str):
+        return v
+    raise TypeError(f"{name}: expected a positive int or a size such as '2GiB', got {v!r}")
 
 
 def _opt_int(name: str, v: Any) -> Optional[int]:

@@ -23,6 +23,7 @@ def scan(
     seed: int,
     label_model: str,
     isolated: bool,
+    memory_limit: Optional[str],
 ) -> Scanned: ...
 def scan_frame(
     stream: object,

@@ -189,6 +189,8 @@ pub struct Hints {
     pub skip_column_stats: bool,
     /// Read the files a labels file names outside its dataset (`--allow-outside-paths`).
     pub allow_outside_paths: bool,
+    /// The memory a table scan plans for; None: the process's (`--memory-limit`).
+    pub memory_limit: Option<u64>,
 }
 
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// train, val, test order. The split key is None when the data has no splits.
 pub(crate) fn class_counts(ctx: &Context) -> Vec<(Option<String>, BTreeMap<String, u64>)> {
     let mut out: Vec<(Option<String>, BTreeMap<String, u64>)> = ctx
-        .usable
+        .counts()
         .clone()
         .into_iter()
         .map(|(split, labels)| {

@@ -20,7 +20,7 @@ impl Rule for EmptyClass {
         &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let counts = &ctx.usable;
+        let counts = ctx.counts();
         let mut out = Vec::new();
         for (split, class) in &ctx.loaded.declared_classes {
             // A class declared for no split in particular (a Parquet ClassLabel, class

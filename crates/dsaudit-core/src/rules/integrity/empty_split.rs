@@ -20,7 +20,7 @@ impl Rule for EmptySplit {
         &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let counts = &ctx.usable;
+        let counts = ctx.counts();
         let mut out = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for split in &ctx.loaded.declared_splits {

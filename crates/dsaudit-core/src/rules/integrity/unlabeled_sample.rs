@@ -29,7 +29,14 @@ impl Rule for UnlabeledSample {
         }
         let m = &ctx.loaded.manifest;
         let labels = m.strs("label");
-        let total = labels.null_count();
+        // Over every row of a table read in blocks, whose manifest holds a sample.
+        let (total, samples) = match &ctx.loaded.tally {
+            Some(t) => (
+                t.values().filter_map(|c| c.get(&None)).sum::<u64>() as usize,
+                t.values().flat_map(|c| c.values()).sum::<u64>() as usize,
+            ),
+            None => (labels.null_count(), m.len()),
+        };
         if total == 0 {
             return Vec::new();
         }
@@ -47,12 +54,12 @@ impl Rule for UnlabeledSample {
         };
         vec![Finding::new(
             self.meta(),
-            format!("{total} of {} samples have no label{why}", m.len()),
+            format!("{total} of {samples} samples have no label{why}"),
         )
         .evidence("count", total)
         .evidence(
             "share",
-            crate::util::round4(total as f64 / m.len().max(1) as f64),
+            crate::util::round4(total as f64 / samples.max(1) as f64),
         )
         .with_examples(examples, total as u64)]
     }
