@@ -337,10 +337,16 @@ def test_scan_leaves_the_interpreter_free() -> None:
 
     done = threading.Event()
     counted = 0
+    failed: list[BaseException] = []
 
     def work() -> None:
-        dsaudit.scan(IMAGES)
-        done.set()
+        # A scan that raises must end the wait below, not leave it spinning.
+        try:
+            dsaudit.scan(IMAGES)
+        except BaseException as e:
+            failed.append(e)
+        finally:
+            done.set()
 
     t = threading.Thread(target=work)
     t.start()
@@ -349,6 +355,7 @@ def test_scan_leaves_the_interpreter_free() -> None:
     while not done.is_set():
         counted += 1
     t.join()
+    assert not failed, failed
     assert counted > 100_000
 
 

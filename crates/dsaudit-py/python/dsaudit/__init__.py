@@ -165,7 +165,7 @@ def scan(
             _int("seed", seed),
             _str("label_model", label_model),
             _bool("isolated", isolated),
-            _size("memory_limit", memory_limit),
+            _bytes("memory_limit", memory_limit),
         )
     )
 
@@ -472,7 +472,7 @@ def _int(name: str, v: Any) -> int:
     raise TypeError(f"{name}: expected a non-negative int, got {v!r}")
 
 
-def _size(name: str, v: Any) -> Optional[str]:
+def _bytes(name: str, v: Any) -> Optional[str]:
     """A size as bytes (an int) or as text (``"512MiB"``), handed on as text."""
     if v is None:
         return None
