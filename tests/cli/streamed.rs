@@ -91,6 +91,21 @@ fn a_table_over_the_memory_limit_is_counted_whole_and_checked_on_a_sample() {
     );
     // Copies are sampled together: every conflicting pair found is whole, the two rows
     // of one pair (row r and row 569 + r), and every pair is one the table holds.
+    // Findings of the checks that saw the sample say so; the whole scan's do not.
+    let said = format!("(in a sample of {kept} rows)");
+    assert!(finding(&streamed, "L001")["message"]
+        .as_str()
+        .unwrap()
+        .ends_with(&said));
+    assert_eq!(finding(&streamed, "D001")["evidence"]["sampled_rows"], kept);
+    assert!(!finding(&whole, "L001")["message"]
+        .as_str()
+        .unwrap()
+        .contains("in a sample"));
+    assert!(!finding(&streamed, "I007")["message"]
+        .as_str()
+        .unwrap()
+        .contains("in a sample"));
     let conflicts = rows_of(finding(&streamed, "L001"));
     assert!(!conflicts.is_empty());
     let set: BTreeSet<u64> = conflicts.iter().copied().collect();

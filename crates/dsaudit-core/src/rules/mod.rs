@@ -87,6 +87,9 @@ pub fn registry() -> Vec<&'static dyn Rule> {
 
 pub fn run(rules: &[&'static dyn Rule], ctx: &Context) -> Vec<Finding> {
     let mut findings: Vec<Finding> = rules.iter().flat_map(|r| r.check(ctx)).collect();
+    if ctx.loaded.tally.is_some() {
+        on_the_sample(&mut findings, ctx.loaded.manifest.len());
+    }
     // Worst first, then by code, then by the first sample: a stable order.
     findings.sort_by(|a, b| {
         b.severity
@@ -101,6 +104,23 @@ pub fn run(rules: &[&'static dyn Rule], ctx: &Context) -> Vec<Finding> {
             .then_with(|| a.message.cmp(&b.message))
     });
     findings
+}
+
+/// A table read in blocks: the families whose stages saw its sample give the sample's
+/// counts, and say so in the finding itself, where a reader of one finding looks.
+fn on_the_sample(findings: &mut [Finding], kept: usize) {
+    use codes::Family;
+    for f in findings {
+        let sampled = matches!(
+            Family::of(f.code),
+            Some(Family::Labels | Family::Duplicates | Family::Shift | Family::Outliers)
+        );
+        if sampled {
+            f.message
+                .push_str(&format!(" (in a sample of {kept} rows)"));
+            f.evidence.insert("sampled_rows".into(), kept.into());
+        }
+    }
 }
 
 /// Samples whose `error_kind` is one of `kinds`, each with its error as the note.
