@@ -196,16 +196,21 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
     let mut acc = Tables::default();
     for (file_split, path) in files {
         let df = read(path, None)?;
-        let source = crate::walk::rel_string(&spec.root, path).0;
-        let source = if source.is_empty() {
-            name_of(path)
-        } else {
-            source
-        };
         acc.note_separator(path);
-        acc.add(spec, file_split.as_ref(), df, source, path)?;
+        acc.add(spec, file_split.as_ref(), df, source_of(spec, path), path)?;
     }
     acc.finish()
+}
+
+/// How the manifest names a file's rows: its path under the dataset's root, or its
+/// name when it is the root.
+pub(super) fn source_of(spec: &DatasetSpec, path: &Path) -> String {
+    let source = crate::walk::rel_string(&spec.root, path).0;
+    if source.is_empty() {
+        name_of(path)
+    } else {
+        source
+    }
 }
 
 /// A table already in memory (the Python package's `scan_frame`), named `name` in

@@ -6,7 +6,7 @@
 //! copies are kept or left out together and a duplicate group in the sample is whole.
 
 use super::rows::{fingerprint, Features};
-use super::table::{column_stats, label_and_split, Roles, Rows, Tables};
+use super::table::{column_stats, label_and_split, source_of, Roles, Rows, Tables};
 use super::{DatasetSpec, Loaded};
 use crate::load::columns::{merge_all, ColumnStats};
 use crate::safe_read::bytes_text;
@@ -15,7 +15,7 @@ use crate::table_io::blocks::Block;
 use crate::tally::Tally;
 use anyhow::Result;
 use polars::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The memory a table scan may plan for when none is set: 2 GiB.
@@ -106,8 +106,9 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)], limit: u64)
     let mut roles: Vec<Roles> = Vec::with_capacity(files.len());
     let mut first_ids = Vec::with_capacity(files.len());
     let block_bytes = (limit / 32).clamp(64 << 10, 256 << 20) as usize;
+    let sources: Vec<String> = files.iter().map(|(_, p)| source_of(spec, p)).collect();
     for (f, (file_split, path)) in files.iter().enumerate() {
-        let source = source_of(spec, path);
+        let source = &sources[f];
         acc.note_separator(path);
         first_ids.push(stream.rows);
         let mut blocks = Reader::open(path, block_bytes)?;
@@ -122,7 +123,7 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)], limit: u64)
                     r
                 }
             };
-            stream.add(&acc, spec, (f, file_split.as_ref(), &source), &r, block)?;
+            stream.add(&acc, spec, (f, file_split.as_ref(), source), &r, block)?;
         }
         roles.push(file_roles.unwrap_or_default());
     }
@@ -138,7 +139,6 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)], limit: u64)
         kept,
         ..
     } = stream;
-    let sources: Vec<String> = files.iter().map(|(_, p)| source_of(spec, p)).collect();
     for (f, rows) in per_file(pieces, files.len())?.into_iter().enumerate() {
         let Some(rows) = rows else { continue };
         acc.offset = first_ids[f];
@@ -184,15 +184,6 @@ fn per_file(pieces: Vec<Piece>, files: usize) -> Result<Vec<Option<Rows>>> {
         r.df.rechunk_mut();
     }
     Ok(out)
-}
-
-fn source_of(spec: &DatasetSpec, path: &Path) -> String {
-    let source = crate::walk::rel_string(&spec.root, path).0;
-    if source.is_empty() {
-        crate::table_io::name_of(path)
-    } else {
-        source
-    }
 }
 
 impl Stream {
@@ -311,6 +302,7 @@ impl Stream {
 mod tests {
     use super::*;
     use crate::load::Hints;
+    use std::path::Path;
 
     /// A table of `n` rows whose every 10th row repeats the row before it with the
     /// other label (copies with conflicting labels), and some missing values.

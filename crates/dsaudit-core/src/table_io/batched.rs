@@ -4,7 +4,7 @@
 
 use super::blocks::{Block, Blocks};
 use crate::util::ext_of;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use polars::prelude::*;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -28,24 +28,11 @@ pub struct Batches {
 
 impl Batches {
     pub fn open(path: &Path) -> Result<Batches> {
-        use std::io::Seek;
-        let shown = path.display();
-        let (mut file, len) = crate::safe_read::open_limited(path, u64::MAX)
-            .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-        let checked = crate::util::guarded(|| super::vet_ipc::vet_batches(&file, len, true))
-            .unwrap_or_else(|panic| Err(format!("the reader failed on this file ({panic})")));
-        if let Err(why) = checked {
-            bail!("{shown}: cannot read table: {why}");
-        }
-        file.rewind()
-            .map_err(|e| anyhow::anyhow!("{shown}: {}", crate::util::io_problem(&e)))?;
-        let mut file = std::io::BufReader::new(file);
-        let meta = polars_arrow::io::ipc::read::read_file_metadata(&mut file).map_err(|e| {
-            anyhow::anyhow!(
-                "{shown}: cannot read table: {}",
-                crate::util::one_line(&e.to_string())
-            )
-        })?;
+        let mut file = std::io::BufReader::new(super::open_blockwise(path)?);
+        let meta = super::answer(
+            path,
+            crate::util::guarded(|| polars_arrow::io::ipc::read::read_file_metadata(&mut file)),
+        )?;
         Ok(Batches {
             path: path.to_path_buf(),
             reader: polars_arrow::io::ipc::read::FileReader::new(file, meta, None, None),
@@ -54,18 +41,9 @@ impl Batches {
     }
 
     pub fn next_block(&mut self) -> Result<Option<Block>> {
-        let shown = self.path.display();
-        let read = crate::util::guarded(|| self.reader.next());
-        let batch = match read {
-            Ok(None) => return Ok(None),
-            Ok(Some(Ok(batch))) => batch,
-            Ok(Some(Err(e))) => bail!(
-                "{shown}: cannot read table: {}",
-                crate::util::one_line(&e.to_string())
-            ),
-            Err(panic) => {
-                bail!("{shown}: cannot read table: the reader failed on this file ({panic})")
-            }
+        let read = crate::util::guarded(|| self.reader.next().transpose());
+        let Some(batch) = super::answer(&self.path, read)? else {
+            return Ok(None);
         };
         let df = DataFrame::from(batch);
         let block = Block {
@@ -80,33 +58,25 @@ impl Batches {
 /// A Parquet file read a row group at a time, each checked as `vet` checks a file.
 pub struct Groups {
     path: PathBuf,
-    /// Rows of each row group, in file order.
-    rows: Vec<u64>,
+    file: File,
+    /// The footer, decoded once: every group's read is handed it.
+    meta: FileMetadataRef,
     next: usize,
     first_row: u64,
 }
 
 impl Groups {
     pub fn open(path: &Path) -> Result<Groups> {
-        let shown = path.display();
-        let (file, len) = crate::safe_read::open_limited(path, u64::MAX)
-            .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-        if len == 0 {
-            bail!("{shown}: empty file: no header and no rows");
-        }
-        let checked = crate::util::guarded(|| super::vet_parquet::vet_groups(&file, len, true))
-            .unwrap_or_else(|panic| Err(format!("the reader failed on this file ({panic})")));
-        if let Err(why) = checked {
-            bail!("{shown}: cannot read table: {why}");
-        }
-        let footer = super::parquet_footer(path)?;
+        let file = super::open_blockwise(path)?;
+        let mut reader = ParquetReader::new(file.try_clone()?);
+        let meta = super::answer(
+            path,
+            crate::util::guarded(|| reader.get_metadata().cloned()),
+        )?;
         Ok(Groups {
             path: path.to_path_buf(),
-            rows: footer
-                .row_groups
-                .iter()
-                .map(|g| g.num_rows.max(0) as u64)
-                .collect(),
+            file,
+            meta,
             next: 0,
             first_row: 0,
         })
@@ -125,30 +95,20 @@ impl Groups {
     }
 
     pub fn next_block(&mut self) -> Result<Option<Block>> {
-        let Some(&n) = self.rows.get(self.next) else {
+        let Some(group) = self.meta.row_groups.get(self.next) else {
             return Ok(None);
         };
+        let n = group.num_rows();
         self.next += 1;
-        let shown = self.path.display();
-        let (file, _) = crate::safe_read::open_limited(&self.path, u64::MAX)
-            .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-        let slice = Some((self.first_row as usize, n as usize));
-        let read = crate::util::guarded(|| ParquetReader::new(file).with_slice(slice).finish());
-        let df = match read {
-            Ok(Ok(df)) => df,
-            Ok(Err(e)) => bail!(
-                "{shown}: cannot read table: {}",
-                crate::util::one_line(&e.to_string())
-            ),
-            Err(panic) => {
-                bail!("{shown}: cannot read table: the reader failed on this file ({panic})")
-            }
-        };
+        let mut reader = ParquetReader::new(self.file.try_clone()?)
+            .with_slice(Some((self.first_row as usize, n)));
+        reader.set_metadata(self.meta.clone());
+        let df = super::answer(&self.path, crate::util::guarded(|| reader.finish()))?;
         let block = Block {
             df,
             first_row: self.first_row,
         };
-        self.first_row += n;
+        self.first_row += n as u64;
         Ok(Some(block))
     }
 }

@@ -45,11 +45,7 @@ impl Blocks {
     /// Opens a text table to be read about `block_bytes` at a time.
     pub fn open(path: &Path, block_bytes: usize) -> Result<Blocks> {
         let shown = path.display();
-        let (file, len) = crate::safe_read::open_limited(path, u64::MAX)
-            .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-        if len == 0 {
-            bail!("{shown}: empty file: no header and no rows");
-        }
+        let file = super::open_blockwise(path)?;
         let ext = ext_of(path);
         let kind = match ext.as_str() {
             "csv" | "tsv" => Kind::Delimited(checked_separator(path, &ext)?),

@@ -38,7 +38,7 @@ fn declared_limit() -> u64 {
 /// polars sees the file; other formats pass. The reason is one line.
 pub fn vet(path: &Path) -> std::result::Result<(), String> {
     let (file, len) = crate::safe_read::open_limited(path, u64::MAX).map_err(|e| e.to_string())?;
-    vet_file(&file, &ext_of(path), len)
+    vet_file(&file, &ext_of(path), len, false)
 }
 
 /// A Parquet file's footer (schema, row groups, key-value metadata), decoded under
@@ -50,7 +50,9 @@ pub fn parquet_footer(path: &Path) -> Result<polars_parquet_format::FileMetaData
     vet_parquet::footer(&mut file, len).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-fn vet_file(file: &File, ext: &str, len: u64) -> std::result::Result<(), String> {
+/// `each`: what a Parquet or IPC file declares is held to the limit one row group or
+/// record batch at a time, for a reader that holds no more (`batched`).
+fn vet_file(file: &File, ext: &str, len: u64, each: bool) -> std::result::Result<(), String> {
     let parquet = match ext {
         "parquet" | "pq" => true,
         "arrow" | "feather" | "ipc" => false,
@@ -59,14 +61,43 @@ fn vet_file(file: &File, ext: &str, len: u64) -> std::result::Result<(), String>
     // The checks decode the footer and page headers as the readers do, so a reader's
     // panic on the damaged file can come from here first.
     let result = crate::util::guarded(|| match parquet {
-        true => vet_parquet::vet(file, len),
-        false => vet_ipc::vet(file, len),
+        true => vet_parquet::vet_groups(file, len, each),
+        false => vet_ipc::vet_batches(file, len, each),
     })
     .unwrap_or_else(|panic| Err(format!("the reader failed on this file ({panic})")));
     use std::io::Seek;
     let mut f = file;
     f.rewind().map_err(|e| crate::util::io_problem(&e))?;
     result
+}
+
+/// A table file opened for a reader that takes it a block at a time: not empty, and
+/// for Parquet and Arrow IPC what it declares checked one row group or batch at a time.
+fn open_blockwise(path: &Path) -> Result<File> {
+    let shown = path.display();
+    let (file, len) = crate::safe_read::open_limited(path, u64::MAX)
+        .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    if len == 0 {
+        bail!("{shown}: empty file: no header and no rows");
+    }
+    if let Err(why) = vet_file(&file, &ext_of(path), len, true) {
+        bail!("{shown}: cannot read table: {why}");
+    }
+    Ok(file)
+}
+
+/// A reader's answer as one line naming the file; a reader's panic on a damaged file
+/// is that file's error, not the end of the run.
+fn answer<T>(path: &Path, read: std::result::Result<PolarsResult<T>, String>) -> Result<T> {
+    let shown = path.display();
+    match read {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => bail!(
+            "{shown}: cannot read table: {}",
+            crate::util::one_line(&e.to_string())
+        ),
+        Err(panic) => bail!("{shown}: cannot read table: the reader failed on this file ({panic})"),
+    }
 }
 
 pub fn name_of(path: &Path) -> String {
@@ -122,7 +153,7 @@ pub fn read(path: &Path, n_rows: Option<usize>) -> Result<DataFrame> {
     ) {
         bail!("{shown}: unsupported table extension '.{ext}'");
     }
-    if let Err(why) = vet_file(&file, &ext, len) {
+    if let Err(why) = vet_file(&file, &ext, len, false) {
         bail!("{shown}: cannot read table: {why}");
     }
     let guarded = crate::util::guarded(|| match ext.as_str() {

@@ -20,12 +20,9 @@ use std::io::{Read, Seek, SeekFrom};
 const HEAD: u64 = 8;
 const TAIL: u64 = 10;
 
-pub fn vet<R: Read + Seek>(file: R, len: u64) -> Result<(), String> {
-    vet_batches(file, len, false)
-}
-
-/// `vet`, with `each`: the decoded size held to the limit one record batch at a time
-/// (with the dictionaries, which stay): for a file read a batch at a time (`blocks`).
+/// Ok when what the file declares is consistent with it and fits the limit (`each`:
+/// one record batch at a time, with the dictionaries, which stay, for a reader that
+/// holds one batch at a time); otherwise why not, in words.
 pub fn vet_batches<R: Read + Seek>(mut file: R, len: u64, each: bool) -> Result<(), String> {
     if len < HEAD + TAIL {
         return Err(format!("{len} bytes: too short for an Arrow IPC file"));

@@ -25,13 +25,8 @@ const MAX_HEADER_BYTES: usize = 16 << 20;
 const MAX_DEPTH: usize = 64;
 
 /// Ok when every declared count and length is consistent with the file and the
-/// declared decoded size fits the limit; otherwise why not, in words.
-pub fn vet<R: Read + Seek>(file: R, len: u64) -> Result<(), String> {
-    vet_groups(file, len, false)
-}
-
-/// `vet`, the decoded size held to the limit one row group at a time: for a file read
-/// a row group at a time (`blocks`).
+/// declared decoded size fits the limit (`each`: one row group at a time, for a reader
+/// that holds one at a time); otherwise why not, in words.
 pub fn vet_groups<R: Read + Seek>(file: R, len: u64, each: bool) -> Result<(), String> {
     let mut file = BufReader::new(file);
     let meta = footer(&mut file, len)?;
