@@ -546,6 +546,22 @@ bench-spark images="100000" partitions="8":
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(java -version 2>&1 | head -1); $(date -u +%F)"
     "$dir/venv/bin/python" crates/dsaudit-py/bench/bench_spark.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/data/images" {{partitions}}
 
+# Issue 29: the same on the 1,000,000-row table of `just bench` (a CSV of ROWS rows read
+# by Spark in PARTITIONS splits of the file): the CLI's scan against dsaudit.spark.scan,
+# Spark alone reading the CSV, the parts' bytes per row, the findings compared.
+bench-spark-table rows="1000000" partitions="8":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --bin dsaudit --example gen_data
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q --upgrade pip
+    "$dir/venv/bin/pip" install -q . "pyspark[sql]"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" table "$dir/table.csv" {{rows}}
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(java -version 2>&1 | head -1); $(date -u +%F)"
+    "$dir/venv/bin/python" crates/dsaudit-py/bench/bench_spark.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/table.csv" {{partitions}}
+
 # Issue 29: the 100,000-image benchmark scanned whole, then as PARTS partial scans (one
 # after another, as separate machines would) and their merge: CPU time (user + sys) of
 # each, the merge's own wall time split into reading the parts and the stages after,

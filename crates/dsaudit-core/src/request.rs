@@ -173,3 +173,28 @@ pub fn audit_parts(
         .apply_path_ignores(&mut scan.findings, &scan.spec.root);
     Ok(Audit::of(scan, &s))
 }
+
+/// Merges the parts of a table (`dsaudit.spark.scan`'s, one per partition: the bytes
+/// `partial::table::to_bytes` wrote, named by `shown` in errors, in any order) and
+/// scans the whole as `audit_frame` scans a table in memory.
+pub fn audit_table_parts(parts: Vec<(String, Vec<u8>)>, req: Request) -> Result<Audit> {
+    let mut name: Option<String> = None;
+    let mut decoded = Vec::with_capacity(parts.len());
+    for (shown, bytes) in parts {
+        let (n, part) = crate::partial::table::from_bytes(&shown, &bytes)?;
+        match &name {
+            Some(first) if *first != n => {
+                anyhow::bail!("{shown}: a part of table {n}, not of {first}")
+            }
+            Some(_) => {}
+            None => name = Some(n),
+        }
+        decoded.push(part);
+    }
+    let name = name.ok_or_else(|| anyhow::anyhow!("empty dataset: no parts to merge"))?;
+    let s = settings(crate::config::Config::default(), req)?;
+    let start = std::time::Instant::now();
+    let (spec, loaded) = crate::load::table_parts::finish(&name, &s.options.hints, decoded)?;
+    let scan = scan::scan_loaded(Path::new(&name), spec, loaded, &s.options, start)?;
+    Ok(Audit::of(scan, &s))
+}

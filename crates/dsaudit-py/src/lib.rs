@@ -248,6 +248,19 @@ fn merge_parts(
     label_model: String,
 ) -> PyResult<Scanned> {
     let req = request_of(select, ignore, thresholds, fail_on, seed, &label_model)?;
+    if parts
+        .first()
+        .is_some_and(|b| dsaudit_core::partial::table::is_table(b.as_bytes()))
+    {
+        let owned: Vec<(String, Vec<u8>)> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (format!("part {}", i + 1), b.as_bytes().to_vec()))
+            .collect();
+        drop(parts);
+        let audit = detached(py, move || request::audit_table_parts(owned, req))?;
+        return Ok(Scanned { audit });
+    }
     let decoded = parts
         .iter()
         .enumerate()
@@ -260,6 +273,40 @@ fn merge_parts(
         .map_err(dataset_error)?;
     let audit = detached(py, move || request::audit_parts(decoded, req))?;
     Ok(Scanned { audit })
+}
+
+/// Describes one block of a table (a Spark partition's rows, handed over as an Arrow
+/// C stream; `order`: the partition's index) into a table's partial scan: the bytes
+/// `merge_parts` reads (`docs/partial.md`).
+#[pyfunction]
+#[pyo3(signature = (stream, name, order, label, split, memory_limit))]
+fn describe_table<'py>(
+    py: Python<'py>,
+    stream: &Bound<'py, PyCapsule>,
+    name: String,
+    order: u64,
+    label: Option<String>,
+    split: Option<String>,
+    memory_limit: Option<String>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let df = frame_of(stream)?;
+    let memory_limit = memory_limit
+        .map(|m| dsaudit_core::safe_read::parse_size(&m))
+        .transpose()
+        .map_err(|e| PyValueError::new_err(format!("memory_limit: {e}")))?;
+    let hints = dsaudit_core::load::Hints {
+        label,
+        split,
+        memory_limit,
+        ..Default::default()
+    };
+    let bytes = py
+        .detach(|| {
+            let part = dsaudit_core::load::table_parts::describe(&name, &hints, order, df)?;
+            dsaudit_core::partial::table::to_bytes(&name, part)
+        })
+        .map_err(dataset_error)?;
+    Ok(PyBytes::new(py, &bytes))
 }
 
 /// Scans a table handed over as an Arrow C stream (a PyCapsule named
@@ -556,6 +603,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_frame, m)?)?;
     m.add_function(wrap_pyfunction!(describe_rows, m)?)?;
     m.add_function(wrap_pyfunction!(merge_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(describe_table, m)?)?;
     m.add_function(wrap_pyfunction!(label_issues, m)?)?;
     m.add_function(wrap_pyfunction!(quality_scores, m)?)?;
     m.add_function(wrap_pyfunction!(build, m)?)?;

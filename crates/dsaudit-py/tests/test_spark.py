@@ -137,3 +137,83 @@ def test_bad_columns_are_one_line_errors(spark, folder: Path) -> None:
         dsaudit.spark.scan(df, fail_on="sometimes")
     with pytest.raises(dsaudit.DatasetError, match="empty dataset: the DataFrame has no rows"):
         dsaudit.spark.scan(df.limit(0), root=str(folder))
+
+
+TABLE = REPO / "tests" / "data" / "breast_cancer.csv"
+
+
+@pytest.fixture(scope="module")
+def table_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """scikit-learn's breast-cancer table with a split column (every fifth row test),
+    a few values blanked, and 30 rows copied at the end with the other label
+    (conflicting copies; the copies of test rows land in train: leaks too)."""
+    lines = TABLE.read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    out = [header + ",split"]
+    for i, row in enumerate(rows):
+        cells = row.split(",")
+        if i % 41 == 7:
+            cells[3] = ""
+        out.append(",".join(cells) + ("," + ("test" if i % 5 == 0 else "train")))
+    for i in range(30):
+        cells = rows[i * 17].split(",")
+        cells[-1] = "benign" if cells[-1] == "malignant" else "malignant"
+        out.append(",".join(cells) + ",train")
+    path = tmp_path_factory.mktemp("table") / "cancer.csv"
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def spark_table_scan(spark, path: Path, partitions: int, **options) -> dsaudit.Report:
+    """dsaudit.spark.scan of the CSV read by Spark in `partitions` splits of the file,
+    in file order (the split size is read when a job plans its scan, so it is set
+    while the scan runs)."""
+    size = path.stat().st_size
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(size // partitions + 1))
+    try:
+        df = spark.read.csv(str(path), header=True, inferSchema=True)
+        assert df.rdd.getNumPartitions() == partitions
+        return dsaudit.spark.scan(df, name=path.name, **options)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+
+
+def row_findings(report: dsaudit.Report) -> list:
+    ds = json.loads(report._scanned.report("json", 1000))["datasets"][0]
+    return [
+        (f["code"], f["severity"], f["message"], [(s["source"], s.get("row")) for s in f["samples"]])
+        for f in ds["findings"]
+    ]
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_spark_table_finds_what_the_file_scan_finds(spark, table_csv: Path, partitions: int) -> None:
+    whole = dsaudit.scan(table_csv, isolated=True)
+    got = spark_table_scan(spark, table_csv, partitions)
+    want = row_findings(whole)
+    codes = {f[0] for f in want}
+    # The injected problems are there to be found, by both.
+    assert "L001" in codes and len(codes) >= 3, codes
+    assert row_findings(got) == want
+    assert class_counts(got) == class_counts(whole)
+    assert got.exit_code == whole.exit_code
+    def cols(r: dsaudit.Report) -> list:
+        stats = json.loads(r.to_json())["datasets"][0]["stats"]["columns"]
+        return [(c["name"], c["count"], c["nulls"]) for c in stats]
+
+    assert cols(got) == cols(whole)
+
+
+def test_a_sampled_spark_table_is_the_same_whatever_the_partitions(spark, table_csv: Path) -> None:
+    # A budget that holds about a third of the rows: the sample is the rows of the
+    # lowest content keys whichever partitions they were in; counts cover every row.
+    reports = [
+        spark_table_scan(spark, table_csv, n, memory_limit="700KB")
+        for n in (1, 3, 8)
+    ]
+    found = [row_findings(r) for r in reports]
+    assert found[0] == found[1] == found[2]
+    ds = json.loads(reports[0].to_json())["datasets"][0]
+    assert ds["samples"] == 599
+    assert 100 < ds["sampled_rows"] < 400, ds["sampled_rows"]
+    assert class_counts(reports[0]) == class_counts(dsaudit.scan(table_csv, isolated=True))

@@ -38,7 +38,7 @@ const TEXT_FACTOR: u64 = 4;
 
 /// A whole scan's peak memory per byte of the rows as polars holds them (the same
 /// table: 168 MB of columns), for sizing the sample.
-const FRAME_FACTOR: u64 = 4;
+pub(super) const FRAME_FACTOR: u64 = 4;
 
 /// Seeds the content key that picks the sample: fixed, so a scan is repeatable.
 const SAMPLE_SEED: u64 = 0x6473_6175_6469_7421;
@@ -65,6 +65,14 @@ pub fn needed(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Option
         })
         .fold(0, u64::saturating_add);
     (need > limit).then_some(limit)
+}
+
+/// Each row's sampling key, from its content hash: copies share theirs.
+pub(super) fn sample_keys(hashes: &[u128]) -> Vec<u64> {
+    hashes
+        .iter()
+        .map(|h| xxhash_rust::xxh3::xxh3_64_with_seed(&h.to_le_bytes(), SAMPLE_SEED))
+        .collect()
 }
 
 /// The rows of one file the sample holds so far, in file order.
@@ -243,10 +251,7 @@ impl Stream {
             let room = self.limit * 2 / 5 / (FRAME_FACTOR * per_row);
             self.room = Some(room.max(1) as usize);
         }
-        let keys: Vec<u64> = hashes?
-            .iter()
-            .map(|h| xxhash_rust::xxh3::xxh3_64_with_seed(&h.to_le_bytes(), SAMPLE_SEED))
-            .collect();
+        let keys = sample_keys(&hashes?);
         let chosen: Vec<IdxSize> = (0..h as IdxSize)
             .filter(|&i| keys[i as usize] <= self.threshold)
             .collect();

@@ -114,16 +114,9 @@ impl Dsp {
 
     /// A part from its bytes; `shown` names it in errors.
     pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<Dsp> {
-        let Some(rest) = bytes.strip_prefix(MAGIC) else {
-            bail!("{shown}: not a partial scan (.dsp files are written by dsaudit partial)");
-        };
-        let (format, theirs, body) = stamp(rest)
-            .ok_or_else(|| anyhow::anyhow!("{shown}: cut short: the header is incomplete"))?;
-        if format != FORMAT || theirs != version() {
-            bail!(
-                "{shown}: written by dsaudit {theirs} (.dsp format {format}); this is dsaudit {} (format {FORMAT}): run dsaudit partial again with this version",
-                version()
-            );
+        let body = checked_body(shown, bytes)?;
+        if super::table::is_table(bytes) {
+            bail!("{shown}: a partial scan of a table (from dsaudit.spark.scan), not of images");
         }
         let dsp: Dsp = match postcard::take_from_bytes(body) {
             Ok((dsp, [])) => dsp,
@@ -145,6 +138,27 @@ impl Dsp {
         }
         Ok(dsp)
     }
+}
+
+/// What follows the header, if `bytes` have one (of any version).
+pub fn body(bytes: &[u8]) -> Option<&[u8]> {
+    stamp(bytes.strip_prefix(MAGIC)?).map(|(_, _, body)| body)
+}
+
+/// What follows the header, when this build wrote it; one line naming `shown` else.
+pub fn checked_body<'a>(shown: &str, bytes: &'a [u8]) -> Result<&'a [u8]> {
+    let Some(rest) = bytes.strip_prefix(MAGIC) else {
+        bail!("{shown}: not a partial scan (.dsp files are written by dsaudit partial)");
+    };
+    let (format, theirs, body) = stamp(rest)
+        .ok_or_else(|| anyhow::anyhow!("{shown}: cut short: the header is incomplete"))?;
+    if format != FORMAT || theirs != version() {
+        bail!(
+            "{shown}: written by dsaudit {theirs} (.dsp format {format}); this is dsaudit {} (format {FORMAT}): run dsaudit partial again with this version",
+            version()
+        );
+    }
+    Ok(body)
 }
 
 /// `body` behind this build's header: the magic bytes, the format number and the

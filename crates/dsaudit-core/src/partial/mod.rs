@@ -14,6 +14,7 @@ pub mod dsp;
 mod merge;
 pub mod reference;
 pub mod rows;
+pub mod table;
 
 use crate::cache::record::Record;
 use crate::load::image::{ErrorKind, ImageInfo};

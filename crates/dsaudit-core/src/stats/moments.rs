@@ -1,9 +1,9 @@
 //! Count, mean, central moments (to the third), extremes and zeros in one pass, with
 //! an exact merge (Pébay 2008), so per-shard results combine into the global ones.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Moments {
     pub n: u64,
     pub mean: f64,

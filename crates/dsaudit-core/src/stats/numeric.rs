@@ -4,7 +4,7 @@
 use super::moments::Moments;
 use super::sketch::{QuantileSketch, CAP};
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NumericStats {
@@ -73,7 +73,7 @@ impl NumericStats {
 }
 
 /// What a string column looks like: how many distinct values, and how many of them parse as numbers.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StringStats {
     pub n_unique: u64,
     /// Share of the sampled non-null values that parse as numbers.

@@ -27,6 +27,18 @@ impl QuantileSketch {
         }
     }
 
+    /// Its values, sorted, and whether they are every value seen (a part stores them).
+    pub fn parts(&self) -> (&[f64], bool) {
+        (&self.values, self.exact)
+    }
+
+    /// A sketch as `parts` gave it; values are sorted again (a stored part is input).
+    pub fn from_parts(mut values: Vec<f64>, exact: bool) -> QuantileSketch {
+        values.sort_by(f64::total_cmp);
+        values.truncate(CAP);
+        QuantileSketch { values, exact }
+    }
+
     pub fn merge(&mut self, other: &QuantileSketch) {
         let mut v = std::mem::take(&mut self.values);
         v.extend_from_slice(&other.values);

@@ -1,5 +1,5 @@
 # The compiled engine behind `dsaudit`; call the typed functions of `dsaudit` instead.
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 __version__: str
 
@@ -44,6 +44,14 @@ def describe_rows(
     contents: List[Optional[bytes]],
     labels: List[Optional[str]],
     splits: List[Optional[str]],
+) -> bytes: ...
+def describe_table(
+    stream: Any,
+    name: str,
+    order: int,
+    label: Optional[str],
+    split: Optional[str],
+    memory_limit: Optional[str],
 ) -> bytes: ...
 def merge_parts(
     parts: List[bytes],

@@ -23,13 +23,27 @@ needed only by this module.
 Reading many small images, set ``spark.sql.files.openCostInBytes`` low (e.g. 8 KB):
 ``binaryFile`` counts each file as at least that many bytes (4 MB by default) when it
 packs files into tasks, which gives one task per 32 files.
+
+A DataFrame of table rows (no ``content`` column, no ``image_col``) is scanned as a
+table::
+
+    df = spark.read.parquet("/data/features")
+    report = dsaudit.spark.scan(df, name="features")
+
+Each partition is described where it is: its rows counted per split and class, its
+columns summarised, and a sample of its rows chosen by content (the rows of the lowest
+content keys, exact copies together) under ``memory_limit``; the driver merges the
+parts in partition order and runs the duplicate, shift, label and outlier checks on
+the merged sample: every row when the table fits the budget, which the report says
+otherwise. Rows are numbered in partition order, as a file read by ``spark.read``
+is (a ``repartition`` shuffles them, and the numbers with them).
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from . import Report, _int, _native, _opt_str, _str, _strs, _thresholds
+from . import Report, _bytes, _int, _native, _opt_str, _str, _strs, _thresholds
 from ._native import DatasetError
 
 __all__ = ["scan"]
@@ -50,6 +64,7 @@ def scan(
     fail_on: Optional[str] = None,
     seed: int = 0,
     label_model: str = "auto",
+    memory_limit: Optional[Any] = None,
 ) -> Report:
     """Scans the images of a Spark DataFrame: ``path_col`` names each image (made
     relative to ``root`` when it starts with it, as reports name the files of a
@@ -57,8 +72,29 @@ def scan(
     ``spark.read.format("binaryFile")`` gives), ``label`` and ``split`` the columns of
     its class and split (left out when the DataFrame has no such column and the
     default name was not changed). ``name`` stands for the dataset in the report
-    (default ``root``). The other options are :func:`dsaudit.scan`'s."""
+    (default ``root``). The other options are :func:`dsaudit.scan`'s.
+
+    A DataFrame with no ``content`` column (and no ``image_col`` given) is a table:
+    every column but ``label`` and ``split`` is a feature, ``name`` names the table in
+    the report (its rows are ``name``'s rows), and ``memory_limit`` (as in
+    :func:`dsaudit.scan`) bounds the sample of rows the row checks run on."""
     columns = list(df.columns)
+    if image_col is None and "content" not in columns:
+        return _scan_table(
+            df,
+            label=label,
+            split=split,
+            name=_opt_str("name", name) or "spark DataFrame",
+            memory_limit=_bytes("memory_limit", memory_limit),
+            options=(
+                _strs("select", select),
+                _strs("ignore", ignore),
+                _thresholds(thresholds),
+                _opt_str("fail_on", fail_on),
+                _int("seed", seed),
+                _str("label_model", label_model),
+            ),
+        )
     image_col = _str("image_col", image_col) if image_col is not None else "content"
     path_col = _str("path_col", path_col)
     for what, col in (("path_col", path_col), ("image_col", image_col)):
@@ -101,6 +137,46 @@ def scan(
     if not parts:
         raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
     return Report(_native.merge_parts([bytes(r.part) for r in parts], *options))
+
+
+def _scan_table(df: Any, *, label, split, name: str, memory_limit, options) -> Report:
+    """A DataFrame of table rows: one part per partition, merged on the driver."""
+    try:
+        _native.merge_parts([], *options)
+    except DatasetError:
+        pass
+    parts = _table_parts(df, label=label, split=split, name=name, memory_limit=memory_limit)
+    if not parts:
+        raise DatasetError(f"{name}: empty dataset: the DataFrame has no rows")
+    return Report(_native.merge_parts(parts, *options))
+
+
+def _table_parts(df: Any, *, label, split, name: str, memory_limit) -> list:
+    """Each non-empty partition's part (bytes), collected on the driver."""
+    columns = list(df.columns)
+    label_col = _column("label", label, "label", columns)
+    split_col = _column("split", split, "split", columns)
+
+    def describe(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa  # type: ignore[import-not-found]
+        from pyspark import TaskContext  # type: ignore[import-not-found]
+
+        from dsaudit import _native as native
+
+        got = list(batches)
+        if not got or sum(b.num_rows for b in got) == 0:
+            return
+        table = pa.Table.from_batches(got)
+        ctx = TaskContext.get()
+        order = ctx.partitionId() if ctx is not None else 0
+        # One chunk per column: the Rust side reads the stream as one block of rows.
+        table = table.combine_chunks()
+        part = native.describe_table(
+            table.__arrow_c_stream__(), name, order, label_col, split_col, memory_limit
+        )
+        yield pa.RecordBatch.from_arrays([pa.array([part], type=pa.binary())], names=["part"])
+
+    return [bytes(r.part) for r in df.mapInArrow(describe, "part binary").collect()]
 
 
 def _column(param: str, value: Optional[str], default: str, columns: Sequence[str]) -> Optional[str]:

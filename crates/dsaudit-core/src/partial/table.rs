@@ -1,0 +1,212 @@
+//! A table's part as bytes (a Spark partition's, sent back to the driver): the blocks'
+//! counts and column statistics, and the sampled rows as an Arrow IPC file, behind
+//! the `.dsp` header of this build. Layout in docs/partial.md.
+
+use crate::finding::SampleRef;
+use crate::load::columns::ColumnStats;
+use crate::load::table_parts::{Block, Part, PartRoles};
+use crate::stats::moments::Moments;
+use crate::stats::numeric::{NumericStats, StringStats};
+use crate::stats::sketch::QuantileSketch;
+use anyhow::{bail, Result};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What follows the header names the kind of part: a table's, not a `Dsp`.
+const KIND: &[u8; 8] = b"TABLE 1\n";
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    name: String,
+    roles: PartRoles,
+    room: u64,
+    blocks: Vec<StoredBlock>,
+    #[serde(with = "serde_bytes")]
+    sample: Vec<u8>,
+    keys: Vec<u64>,
+    block_of: Vec<u32>,
+    at: Vec<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredBlock {
+    order: u64,
+    rows: u64,
+    /// (split, class, rows).
+    tally: Vec<(Option<String>, Option<String>, u64)>,
+    /// None: the part's rows are all of the block's, the merge describes them.
+    stats: Option<Vec<StoredColumn>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredColumn {
+    name: String,
+    dtype: String,
+    count: u64,
+    nulls: u64,
+    nan: u64,
+    inf: u64,
+    /// Example rows, from the block's first.
+    null_rows: Vec<u64>,
+    nonfinite_rows: Vec<u64>,
+    numeric: Option<(Moments, Vec<f64>, bool)>,
+    strings: Option<StringStats>,
+}
+
+/// The part's bytes, behind this build's header.
+pub fn to_bytes(name: &str, part: Part) -> Result<Vec<u8>> {
+    let mut sample = part.sample;
+    let mut ipc = Vec::new();
+    IpcWriter::new(&mut ipc).finish(&mut sample)?;
+    let stored = Stored {
+        name: name.to_string(),
+        roles: part.roles,
+        room: part.room,
+        blocks: part.blocks.iter().map(stored_block).collect(),
+        sample: ipc,
+        keys: part.keys,
+        block_of: part.block_of,
+        at: part.at,
+    };
+    let mut body = KIND.to_vec();
+    body.extend(postcard::to_stdvec(&stored)?);
+    Ok(super::dsp::stamped(&body))
+}
+
+/// Whether `bytes` are a table's part (else an image part, or no part).
+pub fn is_table(bytes: &[u8]) -> bool {
+    super::dsp::body(bytes).is_some_and(|b| b.starts_with(KIND))
+}
+
+/// A table's part from its bytes (`shown` names it in errors), and the table's name.
+pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<(String, Part)> {
+    let body = super::dsp::checked_body(shown, bytes)?;
+    let Some(body) = body.strip_prefix(KIND) else {
+        bail!("{shown}: a partial scan of images, not of a table");
+    };
+    let stored: Stored = match postcard::take_from_bytes(body) {
+        Ok((s, [])) => s,
+        Ok((_, rest)) => bail!(
+            "{shown}: damaged partial scan: {} bytes after its end",
+            rest.len()
+        ),
+        Err(postcard::Error::DeserializeUnexpectedEnd) => {
+            bail!("{shown}: damaged partial scan: cut short")
+        }
+        Err(e) => bail!("{shown}: damaged partial scan: {e}"),
+    };
+    let n = stored.keys.len();
+    if stored.block_of.len() != n || stored.at.len() != n {
+        bail!(
+            "{shown}: damaged partial scan: {n} sampled rows but {} blocks and {} places",
+            stored.block_of.len(),
+            stored.at.len()
+        );
+    }
+    let blocks: Vec<Block> = stored.blocks.into_iter().map(block_of).collect();
+    if let Some(i) = (0..n).find(|&i| {
+        blocks
+            .get(stored.block_of[i] as usize)
+            .is_none_or(|b| stored.at[i] >= b.rows)
+    }) {
+        bail!("{shown}: damaged partial scan: sampled row {i} is in no block");
+    }
+    let sample = match IpcReader::new(std::io::Cursor::new(stored.sample))
+        .set_rechunk(false)
+        .finish()
+    {
+        Ok(df) if df.height() == n => df,
+        Ok(df) => bail!(
+            "{shown}: damaged partial scan: {} sampled rows for {n} keys",
+            df.height()
+        ),
+        Err(e) => bail!("{shown}: damaged partial scan: its rows do not read: {e}"),
+    };
+    let part = Part {
+        roles: stored.roles,
+        blocks,
+        room: stored.room,
+        sample,
+        keys: stored.keys,
+        block_of: stored.block_of,
+        at: stored.at,
+    };
+    Ok((stored.name, part))
+}
+
+fn stored_block(b: &Block) -> StoredBlock {
+    StoredBlock {
+        order: b.order,
+        rows: b.rows,
+        tally: b
+            .tally
+            .iter()
+            .flat_map(|(s, classes)| classes.iter().map(move |(l, &n)| (s.clone(), l.clone(), n)))
+            .collect(),
+        stats: b
+            .stats
+            .as_ref()
+            .map(|s| s.iter().map(stored_column).collect()),
+    }
+}
+
+fn block_of(b: StoredBlock) -> Block {
+    let mut tally = crate::tally::Tally::new();
+    for (s, l, n) in b.tally {
+        *tally.entry(s).or_default().entry(l).or_default() += n;
+    }
+    Block {
+        order: b.order,
+        rows: b.rows,
+        tally,
+        stats: b.stats.map(|s| s.into_iter().map(column_of).collect()),
+    }
+}
+
+fn stored_column(c: &ColumnStats) -> StoredColumn {
+    let rows = |e: &[SampleRef]| e.iter().filter_map(|r| r.row).collect();
+    StoredColumn {
+        name: c.name.clone(),
+        dtype: c.dtype.clone(),
+        count: c.count,
+        nulls: c.nulls,
+        nan: c.nan,
+        inf: c.inf,
+        null_rows: rows(&c.null_examples),
+        nonfinite_rows: rows(&c.nonfinite_examples),
+        numeric: c.numeric.as_ref().map(|n| {
+            let (values, exact) = n.sketch.parts();
+            (n.moments, values.to_vec(), exact)
+        }),
+        strings: c.strings.clone(),
+    }
+}
+
+/// Examples name the table by the source the merge gives (`finish` numbers them).
+fn column_of(c: StoredColumn) -> ColumnStats {
+    let refs = |rows: Vec<u64>| {
+        rows.into_iter()
+            .map(|r| SampleRef {
+                id: r,
+                source: String::new(),
+                row: Some(r),
+                note: None,
+            })
+            .collect()
+    };
+    ColumnStats {
+        name: c.name,
+        dtype: c.dtype,
+        count: c.count,
+        nulls: c.nulls,
+        nan: c.nan,
+        inf: c.inf,
+        null_examples: refs(c.null_rows),
+        nonfinite_examples: refs(c.nonfinite_rows),
+        numeric: c.numeric.map(|(moments, values, exact)| NumericStats {
+            moments,
+            sketch: QuantileSketch::from_parts(values, exact),
+        }),
+        strings: c.strings,
+    }
+}
