@@ -247,7 +247,21 @@ pub fn finish(name: &str, hints: &Hints, mut parts: Vec<Part>) -> Result<(Datase
         ids: Vec::new(),
         df: None,
     };
-    for (p, part) in parts.into_iter().enumerate() {
+    // Parts in the order of their first block: single-block parts then add their rows
+    // in table order, and the sample needs no sorting.
+    let mut by_order: Vec<(u64, usize, Part)> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(p, part)| {
+            (
+                part.blocks.iter().map(|b| b.order).min().unwrap_or(0),
+                p,
+                part,
+            )
+        })
+        .collect();
+    by_order.sort_unstable_by_key(|(o, p, _)| (*o, *p));
+    for (_, p, part) in by_order {
         let ids = part
             .block_of
             .iter()
@@ -299,13 +313,17 @@ fn loaded_of(
 ) -> Result<Loaded> {
     let Sample { ids, df, .. } = sample;
     let kept = ids.len();
-    let mut order: Vec<IdxSize> = (0..kept as IdxSize).collect();
-    order.sort_unstable_by_key(|&i| ids[i as usize]);
-    let df = df
-        .expect("a table of rows has a sample")
-        .take(&IdxCa::from_vec("".into(), order.clone()))?;
+    let mut df = df.expect("a table of rows has a sample");
+    let mut picked = ids;
+    if !picked.is_sorted() {
+        let mut order: Vec<IdxSize> = (0..kept as IdxSize).collect();
+        order.sort_unstable_by_key(|&i| picked[i as usize]);
+        df = df.take(&IdxCa::from_vec("".into(), order.clone()))?;
+        picked = order.iter().map(|&i| picked[i as usize]).collect();
+    } else {
+        df.rechunk_mut();
+    }
     let sampled = (kept as u64) < total;
-    let picked: Vec<u64> = order.iter().map(|&i| ids[i as usize]).collect();
     let mut acc = Tables::default();
     acc.guesses = roles.guesses.clone();
     acc.regression = roles.regression.clone();
