@@ -57,7 +57,7 @@ fn merged(
     df: &DataFrame,
     cuts: &[usize],
     order: &[usize],
-    limit: Option<u64>,
+    (limit, rows): (Option<u64>, Option<u64>),
 ) -> Value {
     let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % df.height()).collect();
     bounds.extend([0, df.height()]);
@@ -72,7 +72,7 @@ fn merged(
         .enumerate()
         .map(|(b, w)| {
             let block = df.slice(w[0] as i64, w[1] - w[0]);
-            let part = table_parts::describe(name, &hints, b as u64, block).unwrap();
+            let part = table_parts::describe(name, &hints, b as u64, block, rows).unwrap();
             (format!("block {b}"), table::to_bytes(name, part).unwrap())
         })
         .collect();
@@ -143,7 +143,7 @@ fn assert_same(got: &Value, want: &Value) {
 #[test]
 fn one_part_is_the_whole_scan() {
     let df = read("sample_data/table.csv");
-    let mut got = merged("table.csv", &df, &[], &[], None);
+    let mut got = merged("table.csv", &df, &[], &[], (None, None));
     let mut want = whole("table.csv", &df);
     for v in [&mut got, &mut want] {
         v["datasets"][0]["guesses"][0] = Value::Null;
@@ -200,7 +200,7 @@ proptest! {
         order in Just((0..8).collect::<Vec<usize>>()).prop_shuffle(),
     ) {
         let df = read("sample_data/table.csv");
-        assert_same(&merged("table.csv", &df, &cuts, &order, None), &whole("table.csv", &df));
+        assert_same(&merged("table.csv", &df, &cuts, &order, (None, None)), &whole("table.csv", &df));
     }
 
     #[test]
@@ -212,9 +212,23 @@ proptest! {
         // lowest keys whatever the cuts and the order; counts still cover every row.
         let df = with_conflicting_copies();
         let limit = Some(600_000);
-        let one = merged("bc.csv", &df, &[], &[], limit);
-        let got = merged("bc.csv", &df, &cuts, &order, limit);
+        let one = merged("bc.csv", &df, &[], &[], (limit, None));
+        let got = merged("bc.csv", &df, &cuts, &order, (limit, None));
         assert_same(&got, &one);
+        // Told the table's row count, each part keeps only its share of the sample
+        // (fewer rows to send), and the merged sample is the same.
+        let rows = Some(df.height() as u64);
+        assert_same(&merged("bc.csv", &df, &cuts, &order, (limit, rows)), &one);
+        let kept = |rows| {
+            let hints = Hints { memory_limit: limit, ..Default::default() };
+            (0..4)
+                .map(|k| {
+                    let block = df.slice(k * 160, 160);
+                    table_parts::describe("bc.csv", &hints, k as u64, block, rows).unwrap().keys.len()
+                })
+                .sum::<usize>()
+        };
+        prop_assert!(kept(rows) < kept(None) * 3 / 4, "{} vs {}", kept(rows), kept(None));
         let sampled = one["datasets"][0]["sampled_rows"].as_u64().unwrap();
         prop_assert!(sampled > 100 && sampled < 400, "{sampled}");
         prop_assert_eq!(one["datasets"][0]["samples"].as_u64(), Some(609));
@@ -241,7 +255,7 @@ proptest! {
 }
 
 fn part_bytes(name: &str, df: &DataFrame, order: u64) -> Vec<u8> {
-    let part = table_parts::describe(name, &Hints::default(), order, df.clone()).unwrap();
+    let part = table_parts::describe(name, &Hints::default(), order, df.clone(), None).unwrap();
     table::to_bytes(name, part).unwrap()
 }
 
@@ -284,6 +298,23 @@ fn bad_parts_are_one_line_errors_naming_the_part() {
     let fewer = part_bytes("table.csv", &b.drop("color").unwrap(), 1);
     let e = merge_error(vec![("p1".into(), good.clone()), ("p2".into(), fewer)]);
     assert!(e.contains("the parts read the table differently"), "{e}");
+    // A row count far above the table's: the parts keep too few rows for the room.
+    let hints = Hints {
+        memory_limit: Some(100_000),
+        ..Default::default()
+    };
+    let told = |d: &DataFrame, order| {
+        let part = table_parts::describe("table.csv", &hints, order, d.clone(), Some(1 << 40));
+        table::to_bytes("table.csv", part.unwrap()).unwrap()
+    };
+    let e = match request::audit_table_parts(
+        vec![("p1".into(), told(&a, 0)), ("p2".into(), told(&b, 1))],
+        req(Some(100_000)),
+    ) {
+        Ok(_) => panic!("merged"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("shared sampling threshold kept 0 rows"), "{e}");
     // An image part is not a table's, and the other way round.
     let e = dsaudit_core::partial::Dsp::from_bytes("p1", &good)
         .unwrap_err()

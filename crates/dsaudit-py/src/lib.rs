@@ -279,7 +279,8 @@ fn merge_parts(
 /// C stream; `order`: the partition's index) into a table's partial scan: the bytes
 /// `merge_parts` reads (`docs/partial.md`).
 #[pyfunction]
-#[pyo3(signature = (stream, name, order, label, split, memory_limit))]
+#[pyo3(signature = (stream, name, order, label, split, memory_limit, table_rows))]
+#[allow(clippy::too_many_arguments)]
 fn describe_table<'py>(
     py: Python<'py>,
     stream: &Bound<'py, PyCapsule>,
@@ -288,6 +289,7 @@ fn describe_table<'py>(
     label: Option<String>,
     split: Option<String>,
     memory_limit: Option<String>,
+    table_rows: Option<u64>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let df = frame_of(stream)?;
     let memory_limit = memory_limit
@@ -302,11 +304,22 @@ fn describe_table<'py>(
     };
     let bytes = py
         .detach(|| {
-            let part = dsaudit_core::load::table_parts::describe(&name, &hints, order, df)?;
+            let part =
+                dsaudit_core::load::table_parts::describe(&name, &hints, order, df, table_rows)?;
             dsaudit_core::partial::table::to_bytes(&name, part)
         })
         .map_err(dataset_error)?;
     Ok(PyBytes::new(py, &bytes))
+}
+
+/// A size (`"2GiB"`, `"700KB"`, bytes as digits) in bytes; None: the default budget.
+#[pyfunction]
+fn size_bytes(text: Option<String>) -> PyResult<u64> {
+    match text {
+        None => Ok(dsaudit_core::load::table_stream::DEFAULT_MEMORY_LIMIT),
+        Some(t) => dsaudit_core::safe_read::parse_size(&t)
+            .map_err(|e| PyValueError::new_err(format!("memory_limit: {e}"))),
+    }
 }
 
 /// Scans a table handed over as an Arrow C stream (a PyCapsule named
@@ -604,6 +617,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe_rows, m)?)?;
     m.add_function(wrap_pyfunction!(merge_parts, m)?)?;
     m.add_function(wrap_pyfunction!(describe_table, m)?)?;
+    m.add_function(wrap_pyfunction!(size_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(label_issues, m)?)?;
     m.add_function(wrap_pyfunction!(quality_scores, m)?)?;
     m.add_function(wrap_pyfunction!(build, m)?)?;

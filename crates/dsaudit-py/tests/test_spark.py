@@ -217,3 +217,30 @@ def test_a_sampled_spark_table_is_the_same_whatever_the_partitions(spark, table_
     assert ds["samples"] == 599
     assert 100 < ds["sampled_rows"] < 400, ds["sampled_rows"]
     assert class_counts(reports[0]) == class_counts(dsaudit.scan(table_csv, isolated=True))
+
+
+def test_parts_told_the_row_count_merge_to_the_same_sample(spark, table_csv: Path) -> None:
+    # Told the table's row count, each partition keeps only its share of the sample
+    # (fewer rows come back to the driver: crates/dsaudit-core/tests/table_parts.rs),
+    # and the merged sample and findings are the same. Spark's size estimate decides
+    # when to count: above the budget.
+    from dsaudit import Report, _native
+    from dsaudit.spark import _rows_if_large, _table_parts
+
+    size = table_csv.stat().st_size
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(size // 8 + 1))
+    try:
+        df = spark.read.csv(str(table_csv), header=True, inferSchema=True)
+        assert _rows_if_large(df, None) is None
+        assert _rows_if_large(df, "10KB") == 599
+        parts = {
+            rows: _table_parts(df, label=None, split=None, name="cancer.csv", memory_limit="450KB", table_rows=rows)
+            for rows in (None, 599)
+        }
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    options = ([], [], {}, None, 0, "auto")
+    reports = {rows: Report(_native.merge_parts(ps, *options)) for rows, ps in parts.items()}
+    assert row_findings(reports[599]) == row_findings(reports[None])
+    ds = json.loads(reports[599].to_json())["datasets"][0]
+    assert ds["samples"] == 599 and ds["sampled_rows"] < 599

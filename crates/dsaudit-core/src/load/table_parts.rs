@@ -57,8 +57,16 @@ pub struct Part {
     pub at: Vec<u64>,
 }
 
-/// Describes `df`, the block at `order` of the table `name`.
-pub fn describe(name: &str, hints: &Hints, order: u64, df: DataFrame) -> Result<Part> {
+/// Describes `df`, the block at `order` of the table `name`. `table_rows`: the whole
+/// table's row count when known beforehand, which lets the part keep only its share of
+/// the sample (`share`) instead of up to the whole room.
+pub fn describe(
+    name: &str,
+    hints: &Hints,
+    order: u64,
+    df: DataFrame,
+    table_rows: Option<u64>,
+) -> Result<Part> {
     let spec = super::open_frame(name, DataFrame::empty(), hints.clone());
     let mut acc = Tables::default();
     let roles = acc.roles(&spec, &df, None, Path::new(name))?;
@@ -76,26 +84,22 @@ pub fn describe(name: &str, hints: &Hints, order: u64, df: DataFrame) -> Result<
         .memory_limit
         .unwrap_or_else(super::table_stream::memory_limit);
     let room = room_of(limit, &df);
-    let whole = df.height() <= room;
-    let (names, (stats, hashes)) = rayon::join(
+    let (names, hashes) = rayon::join(
         || label_and_split(&df, &roles, None),
-        || {
-            rayon::join(
-                || match whole {
-                    true => Ok(None),
-                    false => column_stats(&df, &described, name, 0, 0).map(Some),
-                },
-                || fingerprint(&df, &features).map(|r| r.hash),
-            )
-        },
+        || fingerprint(&df, &features).map(|r| r.hash),
     );
     let (label, split) = names?;
     let tally = crate::tally::tally(split.str()?.iter().zip(label.str()?.iter()));
     let keys = sample_keys(&hashes?);
-    let threshold = threshold(&keys, room);
+    let threshold = threshold(&keys, room).min(share(table_rows, room));
     let chosen: Vec<IdxSize> = (0..df.height() as IdxSize)
         .filter(|&i| keys[i as usize] <= threshold)
         .collect();
+    let whole = chosen.len() == df.height();
+    let stats = match whole {
+        true => None,
+        false => Some(column_stats(&df, &described, name, 0, 0)?),
+    };
     let part_roles = PartRoles {
         label: roles.label,
         split: roles.split,
@@ -113,7 +117,7 @@ pub fn describe(name: &str, hints: &Hints, order: u64, df: DataFrame) -> Result<
             order,
             rows: df.height() as u64,
             tally,
-            stats: stats?,
+            stats,
         }],
         room: room as u64,
         keys: chosen.iter().map(|&i| keys[i as usize]).collect(),
@@ -146,6 +150,20 @@ fn room_of(limit: u64, df: &DataFrame) -> usize {
         .sum::<u64>()
         .max(1);
     (limit * 2 / 5 / (FRAME_FACTOR * per_row)).max(1) as usize
+}
+
+/// The highest key a part of a table of `rows` rows keeps so that the parts together
+/// still hold the table's `room` lowest keys: keys are uniform, so about
+/// `rows × key / 2⁶⁴` rows fall at or below a key; the margin (8 standard deviations
+/// and 64 rows) makes a shortfall, which the merge detects, vanishingly rare.
+fn share(rows: Option<u64>, room: usize) -> u64 {
+    let Some(rows) = rows else { return u64::MAX };
+    let room = room as f64;
+    let want = room + 8.0 * room.sqrt() + 64.0;
+    if want >= rows as f64 {
+        return u64::MAX;
+    }
+    (want / rows as f64 * u64::MAX as f64) as u64
 }
 
 /// The highest key of the `room` lowest (every key when there are no more).
@@ -274,6 +292,10 @@ pub fn finish(name: &str, hints: &Hints, mut parts: Vec<Part>) -> Result<(Datase
         }
     }
     sample.prune(room)?;
+    let kept = sample.keys.len();
+    if total > room as u64 && kept < room {
+        bail!("{name}: the parts' shared sampling threshold kept {kept} rows, fewer than the {room} the budget holds (many copies of few rows?): scan it again without the table's row count");
+    }
     let loaded = loaded_of(name, &roles, sample, (total, room), (stats, tally))?;
     let mut spec = super::open_frame(name, DataFrame::empty(), hints.clone());
     spec.guesses = vec![format!(

@@ -52,7 +52,9 @@ def describe_table(
     label: Optional[str],
     split: Optional[str],
     memory_limit: Optional[str],
+    table_rows: Optional[int],
 ) -> bytes: ...
+def size_bytes(text: Optional[str]) -> int: ...
 def merge_parts(
     parts: List[bytes],
     select: List[str],

@@ -151,11 +151,16 @@ def _scan_table(df: Any, *, label, split, name: str, memory_limit, options) -> R
     return Report(_native.merge_parts(parts, *options))
 
 
-def _table_parts(df: Any, *, label, split, name: str, memory_limit) -> list:
-    """Each non-empty partition's part (bytes), collected on the driver."""
+def _table_parts(df: Any, *, label, split, name: str, memory_limit, table_rows: Any = "auto") -> list:
+    """Each non-empty partition's part (bytes), collected on the driver. Told the
+    table's row count (``table_rows``; "auto": counted when Spark's estimate of the
+    DataFrame's size is above the budget), each part keeps only its share of the sample,
+    so the driver receives about the sample, not every partition's rows."""
     columns = list(df.columns)
     label_col = _column("label", label, "label", columns)
     split_col = _column("split", split, "split", columns)
+    if table_rows == "auto":
+        table_rows = _rows_if_large(df, memory_limit)
 
     def describe(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa  # type: ignore[import-not-found]
@@ -172,11 +177,25 @@ def _table_parts(df: Any, *, label, split, name: str, memory_limit) -> list:
         # One chunk per column: the Rust side reads the stream as one block of rows.
         table = table.combine_chunks()
         part = native.describe_table(
-            table.__arrow_c_stream__(), name, order, label_col, split_col, memory_limit
+            table.__arrow_c_stream__(), name, order, label_col, split_col, memory_limit, table_rows
         )
         yield pa.RecordBatch.from_arrays([pa.array([part], type=pa.binary())], names=["part"])
 
     return [bytes(r.part) for r in df.mapInArrow(describe, "part binary").collect()]
+
+
+def _rows_if_large(df: Any, memory_limit: Optional[str]) -> Optional[int]:
+    """The DataFrame's row count (a Spark job) when its size, as Spark's optimizer
+    estimates it, is above the budget; else None (the parts may then hold every row,
+    which is at most about the budget). Without an estimate (Spark Connect), counted."""
+    limit = _native.size_bytes(memory_limit)
+    try:
+        size = int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+    except Exception:  # no JVM plan to ask: count
+        size = None
+    if size is not None and size <= limit:
+        return None
+    return int(df.count())
 
 
 def _column(param: str, value: Optional[str], default: str, columns: Sequence[str]) -> Optional[str]:
