@@ -177,11 +177,19 @@ pub fn audit_parts(
 /// Merges the parts of a table (`dsaudit.spark.scan`'s, one per partition: the bytes
 /// `partial::table::to_bytes` wrote, named by `shown` in errors, in any order) and
 /// scans the whole as `audit_frame` scans a table in memory.
-pub fn audit_table_parts(parts: Vec<(String, Vec<u8>)>, req: Request) -> Result<Audit> {
+pub fn audit_table_parts<B: AsRef<[u8]> + Sync>(
+    parts: Vec<(String, B)>,
+    req: Request,
+) -> Result<Audit> {
+    use rayon::prelude::*;
+    let decoded = parts
+        .par_iter()
+        .map(|(shown, bytes)| crate::partial::table::from_bytes(shown, bytes.as_ref()))
+        .collect::<Result<Vec<_>>>()?;
+    let shown: Vec<String> = parts.into_iter().map(|(s, _)| s).collect();
     let mut name: Option<String> = None;
-    let mut decoded = Vec::with_capacity(parts.len());
-    for (shown, bytes) in parts {
-        let (n, part) = crate::partial::table::from_bytes(&shown, &bytes)?;
+    let mut kept = Vec::with_capacity(decoded.len());
+    for ((n, part), shown) in decoded.into_iter().zip(shown) {
         match &name {
             Some(first) if *first != n => {
                 anyhow::bail!("{shown}: a part of table {n}, not of {first}")
@@ -189,8 +197,9 @@ pub fn audit_table_parts(parts: Vec<(String, Vec<u8>)>, req: Request) -> Result<
             Some(_) => {}
             None => name = Some(n),
         }
-        decoded.push(part);
+        kept.push(part);
     }
+    let decoded = kept;
     let name = name.ok_or_else(|| anyhow::anyhow!("empty dataset: no parts to merge"))?;
     let s = settings(crate::config::Config::default(), req)?;
     let start = std::time::Instant::now();
