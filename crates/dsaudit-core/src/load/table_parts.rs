@@ -227,34 +227,7 @@ pub fn finish(name: &str, hints: &Hints, mut parts: Vec<Part>) -> Result<(Datase
         bail!("{name}: the parts read the table differently (columns, types or label): one has {}, another {}; every part of one table must have the same columns", shown(&roles), shown(&other.roles));
     }
     describe_whole_parts(name, &roles, &mut parts)?;
-    // Every block's first row in the whole table.
-    let mut order: Vec<(u64, usize, usize)> = parts
-        .iter()
-        .enumerate()
-        .flat_map(|(p, part)| (0..part.blocks.len()).map(move |b| (part.blocks[b].order, p, b)))
-        .collect();
-    order.sort_unstable();
-    if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
-        bail!(
-            "{name}: block {} is in two parts (a part given twice?)",
-            w[0].0
-        );
-    }
-    let mut first_row: Vec<Vec<u64>> = parts.iter().map(|p| vec![0; p.blocks.len()]).collect();
-    let (mut total, mut stats, mut tally) = (0u64, Vec::new(), Tally::new());
-    for &(_, p, b) in &order {
-        let block = &parts[p].blocks[b];
-        first_row[p][b] = total;
-        let described = block.stats.as_deref().unwrap_or_default();
-        stats = merge_all(vec![stats, shifted(described, name, total)]);
-        for (s, classes) in &block.tally {
-            let into = tally.entry(s.clone()).or_default();
-            for (l, n) in classes {
-                *into.entry(l.clone()).or_default() += n;
-            }
-        }
-        total += block.rows;
-    }
+    let (first_row, total, stats, tally) = in_block_order(name, &parts)?;
     if total == 0 {
         bail!("{name}: empty dataset: the table has no rows");
     }
@@ -302,6 +275,42 @@ pub fn finish(name: &str, hints: &Hints, mut parts: Vec<Part>) -> Result<(Datase
         "layout: one table in {n_parts} parts ({name}, {total} rows)"
     )];
     Ok((spec, loaded))
+}
+
+/// Each part's blocks' first rows in the whole table, the table's rows, and its
+/// column statistics and class counts, folded in block order.
+fn in_block_order(
+    name: &str,
+    parts: &[Part],
+) -> Result<(Vec<Vec<u64>>, u64, Vec<ColumnStats>, Tally)> {
+    let mut order: Vec<(u64, usize, usize)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(p, part)| (0..part.blocks.len()).map(move |b| (part.blocks[b].order, p, b)))
+        .collect();
+    order.sort_unstable();
+    if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
+        bail!(
+            "{name}: block {} is in two parts (a part given twice?)",
+            w[0].0
+        );
+    }
+    let mut first_row: Vec<Vec<u64>> = parts.iter().map(|p| vec![0; p.blocks.len()]).collect();
+    let (mut total, mut stats, mut tally) = (0u64, Vec::new(), Tally::new());
+    for &(_, p, b) in &order {
+        let block = &parts[p].blocks[b];
+        first_row[p][b] = total;
+        let described = block.stats.as_deref().unwrap_or_default();
+        stats = merge_all(vec![stats, shifted(described, name, total)]);
+        for (s, classes) in &block.tally {
+            let into = tally.entry(s.clone()).or_default();
+            for (l, n) in classes {
+                *into.entry(l.clone()).or_default() += n;
+            }
+        }
+        total += block.rows;
+    }
+    Ok((first_row, total, stats, tally))
 }
 
 /// The column statistics of the parts that carry every row of their block, from
