@@ -206,16 +206,16 @@ fn what_cannot_be_merged_is_refused_in_one_line() {
     // The reading flags belong to the parts.
     let e = error_of(&merge(&parts, &["--label", "y"]));
     assert!(e.contains("are given to dsaudit partial"), "{e}");
-    // A table is not split into parts; nothing is written inside a dataset.
+    // A table is split by blocks, not by a list of paths; nothing is written inside
+    // a dataset.
+    let list = dir.join("list.txt");
+    std::fs::write(&list, "table.csv\n").unwrap();
     let e = partial_error(
         "sample_data/table.csv",
-        &["--shard", "1/2"],
+        &["--files", list.to_str().unwrap()],
         &dir.join("t.dsp"),
     );
-    assert!(
-        e.contains("splits datasets whose samples are image files"),
-        "{e}"
-    );
+    assert!(e.contains("a table is split by --shard K/N"), "{e}");
     let inside = Path::new("sample_data/images/p.dsp");
     let e = partial_error("sample_data/images", &["--shard", "1/2"], inside);
     assert!(e.contains("refusing to write inside the dataset"), "{e}");
@@ -315,4 +315,119 @@ fn walkdir(root: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The findings as compared: code, severity, message, and samples with their rows.
+fn findings(v: &serde_json::Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["code"], f["severity"], f["message"], f["samples"]
+            )
+        })
+        .collect()
+}
+
+/// scikit-learn's breast-cancer table with a split column (every fifth row test), a
+/// few values blanked, and 30 rows copied at the end with the other label.
+fn cancer_table(path: &Path) {
+    let text = std::fs::read_to_string("tests/data/breast_cancer.csv").unwrap();
+    let mut lines = text.lines();
+    let mut out = vec![format!("{},split", lines.next().unwrap())];
+    let rows: Vec<&str> = lines.collect();
+    for (i, row) in rows.iter().enumerate() {
+        let mut cells: Vec<&str> = row.split(',').collect();
+        if i % 41 == 7 {
+            cells[3] = "";
+        }
+        let split = if i % 5 == 0 { "test" } else { "train" };
+        out.push(format!("{},{split}", cells.join(",")));
+    }
+    for i in 0..30 {
+        let mut cells: Vec<String> = rows[i * 17].split(',').map(str::to_string).collect();
+        let last = cells.last_mut().unwrap();
+        *last = if last == "malignant" {
+            "benign"
+        } else {
+            "malignant"
+        }
+        .to_string();
+        out.push(format!("{},train", cells.join(",")));
+    }
+    std::fs::write(path, out.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn parts_of_a_table_file_merge_to_the_scans_findings() {
+    let dir = Dir::new();
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let table = dir.join("data/cancer.csv");
+    cancer_table(&table);
+    let scan = scan_json(&table, &[]);
+    // 8 KB blocks: about fifteen, dealt to three parts.
+    let parts: Vec<PathBuf> = (1..=3)
+        .map(|k| {
+            let out = dir.join(&format!("t{k}.dsp"));
+            partial(
+                &table,
+                &["--shard", &format!("{k}/3"), "--block-size", "8KB"],
+                &out,
+            );
+            out
+        })
+        .collect();
+    let merged = merge(&parts, &["--format", "json", "--max-samples", "1000"]);
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let merged = &merged["datasets"][0];
+    let scan_all = run_path(&table, &["-q", "--format", "json", "--max-samples", "1000"]);
+    let scan_all: serde_json::Value = serde_json::from_slice(&scan_all.stdout).unwrap();
+    let scan_all = &scan_all["datasets"][0];
+    let codes: Vec<String> = findings(scan_all)
+        .iter()
+        .map(|f| f[..6].to_string())
+        .collect();
+    for code in ["\"D001\"", "\"D003\"", "\"L001\"", "\"I008\""] {
+        assert!(codes.iter().any(|c| c == code), "{code} in {codes:?}");
+    }
+    assert_eq!(findings(merged), findings(scan_all));
+    for key in [
+        "path",
+        "layout",
+        "samples",
+        "splits",
+        "label_column",
+        "split_column",
+    ] {
+        assert_eq!(merged[key], scan[key], "{key}");
+    }
+    // Any order of the parts gives the same report, byte for byte.
+    let reversed: Vec<PathBuf> = parts.iter().rev().cloned().collect();
+    let a = merge(&parts, &["--format", "json"]);
+    let b = merge(&reversed, &["--format", "json"]);
+    assert_eq!(a.stdout, b.stdout);
+    // A part missing, a part of another block size, an image part among them.
+    let e = error_of(&merge(&parts[..2], &[]));
+    assert!(
+        e.contains("blocks are in no part given (1/3, 2/3): a part is missing"),
+        "{e}"
+    );
+    let other = dir.join("other.dsp");
+    partial(&table, &["--shard", "3/3", "--block-size", "16KB"], &other);
+    let e = error_of(&merge(&[parts[0].clone(), parts[1].clone(), other], &[]));
+    assert!(e.contains("parts of different scans"), "{e}");
+    let images = dir.join("images.dsp");
+    partial(
+        Path::new("sample_data/images"),
+        &["--shard", "1/1"],
+        &images,
+    );
+    let e = error_of(&merge(&[parts[0].clone(), images], &[]));
+    assert!(
+        e.contains("images.dsp: a partial scan of images, not of a table"),
+        "{e}"
+    );
 }

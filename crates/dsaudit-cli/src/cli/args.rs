@@ -213,7 +213,8 @@ pub struct DatasetArgs {
 /// `dsaudit partial`: which dataset, which shard, where the state goes.
 #[derive(clap::Args, Debug)]
 pub struct PartialArgs {
-    /// Dataset folder (image-folder or image-labels layout).
+    /// Dataset folder (image-folder or image-labels layout), or a table file (CSV,
+    /// TSV, NDJSON, Parquet, Arrow IPC).
     pub path: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -233,6 +234,11 @@ pub struct PartialArgs {
     /// The partial scan to write (.dsp), atomically. Never inside the dataset.
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
+    /// A table is split into blocks of about this many bytes of text (Parquet: its row
+    /// groups; Arrow IPC: its record batches), block b going to part (b mod N) + 1.
+    /// Every part of one table must use the same.
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size)]
+    pub block_size: u64,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -26,8 +26,14 @@ pub fn run_partial(args: PartialArgs) -> Result<i32> {
         None => None,
     };
     let hints = args.read.hints(&config, false);
-    let part = partial::partial(&args.path, hints, config_text, &shard, args.quiet)?;
-    part.write(&args.output)?;
+    let part = partial::partial_bytes(
+        &args.path,
+        hints,
+        config_text,
+        &shard,
+        (args.quiet, args.block_size),
+    )?;
+    dsaudit_core::output::write_bytes_atomic(&args.output, &part)?;
     Ok(0)
 }
 
@@ -41,16 +47,41 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         bail!("dsaudit merge: --label, --split, --layout and --allow-outside-paths are given to dsaudit partial; the merge reads the layout the parts found");
     }
     let start = std::time::Instant::now();
-    let parts = args
+    let bytes = args
         .data
         .paths
         .iter()
-        .map(|p| Ok((p.clone(), Dsp::read(p)?)))
+        .map(|p| Ok((p.clone(), Dsp::read_bytes(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    if bytes
+        .first()
+        .is_some_and(|(_, b)| partial::table::is_table(b))
+    {
+        let merged = partial::table_file::merge_files(bytes)?;
+        let config = merged.configuration()?;
+        return finish_merge(&args, (merged.spec, merged.loaded), config, start);
+    }
+    let parts = bytes
+        .into_iter()
+        .map(|(p, b)| Ok((p.clone(), Dsp::from_bytes(&p.display().to_string(), &b)?)))
         .collect::<Result<Vec<_>>>()?;
     let merged = partial::merge(&parts)?;
     // The samples are in the merged dataset now; the parts' copies go before the
     // stages run.
     drop(parts);
+    let config = merged.configuration()?;
+    finish_merge(&args, (merged.spec, merged.loaded), config, start)
+}
+
+/// The merged dataset scanned and reported as `scan` reports, under the parts'
+/// configuration unless --config or --isolated says otherwise.
+fn finish_merge(
+    args: &ScanArgs,
+    (spec, loaded): (dsaudit_core::load::DatasetSpec, dsaudit_core::load::Loaded),
+    parts_config: dsaudit_core::config::Config,
+    start: std::time::Instant,
+) -> Result<i32> {
+    let read = &args.data.read;
     for out in args
         .data
         .output
@@ -58,16 +89,15 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         .chain(args.manifest.iter())
         .chain(args.html.iter())
     {
-        dsaudit_core::output::ensure_outside(out, &merged.spec.input)?;
+        dsaudit_core::output::ensure_outside(out, &spec.input)?;
     }
-    // The parts' configuration, unless --config or --isolated says otherwise.
     let config = match (&read.config, read.isolated) {
         (_, true) => Default::default(),
-        (Some(file), _) => dsaudit_core::config::load(&merged.spec.input, Some(file), false)?,
-        (None, false) => merged.configuration()?,
+        (Some(file), _) => dsaudit_core::config::load(&spec.input, Some(file), false)?,
+        (None, false) => parts_config,
     };
-    let mut s = settings_from(config, &args.data, Some(&args), false)?;
-    s.options.against = super::scan::reference(&args)?;
+    let mut s = settings_from(config, &args.data, Some(args), false)?;
+    s.options.against = super::scan::reference(args)?;
     if args.data.timings {
         eprintln!(
             "timing {:<10} {:8.3} s",
@@ -75,12 +105,11 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
             start.elapsed().as_secs_f64()
         );
     }
-    let input = merged.spec.input.clone();
-    let mut scan =
-        dsaudit_core::scan::scan_loaded(&input, merged.spec, merged.loaded, &s.options, start)?;
+    let input = spec.input.clone();
+    let mut scan = dsaudit_core::scan::scan_loaded(&input, spec, loaded, &s.options, start)?;
     let mut rules_run = Vec::new();
     let fails = settled(&mut scan, &s, &mut rules_run);
-    let (exit, text) = render(&args, std::slice::from_ref(&scan), rules_run, fails)?;
+    let (exit, text) = render(args, std::slice::from_ref(&scan), rules_run, fails)?;
     emit(args.data.output.as_ref(), &text)?;
     Ok(exit)
 }

@@ -17,6 +17,7 @@ pub mod pixel_stats;
 pub mod rows;
 mod shape;
 pub mod table;
+pub mod table_file;
 pub mod table_parts;
 pub mod table_stream;
 mod triangle;

@@ -277,12 +277,12 @@ pub fn finish(name: &str, hints: &Hints, mut parts: Vec<Part>) -> Result<(Datase
     Ok((spec, loaded))
 }
 
-/// Each part's blocks' first rows in the whole table, the table's rows, and its
-/// column statistics and class counts, folded in block order.
-fn in_block_order(
-    name: &str,
-    parts: &[Part],
-) -> Result<(Vec<Vec<u64>>, u64, Vec<ColumnStats>, Tally)> {
+/// What the blocks add up to, in block order: each part's blocks' first rows in the
+/// whole table, the table's rows, its column statistics and class counts.
+type Folded = (Vec<Vec<u64>>, u64, Vec<ColumnStats>, Tally);
+
+/// The parts' blocks folded in block order.
+fn in_block_order(name: &str, parts: &[Part]) -> Result<Folded> {
     let mut order: Vec<(u64, usize, usize)> = parts
         .iter()
         .enumerate()
@@ -311,6 +311,54 @@ fn in_block_order(
         total += block.rows;
     }
     Ok((first_row, total, stats, tally))
+}
+
+/// A part's block statistics, from its rows where it kept them all (before its
+/// sample can lose any).
+pub(super) fn materialize(name: &str, part: &mut Part) -> Result<()> {
+    let roles = part.roles.clone();
+    describe_whole_parts(name, &roles, std::slice::from_mut(part))
+}
+
+/// Two parts of one table as one: both parts' blocks, and the lowest keys of their
+/// samples (statistics materialized first).
+pub(super) fn absorb(mut a: Part, b: Part) -> Result<Part> {
+    let offset = a.blocks.len() as u32;
+    a.blocks.extend(b.blocks);
+    a.keys.extend(b.keys);
+    a.block_of.extend(b.block_of.iter().map(|&x| x + offset));
+    a.at.extend(b.at);
+    a.sample.vstack_mut(&b.sample)?;
+    a.room = a.room.min(b.room);
+    let room = a.room as usize;
+    if a.keys.len() > room.saturating_mul(2) {
+        prune_part(&mut a, room)?;
+    }
+    Ok(a)
+}
+
+/// Keeps the part's rows of the `room` lowest keys (and any sharing the last).
+pub(super) fn prune_part(p: &mut Part, room: usize) -> Result<()> {
+    let t = threshold(&p.keys, room);
+    if t == u64::MAX {
+        return Ok(());
+    }
+    let keep: Vec<bool> = p.keys.iter().map(|&k| k <= t).collect();
+    let mask: BooleanChunked = keep.iter().copied().collect();
+    p.sample = p.sample.filter(&mask)?;
+    let mut i = 0;
+    let mut kept = |_: &u64| {
+        i += 1;
+        keep[i - 1]
+    };
+    p.at.retain(&mut kept);
+    let mut i = 0;
+    p.block_of.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    p.keys.retain(|&k| k <= t);
+    Ok(())
 }
 
 /// The column statistics of the parts that carry every row of their block, from

@@ -103,13 +103,16 @@ impl Dsp {
     /// Reads a `.dsp`; one line naming the file for anything that is not one this
     /// build wrote the same way.
     pub fn read(path: &Path) -> Result<Dsp> {
-        // Any size (a part of a large dataset is large), but only a regular file: a
-        // FIFO named *.dsp is refused, not waited on.
-        let bytes = match crate::safe_read::read_limited(path, u64::MAX) {
-            Ok(b) => b,
+        Dsp::from_bytes(&path.display().to_string(), &Dsp::read_bytes(path)?)
+    }
+
+    /// A part file's bytes: any size (a part of a large dataset is large), but only a
+    /// regular file (a FIFO named *.dsp is refused, not waited on).
+    pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+        match crate::safe_read::read_limited(path, u64::MAX) {
+            Ok(b) => Ok(b),
             Err(e) => bail!("{}: {e}", path.display()),
-        };
-        Dsp::from_bytes(&path.display().to_string(), &bytes)
+        }
     }
 
     /// A part from its bytes; `shown` names it in errors.

@@ -15,6 +15,7 @@ mod merge;
 pub mod reference;
 pub mod rows;
 pub mod table;
+pub mod table_file;
 
 use crate::cache::record::Record;
 use crate::load::image::{ErrorKind, ImageInfo};
@@ -171,9 +172,37 @@ pub fn partial(
     quiet: bool,
 ) -> Result<Dsp> {
     let spec = load::open(path, hints.clone())?;
+    partial_images(spec, hints, config, shard, quiet)
+}
+
+/// The bytes of the `.dsp` file of one shard of the dataset at `path`: its images'
+/// descriptions, or for a table file the blocks of its rows the shard holds
+/// (`block_bytes` at a time; every part of one table must use the same).
+pub fn partial_bytes(
+    path: &Path,
+    hints: Hints,
+    config: Option<(String, String)>,
+    shard: &Shard,
+    (quiet, block_bytes): (bool, u64),
+) -> Result<Vec<u8>> {
+    let spec = load::open(path, hints.clone())?;
+    if table_file::is_table(&spec) {
+        return table_file::partial_file(&spec, config, shard, block_bytes);
+    }
+    partial_images(spec, hints, config, shard, quiet)?.to_bytes()
+}
+
+fn partial_images(
+    spec: load::DatasetSpec,
+    hints: Hints,
+    config: Option<(String, String)>,
+    shard: &Shard,
+    quiet: bool,
+) -> Result<Dsp> {
+    let path = spec.input.clone();
     if !spec.layout.shardable() {
         bail!(
-            "{}: dsaudit partial splits datasets whose samples are image files (image-folder, image-labels); this one is {}: scan it whole with dsaudit scan",
+            "{}: dsaudit partial splits datasets whose samples are image files (image-folder, image-labels) and tables of one file; this one is {}: scan it whole with dsaudit scan",
             path.display(),
             spec.layout.name()
         );

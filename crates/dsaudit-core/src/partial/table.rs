@@ -26,6 +26,41 @@ struct Stored {
     keys: Vec<u64>,
     block_of: Vec<u32>,
     at: Vec<u64>,
+    /// Parts of a table file (`dsaudit partial`); None for a Spark partition's.
+    origin: Option<Origin>,
+}
+
+/// Where a part of a table file comes from: what every part of one scan shares (the
+/// merge refuses parts that differ) and what the merged report names.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Origin {
+    /// The dataset path as given, the folder sources are relative to, the file.
+    pub input: String,
+    pub root: String,
+    pub file: String,
+    /// The discovery's guesses (the layout line first).
+    pub guesses: Vec<String>,
+    /// The configuration file read (its absolute path and text), if any.
+    pub config: Option<(String, String)>,
+    pub hints: super::dsp::StoredHints,
+    pub memory_limit: Option<u64>,
+    pub block_bytes: u64,
+    /// Blocks in the file: the merge checks every one is in a part.
+    pub blocks: u64,
+    /// Which part this is, for messages (`2/4`).
+    pub shard: String,
+}
+
+impl Origin {
+    pub fn same_scan(&self, other: &Origin) -> bool {
+        Origin {
+            shard: String::new(),
+            ..self.clone()
+        } == Origin {
+            shard: String::new(),
+            ..other.clone()
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -55,6 +90,11 @@ struct StoredColumn {
 
 /// The part's bytes, behind this build's header.
 pub fn to_bytes(name: &str, part: Part) -> Result<Vec<u8>> {
+    to_bytes_from(name, part, None)
+}
+
+/// A part of a table file's bytes, with where it comes from.
+pub fn to_bytes_from(name: &str, part: Part, origin: Option<Origin>) -> Result<Vec<u8>> {
     let mut sample = part.sample;
     let mut ipc = Vec::new();
     IpcWriter::new(&mut ipc).finish(&mut sample)?;
@@ -67,6 +107,7 @@ pub fn to_bytes(name: &str, part: Part) -> Result<Vec<u8>> {
         keys: part.keys,
         block_of: part.block_of,
         at: part.at,
+        origin,
     };
     let mut body = KIND.to_vec();
     body.extend(postcard::to_stdvec(&stored)?);
@@ -80,6 +121,11 @@ pub fn is_table(bytes: &[u8]) -> bool {
 
 /// A table's part from its bytes (`shown` names it in errors), and the table's name.
 pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<(String, Part)> {
+    decode(shown, bytes).map(|(name, part, _)| (name, part))
+}
+
+/// As `from_bytes`, with where the part comes from (a table file's part).
+pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>)> {
     let body = super::dsp::checked_body(shown, bytes)?;
     let Some(body) = body.strip_prefix(KIND) else {
         bail!("{shown}: a partial scan of images, not of a table");
@@ -131,7 +177,7 @@ pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<(String, Part)> {
         block_of: stored.block_of,
         at: stored.at,
     };
-    Ok((stored.name, part))
+    Ok((stored.name, part, stored.origin))
 }
 
 fn stored_block(b: &Block) -> StoredBlock {
