@@ -546,6 +546,40 @@ bench-spark images="100000" partitions="8":
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(java -version 2>&1 | head -1); $(date -u +%F)"
     "$dir/venv/bin/python" crates/dsaudit-py/bench/bench_spark.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/data/images" {{partitions}}
 
+# Issue 29: the 1,000,000-row table of `just bench` scanned whole, then as PARTS partial
+# scans of the file (blocks dealt to the parts) and their merge: CPU of each, the
+# parts' bytes per row, and whether the findings (with their rows) are the scan's.
+bench-partial-table rows="1000000" parts="4":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --no-default-features --bin dsaudit --example gen_data
+    bin="$CARGO_TARGET_DIR/release/dsaudit"
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    mkdir "$dir/data" "$dir/parts"
+    "$CARGO_TARGET_DIR/release/examples/gen_data" table "$dir/data/table.csv" {{rows}}
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    "$bin" scan -q --fail-on never "$dir/data/table.csv" >/dev/null
+    cpu() { awk '{ printf "%.2f", $2 + $3 }' "$1"; }
+    /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" scan -q --fail-on never --format json --max-samples 100000 "$dir/data/table.csv" > "$dir/scan.json"
+    whole=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+    echo "scan             wall $wall s  cpu $whole s  peak $(( kib / 1024 )) MiB"
+    total=0
+    for k in $(seq 1 {{parts}}); do
+        /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" partial -q "$dir/data/table.csv" --shard "$k/{{parts}}" -o "$dir/parts/part$k.dsp"
+        c=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+        total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
+        echo "partial $k/{{parts}}      wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  $(stat -c %s "$dir/parts/part$k.dsp") bytes"
+    done
+    /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" merge "$dir"/parts/*.dsp -q --timings --fail-on never --format json --max-samples 100000 > "$dir/merge.json" 2> "$dir/phases"
+    c=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+    total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
+    read_parts=$(awk '/^timing merge / { print $3 }' "$dir/phases")
+    echo "merge            wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  (reading and merging the parts $read_parts s, the stages and rules after)"
+    bytes=$(cat "$dir"/parts/*.dsp | wc -c)
+    awk -v a="$total" -v w="$whole" -v b="$bytes" -v n={{rows}} 'BEGIN { printf "parts + merge cpu %.2f s = %.3f x the scan'"'"'s; partial state %.1f bytes per row\n", a, a / w, b / n }'
+    python3 -c 'import json,sys; f=lambda p: [(x["code"], x["message"], x["samples"]) for x in json.load(open(p))["datasets"][0]["findings"]]; print("findings identical:", f(sys.argv[1]) == f(sys.argv[2]))' "$dir/scan.json" "$dir/merge.json"
+
 # Issue 29: the same on the 1,000,000-row table of `just bench` (a CSV of ROWS rows read
 # by Spark in PARTITIONS splits of the file): the CLI's scan against dsaudit.spark.scan,
 # Spark alone reading the CSV, the parts' bytes per row, the findings compared.

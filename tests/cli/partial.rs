@@ -431,3 +431,70 @@ fn parts_of_a_table_file_merge_to_the_scans_findings() {
         "{e}"
     );
 }
+
+#[test]
+fn a_parquet_table_splits_by_row_groups_and_a_bad_block_fails_its_own_part() {
+    use polars::prelude::*;
+    let dir = Dir::new();
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let csv = dir.join("data/cancer.csv");
+    cancer_table(&csv);
+    // Parquet row groups of 100 rows: seven groups, dealt to two parts.
+    let pq = dir.join("data/cancer.parquet");
+    let mut df = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .with_row_group_size(Some(100))
+        .finish(&mut df)
+        .unwrap();
+    std::fs::remove_file(&csv).unwrap();
+    let parts: Vec<PathBuf> = (1..=2)
+        .map(|k| {
+            let out = dir.join(&format!("p{k}.dsp"));
+            partial(&pq, &["--shard", &format!("{k}/2")], &out);
+            out
+        })
+        .collect();
+    let merged = merge(&parts, &["--format", "json", "--max-samples", "1000"]);
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let scan = run_path(&pq, &["-q", "--format", "json", "--max-samples", "1000"]);
+    let scan: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
+    assert_eq!(
+        findings(&merged["datasets"][0]),
+        findings(&scan["datasets"][0])
+    );
+    assert_eq!(
+        merged["datasets"][0]["splits"],
+        scan["datasets"][0]["splits"]
+    );
+    // A short row in the last block of a CSV: the part that parses that block says
+    // where, as a scan does; the part that only cuts it passes over it.
+    std::fs::remove_file(&pq).unwrap();
+    cancer_table(&csv);
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("1.0,2.0\n");
+    std::fs::write(&csv, &text).unwrap();
+    let lines = text.lines().count();
+    let blocks_of = |k: u64| {
+        let out = dir.join(&format!("r{k}.dsp"));
+        dsaudit()
+            .arg("partial")
+            .arg(&csv)
+            .args(["--shard", &format!("{k}/2"), "--block-size", "64KB", "-qo"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let (a, b) = (blocks_of(1), blocks_of(2));
+    let failed: Vec<&std::process::Output> = [&a, &b]
+        .into_iter()
+        .filter(|o| !o.status.success())
+        .collect();
+    assert_eq!(failed.len(), 1, "one part holds the last block");
+    let e = error_of(failed[0]);
+    assert!(e.contains(&format!("line {lines} has 2 fields")), "{e}");
+}

@@ -3,7 +3,7 @@
 //! part reading the same blocks and describing those whose index falls in its shard
 //! (block `b` in part `b mod N + 1`), as `table_parts` describes a Spark partition.
 
-use super::table_parts::{absorb, describe, materialize, prune_part, Part};
+use super::table_parts::{absorb, describe, prune_part, Part};
 use super::{DatasetSpec, Hints};
 use crate::table_io::batched::{streamable, Reader};
 use anyhow::{bail, Result};
@@ -38,29 +38,37 @@ pub fn describe_file(
     let block_bytes = usize::try_from(block_bytes.max(1)).unwrap_or(usize::MAX);
     let mut reader = Reader::open(path, block_bytes)?;
     let (mut part, mut blocks): (Option<Part>, u64) = (None, 0);
-    // Block 0 is described by every part: its rows give the table's roles and room,
-    // which a part that holds no block still carries.
+    // Block 0 is described by every part: its rows give the columns' types (which
+    // later blocks are parsed with), the roles and the room, which a part that holds
+    // no block still carries. Other parts' blocks are cut, not parsed.
     let mut first: Option<Part> = None;
-    while let Some(block) = reader.next_block()? {
+    loop {
         let held = blocks % n == k - 1;
-        if held || blocks == 0 {
-            let mut p = describe(&name, hints, blocks, block.df, None)?;
-            if held {
-                materialize(&name, &mut p)?;
-                part = Some(match part {
-                    None => p,
-                    Some(q) => absorb(q, p)?,
-                });
-            } else {
-                first = Some(p);
+        if !held && blocks > 0 {
+            if !reader.skip_block()? {
+                break;
             }
+            blocks += 1;
+            continue;
+        }
+        let Some(block) = reader.next_block()? else {
+            break;
+        };
+        let p = describe(&name, hints, blocks, block.df, None)?;
+        if held {
+            part = Some(match part {
+                None => p,
+                Some(q) => absorb(&name, q, p)?,
+            });
+        } else {
+            first = Some(p);
         }
         blocks += 1;
     }
     let part = match (part, first) {
         (Some(mut p), _) => {
             let room = p.room as usize;
-            prune_part(&mut p, room)?;
+            prune_part(&name, &mut p, room)?;
             p
         }
         (None, Some(f)) => Part {

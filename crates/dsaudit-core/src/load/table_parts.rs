@@ -226,7 +226,7 @@ pub fn finish(name: &str, hints: &Hints, mut parts: Vec<Part>) -> Result<(Datase
     if let Some(other) = parts.iter().find(|p| p.roles != roles) {
         bail!("{name}: the parts read the table differently (columns, types or label): one has {}, another {}; every part of one table must have the same columns", shown(&roles), shown(&other.roles));
     }
-    describe_whole_parts(name, &roles, &mut parts)?;
+    describe_whole_parts(name, &mut parts)?;
     let (first_row, total, stats, tally) = in_block_order(name, &parts)?;
     if total == 0 {
         bail!("{name}: empty dataset: the table has no rows");
@@ -313,16 +313,9 @@ fn in_block_order(name: &str, parts: &[Part]) -> Result<Folded> {
     Ok((first_row, total, stats, tally))
 }
 
-/// A part's block statistics, from its rows where it kept them all (before its
-/// sample can lose any).
-pub(super) fn materialize(name: &str, part: &mut Part) -> Result<()> {
-    let roles = part.roles.clone();
-    describe_whole_parts(name, &roles, std::slice::from_mut(part))
-}
-
 /// Two parts of one table as one: both parts' blocks, and the lowest keys of their
-/// samples (statistics materialized first).
-pub(super) fn absorb(mut a: Part, b: Part) -> Result<Part> {
+/// samples.
+pub(super) fn absorb(name: &str, mut a: Part, b: Part) -> Result<Part> {
     let offset = a.blocks.len() as u32;
     a.blocks.extend(b.blocks);
     a.keys.extend(b.keys);
@@ -332,26 +325,27 @@ pub(super) fn absorb(mut a: Part, b: Part) -> Result<Part> {
     a.room = a.room.min(b.room);
     let room = a.room as usize;
     if a.keys.len() > room.saturating_mul(2) {
-        prune_part(&mut a, room)?;
+        prune_part(name, &mut a, room)?;
     }
     Ok(a)
 }
 
-/// Keeps the part's rows of the `room` lowest keys (and any sharing the last).
-pub(super) fn prune_part(p: &mut Part, room: usize) -> Result<()> {
+/// Keeps the part's rows of the `room` lowest keys (and any sharing the last), the
+/// statistics of blocks it held whole taken from their rows first.
+pub(super) fn prune_part(name: &str, p: &mut Part, room: usize) -> Result<()> {
     let t = threshold(&p.keys, room);
     if t == u64::MAX {
         return Ok(());
     }
+    fill_stats(name, p)?;
     let keep: Vec<bool> = p.keys.iter().map(|&k| k <= t).collect();
     let mask: BooleanChunked = keep.iter().copied().collect();
     p.sample = p.sample.filter(&mask)?;
     let mut i = 0;
-    let mut kept = |_: &u64| {
+    p.at.retain(|_| {
         i += 1;
         keep[i - 1]
-    };
-    p.at.retain(&mut kept);
+    });
     let mut i = 0;
     p.block_of.retain(|_| {
         i += 1;
@@ -361,25 +355,42 @@ pub(super) fn prune_part(p: &mut Part, room: usize) -> Result<()> {
     Ok(())
 }
 
-/// The column statistics of the parts that carry every row of their block, from
-/// those rows (before the merged sample drops any).
-fn describe_whole_parts(name: &str, roles: &PartRoles, parts: &mut [Part]) -> Result<()> {
+/// The column statistics of the parts' blocks whose rows they carry whole, from those
+/// rows (before the merged sample drops any).
+fn describe_whole_parts(name: &str, parts: &mut [Part]) -> Result<()> {
     use rayon::prelude::*;
-    let described: Vec<&str> = [roles.label.as_deref(), roles.split.as_deref()]
+    parts.par_iter_mut().try_for_each(|p| fill_stats(name, p))
+}
+
+/// The statistics of each block of `p` that has none, from its rows in the sample (a
+/// part of one block: the sample itself, in the chunks it was read in).
+fn fill_stats(name: &str, p: &mut Part) -> Result<()> {
+    let described: Vec<&str> = [p.roles.label.as_deref(), p.roles.split.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    parts.par_iter_mut().try_for_each(|p| -> Result<()> {
-        if let [block] = p.blocks.as_mut_slice() {
-            if block.stats.is_none() {
-                if p.keys.len() as u64 != block.rows {
-                    bail!("{name}: damaged part: its block of {} rows has no column statistics and {} of its rows", block.rows, p.keys.len());
-                }
-                block.stats = Some(column_stats(&p.sample, &described, name, 0, 0)?);
-            }
+    let single = p.blocks.len() == 1;
+    for (b, block) in p.blocks.iter_mut().enumerate() {
+        if block.stats.is_some() {
+            continue;
         }
-        Ok(())
-    })
+        let rows: Vec<IdxSize> = (0..p.keys.len())
+            .filter(|&i| p.block_of[i] as usize == b)
+            .map(|i| i as IdxSize)
+            .collect();
+        if rows.len() as u64 != block.rows {
+            bail!("{name}: damaged part: its block of {} rows has no column statistics and {} of its rows", block.rows, rows.len());
+        }
+        let stats = match single {
+            true => column_stats(&p.sample, &described, name, 0, 0)?,
+            false => {
+                let df = p.sample.take(&IdxCa::from_vec("".into(), rows))?;
+                column_stats(&df, &described, name, 0, 0)?
+            }
+        };
+        block.stats = Some(stats);
+    }
+    Ok(())
 }
 
 /// The load of the merged sample, under the whole table's counts and statistics.

@@ -138,6 +138,24 @@ impl Reader {
             Reader::Batches(b) => b.next_block(),
         }
     }
+
+    /// Passes over the next block without parsing it where the format allows (text
+    /// lines are cut, not parsed; a Parquet row group is not read); false at the end.
+    /// Another part of a scan in parts parses it.
+    pub fn skip_block(&mut self) -> Result<bool> {
+        match self {
+            Reader::Text(b) => b.skip_block(),
+            Reader::Groups(g) => {
+                let Some(group) = g.meta.row_groups.get(g.next) else {
+                    return Ok(false);
+                };
+                g.first_row += group.num_rows() as u64;
+                g.next += 1;
+                Ok(true)
+            }
+            Reader::Batches(b) => Ok(b.next_block()?.is_some()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -117,6 +117,18 @@ impl Blocks {
         Ok(Some(block))
     }
 
+    /// Cuts the next block without parsing it (its rows counted by their line breaks);
+    /// false at the end of the file.
+    pub fn skip_block(&mut self) -> Result<bool> {
+        let Some(text) = self.take_rows(false)? else {
+            return Ok(false);
+        };
+        let ends = record_ends(&text, self.kind);
+        self.rows += ends as u64;
+        self.records += ends;
+        Ok(true)
+    }
+
     fn parse(&self, text: &[u8]) -> PolarsResult<DataFrame> {
         match self.kind {
             Kind::Delimited(sep) => {
