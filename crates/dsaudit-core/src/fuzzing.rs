@@ -166,10 +166,14 @@ pub fn cache_record(data: &[u8]) {
 }
 
 /// A partial scan's body (after the `.dsp` header, so that the fuzzer spends its time
-/// past the magic bytes): read, then merged alone.
+/// past the magic bytes): read as an image part and as a table's, then merged alone.
 pub fn dsp(body: &[u8]) {
     let bytes = crate::partial::dsp::stamped(body);
     if let Ok(part) = crate::partial::Dsp::from_bytes("fuzz.dsp", &bytes) {
         let _ = crate::partial::merge(&[(std::path::PathBuf::from("fuzz.dsp"), part)]);
+    }
+    if let Ok((name, part, _)) = crate::partial::table::decode("fuzz.dsp", &bytes) {
+        let hints = crate::load::Hints::default();
+        let _ = crate::load::table_parts::finish(&name, &hints, vec![part]);
     }
 }
