@@ -419,6 +419,15 @@ fn parts_of_a_table_file_merge_to_the_scans_findings() {
     partial(&table, &["--shard", "3/3", "--block-size", "16KB"], &other);
     let e = error_of(&merge(&[parts[0].clone(), parts[1].clone(), other], &[]));
     assert!(e.contains("parts of different scans"), "{e}");
+    // The file changed between the parts.
+    let mut text = std::fs::read_to_string(&table).unwrap();
+    text.push_str(&text.lines().nth(5).unwrap().to_string());
+    text.push('\n');
+    std::fs::write(&table, text).unwrap();
+    let later = dir.join("later.dsp");
+    partial(&table, &["--shard", "3/3", "--block-size", "8KB"], &later);
+    let e = error_of(&merge(&[parts[0].clone(), parts[1].clone(), later], &[]));
+    assert!(e.contains("the file changed between them"), "{e}");
     let images = dir.join("images.dsp");
     partial(
         Path::new("sample_data/images"),

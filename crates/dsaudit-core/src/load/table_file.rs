@@ -8,12 +8,9 @@ use super::{DatasetSpec, Hints};
 use crate::table_io::batched::{streamable, Reader};
 use anyhow::{bail, Result};
 
-/// Block size of a table's parts when none is given: every part of one table must
-/// use the same, which the merge checks.
-pub const BLOCK_BYTES: u64 = 8 << 20;
-
-/// Part `k` of `n` of the one table file `spec` lists: its blocks' counts and
-/// statistics, its sample, and how many blocks the file has.
+/// Part `k` of `n` of the one table file `spec` lists, read `block_bytes` of text at a
+/// time (every part of one table must use the same, which the merge checks): its
+/// blocks' counts and statistics, its sample, and how many blocks the file has.
 pub fn describe_file(
     spec: &DatasetSpec,
     hints: &Hints,

@@ -45,6 +45,8 @@ pub struct Origin {
     pub hints: super::dsp::StoredHints,
     pub memory_limit: Option<u64>,
     pub block_bytes: u64,
+    /// The file's length in bytes: parts of a file that changed between them differ.
+    pub file_bytes: u64,
     /// Blocks in the file: the merge checks every one is in a part.
     pub blocks: u64,
     /// Which part this is, for messages (`2/4`).

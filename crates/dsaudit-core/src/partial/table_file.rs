@@ -47,6 +47,7 @@ pub fn partial_file(
         },
         memory_limit: hints.memory_limit,
         block_bytes,
+        file_bytes: std::fs::metadata(&file).map_or(0, |m| m.len()),
         blocks,
         shard: format!("{k}/{n}"),
     };
@@ -91,7 +92,7 @@ pub fn merge_files(parts: Vec<(PathBuf, Vec<u8>)>) -> Result<MergedTable> {
         match &first {
             None => first = Some((name, origin.clone(), path)),
             Some((n, o, p)) if *n != name || !o.same_scan(&origin) => bail!(
-                "{} and {}: parts of different scans (another table, configuration, flags, block size or file)",
+                "{} and {}: parts of different scans (another table, configuration, flags, block size, or the file changed between them)",
                 p.display(),
                 path.display()
             ),
