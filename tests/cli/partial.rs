@@ -421,8 +421,8 @@ fn parts_of_a_table_file_merge_to_the_scans_findings() {
     assert!(e.contains("parts of different scans"), "{e}");
     // The file changed between the parts.
     let mut text = std::fs::read_to_string(&table).unwrap();
-    text.push_str(&text.lines().nth(5).unwrap().to_string());
-    text.push('\n');
+    let copy = format!("{}\n", text.lines().nth(5).unwrap());
+    text.push_str(&copy);
     std::fs::write(&table, text).unwrap();
     let later = dir.join("later.dsp");
     partial(&table, &["--shard", "3/3", "--block-size", "8KB"], &later);
