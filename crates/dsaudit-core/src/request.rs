@@ -182,10 +182,12 @@ pub fn audit_table_parts<B: AsRef<[u8]> + Sync>(
     req: Request,
 ) -> Result<Audit> {
     use rayon::prelude::*;
-    let decoded = parts
+    // The first error in the parts' order, whichever thread finished first.
+    let decoded: Vec<Result<_>> = parts
         .par_iter()
         .map(|(shown, bytes)| crate::partial::table::from_bytes(shown, bytes.as_ref()))
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
+    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
     let shown: Vec<String> = parts.into_iter().map(|(s, _)| s).collect();
     let mut name: Option<String> = None;
     let mut kept = Vec::with_capacity(decoded.len());

@@ -61,10 +61,7 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         let config = merged.configuration()?;
         return finish_merge(&args, (merged.spec, merged.loaded), config, start);
     }
-    let parts = bytes
-        .into_iter()
-        .map(|(p, b)| Ok((p.clone(), Dsp::from_bytes(&p.display().to_string(), &b)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let parts = Dsp::from_all(bytes)?;
     let merged = partial::merge(&parts)?;
     // The samples are in the merged dataset now; the parts' copies go before the
     // stages run.

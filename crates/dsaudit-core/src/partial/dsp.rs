@@ -106,6 +106,24 @@ impl Dsp {
         Dsp::from_bytes(&path.display().to_string(), &Dsp::read_bytes(path)?)
     }
 
+    /// Parts from their bytes (each with the file it was read from), decoded in
+    /// parallel.
+    pub fn from_all(
+        parts: Vec<(std::path::PathBuf, Vec<u8>)>,
+    ) -> Result<Vec<(std::path::PathBuf, Dsp)>> {
+        use rayon::prelude::*;
+        // Collected whole, then the first error in the parts' order: the same message
+        // whichever thread finished first.
+        let read: Vec<Result<_>> = parts
+            .into_par_iter()
+            .map(|(p, b)| {
+                let dsp = Dsp::from_bytes(&p.display().to_string(), &b)?;
+                Ok((p, dsp))
+            })
+            .collect();
+        read.into_iter().collect()
+    }
+
     /// A part file's bytes: any size (a part of a large dataset is large), but only a
     /// regular file (a FIFO named *.dsp is refused, not waited on).
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {

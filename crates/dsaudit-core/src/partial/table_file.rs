@@ -75,10 +75,12 @@ impl MergedTable {
 /// Merges the parts of a table file (each with the file it was read from).
 pub fn merge_files(parts: Vec<(PathBuf, Vec<u8>)>) -> Result<MergedTable> {
     use rayon::prelude::*;
-    let decoded = parts
+    // The first error in the parts' order, whichever thread finished first.
+    let decoded: Vec<Result<_>> = parts
         .par_iter()
         .map(|(path, bytes)| decode(&path.display().to_string(), bytes))
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
+    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
     let shown: Vec<PathBuf> = parts.into_iter().map(|(p, _)| p).collect();
     let mut first: Option<(String, Origin, &PathBuf)> = None;
     let mut kept = Vec::with_capacity(decoded.len());
