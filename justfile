@@ -603,7 +603,7 @@ bench-spark-table rows="1000000" partitions="8":
 bench-partial images="100000" parts="4":
     #!/usr/bin/env bash
     set -euo pipefail
-    cargo build --release --bin dsaudit --example gen_data
+    cargo build --release --no-default-features --bin dsaudit --example gen_data
     bin="$CARGO_TARGET_DIR/release/dsaudit"
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' EXIT
