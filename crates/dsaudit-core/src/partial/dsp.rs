@@ -139,17 +139,7 @@ impl Dsp {
         if super::table::is_table(bytes) {
             bail!("{shown}: a partial scan of a table (from dsaudit.spark.scan), not of images");
         }
-        let dsp: Dsp = match postcard::take_from_bytes(body) {
-            Ok((dsp, [])) => dsp,
-            Ok((_, rest)) => bail!(
-                "{shown}: damaged partial scan: {} bytes after its end",
-                rest.len()
-            ),
-            Err(postcard::Error::DeserializeUnexpectedEnd) => {
-                bail!("{shown}: damaged partial scan: cut short")
-            }
-            Err(e) => bail!("{shown}: damaged partial scan: {e}"),
-        };
+        let dsp: Dsp = decoded(shown, body)?;
         if dsp.header.described_by != crate::cache::VERSION {
             bail!(
                 "{shown}: its samples were described by record version {}; this dsaudit describes them as version {}",
@@ -158,6 +148,21 @@ impl Dsp {
             );
         }
         Ok(dsp)
+    }
+}
+
+/// A part's body decoded whole; one line naming `shown` for a cut or damaged one.
+pub fn decoded<T: serde::de::DeserializeOwned>(shown: &str, body: &[u8]) -> Result<T> {
+    match postcard::take_from_bytes(body) {
+        Ok((v, [])) => Ok(v),
+        Ok((_, rest)) => bail!(
+            "{shown}: damaged partial scan: {} bytes after its end",
+            rest.len()
+        ),
+        Err(postcard::Error::DeserializeUnexpectedEnd) => {
+            bail!("{shown}: damaged partial scan: cut short")
+        }
+        Err(e) => bail!("{shown}: damaged partial scan: {e}"),
     }
 }
 

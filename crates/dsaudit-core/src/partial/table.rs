@@ -132,17 +132,7 @@ pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>
     let Some(body) = body.strip_prefix(KIND) else {
         bail!("{shown}: a partial scan of images, not of a table");
     };
-    let stored: Stored = match postcard::take_from_bytes(body) {
-        Ok((s, [])) => s,
-        Ok((_, rest)) => bail!(
-            "{shown}: damaged partial scan: {} bytes after its end",
-            rest.len()
-        ),
-        Err(postcard::Error::DeserializeUnexpectedEnd) => {
-            bail!("{shown}: damaged partial scan: cut short")
-        }
-        Err(e) => bail!("{shown}: damaged partial scan: {e}"),
-    };
+    let stored: Stored = super::dsp::decoded(shown, body)?;
     let n = stored.keys.len();
     if stored.block_of.len() != n || stored.at.len() != n {
         bail!(

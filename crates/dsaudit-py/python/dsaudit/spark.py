@@ -79,6 +79,14 @@ def scan(
     the report (its rows are ``name``'s rows), and ``memory_limit`` (as in
     :func:`dsaudit.scan`) bounds the sample of rows the row checks run on."""
     columns = list(df.columns)
+    options = (
+        _strs("select", select),
+        _strs("ignore", ignore),
+        _thresholds(thresholds),
+        _opt_str("fail_on", fail_on),
+        _int("seed", seed),
+        _str("label_model", label_model),
+    )
     if image_col is None and "content" not in columns:
         return _scan_table(
             df,
@@ -86,14 +94,7 @@ def scan(
             split=split,
             name=_opt_str("name", name) or "spark DataFrame",
             memory_limit=_bytes("memory_limit", memory_limit),
-            options=(
-                _strs("select", select),
-                _strs("ignore", ignore),
-                _thresholds(thresholds),
-                _opt_str("fail_on", fail_on),
-                _int("seed", seed),
-                _str("label_model", label_model),
-            ),
+            options=options,
         )
     image_col = _str("image_col", image_col) if image_col is not None else "content"
     path_col = _str("path_col", path_col)
@@ -106,14 +107,6 @@ def scan(
     split_col = _column("split", split, "split", columns)
     root = _opt_str("root", root)
     dataset = _opt_str("name", name) or root or "spark DataFrame"
-    options = (
-        _strs("select", select),
-        _strs("ignore", ignore),
-        _thresholds(thresholds),
-        _opt_str("fail_on", fail_on),
-        _int("seed", seed),
-        _str("label_model", label_model),
-    )
     # The options' values are checked on the driver before any executor starts: a
     # merge of no parts checks them first, then refuses the empty list.
     try:
