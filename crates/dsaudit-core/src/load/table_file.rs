@@ -3,7 +3,7 @@
 //! part reading the same blocks and describing those whose index falls in its shard
 //! (block `b` in part `b mod N + 1`), as `table_parts` describes a Spark partition.
 
-use super::table_parts::{absorb, describe, prune_part, Part};
+use super::table_parts::{absorb, describe, empty_part, prune_part, Part};
 use super::{DatasetSpec, Hints};
 use crate::table_io::batched::{streamable, Reader};
 use anyhow::{bail, Result};
@@ -35,9 +35,9 @@ pub fn describe_file(
     let block_bytes = usize::try_from(block_bytes.max(1)).unwrap_or(usize::MAX);
     let mut reader = Reader::open(path, block_bytes)?;
     let (mut part, mut blocks): (Option<Part>, u64) = (None, 0);
-    // Block 0 is described by every part: its rows give the columns' types (which
-    // later blocks are parsed with), the roles and the room, which a part that holds
-    // no block still carries. Other parts' blocks are cut, not parsed.
+    // Block 0 is parsed by every part: its columns' types are every later block's, and
+    // a part that holds no block still carries how it reads (roles, room) for the
+    // merge's check. Other parts' blocks are cut, not parsed.
     let mut first: Option<Part> = None;
     loop {
         let held = blocks % n == k - 1;
@@ -51,14 +51,14 @@ pub fn describe_file(
         let Some(block) = reader.next_block()? else {
             break;
         };
-        let p = describe(&name, hints, blocks, block.df, None)?;
         if held {
+            let p = describe(&name, hints, blocks, block.df, None)?;
             part = Some(match part {
                 None => p,
                 Some(q) => absorb(&name, q, p)?,
             });
         } else {
-            first = Some(p);
+            first = Some(empty_part(&name, hints, &block.df)?);
         }
         blocks += 1;
     }
@@ -68,14 +68,7 @@ pub fn describe_file(
             prune_part(&name, &mut p, room)?;
             p
         }
-        (None, Some(f)) => Part {
-            blocks: Vec::new(),
-            sample: f.sample.clear(),
-            keys: Vec::new(),
-            block_of: Vec::new(),
-            at: Vec::new(),
-            ..f
-        },
+        (None, Some(empty)) => empty,
         (None, None) => bail!(
             "{}: empty dataset: {}",
             spec.input.display(),

@@ -43,6 +43,30 @@ pub struct PartRoles {
     pub schema: Vec<(String, String)>,
 }
 
+impl PartRoles {
+    /// The label and split columns, which are described but are no features.
+    pub(super) fn described(&self) -> Vec<&str> {
+        [self.label.as_deref(), self.split.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// The columns left out of the row fingerprints: label, split, a regression target.
+    pub(super) fn not_features(&self) -> Vec<&str> {
+        let mut out = self.described();
+        out.extend(self.regression.as_deref());
+        out
+    }
+
+    fn file_roles(&self) -> Roles {
+        Roles {
+            label: self.label.clone(),
+            split: self.split.clone(),
+        }
+    }
+}
+
 /// One part of a table: its blocks and its sample's rows.
 pub struct Part {
     pub roles: PartRoles,
@@ -67,25 +91,11 @@ pub fn describe(
     df: DataFrame,
     table_rows: Option<u64>,
 ) -> Result<Part> {
-    let spec = super::open_frame(name, DataFrame::empty(), hints.clone());
-    let mut acc = Tables::default();
-    let roles = acc.roles(&spec, &df, None, Path::new(name))?;
-    let described: Vec<&str> = [roles.label.as_deref(), roles.split.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    let skip: Vec<&str> = described
-        .iter()
-        .copied()
-        .chain(acc.regression.as_deref())
-        .collect();
+    let (roles, room) = roles_and_room(name, hints, &df)?;
+    let (described, skip) = (roles.described(), roles.not_features());
     let features = Features::of(&df, &skip);
-    let limit = hints
-        .memory_limit
-        .unwrap_or_else(super::table_stream::memory_limit);
-    let room = room_of(limit, &df);
     let (names, hashes) = rayon::join(
-        || label_and_split(&df, &roles, None),
+        || label_and_split(&df, &roles.file_roles(), None),
         || fingerprint(&df, &features).map(|r| r.hash),
     );
     let (label, split) = names?;
@@ -100,19 +110,8 @@ pub fn describe(
         true => None,
         false => Some(column_stats(&df, &described, name, 0, 0)?),
     };
-    let part_roles = PartRoles {
-        label: roles.label,
-        split: roles.split,
-        regression: acc.regression,
-        guesses: acc.guesses,
-        schema: df
-            .columns()
-            .iter()
-            .map(|c| (c.name().to_string(), c.dtype().to_string()))
-            .collect(),
-    };
     Ok(Part {
-        roles: part_roles,
+        roles,
         blocks: vec![Block {
             order,
             rows: df.height() as u64,
@@ -129,6 +128,44 @@ pub fn describe(
             true => df,
             false => df.take(&IdxCa::from_vec("".into(), chosen))?,
         },
+    })
+}
+
+/// How a block's columns are read (roles, the guesses choosing them said, types), and
+/// the rows a sample of such rows may hold under the budget.
+fn roles_and_room(name: &str, hints: &Hints, df: &DataFrame) -> Result<(PartRoles, usize)> {
+    let spec = super::open_frame(name, DataFrame::empty(), hints.clone());
+    let mut acc = Tables::default();
+    let roles = acc.roles(&spec, df, None, Path::new(name))?;
+    let limit = hints
+        .memory_limit
+        .unwrap_or_else(super::table_stream::memory_limit);
+    let part_roles = PartRoles {
+        label: roles.label,
+        split: roles.split,
+        regression: acc.regression,
+        guesses: acc.guesses,
+        schema: df
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.dtype().to_string()))
+            .collect(),
+    };
+    Ok((part_roles, room_of(limit, df)))
+}
+
+/// A part that holds no block of the table: how `df` (its first block) reads, and
+/// its room, for the merge to check against the other parts.
+pub(super) fn empty_part(name: &str, hints: &Hints, df: &DataFrame) -> Result<Part> {
+    let (roles, room) = roles_and_room(name, hints, df)?;
+    Ok(Part {
+        roles,
+        blocks: Vec::new(),
+        room: room as u64,
+        sample: df.clear(),
+        keys: Vec::new(),
+        block_of: Vec::new(),
+        at: Vec::new(),
     })
 }
 
@@ -365,10 +402,7 @@ fn describe_whole_parts(name: &str, parts: &mut [Part]) -> Result<()> {
 /// The statistics of each block of `p` that has none, from its rows in the sample (a
 /// part of one block: the sample itself, in the chunks it was read in).
 fn fill_stats(name: &str, p: &mut Part) -> Result<()> {
-    let described: Vec<&str> = [p.roles.label.as_deref(), p.roles.split.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let described = p.roles.described();
     let single = p.blocks.len() == 1;
     for (b, block) in p.blocks.iter_mut().enumerate() {
         if block.stats.is_some() {
@@ -417,10 +451,7 @@ fn loaded_of(
     let mut acc = Tables::default();
     acc.guesses = roles.guesses.clone();
     acc.regression = roles.regression.clone();
-    let file_roles = Roles {
-        label: roles.label.clone(),
-        split: roles.split.clone(),
-    };
+    let file_roles = roles.file_roles();
     let rows = Rows {
         df,
         picked: sampled.then_some(picked),
