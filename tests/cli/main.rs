@@ -1,5 +1,6 @@
 //! Integration tests: drive the real binary on real files in temporary directories.
 
+mod against;
 mod bad_input;
 mod balance_norm;
 // The baseline trains networks: only in a build that has them.

@@ -15,7 +15,7 @@ fn untimed(out: &[u8]) -> String {
 }
 
 /// `dsaudit partial DATA ARGS -o OUT`, which must succeed.
-fn partial(data: &Path, args: &[&str], out: &Path) {
+pub(crate) fn partial(data: &Path, args: &[&str], out: &Path) {
     let run = dsaudit()
         .arg("partial")
         .arg(data)
@@ -226,95 +226,6 @@ fn what_cannot_be_merged_is_refused_in_one_line() {
         &dir.join("x.dsp"),
     );
     assert!(e.contains("expected K/N"), "{e}");
-}
-
-/// `scan --against`: real photographs profiled once; the same photographs show no
-/// shift against the profile, and the same photographs brightened show it.
-#[test]
-fn shift_tests_against_a_saved_profile() {
-    let dir = Dir::new();
-    let photos = Path::new("tests/data/detection/yolo/images");
-    copy_tree(photos, &dir.join("served"));
-    let profile = dir.join("profile.dsp");
-    partial(photos, &["--shard", "1/1"], &profile);
-    // Brighter by 60 of 255: the skew a changed camera setting gives.
-    let bright = dir.join("bright");
-    for e in walkdir(&dir.join("served")) {
-        let rel = e.strip_prefix(dir.join("served")).unwrap();
-        let img = image::open(&e).unwrap().brighten(60);
-        let to = bright.join(rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        img.save(&to).unwrap();
-    }
-    let against = ["--against", profile.to_str().unwrap()];
-    let same = scan_json(&dir.join("served"), &against);
-    let skewed = scan_json(&bright, &against);
-    let shift_codes = |ds: &serde_json::Value| -> Vec<String> {
-        codes(ds)
-            .into_iter()
-            .filter(|c| c.starts_with('S'))
-            .collect()
-    };
-    assert!(shift_codes(&same).is_empty(), "{:?}", codes(&same));
-    assert!(
-        shift_codes(&skewed).contains(&"S001".to_string()),
-        "{:?}",
-        codes(&skewed)
-    );
-    // Every comparison is against the profile, and the report says which it is.
-    for ds in [&same, &skewed] {
-        let comparisons = ds["shift"]["comparisons"].as_array().unwrap();
-        assert!(!comparisons.is_empty());
-        assert!(
-            comparisons.iter().all(|c| c["reference"] == "reference"),
-            "{comparisons:?}"
-        );
-        let guesses = ds["guesses"].to_string();
-        assert!(
-            guesses.contains("against the reference profile") && guesses.contains("profile.dsp"),
-            "{guesses}"
-        );
-    }
-    let brightness = |ds: &serde_json::Value| -> f64 {
-        let c = &ds["shift"]["comparisons"][0];
-        let f = c["features"].as_array().unwrap();
-        let b = f.iter().find(|x| x["feature"] == "brightness").unwrap();
-        b["p_value"].as_f64().unwrap()
-    };
-    assert!(brightness(&skewed) < 1e-6 && brightness(&same) > 0.05);
-    // --reference names one of the dataset's own splits: not with --against.
-    let out = run_path(
-        &bright,
-        &[
-            "--against",
-            profile.to_str().unwrap(),
-            "--reference",
-            "train",
-        ],
-    );
-    assert!(error_of(&out).contains("with --against the reference is the saved profile"));
-    let out = run(&[
-        "check",
-        bright.to_str().unwrap(),
-        "--against",
-        profile.to_str().unwrap(),
-    ]);
-    assert!(error_of(&out).contains("--against is for dsaudit scan"));
-}
-
-/// Every file below `root`, sorted.
-fn walkdir(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(root).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walkdir(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The findings as compared: code, severity, message, and samples with their rows.

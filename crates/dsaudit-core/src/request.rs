@@ -32,6 +32,8 @@ pub struct Request {
     pub timings: bool,
     /// `dsaudit stats`: no rules, no duplicate search, no shift tests.
     pub stats_only: bool,
+    /// A saved profile the shift tests compare the data with (`--against`).
+    pub against: Option<std::sync::Arc<crate::partial::reference::Reference>>,
 }
 
 /// One dataset's configuration and the scan options merged from it.
@@ -88,7 +90,7 @@ pub fn settings(config: Config, req: Request) -> Result<Settings> {
         },
         labels,
         refit: false,
-        against: None,
+        against: req.against,
     };
     Ok(Settings {
         config,

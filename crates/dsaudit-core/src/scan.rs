@@ -188,7 +188,8 @@ fn stages(
     timings.lap("duplicates");
     let usable = rules::usable_counts(loaded);
     if let (true, Some(reference)) = (opts.shift_tests, &opts.against) {
-        loaded.guesses.push(reference.note());
+        let note = reference.note(loaded);
+        loaded.guesses.push(note);
     }
     let view: &Loaded = loaded;
     let shift_stage = || -> Result<crate::shift::Shift> {

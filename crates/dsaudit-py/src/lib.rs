@@ -154,7 +154,7 @@ fn arrow_stream(df: &polars::prelude::DataFrame) -> polars_arrow::ffi::ArrowArra
 
 /// Scans `path` as `dsaudit scan` does (see `dsaudit.scan`).
 #[pyfunction]
-#[pyo3(signature = (path, select, ignore, thresholds, fail_on, label, split, layout, seed, label_model, isolated, memory_limit))]
+#[pyo3(signature = (path, select, ignore, thresholds, fail_on, label, split, layout, seed, label_model, isolated, memory_limit, against))]
 #[allow(clippy::too_many_arguments)]
 fn scan(
     py: Python<'_>,
@@ -170,6 +170,7 @@ fn scan(
     label_model: String,
     isolated: bool,
     memory_limit: Option<String>,
+    against: Vec<PathBuf>,
 ) -> PyResult<Scanned> {
     let mut req = request_of(select, ignore, thresholds, fail_on, seed, &label_model)?;
     let memory_limit = memory_limit
@@ -185,7 +186,10 @@ fn scan(
         memory_limit,
         ..Default::default()
     };
-    let audit = detached(py, move || request::audit(&path, req, isolated))?;
+    let audit = detached(py, move || {
+        req.against = profile(&against)?;
+        request::audit(&path, req, isolated)
+    })?;
     Ok(Scanned { audit })
 }
 
@@ -325,7 +329,7 @@ fn size_bytes(text: Option<String>) -> PyResult<u64> {
 /// Scans a table handed over as an Arrow C stream (a PyCapsule named
 /// `arrow_array_stream`, from `__arrow_c_stream__`), named `name` in the report.
 #[pyfunction]
-#[pyo3(signature = (stream, name, select, ignore, thresholds, fail_on, label, split, seed, label_model))]
+#[pyo3(signature = (stream, name, select, ignore, thresholds, fail_on, label, split, seed, label_model, against))]
 #[allow(clippy::too_many_arguments)]
 fn scan_frame(
     py: Python<'_>,
@@ -339,6 +343,7 @@ fn scan_frame(
     split: Option<String>,
     seed: u64,
     label_model: String,
+    against: Vec<PathBuf>,
 ) -> PyResult<Scanned> {
     let df = frame_of(stream)?;
     let mut req = request_of(select, ignore, thresholds, fail_on, seed, &label_model)?;
@@ -347,8 +352,22 @@ fn scan_frame(
         split,
         ..Default::default()
     };
-    let audit = detached(py, move || request::audit_frame(&name, df, req))?;
+    let audit = detached(py, move || {
+        req.against = profile(&against)?;
+        request::audit_frame(&name, df, req)
+    })?;
     Ok(Scanned { audit })
+}
+
+/// The saved profile `against` names (its parts), merged; None when it names none.
+fn profile(
+    parts: &[PathBuf],
+) -> anyhow::Result<Option<std::sync::Arc<dsaudit_core::partial::reference::Reference>>> {
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let r = dsaudit_core::partial::reference::Reference::read(parts)?;
+    Ok(Some(std::sync::Arc::new(r)))
 }
 
 /// The table a C stream capsule holds: the stream is moved out of the capsule (its

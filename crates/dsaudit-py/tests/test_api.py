@@ -495,3 +495,52 @@ def test_html_is_never_written_inside_the_dataset(tmp_path: Path) -> None:
     assert tree_digest(data) == before
     report.to_html(tmp_path / "report.html")
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == report.to_html()
+
+
+def test_scan_and_scan_frame_against_a_saved_profile(tmp_path: Path) -> None:
+    """Training–serving skew from a notebook: a profile of the training half of the
+    breast-cancer table, written by ``python -m dsaudit partial``; the serving half as
+    a file and as a DataFrame shows no shift, and with one column in other units it
+    shows that column."""
+    import sys
+
+    if os.environ.get("DSAUDIT_REQUIRE_PANDAS"):
+        import pandas as pd
+    else:
+        pd = pytest.importorskip("pandas")
+    table = pd.read_csv(ROOT / "tests" / "data" / "breast_cancer.csv")
+    (tmp_path / "training").mkdir()
+    training = tmp_path / "training" / "training.csv"
+    table.iloc[0::2].to_csv(training, index=False)
+    profile = tmp_path / "profile.dsp"
+    made = subprocess.run(
+        [sys.executable, "-m", "dsaudit", "partial", str(training), "--shard", "1/1", "-qo", str(profile)],
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    served = table.iloc[1::2].reset_index(drop=True)
+    served_file = tmp_path / "served.csv"
+    served.to_csv(served_file, index=False)
+
+    def shift(r: dsaudit.Report) -> tuple[list[str], dict]:
+        doc = json.loads(r.to_json())
+        ds = doc["datasets"][0] if "datasets" in doc else doc
+        return [f.code for f in r.findings if f.code.startswith("S")], ds["shift"]
+
+    for report in (
+        dsaudit.scan(served_file, against=profile, isolated=True),
+        dsaudit.scan_frame(served, label="label", against=[profile]),
+    ):
+        codes, s = shift(report)
+        assert codes == []
+        assert [(c["reference"], c["current"]) for c in s["comparisons"]] == [("reference", "current")]
+    skewed = served.assign(mean_radius=served["mean_radius"] / 10)
+    codes, s = shift(dsaudit.scan_frame(skewed, label="label", against=str(profile)))
+    assert "S001" in codes
+    drift = {f["feature"]: f["p_value"] for f in s["comparisons"][0]["features"]}
+    assert drift["mean_radius"] < 1e-6 and drift["mean_texture"] > 0.01
+    with pytest.raises(dsaudit.DatasetError, match="the data has no column 'mean_radius'"):
+        dsaudit.scan_frame(served.drop(columns=["mean_radius"]), label="label", against=profile)
+    with pytest.raises(TypeError, match="against"):
+        dsaudit.scan_frame(served, label="label", against=3)  # type: ignore[arg-type]

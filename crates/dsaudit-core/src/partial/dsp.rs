@@ -137,7 +137,7 @@ impl Dsp {
     pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<Dsp> {
         let body = checked_body(shown, bytes)?;
         if super::table::is_table(bytes) {
-            bail!("{shown}: a partial scan of a table (from dsaudit.spark.scan), not of images");
+            bail!("{shown}: a partial scan of a table, not of images");
         }
         let dsp: Dsp = decoded(shown, body)?;
         if dsp.header.described_by != crate::cache::VERSION {

@@ -141,6 +141,7 @@ def scan(
     label_model: str = "auto",
     isolated: bool = False,
     memory_limit: Optional[Union[int, str]] = None,
+    against: Union[PathLike, Sequence[PathLike], None] = None,
 ) -> Report:
     """Scans a dataset folder or table file, as ``dsaudit scan PATH`` does.
 
@@ -148,8 +149,11 @@ def scan(
     ``"RULE.KEY"`` to a number (``{"class-imbalance.max-ratio": 20}``); the dataset's
     ``dsaudit.toml`` is merged under them unless ``isolated``. ``memory_limit`` (bytes,
     or a size such as ``"2GiB"``; default 2 GiB) is ``--memory-limit``: a table whose
-    scan would need more is read in blocks and its row checks run on a sample. The
-    interpreter is free while the scan runs, and Ctrl-C interrupts it.
+    scan would need more is read in blocks and its row checks run on a sample.
+    ``against`` names a saved profile (the parts ``dsaudit partial`` wrote of the
+    training data) that the shift tests compare the data with instead of one of its
+    own splits: ``--against`` (docs/partial.md). The interpreter is free while the scan
+    runs, and Ctrl-C interrupts it.
     """
     p = _path("path", path)
     return Report(
@@ -166,6 +170,7 @@ def scan(
             _str("label_model", label_model),
             _bool("isolated", isolated),
             _bytes("memory_limit", memory_limit),
+            _paths("against", against),
         )
     )
 
@@ -182,12 +187,14 @@ def scan_frame(
     fail_on: Optional[str] = None,
     seed: int = 0,
     label_model: str = "auto",
+    against: Union[PathLike, Sequence[PathLike], None] = None,
 ) -> Report:
     """Scans a table in memory (pandas, polars, pyarrow, or anything with the Arrow
     PyCapsule interface ``__arrow_c_stream__``) as ``dsaudit scan`` scans a table file;
     ``name`` stands for the file in the report. No ``dsaudit.toml`` is read. Columns
     are handed over through the Arrow C stream interface, without a copy where their
-    layout allows (numbers)."""
+    layout allows (numbers). ``against`` is ``scan``'s: the shift tests of the frame
+    (serving data, say) against a saved profile of a table's training data."""
     return Report(
         _native.scan_frame(
             _arrow_stream(df),
@@ -200,6 +207,7 @@ def scan_frame(
             _opt_str("split", split),
             _int("seed", seed),
             _str("label_model", label_model),
+            _paths("against", against),
         )
     )
 
@@ -448,6 +456,16 @@ def _path(name: str, v: Any) -> str:
     if isinstance(v, (str, os.PathLike)):
         return os.fspath(v)
     raise TypeError(f"{name}: expected a path (str or os.PathLike), got {type(v).__name__}")
+
+
+def _paths(name: str, v: Any) -> List[str]:
+    if v is None:
+        return []
+    if isinstance(v, (str, os.PathLike)):
+        return [os.fspath(v)]
+    if isinstance(v, (bytes, Mapping)) or not hasattr(v, "__iter__"):
+        raise TypeError(f"{name}: expected a path or a list of paths, got {type(v).__name__}")
+    return [_path(name, x) for x in v]
 
 
 def _str(name: str, v: Any) -> str:

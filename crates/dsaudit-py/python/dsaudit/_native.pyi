@@ -24,6 +24,7 @@ def scan(
     label_model: str,
     isolated: bool,
     memory_limit: Optional[str],
+    against: List[str],
 ) -> Scanned: ...
 def scan_frame(
     stream: object,
@@ -36,6 +37,7 @@ def scan_frame(
     split: Optional[str],
     seed: int,
     label_model: str,
+    against: List[str],
 ) -> Scanned: ...
 def describe_rows(
     name: str,
