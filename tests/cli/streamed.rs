@@ -164,3 +164,62 @@ fn a_ragged_row_deep_in_a_streamed_table_is_named_by_its_line() {
         "{err}"
     );
 }
+
+/// A table ordered by one column (a log sorted by time drifts the same way), of more
+/// rows than a quantile sketch keeps exactly: read in blocks, every column's reported
+/// quantiles are within the rank error the report states of the true quantiles, as
+/// the whole read's are. (Blocks pooled with equal say put the median in the last
+/// blocks read.)
+#[test]
+fn quantiles_of_a_table_read_in_blocks_are_within_their_stated_error() {
+    let d = Dir::new();
+    let mut lines = TABLE.lines();
+    let header = lines.next().unwrap();
+    let mut rows: Vec<Vec<f64>> = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            cells[..cells.len() - 1]
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let names: Vec<&str> = header.split(',').filter(|c| *c != "label").collect();
+    let copies = 180;
+    let mut text = format!("{}\n", names.join(","));
+    for r in &rows {
+        let line: Vec<String> = r.iter().map(|v| v.to_string()).collect();
+        let line = line.join(",") + "\n";
+        for _ in 0..copies {
+            text.push_str(&line);
+        }
+    }
+    let path = d.write("sorted.csv", text);
+    let whole = scan_json(&path, &[]);
+    let streamed = scan_json(&path, &["--memory-limit", "8MiB"]);
+    assert!(streamed["sampled_rows"].as_u64().is_some(), "not read in blocks");
+    let n = rows.len() * copies;
+    for (ds, how) in [(&whole, "whole"), (&streamed, "in blocks")] {
+        let stats = ds["stats"]["columns"].as_array().unwrap();
+        for (j, name) in names.iter().enumerate() {
+            let c = stats.iter().find(|c| c["name"] == *name).unwrap();
+            assert_eq!(c["quantiles_exact"], false, "{how} {name}");
+            let err = c["quantiles_rank_error"].as_f64().unwrap();
+            assert!(err > 0.0 && err < 1e-3, "{how} {name}: {err}");
+            let mut column: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+            column.sort_by(f64::total_cmp);
+            for (key, q) in [("p1", 0.01), ("p25", 0.25), ("p50", 0.5), ("p99", 0.99)] {
+                let x = c["quantiles"][key].as_f64().unwrap();
+                // Rank shares of the values below x and up to x (each row 180 times).
+                let below = column.partition_point(|&v| v < x - 1e-9) as f64 / rows.len() as f64;
+                let upto = column.partition_point(|&v| v <= x + 1e-9) as f64 / rows.len() as f64;
+                let slack = err + 2.0 / n as f64;
+                assert!(
+                    below - slack <= q && q <= upto + slack,
+                    "{how} {name} {key} = {x}: rank {below}..{upto}, stated error {err}"
+                );
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What follows the header names the kind of part: a table's, not a `Dsp`.
-const KIND: &[u8; 8] = b"TABLE 1\n";
+const KIND: &[u8; 8] = b"TABLE 2\n";
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -86,7 +86,7 @@ struct StoredColumn {
     /// Example rows, from the block's first.
     null_rows: Vec<u64>,
     nonfinite_rows: Vec<u64>,
-    numeric: Option<(Moments, Vec<f64>, bool)>,
+    numeric: Option<(Moments, QuantileSketch)>,
     strings: Option<StringStats>,
 }
 
@@ -141,7 +141,15 @@ pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>
             stored.at.len()
         );
     }
-    let blocks: Vec<Block> = stored.blocks.into_iter().map(block_of).collect();
+    let blocks = match stored
+        .blocks
+        .into_iter()
+        .map(block_of)
+        .collect::<Result<Vec<Block>, _>>()
+    {
+        Ok(b) => b,
+        Err(e) => bail!("{shown}: damaged partial scan: {e}"),
+    };
     if let Some(i) = (0..n).find(|&i| {
         blocks
             .get(stored.block_of[i] as usize)
@@ -188,17 +196,25 @@ fn stored_block(b: &Block) -> StoredBlock {
     }
 }
 
-fn block_of(b: StoredBlock) -> Block {
+fn block_of(b: StoredBlock) -> Result<Block, String> {
     let mut tally = crate::tally::Tally::new();
     for (s, l, n) in b.tally {
         *tally.entry(s).or_default().entry(l).or_default() += n;
     }
-    Block {
+    let stats = match b.stats {
+        Some(s) => Some(
+            s.into_iter()
+                .map(column_of)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    Ok(Block {
         order: b.order,
         rows: b.rows,
         tally,
-        stats: b.stats.map(|s| s.into_iter().map(column_of).collect()),
-    }
+        stats,
+    })
 }
 
 fn stored_column(c: &ColumnStats) -> StoredColumn {
@@ -212,16 +228,13 @@ fn stored_column(c: &ColumnStats) -> StoredColumn {
         inf: c.inf,
         null_rows: rows(&c.null_examples),
         nonfinite_rows: rows(&c.nonfinite_examples),
-        numeric: c.numeric.as_ref().map(|n| {
-            let (values, exact) = n.sketch.parts();
-            (n.moments, values.to_vec(), exact)
-        }),
+        numeric: c.numeric.as_ref().map(|n| (n.moments, n.sketch.clone())),
         strings: c.strings.clone(),
     }
 }
 
 /// Examples name the table by the source the merge gives (`finish` numbers them).
-fn column_of(c: StoredColumn) -> ColumnStats {
+fn column_of(c: StoredColumn) -> Result<ColumnStats, String> {
     let refs = |rows: Vec<u64>| {
         rows.into_iter()
             .map(|r| SampleRef {
@@ -232,7 +245,16 @@ fn column_of(c: StoredColumn) -> ColumnStats {
             })
             .collect()
     };
-    ColumnStats {
+    let numeric = match c.numeric {
+        Some((moments, sketch)) => Some(NumericStats {
+            moments,
+            sketch: sketch
+                .checked()
+                .map_err(|e| format!("column '{}': its quantile sketch: {e}", c.name))?,
+        }),
+        None => None,
+    };
+    Ok(ColumnStats {
         name: c.name,
         dtype: c.dtype,
         count: c.count,
@@ -241,10 +263,7 @@ fn column_of(c: StoredColumn) -> ColumnStats {
         inf: c.inf,
         null_examples: refs(c.null_rows),
         nonfinite_examples: refs(c.nonfinite_rows),
-        numeric: c.numeric.map(|(moments, values, exact)| NumericStats {
-            moments,
-            sketch: QuantileSketch::from_parts(values, exact),
-        }),
+        numeric,
         strings: c.strings,
-    }
+    })
 }

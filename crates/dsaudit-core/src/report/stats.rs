@@ -36,7 +36,11 @@ fn column_json(c: &ColumnStats) -> Value {
                 .map(|&q| (format!("p{}", (q * 100.0).round()), json!(n.quantile(q))))
                 .collect(),
         );
-        v["quantiles_exact"] = json!(n.sketch.exact);
+        v["quantiles_exact"] = json!(n.sketch.exact());
+        if !n.sketch.exact() {
+            // The sketch's bound: no quantile's rank is off by more (a share of the values).
+            v["quantiles_rank_error"] = json!(bound(n.sketch.rank_error()));
+        }
     }
     if let Some(s) = &c.strings {
         v["n_unique"] = json!(s.n_unique);
@@ -185,4 +189,14 @@ fn numeric_table(columns: &[ColumnStats], o: &mut String) {
             c.nulls + c.nan + c.inf
         );
     }
+}
+
+/// A bound for a report: two significant digits, rounded up (it stays a bound).
+fn bound(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    let unit = 10f64.powi(x.log10().floor() as i32 - 1);
+    let up = (x / unit - 1e-9).ceil() * unit;
+    format!("{up:.1e}").parse().unwrap_or(up)
 }

@@ -2,7 +2,7 @@
 //! pass over the values polars holds.
 
 use super::moments::Moments;
-use super::sketch::{QuantileSketch, CAP};
+use super::sketch::QuantileSketch;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -26,30 +26,20 @@ impl NumericStats {
         self.sketch.quantile(q)
     }
 
-    /// From finite values given twice: once for moments, once (thinned) for the sketch.
+    /// From the values of a column (non-finite ones counted by the moments and left
+    /// out of the sketch), given twice: once for moments, once for the sketch.
     pub fn from_slices<'a>(chunks: impl Iterator<Item = &'a [f64]> + Clone) -> NumericStats {
         let mut m = Moments::default();
         for c in chunks.clone() {
             m.merge(&Moments::from_slice(c));
         }
-        let step = (m.n as usize).div_ceil(CAP).max(1);
-        let mut sample = Vec::with_capacity((m.n as usize / step) + 1);
-        // A countdown rather than `k % step`: no division per value.
-        let mut countdown = 0usize;
-        for c in chunks {
-            for &x in c {
-                if x.is_finite() {
-                    if countdown == 0 {
-                        sample.push(x);
-                        countdown = step;
-                    }
-                    countdown -= 1;
-                }
-            }
-        }
         NumericStats {
             moments: m,
-            sketch: QuantileSketch::from_values(sample.into_iter()),
+            sketch: QuantileSketch::from_values(
+                chunks
+                    .flat_map(|c| c.iter().copied())
+                    .filter(|x| x.is_finite()),
+            ),
         }
     }
 
