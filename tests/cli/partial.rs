@@ -418,3 +418,105 @@ fn a_parquet_table_splits_by_row_groups_and_a_bad_block_fails_its_own_part() {
     let e = error_of(failed[0]);
     assert!(e.contains(&format!("line {lines} has 2 fields")), "{e}");
 }
+
+/// A table of one file per split (`train.csv`, `test.csv` of the breast-cancer table,
+/// with blanked values and flipped copies, some across the files): parts of both files'
+/// blocks merge to the scan's findings, rows and counts; files whose columns differ
+/// are refused in one line naming both.
+#[test]
+fn parts_of_a_table_of_one_file_per_split_merge_to_the_scans_findings() {
+    let dir = Dir::new();
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let whole = dir.join("whole.csv");
+    cancer_table(&whole);
+    let text = std::fs::read_to_string(&whole).unwrap();
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap()
+        .rsplit_once(',')
+        .unwrap()
+        .0
+        .to_string();
+    let (mut train, mut test) = (vec![header.clone()], vec![header]);
+    for l in lines {
+        let (row, split) = l.rsplit_once(',').unwrap();
+        match split {
+            "test" => test.push(row.to_string()),
+            _ => train.push(row.to_string()),
+        }
+    }
+    std::fs::write(data.join("train.csv"), train.join("\n") + "\n").unwrap();
+    std::fs::write(data.join("test.csv"), test.join("\n") + "\n").unwrap();
+    let args = ["-q", "--format", "json", "--max-samples", "1000"];
+    let scan_all = run_path(&data, &args);
+    let scan_all: serde_json::Value = serde_json::from_slice(&scan_all.stdout).unwrap();
+    let scan_all = &scan_all["datasets"][0];
+    assert_eq!(scan_all["layout"], "table (one file per split)");
+    let codes: Vec<String> = findings(scan_all)
+        .iter()
+        .map(|f| f[..6].to_string())
+        .collect();
+    for code in ["\"D001\"", "\"D003\"", "\"L001\"", "\"I008\""] {
+        assert!(codes.iter().any(|c| c == code), "{code} in {codes:?}");
+    }
+    // 8 KB blocks: about eleven of train.csv then three of test.csv, dealt to three parts.
+    let parts: Vec<PathBuf> = (1..=3)
+        .map(|k| {
+            let out = dir.join(&format!("s{k}.dsp"));
+            let shard = format!("{k}/3");
+            partial(&data, &["--shard", &shard, "--block-size", "8KB"], &out);
+            out
+        })
+        .collect();
+    let merged = merge(&parts, &args[1..]);
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let merged = &merged["datasets"][0];
+    assert_eq!(findings(merged), findings(scan_all));
+    for key in ["path", "layout", "samples", "splits", "label_column"] {
+        assert_eq!(merged[key], scan_all[key], "{key}");
+    }
+    // Column statistics: counts, extremes and quantiles exact; moments summed block by
+    // block equal the whole read's to the last bits.
+    let columns = |ds: &serde_json::Value| ds["stats"]["columns"].as_array().unwrap().clone();
+    let (a, b) = (columns(merged), columns(scan_all));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        for key in [
+            "name",
+            "count",
+            "nulls",
+            "finite",
+            "min",
+            "max",
+            "quantiles",
+        ] {
+            assert_eq!(x[key], y[key], "{} {key}", y["name"]);
+        }
+        for key in ["mean", "std", "skewness"] {
+            let (u, v) = (x[key].as_f64().unwrap(), y[key].as_f64().unwrap());
+            assert!(
+                (u - v).abs() <= 1e-9 * v.abs().max(1.0),
+                "{} {key}: {u} {v}",
+                y["name"]
+            );
+        }
+    }
+    let reversed: Vec<PathBuf> = parts.iter().rev().cloned().collect();
+    let a = merge(&parts, &["--format", "json"]);
+    let b = merge(&reversed, &["--format", "json"]);
+    assert_eq!(a.stdout, b.stdout);
+    // A column that is text in one file and numbers in the other.
+    test[1] = format!("n/a,{}", test[1].split_once(',').unwrap().1);
+    std::fs::write(data.join("test.csv"), test.join("\n") + "\n").unwrap();
+    let e = partial_error(
+        data.to_str().unwrap(),
+        &["--shard", "1/2"],
+        &dir.join("x.dsp"),
+    );
+    assert!(
+        e.contains("differ from") && e.contains("train.csv") && e.contains("test.csv"),
+        "{e}"
+    );
+}

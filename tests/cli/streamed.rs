@@ -198,7 +198,10 @@ fn quantiles_of_a_table_read_in_blocks_are_within_their_stated_error() {
     let path = d.write("sorted.csv", text);
     let whole = scan_json(&path, &[]);
     let streamed = scan_json(&path, &["--memory-limit", "8MiB"]);
-    assert!(streamed["sampled_rows"].as_u64().is_some(), "not read in blocks");
+    assert!(
+        streamed["sampled_rows"].as_u64().is_some(),
+        "not read in blocks"
+    );
     let n = rows.len() * copies;
     for (ds, how) in [(&whole, "whole"), (&streamed, "in blocks")] {
         let stats = ds["stats"]["columns"].as_array().unwrap();

@@ -204,7 +204,7 @@ pub fn load(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Result<L
 
 /// How the manifest names a file's rows: its path under the dataset's root, or its
 /// name when it is the root.
-pub(super) fn source_of(spec: &DatasetSpec, path: &Path) -> String {
+pub fn source_of(spec: &DatasetSpec, path: &Path) -> String {
     let source = crate::walk::rel_string(&spec.root, path).0;
     if source.is_empty() {
         name_of(path)

@@ -34,10 +34,12 @@ struct Stored {
 /// merge refuses parts that differ) and what the merged report names.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Origin {
-    /// The dataset path as given, the folder sources are relative to, the file.
+    /// The dataset path as given, the folder sources are relative to, and its files:
+    /// each with the split its name gives (one per split) and its name in the manifest.
     pub input: String,
     pub root: String,
-    pub file: String,
+    pub files: Vec<(Option<String>, String)>,
+    pub sources: Vec<String>,
     /// The discovery's guesses (the layout line first).
     pub guesses: Vec<String>,
     /// The configuration file read (its absolute path and text), if any.
@@ -45,9 +47,9 @@ pub struct Origin {
     pub hints: super::dsp::StoredHints,
     pub memory_limit: Option<u64>,
     pub block_bytes: u64,
-    /// The file's length in bytes: parts of a file that changed between them differ.
-    pub file_bytes: u64,
-    /// Blocks in the file: the merge checks every one is in a part.
+    /// The files' lengths in bytes: parts of a file that changed between them differ.
+    pub file_bytes: Vec<u64>,
+    /// Blocks in the files: the merge checks every one is in a part.
     pub blocks: u64,
     /// Which part this is, for messages (`2/4`).
     pub shard: String,
@@ -68,6 +70,8 @@ impl Origin {
 #[derive(Serialize, Deserialize)]
 struct StoredBlock {
     order: u64,
+    /// Which of the table's files (one per split) it is of.
+    file: u32,
     rows: u64,
     /// (split, class, rows).
     tally: Vec<(Option<String>, Option<String>, u64)>,
@@ -183,6 +187,7 @@ pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>
 fn stored_block(b: &Block) -> StoredBlock {
     StoredBlock {
         order: b.order,
+        file: b.file,
         rows: b.rows,
         tally: b
             .tally
@@ -211,6 +216,7 @@ fn block_of(b: StoredBlock) -> Result<Block, String> {
     };
     Ok(Block {
         order: b.order,
+        file: b.file,
         rows: b.rows,
         tally,
         stats,

@@ -29,12 +29,20 @@ pub fn partial_file(
         );
     };
     let hints = &spec.hints;
-    let (name, part, blocks) = load::table_file::describe_file(spec, hints, (*k, *n), block_bytes)?;
-    let file = spec.layout.inputs().first().cloned().unwrap_or_default();
+    let files = load::table_file::files_of(spec)?;
+    let (name, part, blocks) =
+        load::table_file::describe_file(spec, &files, (*k, *n), block_bytes)?;
     let origin = Origin {
         input: spec.input.to_string_lossy().into_owned(),
         root: spec.root.to_string_lossy().into_owned(),
-        file: file.to_string_lossy().into_owned(),
+        files: files
+            .iter()
+            .map(|(s, p)| (s.clone(), p.to_string_lossy().into_owned()))
+            .collect(),
+        sources: files
+            .iter()
+            .map(|(_, p)| load::table::source_of(spec, p))
+            .collect(),
         guesses: spec.guesses.clone(),
         config,
         hints: StoredHints {
@@ -47,7 +55,10 @@ pub fn partial_file(
         },
         memory_limit: hints.memory_limit,
         block_bytes,
-        file_bytes: std::fs::metadata(&file).map_or(0, |m| m.len()),
+        file_bytes: files
+            .iter()
+            .map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len()))
+            .collect(),
         blocks,
         shard: format!("{k}/{n}"),
     };
@@ -134,13 +145,33 @@ pub fn merge_files(parts: Vec<(PathBuf, Vec<u8>)>) -> Result<MergedTable> {
         ..Default::default()
     };
     let parts: Vec<load::table_parts::Part> = kept.into_iter().map(|(_, p)| p).collect();
-    let (_, loaded) = load::table_parts::finish(&name, &hints, parts)?;
-    let file = PathBuf::from(&origin.file);
+    if origin.sources.len() != origin.files.len() {
+        bail!(
+            "{}: damaged partial scan: {} files and {} sources",
+            origin.input,
+            origin.files.len(),
+            origin.sources.len()
+        );
+    }
+    let files: Vec<load::table_parts::TableFile> = origin
+        .files
+        .iter()
+        .zip(&origin.sources)
+        .map(|((split, _), source)| load::table_parts::TableFile {
+            source: source.clone(),
+            split: split.clone(),
+        })
+        .collect();
+    let (_, loaded) = load::table_parts::finish_files(&name, &files, &hints, parts)?;
     let spec = DatasetSpec {
         input: PathBuf::from(&origin.input),
         root: PathBuf::from(&origin.root),
         layout: Box::new(load::format::table::Tables {
-            files: vec![(None, file)],
+            files: origin
+                .files
+                .iter()
+                .map(|(s, p)| (s.clone(), PathBuf::from(p)))
+                .collect(),
         }),
         hints,
         guesses: origin.guesses.clone(),

@@ -6,11 +6,15 @@
 //! checks run on (every row, when the whole table fits the budget; else the rows of
 //! the lowest keys, so exact copies are kept or left out together).
 
-use super::rows::{fingerprint, Features};
-use super::table::{column_stats, label_and_split, Roles, Rows, Tables};
-use super::table_stream::{sample_keys, FRAME_FACTOR};
-use super::{DatasetSpec, Hints, Loaded};
-use crate::load::columns::{merge_all, ColumnStats};
+mod finish;
+
+pub use finish::{finish, finish_files};
+
+use crate::load::columns::ColumnStats;
+use crate::load::rows::{fingerprint, Features};
+use crate::load::table::{column_stats, label_and_split, Roles, Tables};
+use crate::load::table_stream::{sample_keys, FRAME_FACTOR};
+use crate::load::Hints;
 use crate::tally::Tally;
 use anyhow::{bail, Result};
 use polars::prelude::*;
@@ -20,8 +24,11 @@ use std::path::Path;
 /// One block of rows a part read: its place in the table, and what was counted.
 #[derive(Clone, Debug)]
 pub struct Block {
-    /// The block's place among every part's blocks (a Spark partition's index).
+    /// The block's place among every part's blocks (a Spark partition's index), over
+    /// the table's files in turn.
     pub order: u64,
+    /// Which of the table's files it is of (0 for a table of one file).
+    pub file: u32,
     pub rows: u64,
     pub tally: Tally,
     /// Column statistics, example rows numbered from the block's first row; None
@@ -67,6 +74,24 @@ impl PartRoles {
     }
 }
 
+/// One file of a table: the name its rows go by (the manifest's source) and the
+/// split its name gives, when the table has one file per split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableFile {
+    pub source: String,
+    pub split: Option<String>,
+}
+
+impl TableFile {
+    /// The one file of a table that has no file per split.
+    pub fn whole(name: &str) -> TableFile {
+        TableFile {
+            source: name.to_string(),
+            split: None,
+        }
+    }
+}
+
 /// One part of a table: its blocks and its sample's rows.
 pub struct Part {
     pub roles: PartRoles,
@@ -91,11 +116,24 @@ pub fn describe(
     df: DataFrame,
     table_rows: Option<u64>,
 ) -> Result<Part> {
-    let (roles, room) = roles_and_room(name, hints, &df)?;
+    describe_block((0, &TableFile::whole(name)), hints, order, df, table_rows)
+}
+
+/// As `describe`, for a block of file `file` of a table of several files (the file's
+/// index among them, and the file).
+pub fn describe_block(
+    (file, of): (u32, &TableFile),
+    hints: &Hints,
+    order: u64,
+    df: DataFrame,
+    table_rows: Option<u64>,
+) -> Result<Part> {
+    let name = of.source.as_str();
+    let (roles, room) = roles_and_room(of, hints, &df)?;
     let (described, skip) = (roles.described(), roles.not_features());
     let features = Features::of(&df, &skip);
     let (names, hashes) = rayon::join(
-        || label_and_split(&df, &roles.file_roles(), None),
+        || label_and_split(&df, &roles.file_roles(), of.split.as_ref()),
         || fingerprint(&df, &features).map(|r| r.hash),
     );
     let (label, split) = names?;
@@ -114,6 +152,7 @@ pub fn describe(
         roles,
         blocks: vec![Block {
             order,
+            file,
             rows: df.height() as u64,
             tally,
             stats,
@@ -133,10 +172,11 @@ pub fn describe(
 
 /// How a block's columns are read (roles, the guesses choosing them said, types), and
 /// the rows a sample of such rows may hold under the budget.
-fn roles_and_room(name: &str, hints: &Hints, df: &DataFrame) -> Result<(PartRoles, usize)> {
+fn roles_and_room(of: &TableFile, hints: &Hints, df: &DataFrame) -> Result<(PartRoles, usize)> {
+    let name = of.source.as_str();
     let spec = super::open_frame(name, DataFrame::empty(), hints.clone());
     let mut acc = Tables::default();
-    let roles = acc.roles(&spec, df, None, Path::new(name))?;
+    let roles = acc.roles(&spec, df, of.split.as_ref(), Path::new(name))?;
     let limit = hints
         .memory_limit
         .unwrap_or_else(super::table_stream::memory_limit);
@@ -156,8 +196,8 @@ fn roles_and_room(name: &str, hints: &Hints, df: &DataFrame) -> Result<(PartRole
 
 /// A part that holds no block of the table: how `df` (its first block) reads, and
 /// its room, for the merge to check against the other parts.
-pub(super) fn empty_part(name: &str, hints: &Hints, df: &DataFrame) -> Result<Part> {
-    let (roles, room) = roles_and_room(name, hints, df)?;
+pub(super) fn empty_part(of: &TableFile, hints: &Hints, df: &DataFrame) -> Result<Part> {
+    let (roles, room) = roles_and_room(of, hints, df)?;
     Ok(Part {
         roles,
         blocks: Vec::new(),
@@ -212,144 +252,6 @@ fn threshold(keys: &[u64], room: usize) -> u64 {
     *all.select_nth_unstable(room - 1).1
 }
 
-/// The rows the merge holds so far: their keys, table rows and values.
-struct Sample {
-    keys: Vec<u64>,
-    ids: Vec<u64>,
-    df: Option<DataFrame>,
-}
-
-impl Sample {
-    fn add(&mut self, keys: Vec<u64>, ids: Vec<u64>, df: DataFrame) -> Result<()> {
-        self.keys.extend(keys);
-        self.ids.extend(ids);
-        match &mut self.df {
-            None => self.df = Some(df),
-            Some(d) => {
-                d.vstack_mut(&df)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Keeps the rows of the `room` lowest keys (and any sharing the last of them).
-    fn prune(&mut self, room: usize) -> Result<()> {
-        let t = threshold(&self.keys, room);
-        if t == u64::MAX {
-            return Ok(());
-        }
-        let keep: BooleanChunked = self.keys.iter().map(|&k| k <= t).collect();
-        if let Some(d) = &mut self.df {
-            *d = d.filter(&keep)?;
-        }
-        let mut i = 0;
-        self.ids.retain(|_| {
-            i += 1;
-            self.keys[i - 1] <= t
-        });
-        self.keys.retain(|&k| k <= t);
-        Ok(())
-    }
-}
-
-/// The parts of the table `name` merged into a scan's dataset and load. Any order of
-/// the parts gives the same result: blocks are put in their order, and the sample is
-/// the rows of the lowest keys.
-pub fn finish(name: &str, hints: &Hints, mut parts: Vec<Part>) -> Result<(DatasetSpec, Loaded)> {
-    let Some(first) = parts.first() else {
-        bail!("{name}: empty dataset: no parts to merge");
-    };
-    let roles = first.roles.clone();
-    if let Some(other) = parts.iter().find(|p| p.roles != roles) {
-        bail!("{name}: the parts read the table differently (columns, types or label): one has {}, another {}; every part of one table must have the same columns", shown(&roles), shown(&other.roles));
-    }
-    describe_whole_parts(name, &mut parts)?;
-    let (first_row, total, stats, tally) = in_block_order(name, &parts)?;
-    if total == 0 {
-        bail!("{name}: empty dataset: the table has no rows");
-    }
-    let room = parts.iter().map(|p| p.room).min().unwrap_or(0) as usize;
-    let n_parts = parts.len();
-    let mut sample = Sample {
-        keys: Vec::new(),
-        ids: Vec::new(),
-        df: None,
-    };
-    // Parts in the order of their first block: single-block parts then add their rows
-    // in table order, and the sample needs no sorting.
-    let mut by_order: Vec<(u64, usize, Part)> = parts
-        .into_iter()
-        .enumerate()
-        .map(|(p, part)| {
-            (
-                part.blocks.iter().map(|b| b.order).min().unwrap_or(0),
-                p,
-                part,
-            )
-        })
-        .collect();
-    by_order.sort_unstable_by_key(|(o, p, _)| (*o, *p));
-    for (_, p, part) in by_order {
-        let ids = part
-            .block_of
-            .iter()
-            .zip(&part.at)
-            .map(|(&b, &at)| first_row[p][b as usize] + at)
-            .collect();
-        sample.add(part.keys, ids, part.sample)?;
-        if sample.keys.len() > room.saturating_mul(2) {
-            sample.prune(room)?;
-        }
-    }
-    sample.prune(room)?;
-    let kept = sample.keys.len();
-    if total > room as u64 && kept < room {
-        bail!("{name}: the parts' shared sampling threshold kept {kept} rows, fewer than the {room} the budget holds (many copies of few rows?): scan it again without the table's row count");
-    }
-    let loaded = loaded_of(name, &roles, sample, (total, room), (stats, tally))?;
-    let mut spec = super::open_frame(name, DataFrame::empty(), hints.clone());
-    spec.guesses = vec![format!(
-        "layout: one table in {n_parts} parts ({name}, {total} rows)"
-    )];
-    Ok((spec, loaded))
-}
-
-/// What the blocks add up to, in block order: each part's blocks' first rows in the
-/// whole table, the table's rows, its column statistics and class counts.
-type Folded = (Vec<Vec<u64>>, u64, Vec<ColumnStats>, Tally);
-
-/// The parts' blocks folded in block order.
-fn in_block_order(name: &str, parts: &[Part]) -> Result<Folded> {
-    let mut order: Vec<(u64, usize, usize)> = parts
-        .iter()
-        .enumerate()
-        .flat_map(|(p, part)| (0..part.blocks.len()).map(move |b| (part.blocks[b].order, p, b)))
-        .collect();
-    order.sort_unstable();
-    if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
-        bail!(
-            "{name}: block {} is in two parts (a part given twice?)",
-            w[0].0
-        );
-    }
-    let mut first_row: Vec<Vec<u64>> = parts.iter().map(|p| vec![0; p.blocks.len()]).collect();
-    let (mut total, mut stats, mut tally) = (0u64, Vec::new(), Tally::new());
-    for &(_, p, b) in &order {
-        let block = &parts[p].blocks[b];
-        first_row[p][b] = total;
-        let described = block.stats.as_deref().unwrap_or_default();
-        stats = merge_all(vec![stats, shifted(described, name, total)]);
-        for (s, classes) in &block.tally {
-            let into = tally.entry(s.clone()).or_default();
-            for (l, n) in classes {
-                *into.entry(l.clone()).or_default() += n;
-            }
-        }
-        total += block.rows;
-    }
-    Ok((first_row, total, stats, tally))
-}
-
 /// Two parts of one table as one: both parts' blocks, and the lowest keys of their
 /// samples.
 pub(super) fn absorb(name: &str, mut a: Part, b: Part) -> Result<Part> {
@@ -392,13 +294,6 @@ pub(super) fn prune_part(name: &str, p: &mut Part, room: usize) -> Result<()> {
     Ok(())
 }
 
-/// The column statistics of the parts' blocks whose rows they carry whole, from those
-/// rows (before the merged sample drops any).
-fn describe_whole_parts(name: &str, parts: &mut [Part]) -> Result<()> {
-    use rayon::prelude::*;
-    parts.par_iter_mut().try_for_each(|p| fill_stats(name, p))
-}
-
 /// The statistics of each block of `p` that has none, from its rows in the sample (a
 /// part of one block: the sample itself, in the chunks it was read in).
 fn fill_stats(name: &str, p: &mut Part) -> Result<()> {
@@ -425,72 +320,4 @@ fn fill_stats(name: &str, p: &mut Part) -> Result<()> {
         block.stats = Some(stats);
     }
     Ok(())
-}
-
-/// The load of the merged sample, under the whole table's counts and statistics.
-fn loaded_of(
-    name: &str,
-    roles: &PartRoles,
-    sample: Sample,
-    (total, room): (u64, usize),
-    (stats, tally): (Vec<ColumnStats>, Tally),
-) -> Result<Loaded> {
-    let Sample { ids, df, .. } = sample;
-    let kept = ids.len();
-    let mut df = df.expect("a table of rows has a sample");
-    let mut picked = ids;
-    if !picked.is_sorted() {
-        let mut order: Vec<IdxSize> = (0..kept as IdxSize).collect();
-        order.sort_unstable_by_key(|&i| picked[i as usize]);
-        df = df.take(&IdxCa::from_vec("".into(), order.clone()))?;
-        picked = order.iter().map(|&i| picked[i as usize]).collect();
-    } else {
-        df.rechunk_mut();
-    }
-    let sampled = (kept as u64) < total;
-    let mut acc = Tables::default();
-    acc.guesses = roles.guesses.clone();
-    acc.regression = roles.regression.clone();
-    let file_roles = roles.file_roles();
-    let rows = Rows {
-        df,
-        picked: sampled.then_some(picked),
-    };
-    acc.add_rows(false, None, rows, name.to_string(), &file_roles, false)?;
-    if sampled {
-        acc.guesses.push(format!(
-            "sample: the table's {total} rows are more than the memory budget holds in a whole scan ({room} rows), so duplicates, shift tests, label errors and outliers ran on {kept} rows chosen by their content with a fixed seed (exact copies are kept or left out together); row counts, class balance and column statistics cover every row"
-        ));
-    }
-    let mut loaded = acc.finish()?;
-    loaded.columns = stats;
-    if sampled {
-        loaded.tally = Some(tally);
-    }
-    Ok(loaded)
-}
-
-/// Column statistics whose example rows are rows of `name`, numbered from `first` on.
-fn shifted(stats: &[ColumnStats], name: &str, first: u64) -> Vec<ColumnStats> {
-    let mut out = stats.to_vec();
-    for c in &mut out {
-        for e in c.null_examples.iter_mut().chain(&mut c.nonfinite_examples) {
-            e.source = name.to_string();
-            e.id += first;
-            e.row = e.row.map(|r| r + first);
-        }
-    }
-    out
-}
-
-fn shown(r: &PartRoles) -> String {
-    let cols: Vec<String> = r.schema.iter().map(|(n, t)| format!("{n}: {t}")).collect();
-    format!(
-        "label {} and columns [{}]",
-        r.label
-            .as_deref()
-            .or(r.regression.as_deref())
-            .unwrap_or("none"),
-        cols.join(", ")
-    )
 }
