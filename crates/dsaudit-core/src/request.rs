@@ -183,28 +183,7 @@ pub fn audit_table_parts<B: AsRef<[u8]> + Sync>(
     parts: Vec<(String, B)>,
     req: Request,
 ) -> Result<Audit> {
-    use rayon::prelude::*;
-    // The first error in the parts' order, whichever thread finished first.
-    let decoded: Vec<Result<_>> = parts
-        .par_iter()
-        .map(|(shown, bytes)| crate::partial::table::from_bytes(shown, bytes.as_ref()))
-        .collect();
-    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
-    let shown: Vec<String> = parts.into_iter().map(|(s, _)| s).collect();
-    let mut name: Option<String> = None;
-    let mut kept = Vec::with_capacity(decoded.len());
-    for ((n, part), shown) in decoded.into_iter().zip(shown) {
-        match &name {
-            Some(first) if *first != n => {
-                anyhow::bail!("{shown}: a part of table {n}, not of {first}")
-            }
-            Some(_) => {}
-            None => name = Some(n),
-        }
-        kept.push(part);
-    }
-    let decoded = kept;
-    let name = name.ok_or_else(|| anyhow::anyhow!("empty dataset: no parts to merge"))?;
+    let (name, decoded) = crate::partial::table::decode_all(parts)?;
     let s = settings(crate::config::Config::default(), req)?;
     let start = std::time::Instant::now();
     let (spec, loaded) = crate::load::table_parts::finish(&name, &s.options.hints, decoded)?;

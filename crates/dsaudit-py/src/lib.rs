@@ -239,7 +239,7 @@ fn describe_rows<'py>(
 /// Merges partial scans (the bytes of `.dsp` files, in any order) into one scan of
 /// the whole, as `dsaudit merge` does.
 #[pyfunction]
-#[pyo3(signature = (parts, select, ignore, thresholds, fail_on, seed, label_model))]
+#[pyo3(signature = (parts, select, ignore, thresholds, fail_on, seed, label_model, against))]
 #[allow(clippy::too_many_arguments)]
 fn merge_parts(
     py: Python<'_>,
@@ -250,8 +250,9 @@ fn merge_parts(
     fail_on: Option<String>,
     seed: u64,
     label_model: String,
+    against: Vec<PathBuf>,
 ) -> PyResult<Scanned> {
-    let req = request_of(select, ignore, thresholds, fail_on, seed, &label_model)?;
+    let mut req = request_of(select, ignore, thresholds, fail_on, seed, &label_model)?;
     if parts
         .first()
         .is_some_and(|b| dsaudit_core::partial::table::is_table(b.as_bytes()))
@@ -262,7 +263,10 @@ fn merge_parts(
             .map(|(i, b)| (format!("part {}", i + 1), b.as_bytes().to_vec()))
             .collect();
         drop(parts);
-        let audit = detached(py, move || request::audit_table_parts(owned, req))?;
+        let audit = detached(py, move || {
+            req.against = profile(&against)?;
+            request::audit_table_parts(owned, req)
+        })?;
         return Ok(Scanned { audit });
     }
     let decoded = parts
@@ -275,8 +279,28 @@ fn merge_parts(
         })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(dataset_error)?;
-    let audit = detached(py, move || request::audit_parts(decoded, req))?;
+    let audit = detached(py, move || {
+        req.against = profile(&against)?;
+        request::audit_parts(decoded, req)
+    })?;
     Ok(Scanned { audit })
+}
+
+/// Parts (the bytes `describe_rows` or `describe_table` gave, in any order) joined
+/// into one part's bytes: a saved profile (`dsaudit.spark.save_profile`).
+#[pyfunction]
+fn join_parts<'py>(
+    py: Python<'py>,
+    parts: Vec<Bound<'py, PyBytes>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let owned: Vec<(String, Vec<u8>)> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (format!("part {}", i + 1), b.as_bytes().to_vec()))
+        .collect();
+    drop(parts);
+    let joined = detached(py, move || dsaudit_core::partial::join::joined(owned))?;
+    Ok(PyBytes::new(py, &joined))
 }
 
 /// Describes one block of a table (a Spark partition's rows, handed over as an Arrow
@@ -635,6 +659,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_frame, m)?)?;
     m.add_function(wrap_pyfunction!(describe_rows, m)?)?;
     m.add_function(wrap_pyfunction!(merge_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(join_parts, m)?)?;
     m.add_function(wrap_pyfunction!(describe_table, m)?)?;
     m.add_function(wrap_pyfunction!(size_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(label_issues, m)?)?;

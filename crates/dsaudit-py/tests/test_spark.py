@@ -239,8 +239,61 @@ def test_parts_told_the_row_count_merge_to_the_same_sample(spark, table_csv: Pat
         }
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
-    options = ([], [], {}, None, 0, "auto")
+    options = ([], [], {}, None, 0, "auto", [])
     reports = {rows: Report(_native.merge_parts(ps, *options)) for rows, ps in parts.items()}
     assert row_findings(reports[599]) == row_findings(reports[None])
     ds = json.loads(reports[599].to_json())["datasets"][0]
     assert ds["samples"] == 599 and ds["sampled_rows"] < 599
+
+
+def test_a_saved_profile_of_a_spark_table_and_of_spark_images(spark, folder: Path, tmp_path: Path) -> None:
+    """``save_profile`` of the training half of the breast-cancer table (three
+    partitions) and of the photographs' training split: the serving half shows no
+    shift against the table's profile (from the CLI and from Spark), the serving half
+    with ``mean_radius`` in centimetres shows it on that column; the same photographs
+    show none against the images' profile, drawn shapes do."""
+    import subprocess
+
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    table = pd.read_csv(TABLE)
+    training = spark.createDataFrame(table.iloc[0::2].reset_index(drop=True)).repartition(3)
+    profile = tmp_path / "table.dsp"
+    assert dsaudit.spark.save_profile(training, profile, name="training") == str(profile)
+    assert not list(tmp_path.glob(".*tmp"))
+    served = table.iloc[1::2].reset_index(drop=True)
+    served_csv = tmp_path / "served.csv"
+    served.to_csv(served_csv, index=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "dsaudit", "scan", str(served_csv), "--against", str(profile), "--format", "json", "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode in (0, 1), run.stderr
+    ds = json.loads(run.stdout)["datasets"][0]
+    assert [f["code"] for f in ds["findings"] if f["code"].startswith("S")] == []
+    assert "285 samples of training" in json.dumps(ds["guesses"])
+
+    def shift_codes(r: dsaudit.Report) -> list:
+        return [f.code for f in r.findings if f.code.startswith("S")]
+
+    same = dsaudit.spark.scan(spark.createDataFrame(served), name="served", against=profile)
+    assert shift_codes(same) == []
+    skewed = spark.createDataFrame(served.assign(mean_radius=served["mean_radius"] / 10))
+    report = dsaudit.spark.scan(skewed, name="served", against=[profile])
+    assert "S001" in shift_codes(report)
+    comparison = json.loads(report.to_json())["datasets"][0]["shift"]["comparisons"][0]
+    drift = {f["feature"]: f["p_value"] for f in comparison["features"]}
+    assert drift["mean_radius"] < 1e-6 and drift["mean_texture"] > 0.01
+
+    # Images: a profile of the training split's photographs; the same photographs show
+    # no shift against it, the repository's drawn shapes do.
+    train = images(spark, folder, 3).where(F.col("split") == "train")
+    photos = tmp_path / "photos.dsp"
+    dsaudit.spark.save_profile(train, photos, root=str(folder))
+    assert shift_codes(dsaudit.scan(folder / "train", against=photos, isolated=True)) == []
+    shapes = dsaudit.scan(REPO / "sample_data" / "images", against=photos, isolated=True)
+    assert "S001" in shift_codes(shapes), [f.code for f in shapes.findings]
+    with pytest.raises(dsaudit.DatasetError, match="empty dataset"):
+        dsaudit.spark.save_profile(train.limit(0), tmp_path / "none.dsp", root=str(folder))

@@ -33,8 +33,24 @@ impl Reference {
             .map(|p| Ok((p.clone(), Dsp::read_bytes(p)?)))
             .collect::<Result<Vec<_>>>()?;
         let (input, loaded) = if bytes.first().is_some_and(|(_, b)| table::is_table(b)) {
-            let merged = table_file::merge_files(bytes)?;
-            (merged.spec.input, merged.loaded)
+            let (shown, first) = &bytes[0];
+            if table::decode(&shown.display().to_string(), first)?
+                .2
+                .is_none()
+            {
+                // A Spark DataFrame's table (`dsaudit.spark.save_profile`).
+                let named = bytes
+                    .into_iter()
+                    .map(|(p, b)| (p.display().to_string(), b))
+                    .collect();
+                let (name, parts) = table::decode_all(named)?;
+                let hints = crate::load::Hints::default();
+                let (_, loaded) = crate::load::table_parts::finish(&name, &hints, parts)?;
+                (PathBuf::from(name), loaded)
+            } else {
+                let merged = table_file::merge_files(bytes)?;
+                (merged.spec.input, merged.loaded)
+            }
         } else {
             let merged = merge(&Dsp::from_all(bytes)?)?;
             (merged.spec.input, merged.loaded)

@@ -130,6 +130,30 @@ pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<(String, Part)> {
     decode(shown, bytes).map(|(name, part, _)| (name, part))
 }
 
+/// The parts of one table (a Spark DataFrame's, each named by `shown` in errors),
+/// decoded in parallel: the table's name and the parts. Parts of two tables are
+/// refused, the first error in the parts' order reported.
+pub fn decode_all<B: AsRef<[u8]> + Sync>(parts: Vec<(String, B)>) -> Result<(String, Vec<Part>)> {
+    use rayon::prelude::*;
+    let decoded: Vec<Result<_>> = parts
+        .par_iter()
+        .map(|(shown, bytes)| from_bytes(shown, bytes.as_ref()))
+        .collect();
+    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
+    let mut name: Option<String> = None;
+    let mut kept = Vec::with_capacity(decoded.len());
+    for ((n, part), (shown, _)) in decoded.into_iter().zip(&parts) {
+        match &name {
+            Some(first) if *first != n => bail!("{shown}: a part of table {n}, not of {first}"),
+            Some(_) => {}
+            None => name = Some(n),
+        }
+        kept.push(part);
+    }
+    let name = name.ok_or_else(|| anyhow::anyhow!("empty dataset: no parts to merge"))?;
+    Ok((name, kept))
+}
+
 /// As `from_bytes`, with where the part comes from (a table file's part).
 pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>)> {
     let body = super::dsp::checked_body(shown, bytes)?;

@@ -43,10 +43,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
-from . import Report, _bytes, _int, _native, _opt_str, _str, _strs, _thresholds
+from . import Report, _bytes, _int, _native, _opt_str, _path, _paths, _str, _strs, _thresholds
 from ._native import DatasetError
 
-__all__ = ["scan"]
+__all__ = ["save_profile", "scan"]
 
 
 def scan(
@@ -65,6 +65,7 @@ def scan(
     seed: int = 0,
     label_model: str = "auto",
     memory_limit: Optional[Any] = None,
+    against: Optional[Any] = None,
 ) -> Report:
     """Scans the images of a Spark DataFrame: ``path_col`` names each image (made
     relative to ``root`` when it starts with it, as reports name the files of a
@@ -77,8 +78,11 @@ def scan(
     A DataFrame with no ``content`` column (and no ``image_col`` given) is a table:
     every column but ``label`` and ``split`` is a feature, ``name`` names the table in
     the report (its rows are ``name``'s rows), and ``memory_limit`` (as in
-    :func:`dsaudit.scan`) bounds the sample of rows the row checks run on."""
-    columns = list(df.columns)
+    :func:`dsaudit.scan`) bounds the sample of rows the row checks run on.
+
+    ``against`` names a saved profile (:func:`save_profile`'s file, or the parts
+    ``dsaudit partial`` wrote): the shift tests compare the DataFrame with it instead
+    of with one of its own splits (training–serving skew; ``--against``)."""
     options = (
         _strs("select", select),
         _strs("ignore", ignore),
@@ -87,15 +91,85 @@ def scan(
         _int("seed", seed),
         _str("label_model", label_model),
     )
+    profile = _paths("against", against)
+    # The options' values are checked on the driver before any executor starts: a
+    # merge of no parts checks them first, then refuses the empty list.
+    try:
+        _native.merge_parts([], *options, [])
+    except DatasetError:
+        pass
+    dataset, parts = _parts(
+        df,
+        label=label,
+        split=split,
+        image_col=image_col,
+        path_col=path_col,
+        root=root,
+        name=name,
+        memory_limit=memory_limit,
+    )
+    if not parts:
+        raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
+    return Report(_native.merge_parts(parts, *options, profile))
+
+
+def save_profile(
+    df: Any,
+    path: Any,
+    *,
+    label: Optional[str] = "label",
+    split: Optional[str] = "split",
+    image_col: Optional[str] = None,
+    path_col: str = "path",
+    root: Optional[str] = None,
+    name: Optional[str] = None,
+    memory_limit: Optional[Any] = None,
+) -> str:
+    """Describes the DataFrame as :func:`scan` does and saves its parts, joined, as one
+    ``.dsp`` file at ``path`` (written whole, then renamed into place): a profile of the
+    training data that ``dsaudit scan NEW --against path`` (or ``against=`` here, in
+    :func:`dsaudit.scan` and :func:`dsaudit.scan_frame`) compares new data with. A
+    table's profile keeps its rows' counts, column statistics and the sample of rows
+    the budget holds; an image profile, every image's description. Returns the path."""
+    import os
+
+    target = os.fspath(_path("path", path))
+    dataset, parts = _parts(
+        df,
+        label=label,
+        split=split,
+        image_col=image_col,
+        path_col=path_col,
+        root=root,
+        name=name,
+        memory_limit=memory_limit,
+    )
+    if not parts:
+        raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
+    joined = _native.join_parts(parts)
+    folder = os.path.dirname(os.path.abspath(target))
+    temp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as f:
+            f.write(joined)
+        os.replace(temp, target)
+    except OSError as e:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise DatasetError(f"{target}: cannot write the profile: {e.strerror or e}") from None
+    return target
+
+
+def _parts(
+    df: Any, *, label, split, image_col, path_col, root, name, memory_limit
+) -> tuple:
+    """The dataset's name in the report and its parts (bytes): one per partition of a
+    table, one per Arrow batch of images."""
+    columns = list(df.columns)
     if image_col is None and "content" not in columns:
-        return _scan_table(
-            df,
-            label=label,
-            split=split,
-            name=_opt_str("name", name) or "spark DataFrame",
-            memory_limit=_bytes("memory_limit", memory_limit),
-            options=options,
-        )
+        table = _opt_str("name", name) or "spark DataFrame"
+        limit = _bytes("memory_limit", memory_limit)
+        return table, _table_parts(df, label=label, split=split, name=table, memory_limit=limit)
     image_col = _str("image_col", image_col) if image_col is not None else "content"
     path_col = _str("path_col", path_col)
     for what, col in (("path_col", path_col), ("image_col", image_col)):
@@ -107,12 +181,6 @@ def scan(
     split_col = _column("split", split, "split", columns)
     root = _opt_str("root", root)
     dataset = _opt_str("name", name) or root or "spark DataFrame"
-    # The options' values are checked on the driver before any executor starts: a
-    # merge of no parts checks them first, then refuses the empty list.
-    try:
-        _native.merge_parts([], *options)
-    except DatasetError:
-        pass
 
     from pyspark.sql import functions as F  # type: ignore[import-not-found]
 
@@ -126,22 +194,7 @@ def scan(
         (F.col(split_col).cast("string") if split_col else nothing()).alias("split"),
     )
     describe = _describer(dataset, root)
-    parts = rows.mapInArrow(describe, "part binary").collect()
-    if not parts:
-        raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
-    return Report(_native.merge_parts([bytes(r.part) for r in parts], *options))
-
-
-def _scan_table(df: Any, *, label, split, name: str, memory_limit, options) -> Report:
-    """A DataFrame of table rows: one part per partition, merged on the driver."""
-    try:
-        _native.merge_parts([], *options)
-    except DatasetError:
-        pass
-    parts = _table_parts(df, label=label, split=split, name=name, memory_limit=memory_limit)
-    if not parts:
-        raise DatasetError(f"{name}: empty dataset: the DataFrame has no rows")
-    return Report(_native.merge_parts(parts, *options))
+    return dataset, [bytes(r.part) for r in rows.mapInArrow(describe, "part binary").collect()]
 
 
 def _table_parts(df: Any, *, label, split, name: str, memory_limit, table_rows: Any = "auto") -> list:

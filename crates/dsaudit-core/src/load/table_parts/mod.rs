@@ -254,7 +254,7 @@ fn threshold(keys: &[u64], room: usize) -> u64 {
 
 /// Two parts of one table as one: both parts' blocks, and the lowest keys of their
 /// samples.
-pub(super) fn absorb(name: &str, mut a: Part, b: Part) -> Result<Part> {
+pub fn absorb(name: &str, mut a: Part, b: Part) -> Result<Part> {
     let offset = a.blocks.len() as u32;
     a.blocks.extend(b.blocks);
     a.keys.extend(b.keys);
@@ -271,7 +271,7 @@ pub(super) fn absorb(name: &str, mut a: Part, b: Part) -> Result<Part> {
 
 /// Keeps the part's rows of the `room` lowest keys (and any sharing the last), the
 /// statistics of blocks it held whole taken from their rows first.
-pub(super) fn prune_part(name: &str, p: &mut Part, room: usize) -> Result<()> {
+pub fn prune_part(name: &str, p: &mut Part, room: usize) -> Result<()> {
     let t = threshold(&p.keys, room);
     if t == u64::MAX {
         return Ok(());
