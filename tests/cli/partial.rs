@@ -243,6 +243,20 @@ fn findings(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// `dsaudit scan DATA` as JSON with every finding's samples listed: the dataset,
+/// which holds the copies, leaks, conflicting labels and missing values
+/// `cancer_table` put in.
+fn every_finding(data: &Path) -> serde_json::Value {
+    let out = run_path(data, &["-q", "--format", "json", "--max-samples", "1000"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ds = v["datasets"][0].clone();
+    let codes: Vec<String> = findings(&ds).iter().map(|f| f[..6].to_string()).collect();
+    for code in ["\"D001\"", "\"D003\"", "\"L001\"", "\"I008\""] {
+        assert!(codes.iter().any(|c| c == code), "{code} in {codes:?}");
+    }
+    ds
+}
+
 /// scikit-learn's breast-cancer table with a split column (every fifth row test), a
 /// few values blanked, and 30 rows copied at the end with the other label.
 fn cancer_table(path: &Path) {
@@ -294,16 +308,7 @@ fn parts_of_a_table_file_merge_to_the_scans_findings() {
     let merged = merge(&parts, &["--format", "json", "--max-samples", "1000"]);
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     let merged = &merged["datasets"][0];
-    let scan_all = run_path(&table, &["-q", "--format", "json", "--max-samples", "1000"]);
-    let scan_all: serde_json::Value = serde_json::from_slice(&scan_all.stdout).unwrap();
-    let scan_all = &scan_all["datasets"][0];
-    let codes: Vec<String> = findings(scan_all)
-        .iter()
-        .map(|f| f[..6].to_string())
-        .collect();
-    for code in ["\"D001\"", "\"D003\"", "\"L001\"", "\"I008\""] {
-        assert!(codes.iter().any(|c| c == code), "{code} in {codes:?}");
-    }
+    let scan_all = &every_finding(&table);
     assert_eq!(findings(merged), findings(scan_all));
     for key in [
         "path",
@@ -450,17 +455,8 @@ fn parts_of_a_table_of_one_file_per_split_merge_to_the_scans_findings() {
     std::fs::write(data.join("train.csv"), train.join("\n") + "\n").unwrap();
     std::fs::write(data.join("test.csv"), test.join("\n") + "\n").unwrap();
     let args = ["-q", "--format", "json", "--max-samples", "1000"];
-    let scan_all = run_path(&data, &args);
-    let scan_all: serde_json::Value = serde_json::from_slice(&scan_all.stdout).unwrap();
-    let scan_all = &scan_all["datasets"][0];
+    let scan_all = &every_finding(&data);
     assert_eq!(scan_all["layout"], "table (one file per split)");
-    let codes: Vec<String> = findings(scan_all)
-        .iter()
-        .map(|f| f[..6].to_string())
-        .collect();
-    for code in ["\"D001\"", "\"D003\"", "\"L001\"", "\"I008\""] {
-        assert!(codes.iter().any(|c| c == code), "{code} in {codes:?}");
-    }
     // 8 KB blocks: about eleven of train.csv then three of test.csv, dealt to three parts.
     let parts: Vec<PathBuf> = (1..=3)
         .map(|k| {

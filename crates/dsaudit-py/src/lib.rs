@@ -257,12 +257,7 @@ fn merge_parts(
         .first()
         .is_some_and(|b| dsaudit_core::partial::table::is_table(b.as_bytes()))
     {
-        let owned: Vec<(String, Vec<u8>)> = parts
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (format!("part {}", i + 1), b.as_bytes().to_vec()))
-            .collect();
-        drop(parts);
+        let owned = named(parts);
         let audit = detached(py, move || {
             req.against = profile(&against)?;
             request::audit_table_parts(owned, req)
@@ -286,6 +281,15 @@ fn merge_parts(
     Ok(Scanned { audit })
 }
 
+/// Parts' bytes, copied out of Python, each named for errors by its place ("part 2").
+fn named(parts: Vec<Bound<'_, PyBytes>>) -> Vec<(String, Vec<u8>)> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (format!("part {}", i + 1), b.as_bytes().to_vec()))
+        .collect()
+}
+
 /// Parts (the bytes `describe_rows` or `describe_table` gave, in any order) joined
 /// into one part's bytes: a saved profile (`dsaudit.spark.save_profile`).
 #[pyfunction]
@@ -293,12 +297,7 @@ fn join_parts<'py>(
     py: Python<'py>,
     parts: Vec<Bound<'py, PyBytes>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let owned: Vec<(String, Vec<u8>)> = parts
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (format!("part {}", i + 1), b.as_bytes().to_vec()))
-        .collect();
-    drop(parts);
+    let owned = named(parts);
     let joined = detached(py, move || dsaudit_core::partial::join::joined(owned))?;
     Ok(PyBytes::new(py, &joined))
 }

@@ -83,6 +83,55 @@ impl MergedTable {
     }
 }
 
+/// The table's files, and the dataset the parts were made of, as their origin
+/// records them.
+fn dataset_of(origin: &Origin) -> Result<(Vec<load::table_parts::TableFile>, DatasetSpec)> {
+    if origin.sources.len() != origin.files.len() {
+        bail!(
+            "{}: damaged partial scan: {} files and {} sources",
+            origin.input,
+            origin.files.len(),
+            origin.sources.len()
+        );
+    }
+    let files = origin
+        .files
+        .iter()
+        .zip(&origin.sources)
+        .map(|((split, _), source)| load::table_parts::TableFile {
+            source: source.clone(),
+            split: split.clone(),
+        })
+        .collect();
+    let hints = Hints {
+        layout: origin
+            .hints
+            .layout
+            .as_deref()
+            .and_then(crate::choice::Choice::parse),
+        label: origin.hints.label.clone(),
+        split: origin.hints.split.clone(),
+        allow_outside_paths: origin.hints.allow_outside_paths,
+        memory_limit: origin.memory_limit,
+        ..Default::default()
+    };
+    let spec = DatasetSpec {
+        input: PathBuf::from(&origin.input),
+        root: PathBuf::from(&origin.root),
+        layout: Box::new(load::format::table::Tables {
+            files: origin
+                .files
+                .iter()
+                .map(|(s, p)| (s.clone(), PathBuf::from(p)))
+                .collect(),
+        }),
+        hints,
+        guesses: origin.guesses.clone(),
+        walked: Default::default(),
+    };
+    Ok((files, spec))
+}
+
 /// Merges the parts of a table file (each with the file it was read from).
 pub fn merge_files(parts: Vec<(PathBuf, Vec<u8>)>) -> Result<MergedTable> {
     use rayon::prelude::*;
@@ -132,51 +181,9 @@ pub fn merge_files(parts: Vec<(PathBuf, Vec<u8>)>) -> Result<MergedTable> {
             given.join(", ")
         );
     }
-    let hints = Hints {
-        layout: origin
-            .hints
-            .layout
-            .as_deref()
-            .and_then(crate::choice::Choice::parse),
-        label: origin.hints.label.clone(),
-        split: origin.hints.split.clone(),
-        allow_outside_paths: origin.hints.allow_outside_paths,
-        memory_limit: origin.memory_limit,
-        ..Default::default()
-    };
     let parts: Vec<load::table_parts::Part> = kept.into_iter().map(|(_, p)| p).collect();
-    if origin.sources.len() != origin.files.len() {
-        bail!(
-            "{}: damaged partial scan: {} files and {} sources",
-            origin.input,
-            origin.files.len(),
-            origin.sources.len()
-        );
-    }
-    let files: Vec<load::table_parts::TableFile> = origin
-        .files
-        .iter()
-        .zip(&origin.sources)
-        .map(|((split, _), source)| load::table_parts::TableFile {
-            source: source.clone(),
-            split: split.clone(),
-        })
-        .collect();
-    let (_, loaded) = load::table_parts::finish_files(&name, &files, &hints, parts)?;
-    let spec = DatasetSpec {
-        input: PathBuf::from(&origin.input),
-        root: PathBuf::from(&origin.root),
-        layout: Box::new(load::format::table::Tables {
-            files: origin
-                .files
-                .iter()
-                .map(|(s, p)| (s.clone(), PathBuf::from(p)))
-                .collect(),
-        }),
-        hints,
-        guesses: origin.guesses.clone(),
-        walked: Default::default(),
-    };
+    let (files, spec) = dataset_of(&origin)?;
+    let (_, loaded) = load::table_parts::finish_files(&name, &files, &spec.hints, parts)?;
     Ok(MergedTable {
         spec,
         loaded,

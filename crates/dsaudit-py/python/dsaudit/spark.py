@@ -98,7 +98,7 @@ def scan(
         _native.merge_parts([], *options, [])
     except DatasetError:
         pass
-    dataset, parts = _parts(
+    parts = _parts(
         df,
         label=label,
         split=split,
@@ -108,8 +108,6 @@ def scan(
         name=name,
         memory_limit=memory_limit,
     )
-    if not parts:
-        raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
     return Report(_native.merge_parts(parts, *options, profile))
 
 
@@ -134,7 +132,7 @@ def save_profile(
     import os
 
     target = os.fspath(_path("path", path))
-    dataset, parts = _parts(
+    parts = _parts(
         df,
         label=label,
         split=split,
@@ -144,8 +142,6 @@ def save_profile(
         name=name,
         memory_limit=memory_limit,
     )
-    if not parts:
-        raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
     joined = _native.join_parts(parts)
     folder = os.path.dirname(os.path.abspath(target))
     temp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
@@ -160,11 +156,19 @@ def save_profile(
     return target
 
 
-def _parts(
+def _parts(df: Any, **how: Any) -> list:
+    """The DataFrame's parts (bytes): one per partition of a table, one per Arrow batch
+    of images; an empty DataFrame is an error."""
+    dataset, parts = _described(df, **how)
+    if not parts:
+        raise DatasetError(f"{dataset}: empty dataset: the DataFrame has no rows")
+    return parts
+
+
+def _described(
     df: Any, *, label, split, image_col, path_col, root, name, memory_limit
 ) -> tuple:
-    """The dataset's name in the report and its parts (bytes): one per partition of a
-    table, one per Arrow batch of images."""
+    """The dataset's name in the report and its parts (bytes)."""
     columns = list(df.columns)
     if image_col is None and "content" not in columns:
         table = _opt_str("name", name) or "spark DataFrame"
