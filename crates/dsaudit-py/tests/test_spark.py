@@ -295,5 +295,8 @@ def test_a_saved_profile_of_a_spark_table_and_of_spark_images(spark, folder: Pat
     assert shift_codes(dsaudit.scan(folder / "train", against=photos, isolated=True)) == []
     shapes = dsaudit.scan(REPO / "sample_data" / "images", against=photos, isolated=True)
     assert "S001" in shift_codes(shapes), [f.code for f in shapes.findings]
+    with pytest.raises(dsaudit.DatasetError, match="refusing to write inside the dataset being read"):
+        dsaudit.spark.save_profile(train, folder / "profile.dsp", root=str(folder))
+    assert not (folder / "profile.dsp").exists()
     with pytest.raises(dsaudit.DatasetError, match="empty dataset"):
         dsaudit.spark.save_profile(train.limit(0), tmp_path / "none.dsp", root=str(folder))

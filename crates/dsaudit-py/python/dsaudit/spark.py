@@ -132,6 +132,13 @@ def save_profile(
     import os
 
     target = os.fspath(_path("path", path))
+    base = _opt_str("root", root)
+    if base is not None and not base.startswith(("hdfs:", "s3", "gs:", "abfs", "dbfs:")):
+        folder = os.path.abspath(base.removeprefix("file:"))
+        if os.path.commonpath([os.path.abspath(target), folder]) == folder:
+            raise DatasetError(
+                f"{target}: refusing to write inside the dataset being read ({base}); choose an output path outside it"
+            )
     parts = _parts(
         df,
         label=label,
