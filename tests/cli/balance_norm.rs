@@ -396,3 +396,26 @@ fn bad_thresholds_are_usage_errors() {
         assert!(err.contains(msg), "{err}");
     }
 }
+
+/// Whole numbers in 0..255 but one: past 100,000 values the quantile sketch keeps a
+/// share of them, and whether every value is whole is kept exactly, not read off the
+/// values kept (a thinned sample that skipped the one fraction called these raw pixels).
+#[test]
+fn one_fraction_among_many_whole_numbers_is_not_raw_pixels() {
+    let d = Dir::new();
+    let (rows, cols) = (40_000u64, 4u64);
+    let mut x: Vec<f32> = (0..rows * cols).map(|i| ((i * 37) % 256) as f32).collect();
+    x[99_999] = 127.5;
+    crate::tables::write_npy_2d(&d.join("X_train.npy"), rows, cols, &x);
+    npyz::to_file_1d(
+        d.join("y_train.npy"),
+        (0..rows as i64).map(|i| i % 2).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let ds = scan_json(d.path(), &[]);
+    assert_eq!(finding(&ds, "N007")["evidence"]["kind"], "unnormalized");
+    x[99_999] = 127.0;
+    crate::tables::write_npy_2d(&d.join("X_train.npy"), rows, cols, &x);
+    let ds = scan_json(d.path(), &[]);
+    assert_eq!(finding(&ds, "N007")["evidence"]["kind"], "raw 0-255");
+}

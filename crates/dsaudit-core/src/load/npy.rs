@@ -8,7 +8,7 @@ use crate::finding::SampleRef;
 use crate::manifest::{Manifest, TablePart};
 use crate::stats::moments::Moments;
 use crate::stats::numeric::NumericStats;
-use crate::stats::sketch::{QuantileSketch, CAP};
+use crate::stats::sketch::QuantileSketch;
 use anyhow::{anyhow, bail, Result};
 use npyz::{DType, NpyFile, TypeChar};
 use polars::prelude::*;
@@ -90,14 +90,34 @@ pub(crate) fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
 /// images stored as arrays) get one summary over all values.
 const MAX_FEATURE_COLUMNS: u64 = 1024;
 
+/// Values a column gathers before they go into its quantile sketch (every value goes
+/// in: the sketch, not a thinned sample, decides what is kept and states its error).
+const COLUMN_BATCH: usize = 4096;
+const ALL_BATCH: usize = 1 << 16;
+
+/// Adds finite `v` to `pending`, moving the batch into `sketch` once it holds
+/// `batch` values; `batch` 0 moves what is pending (and adds nothing).
+fn pend(pending: &mut Vec<f64>, sketch: &mut QuantileSketch, v: f64, batch: usize) {
+    if batch > 0 {
+        pending.push(v);
+        if pending.len() < batch {
+            return;
+        }
+    }
+    if !pending.is_empty() {
+        sketch.merge(&QuantileSketch::from_values(pending.drain(..)));
+    }
+}
+
 struct FeatureScan {
     per_column: bool,
     columns: Vec<ColumnStats>,
-    samples: Vec<Vec<f64>>,
-    step: u64,
+    /// Per column, values waiting to go into its quantile sketch, and the sketch.
+    pending: Vec<Vec<f64>>,
+    sketches: Vec<QuantileSketch>,
     all: Moments,
-    all_sample: Vec<f64>,
-    all_step: u64,
+    all_pending: Vec<f64>,
+    all_sketch: QuantileSketch,
     seen: u64,
     source: String,
     id_offset: u64,
@@ -133,17 +153,13 @@ impl FeatureScan {
             return;
         }
         self.all.push(v);
-        if self.seen.is_multiple_of(self.all_step) {
-            self.all_sample.push(v);
-        }
+        pend(&mut self.all_pending, &mut self.all_sketch, v, ALL_BATCH);
         self.seen += 1;
         if self.per_column {
             if let Some(n) = self.columns[j].numeric.as_mut() {
                 n.moments.push(v);
             }
-            if r.is_multiple_of(self.step) {
-                self.samples[j].push(v);
-            }
+            pend(&mut self.pending[j], &mut self.sketches[j], v, COLUMN_BATCH);
         }
     }
 }
@@ -175,15 +191,14 @@ impl FeatureScan {
                 st
             })
             .collect::<Vec<_>>();
-        let total = rows * per_row;
         FeatureScan {
             per_column,
-            samples: vec![Vec::new(); columns.len()],
+            pending: vec![Vec::new(); columns.len()],
+            sketches: vec![QuantileSketch::default(); columns.len()],
             columns,
-            step: rows.div_ceil(CAP as u64).max(1),
             all: Moments::default(),
-            all_sample: Vec::new(),
-            all_step: total.div_ceil(CAP as u64).max(1),
+            all_pending: Vec::new(),
+            all_sketch: QuantileSketch::default(),
             seen: 0,
             source: source.to_string(),
             id_offset,
@@ -195,21 +210,25 @@ impl FeatureScan {
     fn finish(self) -> (Vec<ColumnStats>, NumericStats) {
         let FeatureScan {
             mut columns,
-            samples,
+            pending,
+            sketches,
             all,
-            all_sample,
+            mut all_pending,
+            mut all_sketch,
             ..
         } = self;
-        for (c, s) in columns.iter_mut().zip(samples) {
+        for ((c, mut p), mut sketch) in columns.iter_mut().zip(pending).zip(sketches) {
             if let Some(n) = c.numeric.as_mut() {
-                n.sketch = QuantileSketch::from_values(s.into_iter());
+                pend(&mut p, &mut sketch, f64::NAN, 0);
+                n.sketch = sketch;
             }
         }
+        pend(&mut all_pending, &mut all_sketch, f64::NAN, 0);
         (
             columns,
             NumericStats {
                 moments: all,
-                sketch: QuantileSketch::from_values(all_sample.into_iter()),
+                sketch: all_sketch,
             },
         )
     }

@@ -31,6 +31,9 @@ pub struct QuantileSketch {
     err: u64,
     /// Halvings so far: which half the next one keeps.
     halvings: u64,
+    /// Whether some value seen was not a whole number (kept exactly: a halving may
+    /// drop the one fraction among millions).
+    fractional: bool,
     /// The values with their weights, in order (built once, on the first query).
     #[serde(skip)]
     view: OnceLock<Vec<(f64, u64)>>,
@@ -43,6 +46,7 @@ impl QuantileSketch {
         radsort::sort(&mut v);
         let mut s = QuantileSketch {
             n: v.len() as u64,
+            fractional: v.iter().any(|x| x.fract() != 0.0),
             levels: vec![v],
             ..Default::default()
         };
@@ -88,9 +92,11 @@ impl QuantileSketch {
                 .and_then(|w| n.checked_add(w))
                 .ok_or("its weights overflow")?;
         }
+        let kept_fraction = self.levels.iter().flatten().any(|x| x.fract() != 0.0);
         if n != self.n
             || self.err > self.n.saturating_mul(64)
             || (self.err == 0 && self.levels.len() > 1)
+            || (kept_fraction && !self.fractional)
         {
             return Err(format!("{} values for a count of {}", n, self.n));
         }
@@ -112,6 +118,7 @@ impl QuantileSketch {
         self.n += other.n;
         self.err += other.err;
         self.halvings += other.halvings;
+        self.fractional |= other.fractional;
         self.view = OnceLock::new();
         self.compress();
     }
@@ -194,9 +201,9 @@ impl QuantileSketch {
         view.last().map_or(f64::NAN, |v| v.0)
     }
 
-    /// Whether every kept value is a whole number.
+    /// Whether every value seen is a whole number.
     pub fn all_integral(&self) -> bool {
-        self.n > 0 && self.levels.iter().flatten().all(|v| v.fract() == 0.0)
+        self.n > 0 && !self.fractional
     }
 
     /// Share of the values taken by the most frequent one (weighted).
@@ -318,6 +325,10 @@ mod tests {
             s.top_share()
         );
         assert_eq!(s.count(), 920_000);
+        assert!(s.all_integral());
+        // One fraction among 920,001 values: halvings may drop it, the flag keeps it.
+        s.merge(&QuantileSketch::from_values([0.5].into_iter()));
+        assert!(!s.all_integral());
     }
 
     proptest! {
