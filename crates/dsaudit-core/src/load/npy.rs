@@ -8,7 +8,7 @@ use crate::finding::SampleRef;
 use crate::manifest::{Manifest, TablePart};
 use crate::stats::moments::Moments;
 use crate::stats::numeric::NumericStats;
-use crate::stats::sketch::QuantileSketch;
+use crate::stats::sketch::{QuantileSketch, CAP};
 use anyhow::{anyhow, bail, Result};
 use npyz::{DType, NpyFile, TypeChar};
 use polars::prelude::*;
@@ -90,10 +90,10 @@ pub(crate) fn type_of(path: &Path, dtype: &DType) -> Result<(TypeChar, u64)> {
 /// images stored as arrays) get one summary over all values.
 const MAX_FEATURE_COLUMNS: u64 = 1024;
 
-/// Values a column gathers before they go into its quantile sketch (every value goes
-/// in: the sketch, not a thinned sample, decides what is kept and states its error).
-const COLUMN_BATCH: usize = 4096;
-const ALL_BATCH: usize = 1 << 16;
+/// Values a column gathers before they go into its quantile sketch: every value goes
+/// in (the sketch, not a thinned sample, decides what is kept and states its error),
+/// sorted once when the column holds no more than the sketch keeps exactly.
+const COLUMN_BATCH: usize = CAP;
 
 /// Adds finite `v` to `pending`, moving the batch into `sketch` once it holds
 /// `batch` values; `batch` 0 moves what is pending (and adds nothing).
@@ -116,8 +116,11 @@ struct FeatureScan {
     pending: Vec<Vec<f64>>,
     sketches: Vec<QuantileSketch>,
     all: Moments,
-    all_pending: Vec<f64>,
-    all_sketch: QuantileSketch,
+    /// Evenly spaced values of the whole array (no report shows their quantiles), and
+    /// whether any value of it is not whole (N007 reads that, exactly).
+    all_sample: Vec<f64>,
+    all_step: u64,
+    all_fractional: bool,
     seen: u64,
     source: String,
     id_offset: u64,
@@ -153,7 +156,10 @@ impl FeatureScan {
             return;
         }
         self.all.push(v);
-        pend(&mut self.all_pending, &mut self.all_sketch, v, ALL_BATCH);
+        if self.seen.is_multiple_of(self.all_step) {
+            self.all_sample.push(v);
+        }
+        self.all_fractional |= v.fract() != 0.0;
         self.seen += 1;
         if self.per_column {
             if let Some(n) = self.columns[j].numeric.as_mut() {
@@ -197,8 +203,9 @@ impl FeatureScan {
             sketches: vec![QuantileSketch::default(); columns.len()],
             columns,
             all: Moments::default(),
-            all_pending: Vec::new(),
-            all_sketch: QuantileSketch::default(),
+            all_sample: Vec::new(),
+            all_step: (rows * per_row).div_ceil(CAP as u64).max(1),
+            all_fractional: false,
             seen: 0,
             source: source.to_string(),
             id_offset,
@@ -213,8 +220,8 @@ impl FeatureScan {
             pending,
             sketches,
             all,
-            mut all_pending,
-            mut all_sketch,
+            all_sample,
+            all_fractional,
             ..
         } = self;
         for ((c, mut p), mut sketch) in columns.iter_mut().zip(pending).zip(sketches) {
@@ -223,12 +230,15 @@ impl FeatureScan {
                 n.sketch = sketch;
             }
         }
-        pend(&mut all_pending, &mut all_sketch, f64::NAN, 0);
+        let mut sketch = QuantileSketch::from_values(all_sample.into_iter());
+        if all_fractional {
+            sketch.seen_fraction();
+        }
         (
             columns,
             NumericStats {
                 moments: all,
-                sketch: all_sketch,
+                sketch,
             },
         )
     }

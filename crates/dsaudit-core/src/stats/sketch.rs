@@ -201,6 +201,11 @@ impl QuantileSketch {
         view.last().map_or(f64::NAN, |v| v.0)
     }
 
+    /// Records that a value left out of the sketch (a sample's source) was not whole.
+    pub fn seen_fraction(&mut self) {
+        self.fractional = true;
+    }
+
     /// Whether every value seen is a whole number.
     pub fn all_integral(&self) -> bool {
         self.n > 0 && !self.fractional
