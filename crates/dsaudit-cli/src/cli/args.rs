@@ -61,8 +61,9 @@ pub enum Command {
     /// The pre-commit entry point: scan with the incremental cache, exit 1 on findings
     /// at or above fail-on.
     Check(CheckArgs),
-    /// Describe one shard of a dataset's images into a partial scan (.dsp), to merge
-    /// with the others: the decode, hashes and statistics spread over machines.
+    /// Describe one shard of a dataset's images or a table's rows into a partial scan
+    /// (.dsp), to merge with the others: the decode, hashes and statistics spread over
+    /// machines. Its parts double as a saved profile for `scan --against`.
     Partial(PartialArgs),
     /// Merge partial scans (.dsp) into the report `dsaudit scan` gives of the whole
     /// dataset; takes scan's report and rule flags.
@@ -213,8 +214,8 @@ pub struct DatasetArgs {
 /// `dsaudit partial`: which dataset, which shard, where the state goes.
 #[derive(clap::Args, Debug)]
 pub struct PartialArgs {
-    /// Dataset folder (image-folder or image-labels layout), or a table file (CSV,
-    /// TSV, NDJSON, Parquet, Arrow IPC).
+    /// Dataset folder (image-folder or image-labels layout), a table file (CSV, TSV,
+    /// NDJSON, Parquet, Arrow IPC), or a folder of one table file per split.
     pub path: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -298,8 +299,9 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 10)]
     pub max_samples: usize,
     /// Run the shift tests against a saved reference profile (the .dsp parts of an
-    /// earlier scan, from `dsaudit partial`; repeat for each part) instead of between
-    /// this dataset's splits: every split is compared with it.
+    /// earlier scan, from `dsaudit partial` or `dsaudit.spark.save_profile`; repeat
+    /// for each part) instead of between this dataset's splits: every split is
+    /// compared with it (a table's in the profile's feature columns, by name).
     #[arg(long, value_name = "REF.dsp")]
     pub against: Vec<PathBuf>,
     #[command(flatten)]
