@@ -28,12 +28,6 @@ fn shift_tests_against_a_saved_profile() {
     let against = ["--against", profile.to_str().unwrap()];
     let same = scan_json(&dir.join("served"), &against);
     let skewed = scan_json(&bright, &against);
-    let shift_codes = |ds: &serde_json::Value| -> Vec<String> {
-        codes(ds)
-            .into_iter()
-            .filter(|c| c.starts_with('S'))
-            .collect()
-    };
     assert!(shift_codes(&same).is_empty(), "{:?}", codes(&same));
     assert!(
         shift_codes(&skewed).contains(&"S001".to_string()),
@@ -72,13 +66,39 @@ fn shift_tests_against_a_saved_profile() {
         ],
     );
     assert!(error_of(&out).contains("with --against the reference is the saved profile"));
-    let out = run(&[
-        "check",
-        bright.to_str().unwrap(),
-        "--against",
-        profile.to_str().unwrap(),
-    ]);
-    assert!(error_of(&out).contains("--against is for dsaudit scan"));
+    // `dsaudit check` takes a profile too (a data repository's hook against the
+    // training data's profile): the scan's findings; an unchanged re-check prints them
+    // again; a profile saved again under the same name is a change; a check without it
+    // compares the dataset's own splits, not the profile's leftovers.
+    let cache = dir.join("cache");
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", bright.to_str().unwrap(), "--cache-dir"];
+        args.extend([cache.to_str().unwrap(), "--format", "json", "--timings"]);
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        assert!(matches!(out.status.code(), Some(0) | Some(1)), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (v["datasets"][0].clone(), stderr)
+    };
+    let (checked, _) = check(&against);
+    assert_eq!(codes(&checked), codes(&skewed));
+    let (again, stderr) = check(&against);
+    assert!(
+        stderr.contains("nothing changed since the last check"),
+        "{stderr}"
+    );
+    assert_eq!(codes(&again), codes(&skewed));
+    partial(&bright, &["--shard", "1/1"], &profile);
+    let (resaved, stderr) = check(&against);
+    assert!(!stderr.contains("nothing changed"), "{stderr}");
+    assert!(shift_codes(&resaved).is_empty(), "{:?}", codes(&resaved));
+    let (own, _) = check(&[]);
+    let comparisons = own["shift"]["comparisons"].as_array().unwrap();
+    assert!(
+        comparisons.iter().all(|c| c["reference"] != "reference"),
+        "{comparisons:?}"
+    );
 }
 
 /// Every file below `root`, sorted.

@@ -324,7 +324,9 @@ fn keep_state(
             .fit
             .take()
             .or_else(|| kept(!opts.labels.enabled).and_then(|o| o.labels.clone())),
-        shift: if opts.shift_tests {
+        // Comparisons with a saved profile are not the dataset's own: a later check
+        // without it must not reuse them.
+        shift: if opts.shift_tests && opts.against.is_none() {
             shift
                 .comparisons
                 .iter_mut()
