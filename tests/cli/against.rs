@@ -220,6 +220,20 @@ fn shift_tests_of_a_table_against_its_saved_profile() {
     assert!(p_value(&ds, "mean_texture") > 0.01);
     let features = ds["shift"]["comparisons"][0]["features"].to_string();
     assert!(!features.contains("request_id"), "{features}");
+    // The report says what it was compared with, and what to do about serving skew.
+    let parts: Vec<String> = profile.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(ds["shift"]["against"], serde_json::json!(parts));
+    for f in ds["findings"].as_array().unwrap() {
+        if f["code"] == "S001" || f["code"] == "S002" {
+            assert!(
+                f["fix"]
+                    .as_str()
+                    .unwrap()
+                    .contains("training data's saved profile"),
+                "{f}"
+            );
+        }
+    }
     let guesses = ds["guesses"].to_string();
     assert!(
         guesses.contains("the data's column 'request_id' is not in the profile"),

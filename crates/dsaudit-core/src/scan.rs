@@ -255,7 +255,7 @@ fn against(
 ) -> Result<crate::shift::Shift> {
     use crate::partial::reference::REFERENCE;
     let both = reference.beside(loaded)?;
-    crate::shift::find(
+    let mut shift = crate::shift::find(
         &both,
         &rules::usable_counts(&both),
         &shift_params(&opts.thresholds),
@@ -270,7 +270,15 @@ fn against(
             refit: true,
         },
     )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    shift.against = Some(
+        reference
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect(),
+    );
+    Ok(shift)
 }
 
 /// The duplicate clusters (none searched when the command does not need them),

@@ -225,6 +225,9 @@ pub struct Shift {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
     pub seed: u64,
+    /// The saved profile's parts, when every split was compared with one (`--against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub against: Option<Vec<String>>,
 }
 
 impl Shift {
@@ -234,6 +237,7 @@ impl Shift {
             comparisons: Vec::new(),
             skipped: Some(why.into()),
             seed,
+            against: None,
         }
     }
 }
@@ -342,6 +346,7 @@ pub fn find(
         comparisons,
         skipped: None,
         seed: opts.seed,
+        against: None,
     })
 }
 

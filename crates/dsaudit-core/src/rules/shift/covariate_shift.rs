@@ -74,6 +74,9 @@ impl Rule for CovariateShift {
             if c.verdict < Verdict::Strong {
                 f.severity = Severity::Info;
             }
+            if ctx.shift.against.is_some() {
+                f.fix = super::feature_drift::AGAINST_PROFILE_FIX.to_string();
+            }
             out.push(f);
         }
         out

@@ -19,6 +19,10 @@ pub const META: RuleMeta = RuleMeta {
     fix: "Check how the drifting features were collected in each split; if test reflects deployment, collect or weight training data like it (the least typical test samples are listed by covariate-shift); otherwise re-split at random (`dsaudit split`).",
 };
 
+/// The fix when the reference is a saved profile of the training data (`--against`):
+/// the drift is between what the model learnt from and what it now sees.
+pub(super) const AGAINST_PROFILE_FIX: &str = "The data drifts from the training data's saved profile: check the pipeline that produces it for the drifting features first (units, encodings, defaults put in for missing values, a changed sensor or camera); if the world itself changed, retrain or fine-tune on data like this (the samples least like the profile are listed by covariate-shift).";
+
 impl Rule for FeatureDrift {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -74,6 +78,9 @@ impl Rule for FeatureDrift {
                         .unwrap_or_default(),
                 );
                 f.sample_count = 0;
+                if ctx.shift.against.is_some() {
+                    f.fix = AGAINST_PROFILE_FIX.to_string();
+                }
                 f
             })
             .collect()
