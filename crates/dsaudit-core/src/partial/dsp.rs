@@ -9,7 +9,7 @@ use std::path::Path;
 
 const MAGIC: &[u8; 16] = b"DSAUDIT PARTIAL\n";
 /// Bumped whenever what follows the version string changes shape.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// One partial scan, as written by `dsaudit partial`.
 #[derive(Serialize, Deserialize, Debug, Clone)]

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 /// What follows the header names the kind of part: a table's, not a `Dsp`.
 const KIND: &[u8; 8] = b"TABLE 2\n";
+/// What every format of a table's part starts with.
+const TABLE: &[u8] = b"TABLE ";
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -122,7 +124,7 @@ pub fn to_bytes_from(name: &str, part: Part, origin: Option<Origin>) -> Result<V
 
 /// Whether `bytes` are a table's part (else an image part, or no part).
 pub fn is_table(bytes: &[u8]) -> bool {
-    super::dsp::body(bytes).is_some_and(|b| b.starts_with(KIND))
+    super::dsp::body(bytes).is_some_and(|b| b.starts_with(TABLE))
 }
 
 /// A table's part from its bytes (`shown` names it in errors), and the table's name.
@@ -158,6 +160,17 @@ pub fn decode_all<B: AsRef<[u8]> + Sync>(parts: Vec<(String, B)>) -> Result<(Str
 pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>)> {
     let body = super::dsp::checked_body(shown, bytes)?;
     let Some(body) = body.strip_prefix(KIND) else {
+        if let Some(rest) = body.strip_prefix(TABLE) {
+            let format: String = rest
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .map(|&b| b as char)
+                .collect();
+            bail!(
+                "{shown}: a table's partial scan in format {format} where this build reads format {}: make the parts again with this build",
+                String::from_utf8_lossy(&KIND[TABLE.len()..KIND.len() - 1])
+            );
+        }
         bail!("{shown}: a partial scan of images, not of a table");
     };
     let stored: Stored = super::dsp::decoded(shown, body)?;
