@@ -240,6 +240,14 @@ fn shift_tests_of_a_table_against_its_saved_profile() {
         "{guesses}"
     );
 
+    // The text report says which profile the reference split is.
+    let out = run_path(&skewed, &against);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("shift    'current' vs 'reference' (the saved profile ")
+            && text.contains("profile1.dsp, "),
+        "{text}"
+    );
     // A column the profile compares is missing, or holds text.
     let lacking = dir.join("lacking.csv");
     let text = std::fs::read_to_string(&served).unwrap();

@@ -146,10 +146,15 @@ fn shift(scan: &Scan, o: &mut String) {
         let _ = writeln!(o, "\nshift    not tested: {why}");
         return;
     }
+    // Against a saved profile, the reference split is the profile's samples.
+    let profile = match &s.against {
+        Some(parts) => format!(" (the saved profile {})", printable(&parts.join(", "))),
+        None => String::new(),
+    };
     for c in &s.comparisons {
         let _ = writeln!(
             o,
-            "\nshift    '{}' vs '{}': {}",
+            "\nshift    '{}' vs '{}'{profile}: {}",
             printable(&c.current),
             printable(&c.reference),
             c.verdict.words()
