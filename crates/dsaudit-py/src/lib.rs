@@ -291,15 +291,24 @@ fn named(parts: Vec<Bound<'_, PyBytes>>) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Parts (the bytes `describe_rows` or `describe_table` gave, in any order) joined
-/// into one part's bytes: a saved profile (`dsaudit.spark.save_profile`).
+/// into one `.dsp` written atomically at `path`, never inside `root` (the local folder
+/// the images were read from): a saved profile (`dsaudit.spark.save_profile`).
 #[pyfunction]
-fn join_parts<'py>(
-    py: Python<'py>,
-    parts: Vec<Bound<'py, PyBytes>>,
-) -> PyResult<Bound<'py, PyBytes>> {
+#[pyo3(signature = (parts, path, root))]
+fn save_parts(
+    py: Python<'_>,
+    parts: Vec<Bound<'_, PyBytes>>,
+    path: PathBuf,
+    root: Option<PathBuf>,
+) -> PyResult<()> {
     let owned = named(parts);
-    let joined = detached(py, move || dsaudit_core::partial::join::joined(owned))?;
-    Ok(PyBytes::new(py, &joined))
+    detached(py, move || {
+        if let Some(root) = &root {
+            dsaudit_core::output::ensure_outside(&path, root)?;
+        }
+        let joined = dsaudit_core::partial::join::joined(owned)?;
+        dsaudit_core::output::write_bytes_atomic(&path, &joined)
+    })
 }
 
 /// Describes one block of a table (a Spark partition's rows, handed over as an Arrow
@@ -658,7 +667,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_frame, m)?)?;
     m.add_function(wrap_pyfunction!(describe_rows, m)?)?;
     m.add_function(wrap_pyfunction!(merge_parts, m)?)?;
-    m.add_function(wrap_pyfunction!(join_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(save_parts, m)?)?;
     m.add_function(wrap_pyfunction!(describe_table, m)?)?;
     m.add_function(wrap_pyfunction!(size_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(label_issues, m)?)?;

@@ -102,12 +102,18 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     }
     let extra: Vec<&PathBuf> = args.manifest.iter().chain(args.html.iter()).collect();
     check_outputs(&args.data, &extra)?;
-    let against = reference(&args)?;
+    one_reference(&args)?;
+    // The profile is read once here; merged only when the scan runs (an unchanged
+    // re-check prints what it printed, knowing the profile by its bytes' hash).
+    let profile = args
+        .against
+        .iter()
+        .map(|p| Ok((p.clone(), dsaudit_core::partial::Dsp::read_bytes(p)?)))
+        .collect::<Result<Vec<_>>>()?;
     let mut prepared = Vec::new();
     for p in &args.data.paths {
         let mut s = settings(&args.data, Some(&args), p, false)?;
         s.options.refit = refit;
-        s.options.against = against.clone();
         let start = std::time::Instant::now();
         let spec = dsaudit_core::load::open(p, s.options.hints.clone())?;
         if args.data.timings {
@@ -145,7 +151,11 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
             .collect();
         // A profile saved again under the same name changes the shift tests: its
         // contents are part of what makes a re-check unchanged.
-        settings.extend(profile_identity(&args.against)?);
+        settings.extend(
+            profile
+                .iter()
+                .map(|(p, b)| format!("against {} {}", p.display(), blake3::hash(b).to_hex())),
+        );
         let specs: Vec<&dsaudit_core::load::DatasetSpec> =
             prepared.iter().map(|(_, _, spec, _)| spec).collect();
         let mut lap_at = |what: &str| lap(args.data.timings, what, start);
@@ -166,6 +176,14 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
                 return Ok(hit.exit);
             }
             Lookup::Run(c) => check = Some(c),
+        }
+    }
+    if !profile.is_empty() {
+        let r = std::sync::Arc::new(dsaudit_core::partial::reference::Reference::from_bytes(
+            profile,
+        )?);
+        for (_, s, ..) in &mut prepared {
+            s.options.against = Some(r.clone());
         }
     }
     let mut scans = Vec::new();
@@ -210,21 +228,6 @@ pub fn run_scan(args: ScanArgs, cache: Option<Option<PathBuf>>, refit: bool) -> 
     Ok(exit)
 }
 
-/// Each profile part `--against` names, with the BLAKE3 of its bytes.
-fn profile_identity(parts: &[PathBuf]) -> Result<Vec<String>> {
-    parts
-        .iter()
-        .map(|p| {
-            let bytes = dsaudit_core::partial::Dsp::read_bytes(p)?;
-            Ok(format!(
-                "against {} {}",
-                p.display(),
-                blake3::hash(&bytes).to_hex()
-            ))
-        })
-        .collect()
-}
-
 /// The profile `--against` names, merged from its parts; refused beside
 /// `--reference`, which names one of the dataset's own splits.
 pub(super) fn reference(
@@ -233,11 +236,17 @@ pub(super) fn reference(
     if args.against.is_empty() {
         return Ok(None);
     }
-    if args.data.reference.is_some() {
-        bail!("--reference names a split of this dataset; with --against the reference is the saved profile (--current still picks one split)");
-    }
+    one_reference(args)?;
     let r = dsaudit_core::partial::reference::Reference::read(&args.against)?;
     Ok(Some(std::sync::Arc::new(r)))
+}
+
+/// `--reference` names one of the dataset's own splits: not beside a profile.
+fn one_reference(args: &ScanArgs) -> Result<()> {
+    if !args.against.is_empty() && args.data.reference.is_some() {
+        bail!("--reference names a split of this dataset; with --against the reference is the saved profile (--current still picks one split)");
+    }
+    Ok(())
 }
 
 /// Applies the configuration's path ignores to a finished scan and adds its rules to

@@ -32,23 +32,28 @@ impl Reference {
             .iter()
             .map(|p| Ok((p.clone(), Dsp::read_bytes(p)?)))
             .collect::<Result<Vec<_>>>()?;
+        Reference::from_bytes(bytes)
+    }
+
+    /// As `read`, from the parts' bytes (each with the file it was read from).
+    pub fn from_bytes(bytes: Vec<(PathBuf, Vec<u8>)>) -> Result<Reference> {
+        let files: Vec<PathBuf> = bytes.iter().map(|(p, _)| p.clone()).collect();
         let (input, loaded) = if bytes.first().is_some_and(|(_, b)| table::is_table(b)) {
-            let (shown, first) = &bytes[0];
-            if table::decode(&shown.display().to_string(), first)?
-                .2
-                .is_none()
-            {
+            let named: Vec<(String, Vec<u8>)> = bytes
+                .into_iter()
+                .map(|(p, b)| (p.display().to_string(), b))
+                .collect();
+            let decoded = table::decode_each(&named)?;
+            let shown: Vec<&str> = named.iter().map(|(s, _)| s.as_str()).collect();
+            if decoded[0].2.is_none() {
                 // A Spark DataFrame's table (`dsaudit.spark.save_profile`).
-                let named = bytes
-                    .into_iter()
-                    .map(|(p, b)| (p.display().to_string(), b))
-                    .collect();
-                let (name, parts) = table::decode_all(named)?;
+                let (name, parts) = table::one_table(decoded, &shown)?;
                 let hints = crate::load::Hints::default();
                 let (_, loaded) = crate::load::table_parts::finish(&name, &hints, parts)?;
                 (PathBuf::from(name), loaded)
             } else {
-                let merged = table_file::merge_files(bytes)?;
+                let shown: Vec<PathBuf> = shown.iter().map(PathBuf::from).collect();
+                let merged = table_file::merge_decoded(decoded, &shown)?;
                 (merged.spec.input, merged.loaded)
             }
         } else {
@@ -56,7 +61,7 @@ impl Reference {
             (merged.spec.input, merged.loaded)
         };
         Ok(Reference {
-            files: files.to_vec(),
+            files,
             input: input.to_string_lossy().into_owned(),
             loaded,
         })

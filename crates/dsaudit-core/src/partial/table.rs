@@ -136,15 +136,32 @@ pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<(String, Part)> {
 /// decoded in parallel: the table's name and the parts. Parts of two tables are
 /// refused, the first error in the parts' order reported.
 pub fn decode_all<B: AsRef<[u8]> + Sync>(parts: Vec<(String, B)>) -> Result<(String, Vec<Part>)> {
+    let decoded = decode_each(&parts)?;
+    let shown: Vec<&str> = parts.iter().map(|(s, _)| s.as_str()).collect();
+    one_table(decoded, &shown)
+}
+
+/// Parts decoded in parallel, each with its origin; the first error in the parts'
+/// order, whichever thread finished first.
+pub fn decode_each<B: AsRef<[u8]> + Sync>(
+    parts: &[(String, B)],
+) -> Result<Vec<(String, Part, Option<Origin>)>> {
     use rayon::prelude::*;
     let decoded: Vec<Result<_>> = parts
         .par_iter()
-        .map(|(shown, bytes)| from_bytes(shown, bytes.as_ref()))
+        .map(|(shown, bytes)| decode(shown, bytes.as_ref()))
         .collect();
-    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
+    decoded.into_iter().collect()
+}
+
+/// Decoded parts (named by `shown` in errors) of one table: its name and the parts.
+pub fn one_table(
+    decoded: Vec<(String, Part, Option<Origin>)>,
+    shown: &[&str],
+) -> Result<(String, Vec<Part>)> {
     let mut name: Option<String> = None;
     let mut kept = Vec::with_capacity(decoded.len());
-    for ((n, part), (shown, _)) in decoded.into_iter().zip(&parts) {
+    for ((n, part, _), shown) in decoded.into_iter().zip(shown) {
         match &name {
             Some(first) if *first != n => bail!("{shown}: a part of table {n}, not of {first}"),
             Some(_) => {}

@@ -4,7 +4,7 @@
 //! the stages run on (`load::table_parts::finish`).
 
 use super::dsp::StoredHints;
-use super::table::{decode, to_bytes_from, Origin};
+use super::table::{decode_each, to_bytes_from, Origin};
 use super::Shard;
 use crate::load::{self, DatasetSpec, Hints, Loaded};
 use anyhow::{bail, Result};
@@ -134,17 +134,23 @@ fn dataset_of(origin: &Origin) -> Result<(Vec<load::table_parts::TableFile>, Dat
 
 /// Merges the parts of a table file (each with the file it was read from).
 pub fn merge_files(parts: Vec<(PathBuf, Vec<u8>)>) -> Result<MergedTable> {
-    use rayon::prelude::*;
-    // The first error in the parts' order, whichever thread finished first.
-    let decoded: Vec<Result<_>> = parts
-        .par_iter()
-        .map(|(path, bytes)| decode(&path.display().to_string(), bytes))
+    let named: Vec<(String, Vec<u8>)> = parts
+        .into_iter()
+        .map(|(p, b)| (p.display().to_string(), b))
         .collect();
-    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
-    let shown: Vec<PathBuf> = parts.into_iter().map(|(p, _)| p).collect();
+    let decoded = decode_each(&named)?;
+    let shown: Vec<PathBuf> = named.into_iter().map(|(p, _)| PathBuf::from(p)).collect();
+    merge_decoded(decoded, &shown)
+}
+
+/// As `merge_files`, of parts already decoded (`shown`: the file each came from).
+pub fn merge_decoded(
+    decoded: Vec<(String, load::table_parts::Part, Option<Origin>)>,
+    shown: &[PathBuf],
+) -> Result<MergedTable> {
     let mut first: Option<(String, Origin, &PathBuf)> = None;
     let mut kept = Vec::with_capacity(decoded.len());
-    for ((name, part, origin), path) in decoded.into_iter().zip(&shown) {
+    for ((name, part, origin), path) in decoded.into_iter().zip(shown) {
         let Some(origin) = origin else {
             bail!(
                 "{}: a part of a Spark DataFrame's table: merge it with dsaudit.spark",

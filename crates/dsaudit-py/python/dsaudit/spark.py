@@ -98,16 +98,7 @@ def scan(
         _native.merge_parts([], *options, [])
     except DatasetError:
         pass
-    parts = _parts(
-        df,
-        label=label,
-        split=split,
-        image_col=image_col,
-        path_col=path_col,
-        root=root,
-        name=name,
-        memory_limit=memory_limit,
-    )
+    parts = _parts(df, **_how(label, split, image_col, path_col, root, name, memory_limit))
     return Report(_native.merge_parts(parts, *options, profile))
 
 
@@ -133,14 +124,23 @@ def save_profile(
 
     target = os.fspath(_path("path", path))
     base = _opt_str("root", root)
-    if base is not None and not base.startswith(("hdfs:", "s3", "gs:", "abfs", "dbfs:")):
-        folder = os.path.abspath(base.removeprefix("file:"))
-        if os.path.commonpath([os.path.abspath(target), folder]) == folder:
-            raise DatasetError(
-                f"{target}: refusing to write inside the dataset being read ({base}); choose an output path outside it"
-            )
-    parts = _parts(
-        df,
+    # The check that nothing is written inside the dataset applies to a local root.
+    local = base.removeprefix("file:") if base and "://" not in base.removeprefix("file:") else None
+    # Where it goes is checked before any executor starts: a save of no parts checks
+    # the path first, then refuses the empty list.
+    try:
+        _native.save_parts([], target, local)
+    except DatasetError as e:
+        if "no parts to join" not in str(e):
+            raise
+    parts = _parts(df, **_how(label, split, image_col, path_col, root, name, memory_limit))
+    _native.save_parts(parts, target, local)
+    return target
+
+
+def _how(label, split, image_col, path_col, root, name, memory_limit) -> dict:
+    """How :func:`scan` and :func:`save_profile` read the DataFrame, as keywords."""
+    return dict(
         label=label,
         split=split,
         image_col=image_col,
@@ -149,18 +149,6 @@ def save_profile(
         name=name,
         memory_limit=memory_limit,
     )
-    joined = _native.join_parts(parts)
-    folder = os.path.dirname(os.path.abspath(target))
-    temp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as f:
-            f.write(joined)
-        os.replace(temp, target)
-    except OSError as e:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise DatasetError(f"{target}: cannot write the profile: {e.strerror or e}") from None
-    return target
 
 
 def _parts(df: Any, **how: Any) -> list:
