@@ -231,6 +231,21 @@ eval-duplicates seed="0":
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
     "$venv/bin/python" tests/reference/duplicates_eval.py "$CARGO_TARGET_DIR/release/dsaudit" --seed {{seed}}
 
+# Shift findings (S001, S002) on real tables and images: false alarms on random halves
+# of untouched data and recall on shifts injected into one half, within a dataset's
+# splits and against a saved profile (`--against`), in a throwaway virtual
+# environment. A few minutes; not part of CI.
+eval-shift seeds="10":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -q --release --no-default-features --bin dsaudit
+    venv=$(mktemp -d)
+    trap 'rm -rf "$venv"' EXIT
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q numpy scikit-learn pillow
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F); $(git describe --always --dirty)"
+    "$venv/bin/python" tests/reference/shift_eval.py "$CARGO_TARGET_DIR/release/dsaudit" --seeds {{seeds}}
+
 # Label errors on real data with injected flips (scikit-learn's digits upscaled to
 # 32x32, the wine and breast-cancer tables; 10% of train flipped, 3 seeds), this
 # tree's binary against another revision's and cleanlab's pixel/column baseline, in a

@@ -46,9 +46,12 @@ pub struct Options {
 
 /// The per-feature tests' levels, set through feature-drift (S001).
 pub const DRIFT_THRESHOLDS: &[Threshold] = &[
+    // 0.01, not 0.05: on random halves of real tables and images (`just eval-shift`)
+    // 0.05 raised S001 or S002 on 3% of untouched splits, correlated columns drifting
+    // together by chance; 0.01 raised none in 360 and kept 97 of 100 half-sigma shifts.
     Threshold {
         key: "alpha",
-        default: 0.05,
+        default: 0.01,
         doc: "significance level for the corrected p-values of every shift test (the classifier and kernel tests get alpha / 3 each)",
     },
     Threshold {
