@@ -285,3 +285,81 @@ fn shift_tests_of_a_table_against_its_saved_profile() {
     let e = error_of(&run_path(&served, &["--against", images.to_str().unwrap()]));
     assert!(e.contains("a reference profile holds images"), "{e}");
 }
+
+/// The serving pipeline fills a missing `mean_smoothness` with the training median in a
+/// quarter of the rows: the values barely move (the KS test alone does not flag the
+/// column), but one value's share jumps from a fraction of a percent to a quarter.
+#[test]
+fn a_default_filled_in_by_the_serving_pipeline_is_a_spike() {
+    let dir = Dir::new();
+    let same = |_: &str, v: &str| v.to_string();
+    std::fs::create_dir(dir.join("training")).unwrap();
+    let training = dir.join("training/training.csv");
+    cancer_rows(&training, |i| i % 2 == 0, same, None);
+    let profile = dir.join("profile.dsp");
+    partial(&training, &["--shard", "1/1"], &profile);
+    let text = std::fs::read_to_string(&training).unwrap();
+    let column = text
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == "mean_smoothness");
+    let mut values: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(column.unwrap()).unwrap().parse().unwrap())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let median = values[values.len() / 2];
+    let filled = dir.join("filled.csv");
+    let row = std::cell::Cell::new(0usize);
+    let fill = |c: &str, v: &str| match c {
+        "mean_smoothness" => {
+            row.set(row.get() + 1);
+            if row.get() % 4 == 0 {
+                median.to_string()
+            } else {
+                v.to_string()
+            }
+        }
+        _ => v.to_string(),
+    };
+    cancer_rows(&filled, |i| i % 2 == 1, fill, None);
+    let ds = scan_json(&filled, &["--against", profile.to_str().unwrap()]);
+    let features = ds["shift"]["comparisons"][0]["features"]
+        .as_array()
+        .unwrap();
+    let rows: Vec<&serde_json::Value> = features
+        .iter()
+        .filter(|f| f["feature"] == "mean_smoothness")
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let (ks, spike) = (
+        rows.iter().find(|f| f["test"] == "ks").unwrap(),
+        rows.iter().find(|f| f["test"] == "spike").unwrap(),
+    );
+    assert_eq!(ks["drifting"], false, "{ks}");
+    assert_eq!(spike["drifting"], true, "{spike}");
+    assert_eq!(spike["effect_name"], "share_moved");
+    assert!(spike["effect"].as_f64().unwrap() > 0.2, "{spike}");
+    let drifting: Vec<&str> = features
+        .iter()
+        .filter(|f| f["drifting"] == true)
+        .map(|f| f["feature"].as_str().unwrap())
+        .collect();
+    assert_eq!(drifting, ["mean_smoothness"], "{features:?}");
+    let s001 = ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "S001")
+        .expect("S001");
+    let message = s001["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "1 of 30 features of 'current' drift from 'reference': mean_smoothness (a spike: "
+        ) && message.contains("25% of current"),
+        "{message}"
+    );
+}

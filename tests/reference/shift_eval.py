@@ -31,7 +31,9 @@ Scores per dataset, injection and mode: `alarm` = runs with an S001 or S002 find
 (the false-alarm rate on untouched halves, the recall on injected ones); for the
 one-column table injections but `selection`, `located` = runs whose S001 names the
 injected column, and `precision` = injected columns among all the columns S001
-named (a column named beside it is drift the injection did not make).
+named (a column named beside it is drift the injection did not make); `B004` = runs
+with a label-shift finding (the class mixes differ: false on untouched halves; a
+sampling bias on a column that goes with the class moves the class mix too).
 """
 
 import argparse
@@ -139,13 +141,14 @@ THRESHOLDS = []
 
 def scan(binary, data, against=None):
     extra = (["--against", str(against)] if against else []) + [a for t in THRESHOLDS for a in ("--threshold", t)]
-    p = dsaudit(binary, "scan", "-q", "--fail-on", "never", "--format", "json", "--select", "S",
+    p = dsaudit(binary, "scan", "-q", "--fail-on", "never", "--format", "json", "--select", "S,B004",
                 *extra, str(data))
     ds = json.loads(p.stdout)["datasets"][0]
     found = [f for f in ds["findings"] if f["code"] in SHIFT_CODES]
     drifting = {f["feature"] for c in (ds.get("shift") or {}).get("comparisons", [])
                 for f in c.get("features", []) if f.get("drifting")}
     return {"codes": sorted({f["code"] for f in found}), "drifting": drifting,
+            "label_shift": any(f["code"] == "B004" for f in ds["findings"]),
             "messages": [f"{f['code']}: {f['message']}" for f in found]}
 
 
@@ -181,8 +184,10 @@ class Tally:
     def add(self, key, result, col=None, seed=None, verbose=False):
         if verbose and key[1] == "none" and result["codes"]:
             print(f"false alarm: {key[0]} {key[2]} seed {seed}: " + " | ".join(result["messages"]), flush=True)
-        t = self.rows.setdefault(key, {"runs": 0, "alarm": 0, "located": 0, "named": 0, "right": 0})
+        t = self.rows.setdefault(key, {"runs": 0, "alarm": 0, "located": 0, "named": 0, "right": 0,
+                                       "label_shift": 0})
         t["runs"] += 1
+        t["label_shift"] += result["label_shift"]
         t["alarm"] += bool(result["codes"])
         if col is not None:
             t["located"] += col in result["drifting"]
@@ -190,16 +195,18 @@ class Tally:
             t["right"] += col in result["drifting"]
 
     def print(self):
-        print(f"{'data':<14} {'injected':<10} {'mode':<8} {'runs':>4} {'alarm':>7} {'located':>8} {'precision':>9}")
+        print(f"{'data':<14} {'injected':<10} {'mode':<8} {'runs':>4} {'alarm':>7} {'located':>8} {'precision':>9} {'B004':>5}")
         for (data, kind, mode), t in sorted(self.rows.items(), key=lambda kv: (kv[0][1] != "none", kv[0])):
             located = f"{t['located'] / t['runs']:.2f}" if kind not in ("none", "selection") and data != "digit-images" else ""
             precision = f"{t['right'] / t['named']:.2f}" if located and t["named"] else ""
-            print(f"{data:<14} {kind:<10} {mode:<8} {t['runs']:>4} {t['alarm'] / t['runs']:>7.2f} {located:>8} {precision:>9}")
+            print(f"{data:<14} {kind:<10} {mode:<8} {t['runs']:>4} {t['alarm'] / t['runs']:>7.2f} {located:>8} {precision:>9}"
+                  f" {t['label_shift'] / t['runs']:>5.2f}")
         for kind in TABLE_KINDS:
             rs = [t for (d, k, m), t in self.rows.items() if k == kind and d != "digit-images"]
             if rs:
                 runs = sum(t["runs"] for t in rs)
-                print(f"tables, {kind}: {sum(t['alarm'] for t in rs)}/{runs} runs with S001/S002"
+                print(f"tables, {kind}: {sum(t['alarm'] for t in rs)}/{runs} runs with S001/S002, "
+                      f"{sum(t['label_shift'] for t in rs)}/{runs} with B004 (label shift)"
                       + (f", injected column named in {sum(t['located'] for t in rs)}/{runs}, "
                          f"{sum(t['right'] for t in rs)}/{sum(t['named'] for t in rs)} columns named right"
                          if kind not in ("none", "selection") else ""))
@@ -207,7 +214,8 @@ class Tally:
             rs = [t for (d, k, m), t in self.rows.items() if k == kind and d == "digit-images"]
             if rs:
                 runs = sum(t["runs"] for t in rs)
-                print(f"images, {kind}: {sum(t['alarm'] for t in rs)}/{runs} runs with S001/S002")
+                print(f"images, {kind}: {sum(t['alarm'] for t in rs)}/{runs} runs with S001/S002, "
+                      f"{sum(t['label_shift'] for t in rs)}/{runs} with B004 (label shift)")
 
 
 def kinds(args, every):

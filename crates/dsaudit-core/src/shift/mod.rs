@@ -14,6 +14,7 @@ pub mod mmd;
 pub mod pair;
 pub mod per_feature;
 pub mod reuse;
+pub mod spike;
 pub mod univariate;
 pub mod verdict;
 
@@ -65,6 +66,11 @@ pub const DRIFT_THRESHOLDS: &[Threshold] = &[
         doc: "smallest Jensen–Shannon distance for a categorical feature to drift",
     },
     Threshold {
+        key: "min-spike",
+        default: 0.1,
+        doc: "smallest change in one value's share of a numeric feature (0 to 1) for the feature to drift by that value (a default filled in, values clipped)",
+    },
+    Threshold {
         key: "strong-share",
         default: 0.5,
         doc: "share of drifting features at which the verdict is strong shift",
@@ -90,6 +96,7 @@ pub struct Params {
     pub alpha: f64,
     pub min_wasserstein: f64,
     pub min_js: f64,
+    pub min_spike: f64,
     pub min_auc: f64,
     pub strong_auc: f64,
     pub strong_share: f64,
@@ -103,6 +110,7 @@ impl Params {
             alpha: drift("alpha"),
             min_wasserstein: drift("min-wasserstein"),
             min_js: drift("min-js"),
+            min_spike: drift("min-spike"),
             strong_share: drift("strong-share"),
             min_auc: classifier("min-auc"),
             strong_auc: classifier("strong-auc"),
@@ -131,19 +139,22 @@ impl Verdict {
 #[derive(Debug, Clone, Serialize)]
 pub struct FeatureDrift {
     pub feature: String,
-    /// "ks" (numeric) or "chi2" (categorical).
+    /// "ks" or "spike" (numeric: a feature can have a row of each) or "chi2"
+    /// (categorical).
     pub test: &'static str,
     pub statistic: f64,
     pub p_value: f64,
     /// Benjamini–Hochberg adjusted p-value across the features of this comparison.
     pub q_value: f64,
-    /// "wasserstein" (normalized by the reference deviation) or "jensen_shannon".
+    /// "wasserstein" (normalized by the reference deviation), "share_moved" (the
+    /// spiking value's change of share) or "jensen_shannon".
     pub effect_name: &'static str,
     pub effect: f64,
     pub drifting: bool,
     pub n_reference: usize,
     pub n_current: usize,
-    /// Means for numbers; the category whose share moved most for categories.
+    /// Means for numbers; the value and its shares for a spike; the category whose
+    /// share moved most for categories.
     pub detail: String,
 }
 
@@ -366,8 +377,15 @@ fn compare(
 ) -> Comparison {
     let mut lap = Lap::new();
     let (features, skipped_features) =
-        feature_tests(f, (ref_name, ref_rows), (cur_name, cur_rows), params);
-    let drifting = features.iter().filter(|x| x.drifting).count();
+        per_feature::corrected(f, (ref_name, ref_rows), (cur_name, cur_rows), params);
+    // A feature with a spike has two rows; it is one feature tested, drifting or not.
+    let distinct = |rows: &mut dyn Iterator<Item = &FeatureDrift>| {
+        rows.map(|x| x.feature.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let tested = distinct(&mut features.iter());
+    let drifting = distinct(&mut features.iter().filter(|x| x.drifting));
     lap.lap("per-feature tests");
     let pair = Pair {
         loaded,
@@ -399,12 +417,12 @@ fn compare(
         evidence: Vec::new(),
         classifier_evidence: false,
         kernel_evidence: false,
-        features_tested: features.len(),
+        features_tested: tested,
         features_drifting: drifting,
-        share_drifting: if features.is_empty() {
+        share_drifting: if tested == 0 {
             0.0
         } else {
-            drifting as f64 / features.len() as f64
+            drifting as f64 / tested as f64
         },
         features,
         skipped_features,
@@ -441,35 +459,6 @@ impl Lap {
         self.timings.push((what, self.clock.elapsed()));
         self.clock = std::time::Instant::now();
     }
-}
-
-/// Each feature's two-sample test, corrected for multiple testing (Benjamini–
-/// Hochberg), drifting when significant and large enough; drifting first, largest
-/// effect first. Also the features that could not be tested.
-fn feature_tests(
-    f: &features::Features,
-    (ref_name, ref_rows): (&str, &[usize]),
-    (cur_name, cur_rows): (&str, &[usize]),
-    params: &Params,
-) -> (Vec<FeatureDrift>, Vec<Skipped>) {
-    let (mut features, skipped) = per_feature::test(f, ref_rows, cur_rows, ref_name, cur_name);
-    let q = univariate::benjamini_hochberg(&features.iter().map(|x| x.p_value).collect::<Vec<_>>());
-    for (x, q) in features.iter_mut().zip(q) {
-        x.q_value = q;
-        let floor = if x.test == "ks" {
-            params.min_wasserstein
-        } else {
-            params.min_js
-        };
-        x.drifting = q < params.alpha && x.effect >= floor;
-    }
-    features.sort_by(|a, b| {
-        b.drifting
-            .cmp(&a.drifting)
-            .then(b.effect.total_cmp(&a.effect))
-            .then(a.feature.cmp(&b.feature))
-    });
-    (features, skipped)
 }
 
 fn label_shift(usable: &crate::tally::Tally, a: &str, b: &str) -> Option<LabelShift> {

@@ -1,8 +1,8 @@
-//! Every feature on its own: KS and normalized Wasserstein for numbers,
-//! chi-square and Jensen–Shannon for categories; untestable features skipped
-//! with the reason.
+//! Every feature on its own: KS and normalized Wasserstein for numbers, with a test
+//! for one value whose share moved (a spike); chi-square and Jensen–Shannon for
+//! categories; untestable features skipped with the reason.
 
-use super::{features, univariate, FeatureDrift, Skipped, MIN_SAMPLES};
+use super::{features, spike, univariate, FeatureDrift, Skipped, MIN_SAMPLES};
 use crate::stats::moments::Moments;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -13,34 +13,66 @@ pub fn test(
     cur_rows: &[usize],
     ref_name: &str,
     cur_name: &str,
+    min_spike: f64,
 ) -> (Vec<FeatureDrift>, Vec<Skipped>) {
     let (reference, current) = ((ref_name, ref_rows), (cur_name, cur_rows));
-    let numeric: Vec<Result<FeatureDrift, Skipped>> = f
+    let numeric: Vec<Result<Vec<FeatureDrift>, Skipped>> = f
         .numeric
         .par_iter()
-        .map(|n| numeric(n, reference, current))
+        .map(|n| numeric(n, reference, current, min_spike))
         .collect();
     let categorical = f
         .categorical
         .iter()
-        .map(|c| categorical(c, reference, current));
+        .map(|c| categorical(c, reference, current).map(|x| vec![x]));
     let (mut ok, mut skipped) = (Vec::new(), Vec::new());
     for r in numeric.into_iter().chain(categorical) {
         match r {
-            Ok(x) => ok.push(x),
+            Ok(x) => ok.extend(x),
             Err(s) => skipped.push(s),
         }
     }
     (ok, skipped)
 }
 
+/// Each feature's two-sample test, corrected for multiple testing (Benjamini–
+/// Hochberg), drifting when significant and large enough; drifting first, largest
+/// effect first. Also the features that could not be tested.
+pub(super) fn corrected(
+    f: &features::Features,
+    (ref_name, ref_rows): (&str, &[usize]),
+    (cur_name, cur_rows): (&str, &[usize]),
+    params: &super::Params,
+) -> (Vec<FeatureDrift>, Vec<Skipped>) {
+    let (mut features, skipped) = test(f, ref_rows, cur_rows, ref_name, cur_name, params.min_spike);
+    let q = univariate::benjamini_hochberg(&features.iter().map(|x| x.p_value).collect::<Vec<_>>());
+    for (x, q) in features.iter_mut().zip(q) {
+        x.q_value = q;
+        let floor = match x.test {
+            "ks" => params.min_wasserstein,
+            "spike" => params.min_spike,
+            _ => params.min_js,
+        };
+        x.drifting = q < params.alpha && x.effect >= floor;
+    }
+    features.sort_by(|a, b| {
+        b.drifting
+            .cmp(&a.drifting)
+            .then(b.effect.total_cmp(&a.effect))
+            .then(a.feature.cmp(&b.feature))
+    });
+    (features, skipped)
+}
+
 /// A numeric feature: two-sample Kolmogorov–Smirnov, with the Wasserstein distance in
-/// reference standard deviations as the effect.
+/// reference standard deviations as the effect; and the spike test when one value's
+/// share moved by `min_spike` or more.
 fn numeric(
     n: &features::Numeric,
     (ref_name, ref_rows): (&str, &[usize]),
     (cur_name, cur_rows): (&str, &[usize]),
-) -> Result<FeatureDrift, Skipped> {
+    min_spike: f64,
+) -> Result<Vec<FeatureDrift>, Skipped> {
     let values = |rows: &[usize]| -> Vec<f64> {
         let mut v: Vec<f64> = rows
             .iter()
@@ -83,7 +115,7 @@ fn numeric(
         return Err(skip(format!("constant ({}) in both splits", a[0])));
     }
     let ks = univariate::ks(&a, &b);
-    Ok(FeatureDrift {
+    let ks = FeatureDrift {
         feature: n.name.clone(),
         test: "ks",
         statistic: ks.statistic,
@@ -98,6 +130,37 @@ fn numeric(
             "mean {} in {ref_name}, {} in {cur_name}",
             crate::util::round4(ma.mean),
             crate::util::round4(mb.mean)
+        ),
+    };
+    let spike = spike_row(&n.name, (&a, ref_name), (&b, cur_name), min_spike);
+    Ok(std::iter::once(ks).chain(spike).collect())
+}
+
+/// The spike test's row of a numeric feature (`a`, `b` sorted), when one value's
+/// share moved by `min_spike` or more.
+fn spike_row(
+    name: &str,
+    (a, ref_name): (&[f64], &str),
+    (b, cur_name): (&[f64], &str),
+    min_spike: f64,
+) -> Option<FeatureDrift> {
+    let t = spike::test(a, b, min_spike)?;
+    Some(FeatureDrift {
+        feature: name.to_string(),
+        test: "spike",
+        statistic: t.chi2,
+        p_value: t.p_value,
+        q_value: 1.0,
+        effect_name: "share_moved",
+        effect: t.moved,
+        drifting: false,
+        n_reference: a.len(),
+        n_current: b.len(),
+        detail: format!(
+            "{} is {}% of {ref_name}, {}% of {cur_name}",
+            crate::util::round4(t.value),
+            crate::util::round4(100.0 * t.shares.0),
+            crate::util::round4(100.0 * t.shares.1)
         ),
     })
 }

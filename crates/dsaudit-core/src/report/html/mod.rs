@@ -222,7 +222,12 @@ fn drift_charts(
             .then(a.feature.cmp(&b.feature))
     });
     let mut drawn = 0;
-    for f in ranked {
+    let mut seen = std::collections::BTreeSet::new();
+    // A feature with a spike row beside its KS row is drawn once.
+    for f in ranked
+        .into_iter()
+        .filter(|f| seen.insert(f.feature.as_str()))
+    {
         if drawn == DRIFT_CHARTS {
             break;
         }
