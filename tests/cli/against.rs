@@ -363,3 +363,55 @@ fn a_default_filled_in_by_the_serving_pipeline_is_a_spike() {
         "{message}"
     );
 }
+
+/// Served rows with labels, two of every three benign ones dropped: the class mix
+/// moved from the profile's (B004, named against the profile), whatever the features.
+#[test]
+fn a_class_mix_that_moved_from_the_profile_is_label_shift() {
+    let dir = Dir::new();
+    let same = |_: &str, v: &str| v.to_string();
+    std::fs::create_dir(dir.join("training")).unwrap();
+    let training = dir.join("training/training.csv");
+    cancer_rows(&training, |i| i % 2 == 0, same, None);
+    let profile = dir.join("profile.dsp");
+    partial(&training, &["--shard", "1/1"], &profile);
+    let text = std::fs::read_to_string("tests/data/breast_cancer.csv").unwrap();
+    let benign: Vec<bool> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.ends_with(",benign"))
+        .collect();
+    let served = dir.join("served.csv");
+    cancer_rows(
+        &served,
+        |i| i % 2 == 1 && (!benign[i] || i % 3 == 0),
+        same,
+        None,
+    );
+    let ds = scan_json(&served, &["--against", profile.to_str().unwrap()]);
+    let b004: Vec<&serde_json::Value> = ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "B004")
+        .collect();
+    assert_eq!(b004.len(), 1, "{:?}", codes(&ds));
+    let message = b004[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("split 'current' vs the saved profile: TVD "),
+        "{message}"
+    );
+    assert!(b004[0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("training data's saved profile"));
+    // The untouched odd rows: no label shift.
+    let untouched = dir.join("untouched.csv");
+    cancer_rows(&untouched, |i| i % 2 == 1, same, None);
+    let ds = scan_json(&untouched, &["--against", profile.to_str().unwrap()]);
+    assert!(
+        !codes(&ds).contains(&"B004".to_string()),
+        "{:?}",
+        codes(&ds)
+    );
+}
