@@ -286,18 +286,24 @@ fn shift_tests_of_a_table_against_its_saved_profile() {
     assert!(e.contains("a reference profile holds images"), "{e}");
 }
 
+/// The breast-cancer table's even rows as the training data (`training/training.csv`)
+/// and their profile in one part (`profile.dsp`).
+fn even_rows_profile(dir: &Dir) -> (PathBuf, PathBuf) {
+    std::fs::create_dir(dir.join("training")).unwrap();
+    let training = dir.join("training/training.csv");
+    cancer_rows(&training, |i| i % 2 == 0, |_, v| v.to_string(), None);
+    let profile = dir.join("profile.dsp");
+    partial(&training, &["--shard", "1/1"], &profile);
+    (training, profile)
+}
+
 /// The serving pipeline fills a missing `mean_smoothness` with the training median in a
 /// quarter of the rows: the values barely move (the KS test alone does not flag the
 /// column), but one value's share jumps from a fraction of a percent to a quarter.
 #[test]
 fn a_default_filled_in_by_the_serving_pipeline_is_a_spike() {
     let dir = Dir::new();
-    let same = |_: &str, v: &str| v.to_string();
-    std::fs::create_dir(dir.join("training")).unwrap();
-    let training = dir.join("training/training.csv");
-    cancer_rows(&training, |i| i % 2 == 0, same, None);
-    let profile = dir.join("profile.dsp");
-    partial(&training, &["--shard", "1/1"], &profile);
+    let (training, profile) = even_rows_profile(&dir);
     let text = std::fs::read_to_string(&training).unwrap();
     let column = text
         .lines()
@@ -370,11 +376,7 @@ fn a_default_filled_in_by_the_serving_pipeline_is_a_spike() {
 fn a_class_mix_that_moved_from_the_profile_is_label_shift() {
     let dir = Dir::new();
     let same = |_: &str, v: &str| v.to_string();
-    std::fs::create_dir(dir.join("training")).unwrap();
-    let training = dir.join("training/training.csv");
-    cancer_rows(&training, |i| i % 2 == 0, same, None);
-    let profile = dir.join("profile.dsp");
-    partial(&training, &["--shard", "1/1"], &profile);
+    let (_, profile) = even_rows_profile(&dir);
     let text = std::fs::read_to_string("tests/data/breast_cancer.csv").unwrap();
     let benign: Vec<bool> = text
         .lines()
