@@ -53,14 +53,14 @@ impl Rule for LabelShift {
             let (chi2, dof, p, tvd) = compare(train, c);
             if p < alpha && tvd >= min_tvd {
                 out.push(
-                    Finding::new(self.meta(), format!("split '{}' vs train: TVD {tvd:.2}, chi-square {chi2:.1} ({dof} dof), p = {p:.2e}", split_name(split)))
-                        .evidence("split", split.clone())
-                        .evidence("tvd", round4(tvd))
-                        .evidence("chi2", round4(chi2))
-                        .evidence("dof", dof)
-                        .evidence("p_value", p)
-                        .evidence("train_counts", counts_json(train))
-                        .evidence("counts", counts_json(c)),
+                    shifted(
+                        self,
+                        (&split_name(split), split.clone().into()),
+                        "train",
+                        (chi2, dof, p, tvd),
+                    )
+                    .evidence("train_counts", counts_json(train))
+                    .evidence("counts", counts_json(c)),
                 );
             }
         }
@@ -78,24 +78,40 @@ fn against_profile(rule: &LabelShift, ctx: &Context, alpha: f64, min_tvd: f64) -
         .comparisons
         .iter()
         .filter_map(|c| {
-            let l = c.label_shift.as_ref().filter(|l| l.p_value < alpha && l.tvd >= min_tvd)?;
-            let mut f = Finding::new(
-                rule.meta(),
-                format!(
-                    "split '{}' vs the saved profile: TVD {:.2}, chi-square {:.1} ({} dof), p = {:.2e}",
-                    c.current, l.tvd, l.chi2, l.dof, l.p_value
-                ),
+            let l = c
+                .label_shift
+                .as_ref()
+                .filter(|l| l.p_value < alpha && l.tvd >= min_tvd)?;
+            let mut f = shifted(
+                rule,
+                (&c.current, c.current.clone().into()),
+                "the saved profile",
+                (l.chi2, l.dof, l.p_value, l.tvd),
             )
-            .evidence("split", c.current.clone())
-            .evidence("reference", c.reference.clone())
-            .evidence("tvd", round4(l.tvd))
-            .evidence("chi2", round4(l.chi2))
-            .evidence("dof", l.dof)
-            .evidence("p_value", l.p_value);
+            .evidence("reference", c.reference.clone());
             f.fix = AGAINST_PROFILE_FIX.to_string();
             Some(f)
         })
         .collect()
+}
+
+/// The finding for `split` (as shown, and its evidence value) against `versus`, from
+/// the class mixes' comparison (chi-square, dof, p-value, TVD).
+fn shifted(
+    rule: &LabelShift,
+    (shown, split): (&str, serde_json::Value),
+    versus: &str,
+    (chi2, dof, p, tvd): (f64, f64, f64, f64),
+) -> Finding {
+    Finding::new(
+        rule.meta(),
+        format!("split '{shown}' vs {versus}: TVD {tvd:.2}, chi-square {chi2:.1} ({dof} dof), p = {p:.2e}"),
+    )
+    .evidence("split", split)
+    .evidence("tvd", round4(tvd))
+    .evidence("chi2", round4(chi2))
+    .evidence("dof", dof)
+    .evidence("p_value", p)
 }
 
 #[cfg(test)]
