@@ -68,7 +68,7 @@ pub const DRIFT_THRESHOLDS: &[Threshold] = &[
     Threshold {
         key: "min-spike",
         default: 0.1,
-        doc: "smallest change in one value's share of a numeric feature (0 to 1) for the feature to drift by that value (a default filled in, values clipped)",
+        doc: "smallest change in one value's share of a numeric feature (0 to 1) for the feature to drift by that value (a default filled in, values clipped); 0 or less turns the spike test off",
     },
     Threshold {
         key: "strong-share",
