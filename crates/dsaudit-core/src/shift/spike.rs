@@ -44,6 +44,10 @@ pub fn test(a: &[f64], b: &[f64], min_spike: f64) -> Option<Spike> {
             (None, None) => break,
         };
         let (ca, cb) = (run(a, &mut i, v), run(b, &mut j, v));
+        // Most values of a continuous column occur once: no float work for them.
+        if ca.max(cb) < MIN_COUNT {
+            continue;
+        }
         let (sa, sb) = (ca as f64 / na, cb as f64 / nb);
         let larger = if sa >= sb { ca } else { cb };
         if sa.max(sb) < min_spike || larger < MIN_COUNT {
