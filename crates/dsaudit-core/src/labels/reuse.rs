@@ -116,11 +116,17 @@ impl Scaler {
             fill(b * BLOCK, &mut x);
             self.standardize(x)
         };
-        let blocks = (0..n.div_ceil(BLOCK)).into_par_iter();
-        match &self.projection {
-            Some(p) => blocks.flat_map_iter(|b| p.apply(&block(b))).collect(),
-            None => blocks.flat_map_iter(block).collect(),
-        }
+        // Each block written where it belongs in a vector sized once: collecting
+        // the blocks' vectors and joining them copied the whole result again, into
+        // fresh pages.
+        let mut out = vec![0f64; n * self.outputs()];
+        out.par_chunks_mut(BLOCK * self.outputs().max(1))
+            .enumerate()
+            .for_each(|(b, dst)| match &self.projection {
+                Some(p) => dst.copy_from_slice(&p.apply(&block(b))),
+                None => dst.copy_from_slice(&block(b)),
+            });
+        out
     }
 
     fn standardize(&self, mut x: Vec<f64>) -> Vec<f64> {

@@ -119,25 +119,38 @@ impl Loaded {
     }
 
     pub fn from_images(samples: &[crate::manifest::ImageSample]) -> Result<Loaded> {
-        let mut loaded = Loaded::empty(Manifest::from_images(samples)?);
-        loaded.thumbs = samples
-            .iter()
-            .map(|s| s.info.hashes.map(|h| h.thumb))
-            .collect();
-        loaded.smalls = samples
-            .iter()
-            .map(|s| {
-                s.info.hashes.map(|h| perceptual::Small {
-                    aligned: h.aligned,
-                    pixels: h.small,
-                    centred_thumb: h.centred_thumb,
-                })
-            })
-            .collect();
-        loaded.shapes = samples
-            .iter()
-            .map(|s| s.info.hashes.map(|h| h.shape))
-            .collect();
+        use rayon::prelude::*;
+        // Side by side and in parallel: done one after another on one core, these
+        // copies (a kilobyte a sample, into fresh pages) were 4% of a scan of small
+        // PNGs while the other core waited.
+        let (manifest, (smalls, (thumbs, shapes))) = rayon::join(
+            || Manifest::from_images(samples),
+            || {
+                let smalls = samples
+                    .par_iter()
+                    .map(|s| {
+                        s.info.hashes.as_ref().map(|h| perceptual::Small {
+                            aligned: h.aligned,
+                            pixels: h.small,
+                            centred_thumb: h.centred_thumb,
+                        })
+                    })
+                    .collect();
+                let thumbs = samples
+                    .par_iter()
+                    .map(|s| s.info.hashes.as_ref().map(|h| h.thumb))
+                    .collect();
+                let shapes = samples
+                    .par_iter()
+                    .map(|s| s.info.hashes.as_ref().map(|h| h.shape))
+                    .collect();
+                (smalls, (thumbs, shapes))
+            },
+        );
+        let mut loaded = Loaded::empty(manifest?);
+        loaded.thumbs = thumbs;
+        loaded.smalls = smalls;
+        loaded.shapes = shapes;
         Ok(loaded)
     }
 }
