@@ -165,6 +165,21 @@ bench-pair old new runs="5" images="0" rows="1000000":
     [ {{images}} -gt 0 ] && targets="$dir/data/images $targets"
     scripts/bench_pair.sh "{{old}}" "{{new}}" {{runs}} $targets
 
+# As bench-pair, with the page cache emptied before every run (needs root): a first
+# scan of 100,000 PNGs and of the 70,000 real digits, files read from the disk.
+bench-pair-cold old new runs="3" images="100000" digits="70000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -q --release --example gen_data
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir/data" {{images}} 10 >/dev/null
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q numpy pillow scikit-learn
+    "$dir/venv/bin/python" tests/reference/digits28.py "$dir/digits" {{digits}}
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+    scripts/bench_cold.sh "{{old}}" "{{new}}" {{runs}} "$dir/data/images" "$dir/digits"
+
 # A table larger than the memory budget (issue 30): writes ROWS rows of the benchmark
 # table (10^8 rows: about 20 GB; gen_data writes as it generates) and the 1,000,000-row
 # one, scans the small one whole (after a warm-up) and the large one under
