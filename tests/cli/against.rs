@@ -323,7 +323,7 @@ fn a_default_filled_in_by_the_serving_pipeline_is_a_spike() {
     let fill = |c: &str, v: &str| match c {
         "mean_smoothness" => {
             row.set(row.get() + 1);
-            if row.get() % 4 == 0 {
+            if row.get().is_multiple_of(4) {
                 median.to_string()
             } else {
                 v.to_string()
