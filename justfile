@@ -178,7 +178,7 @@ bench-pair-cold old new runs="3" images="100000" digits="70000":
     "$dir/venv/bin/pip" install -q numpy pillow scikit-learn
     "$dir/venv/bin/python" tests/reference/digits28.py "$dir/digits" {{digits}}
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
-    scripts/bench_cold.sh "{{old}}" "{{new}}" {{runs}} "$dir/data/images" "$dir/digits"
+    scripts/bench_pair.sh --cold "{{old}}" "{{new}}" {{runs}} "$dir/data/images" "$dir/digits"
 
 # A table larger than the memory budget (issue 30): writes ROWS rows of the benchmark
 # table (10^8 rows: about 20 GB; gen_data writes as it generates) and the 1,000,000-row
