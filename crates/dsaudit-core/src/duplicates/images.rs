@@ -10,7 +10,7 @@
 //! samples all look alike (digits, icons) are not called copies.
 
 use super::{hamming, similarity, Near, NearSearch, Params};
-use crate::load::perceptual::Small;
+use crate::load::perceptual::{Small, SMALL_PIXELS};
 use crate::manifest::Manifest;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -94,25 +94,24 @@ pub fn near_pairs(
     if reps.len() < 2 {
         return (Vec::new(), search, state(&[]));
     }
-    let prepared: Vec<similarity::Prepared> = reps
-        .par_iter()
-        .map(|&i| similarity::Prepared::new(&small(i).pixels))
-        .collect();
+    let prepared = Pictures::new(reps.iter().map(|&i| &small(i).pixels).collect());
     let thumbs: Vec<similarity::Thumb> = reps
         .iter()
         .map(|&i| similarity::Thumb::new(&small(i).centred_thumb))
         .collect();
-    lap(&mut search, "pictures prepared");
+    lap(&mut search, "thumbnails prepared");
     // By position in `reps`, which is in sample order.
     let confirm = |a: usize, b: usize| -> Option<Near> {
         let (a, b) = (a.min(b), a.max(b));
         // Most pairs that get this far are compared pixel by pixel: ask for the
         // picture's sums while the thumbnails are compared.
-        prepared[b].prefetch();
+        if let Some(p) = prepared.ready(b) {
+            p.prefetch();
+        }
         if thumbs[a].surely_apart(&thumbs[b]) {
             return None;
         }
-        let distance = prepared[a].distance_within(&prepared[b], ceiling as f32)?;
+        let distance = prepared.get(a).distance_within(prepared.get(b), ceiling as f32)?;
         Some(Near {
             a: reps[a],
             b: reps[b],
@@ -133,6 +132,31 @@ pub fn near_pairs(
     search.confirmed = pairs.len() as u64;
     lap(&mut search, "calibration");
     (pairs, search, s)
+}
+
+/// Each picture's sums for the pixel comparison, made the first time a comparison
+/// needs them: most pictures are in no candidate pair and not among the calibration's
+/// sample, and preparing every one was 2% of a scan of 100,000 PNGs' CPU. The sums depend on the picture alone, so when they are made changes
+/// nothing.
+struct Pictures<'a> {
+    pixels: Vec<&'a [u8; SMALL_PIXELS]>,
+    made: Vec<std::sync::OnceLock<similarity::Prepared<'a>>>,
+}
+
+impl<'a> Pictures<'a> {
+    fn new(pixels: Vec<&'a [u8; SMALL_PIXELS]>) -> Pictures<'a> {
+        let made = (0..pixels.len()).map(|_| std::sync::OnceLock::new()).collect();
+        Pictures { pixels, made }
+    }
+
+    fn get(&self, i: usize) -> &similarity::Prepared<'a> {
+        self.made[i].get_or_init(|| similarity::Prepared::new(self.pixels[i]))
+    }
+
+    /// The sums if already made.
+    fn ready(&self, i: usize) -> Option<&similarity::Prepared<'a>> {
+        self.made[i].get()
+    }
 }
 
 /// The candidate pairs confirmed on the pixels, and how many candidates there were:
@@ -229,7 +253,7 @@ fn calibrate(
     params: &Params,
     rep_keys: &[u128],
     codes: &[u64],
-    prepared: &[similarity::Prepared],
+    prepared: &Pictures,
 ) -> f64 {
     let nn = nearest_distances(rep_keys, codes, prepared);
     search.calibration_sample = nn.len() as u64;
@@ -246,7 +270,7 @@ fn calibrate(
 /// The pixel distance from each of up to `CALIBRATION_SAMPLE` distinct pictures (those
 /// with the smallest keys: a fixed sample, whatever the order or the run) to its
 /// nearest other picture, among the `NN_CANDIDATES` nearest by centred pHash; sorted.
-fn nearest_distances(keys: &[u128], codes: &[u64], pictures: &[similarity::Prepared]) -> Vec<f32> {
+fn nearest_distances(keys: &[u128], codes: &[u64], pictures: &Pictures) -> Vec<f32> {
     let mut by_key: Vec<(u128, usize)> =
         keys.iter().enumerate().map(|(k, &key)| (key, k)).collect();
     let take = CALIBRATION_SAMPLE.min(by_key.len());
@@ -272,7 +296,7 @@ fn nearest_distances(keys: &[u128], codes: &[u64], pictures: &[similarity::Prepa
                 best.truncate(NN_CANDIDATES);
             }
             best.iter()
-                .map(|&(_, b)| pictures[a].distance(&pictures[b]))
+                .map(|&(_, b)| pictures.get(a).distance(pictures.get(b)))
                 .fold(f32::INFINITY, f32::min)
         })
         .collect();
