@@ -111,7 +111,9 @@ pub fn near_pairs(
         if thumbs[a].surely_apart(&thumbs[b]) {
             return None;
         }
-        let distance = prepared.get(a).distance_within(prepared.get(b), ceiling as f32)?;
+        let distance = prepared
+            .get(a)
+            .distance_within(prepared.get(b), ceiling as f32)?;
         Some(Near {
             a: reps[a],
             b: reps[b],
@@ -145,7 +147,9 @@ struct Pictures<'a> {
 
 impl<'a> Pictures<'a> {
     fn new(pixels: Vec<&'a [u8; SMALL_PIXELS]>) -> Pictures<'a> {
-        let made = (0..pixels.len()).map(|_| std::sync::OnceLock::new()).collect();
+        let made = (0..pixels.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
         Pictures { pixels, made }
     }
 
