@@ -138,8 +138,8 @@ pub fn near_pairs(
 
 /// Each picture's sums for the pixel comparison, made the first time a comparison
 /// needs them: most pictures are in no candidate pair and not among the calibration's
-/// sample, and preparing every one was 2% of a scan of 100,000 PNGs' CPU. The sums depend on the picture alone, so when they are made changes
-/// nothing.
+/// sample, and preparing every one was 2% of the CPU of a scan of 100,000 PNGs. The
+/// sums depend on the picture alone, so when they are made changes nothing.
 struct Pictures<'a> {
     pixels: Vec<&'a [u8; SMALL_PIXELS]>,
     made: Vec<std::sync::OnceLock<similarity::Prepared<'a>>>,

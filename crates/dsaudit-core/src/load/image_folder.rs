@@ -80,9 +80,10 @@ pub fn describe_all(
 }
 
 /// Threads that read and describe the files: several per core, so that while some
-/// wait for the disk the others decode. With one per core, a scan of 100,000 PNGs
-/// whose files had left the page cache spent 13.7 s loading, the cores idle or
-/// waiting on reads for half of it; with four per core, 7.5 s (`docs/benchmarks.md`).
+/// wait for the disk the others decode. With one per core, a first scan of 100,000
+/// PNGs (files not in the page cache) left the cores idle or waiting on reads for
+/// much of its load; with four per core it took 0.63x as long, warm scans unchanged
+/// (`just bench-pair-cold`, docs/benchmarks.md).
 /// The decodes' memory is bounded by `decode_budget`, not by the threads. None where
 /// the threads cannot be started: the shared pool reads then.
 fn readers() -> Option<&'static rayon::ThreadPool> {
