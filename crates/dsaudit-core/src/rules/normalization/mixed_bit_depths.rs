@@ -22,6 +22,9 @@ impl Rule for MixedBitDepths {
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let depths = ctx.loaded.manifest.u8s("bit_depth");
+        if super::all_null(depths) {
+            return Vec::new();
+        }
         let Some((common, hist, samples, total)) =
             minority(ctx, |i| depths.get(i).map(|d| format!("{d}-bit")))
         else {

@@ -23,6 +23,9 @@ impl Rule for MixedImageSizes {
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let m = &ctx.loaded.manifest;
         let (w, h) = (m.u32s("width"), m.u32s("height"));
+        if super::all_null(w) {
+            return Vec::new();
+        }
         let Some((common, hist, samples, total)) =
             minority(ctx, |i| Some(format!("{}x{}", w.get(i)?, h.get(i)?)))
         else {

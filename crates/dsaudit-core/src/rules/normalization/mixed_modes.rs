@@ -22,6 +22,9 @@ impl Rule for MixedModes {
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let modes = ctx.loaded.manifest.strs("mode");
+        if super::all_null(modes) {
+            return Vec::new();
+        }
         let Some((common, hist, samples, total)) =
             minority(ctx, |i| modes.get(i).map(str::to_string))
         else {

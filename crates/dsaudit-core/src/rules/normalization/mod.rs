@@ -24,6 +24,15 @@ pub use crate::load::pixel_stats::BLANK_CONTRAST;
 /// Per-sample lists stop here; `sample_count` stays exact.
 pub const MAX_LISTED: usize = 1000;
 
+/// Whether no sample has a value in `column`: a table's manifest has none of the
+/// image measures, and the image rules, which could then find nothing, skip their
+/// pass over every row (six of them took 0.17 s of a million-row table's scan).
+pub(crate) fn all_null<T: polars::prelude::PolarsDataType>(
+    column: &polars::prelude::ChunkedArray<T>,
+) -> bool {
+    column.null_count() == column.len()
+}
+
 /// Numeric feature columns with at least one finite value.
 pub(crate) fn numeric_columns<'a>(
     ctx: &'a Context,
@@ -49,6 +58,9 @@ pub(crate) fn flag_images(
 ) -> Vec<Finding> {
     let m = &ctx.loaded.manifest;
     let values = m.f64s(column);
+    if all_null(values) {
+        return Vec::new();
+    }
     // Blank images are blank-image's alone: every other measure is degenerate on them.
     let contrast = m.f64s("contrast");
     let errors = m.strs("error_kind");

@@ -28,6 +28,9 @@ impl Rule for OddAspectRatio {
         let min_ratio = ctx.threshold(self, "min-ratio");
         let m = &ctx.loaded.manifest;
         let (w, h, errors) = (m.u32s("width"), m.u32s("height"), m.strs("error_kind"));
+        if super::all_null(w) {
+            return Vec::new();
+        }
         let mut hits: Vec<(usize, f64, u32, u32)> = (0..m.len())
             .filter(|&i| errors.get(i).is_none())
             .filter_map(|i| {
