@@ -38,11 +38,11 @@ pub struct Survey {
 pub use crate::util::ext_of;
 
 pub fn is_image_path(path: &Path) -> bool {
-    IMAGE_EXTS.contains(&ext_of(path).as_str())
+    IMAGE_EXTS.iter().any(|e| crate::util::ext_is(path, e))
 }
 
 pub fn is_table_path(path: &Path) -> bool {
-    TABLE_EXTS.contains(&ext_of(path).as_str())
+    TABLE_EXTS.iter().any(|e| crate::util::ext_is(path, e))
 }
 
 pub fn stem_lower(path: &Path) -> String {
@@ -87,7 +87,7 @@ pub fn survey(input: &Path) -> Result<Survey> {
         is_file: false,
         names: top.iter().map(|f| f.rel.clone()).collect(),
         tables: paths(&|p| is_table_path(p)),
-        npy: paths(&|p| ext_of(p) == "npy"),
+        npy: paths(&|p| crate::util::ext_is(p, "npy")),
         images: walked
             .files
             .iter()

@@ -27,7 +27,7 @@ impl super::Format for HfParquet {
                 .walked
                 .files
                 .iter()
-                .filter(|f| crate::util::ext_of(&f.path) == "parquet")
+                .filter(|f| crate::util::ext_is(&f.path, "parquet"))
                 .map(|f| (f.path.clone(), f.rel.clone()))
                 .collect()
         };

@@ -56,7 +56,7 @@ fn class_names(survey: &Survey) -> Result<(Option<Vec<String>>, Option<String>)>
         .files
         .iter()
         .filter(top)
-        .filter(|f| matches!(crate::util::ext_of(&f.path).as_str(), "yaml" | "yml"))
+        .filter(|f| crate::util::ext_is(&f.path, "yaml") || crate::util::ext_is(&f.path, "yml"))
         .collect();
     yamls.sort_by_key(|f| f.rel != "data.yaml");
     for f in yamls {
