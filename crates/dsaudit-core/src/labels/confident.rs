@@ -3,6 +3,7 @@
 //! counts, and the label issues it implies. Pure functions over out-of-sample
 //! predicted probabilities (`probs`, row-major n × k) and given labels (0..k).
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// How the flagged set is chosen from the confident joint.
@@ -62,22 +63,26 @@ pub fn confident_joint(
     labels: &[usize],
     thresholds: &[f64],
 ) -> (Vec<u64>, Vec<Option<usize>>) {
-    let mut joint = vec![0u64; k * k];
-    let guesses: Vec<Option<usize>> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, &given)| {
-            let p = &probs[i * k..(i + 1) * k];
+    // Each sample's guess is its own; the joint counts them after (whole numbers: the
+    // same in any order).
+    let guesses: Vec<Option<usize>> = probs
+        .par_chunks_exact(k)
+        .take(labels.len())
+        .map(|p| {
             let mut confident = (0..k).filter(|&j| p[j] >= thresholds[j] - SLACK);
-            let guess = match (confident.next(), confident.next()) {
-                (None, _) => return None,
-                (Some(only), None) => only,
-                _ => argmax(p),
-            };
-            joint[given * k + guess] += 1;
-            Some(guess)
+            match (confident.next(), confident.next()) {
+                (None, _) => None,
+                (Some(only), None) => Some(only),
+                _ => Some(argmax(p)),
+            }
         })
         .collect();
+    let mut joint = vec![0u64; k * k];
+    for (&given, guess) in labels.iter().zip(&guesses) {
+        if let Some(guess) = guess {
+            joint[given * k + guess] += 1;
+        }
+    }
     for j in 0..k {
         joint[j * k + j] = joint[j * k + j].max(1);
     }
@@ -208,11 +213,15 @@ pub fn find(probs: &[f64], k: usize, labels: &[usize], method: Method) -> Found 
             .collect(),
         Method::PredictedNeqGiven => vec![true; n],
     };
-    for (i, flag) in is_issue.iter_mut().enumerate() {
-        if argmax(&probs[i * k..(i + 1) * k]) == labels[i] {
-            *flag = false;
-        }
-    }
+    is_issue
+        .par_iter_mut()
+        .zip(probs.par_chunks_exact(k))
+        .zip(labels)
+        .for_each(|((flag, p), &given)| {
+            if argmax(p) == given {
+                *flag = false;
+            }
+        });
     Found {
         thresholds,
         joint,
@@ -232,39 +241,62 @@ pub fn cap_by_noise(
     labels: &[usize],
     calibrated: &[u64],
 ) {
-    for c in 0..k {
-        let row = &calibrated[c * k..(c + 1) * k];
-        let estimate = (row.iter().sum::<u64>() - row[c]) as usize;
-        let mut flagged: Vec<usize> = members(labels, c)
-            .into_iter()
-            .filter(|&i| is_issue[i])
-            .collect();
-        if flagged.len() <= estimate {
-            continue;
-        }
-        flagged.sort_by(|&a, &b| {
-            self_confidence(&probs[a * k..(a + 1) * k], c)
-                .total_cmp(&self_confidence(&probs[b * k..(b + 1) * k], c))
-                .then(a.cmp(&b))
-        });
-        for &i in &flagged[estimate..] {
-            is_issue[i] = false;
-        }
+    let members = members(labels, k);
+    let flags: &[bool] = is_issue;
+    // Each class's samples are its own, so the classes are capped side by side.
+    let unflag: Vec<Vec<usize>> = members
+        .par_iter()
+        .enumerate()
+        .map(|(c, rows)| {
+            let row = &calibrated[c * k..(c + 1) * k];
+            let estimate = (row.iter().sum::<u64>() - row[c]) as usize;
+            let mut flagged: Vec<usize> = rows.iter().copied().filter(|&i| flags[i]).collect();
+            if flagged.len() <= estimate {
+                return Vec::new();
+            }
+            flagged.sort_by(|&a, &b| {
+                self_confidence(&probs[a * k..(a + 1) * k], c)
+                    .total_cmp(&self_confidence(&probs[b * k..(b + 1) * k], c))
+                    .then(a.cmp(&b))
+            });
+            flagged.split_off(estimate)
+        })
+        .collect();
+    for i in unflag.into_iter().flatten() {
+        is_issue[i] = false;
     }
 }
 
-fn members(labels: &[usize], class: usize) -> Vec<usize> {
-    (0..labels.len()).filter(|&i| labels[i] == class).collect()
+/// The samples of each class 0..k, in order.
+fn members(labels: &[usize], k: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); k];
+    for (i, &l) in labels.iter().enumerate() {
+        out[l].push(i);
+    }
+    out
+}
+
+/// Sets the flag of every sample in `picked` (each cell's choice, made side by side).
+fn flag_all(n: usize, picked: Vec<Vec<usize>>) -> Vec<bool> {
+    let mut flag = vec![false; n];
+    for i in picked.into_iter().flatten() {
+        flag[i] = true;
+    }
+    flag
 }
 
 fn by_noise_rate(probs: &[f64], k: usize, labels: &[usize], prune: &[u64]) -> Vec<bool> {
-    let mut flag = vec![false; labels.len()];
-    for given in 0..k {
-        let rows = members(labels, given);
-        for t in (0..k).filter(|&t| t != given) {
+    let members = members(labels, k);
+    let cells: Vec<(usize, usize)> = (0..k)
+        .flat_map(|given| (0..k).filter(move |&t| t != given).map(move |t| (given, t)))
+        .collect();
+    let picked = cells
+        .par_iter()
+        .map(|&(given, t)| {
+            let rows = &members[given];
             let take = (prune[given * k + t] as usize).min(rows.len());
             if take == 0 {
-                continue;
+                return Vec::new();
             }
             let mut by_margin: Vec<(f64, usize)> = rows
                 .iter()
@@ -272,28 +304,34 @@ fn by_noise_rate(probs: &[f64], k: usize, labels: &[usize], prune: &[u64]) -> Ve
                 .collect();
             let first =
                 |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-            for &(_, i) in smallest(&mut by_margin, take, first) {
-                flag[i] = true;
-            }
-        }
-    }
-    flag
+            smallest(&mut by_margin, take, first)
+                .iter()
+                .map(|&(_, i)| i)
+                .collect()
+        })
+        .collect();
+    flag_all(labels.len(), picked)
 }
 
 fn by_class(probs: &[f64], k: usize, labels: &[usize], prune: &[u64], counts: &[u64]) -> Vec<bool> {
-    let mut flag = vec![false; labels.len()];
-    for given in 0..k {
-        let take = counts[given].saturating_sub(prune[given * k + given]) as usize;
-        let mut rows: Vec<(f64, usize)> = members(labels, given)
-            .into_iter()
-            .map(|i| (probs[i * k + given], i))
-            .collect();
-        let first = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        for &(_, i) in smallest(&mut rows, take, first) {
-            flag[i] = true;
-        }
-    }
-    flag
+    let picked = members(labels, k)
+        .into_par_iter()
+        .enumerate()
+        .map(|(given, rows)| {
+            let take = counts[given].saturating_sub(prune[given * k + given]) as usize;
+            let mut rows: Vec<(f64, usize)> = rows
+                .into_iter()
+                .map(|i| (probs[i * k + given], i))
+                .collect();
+            let first =
+                |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+            smallest(&mut rows, take, first)
+                .iter()
+                .map(|&(_, i)| i)
+                .collect()
+        })
+        .collect();
+    flag_all(labels.len(), picked)
 }
 
 /// The `take` first of `v` by `order` (a total order, so the same set as a full

@@ -3,6 +3,7 @@
 //! accuracy, the expected precision, the noise per class and the confused pairs.
 
 use super::{confident, ClassNoise, Confusion, Labels};
+use rayon::prelude::*;
 
 /// Out-of-sample probabilities: the manifest rows scored, their probabilities
 /// (row-major, one per class), and the classes in column order.
@@ -20,18 +21,28 @@ pub(super) fn learn(out: &mut Labels, s: &Scored, labels: &[usize], method: conf
     let (rows, probs) = (&s.rows, &s.probs);
     let mut found = confident::find(probs, k, labels, method);
     confident::cap_by_noise(&mut found.is_issue, probs, k, labels, &found.calibrated);
-    let correct = rows
-        .iter()
-        .enumerate()
-        .filter(|&(pos, _)| confident::argmax(&probs[pos * k..(pos + 1) * k]) == labels[pos])
+    let correct = probs
+        .par_chunks_exact(k)
+        .zip(labels)
+        .filter(|&(p, &given)| confident::argmax(p) == given)
         .count();
     no_better_than_chance(out, &mut found, labels, correct, &s.classes);
-    for (pos, &i) in rows.iter().enumerate() {
-        let p = &probs[pos * k..(pos + 1) * k];
-        let given = labels[pos];
-        out.quality[i] = Some(confident::self_confidence(p, given));
-        out.margin[i] = Some(confident::normalized_margin(p, given));
-        out.suggested[i] = Some(confident::argmax(p) as u32);
+    // Each sample's figures are its own: worked out side by side, then placed.
+    let per: Vec<(f64, f64, u32)> = probs
+        .par_chunks_exact(k)
+        .zip(labels)
+        .map(|(p, &given)| {
+            (
+                confident::self_confidence(p, given),
+                confident::normalized_margin(p, given),
+                confident::argmax(p) as u32,
+            )
+        })
+        .collect();
+    for (pos, (&i, &(quality, margin, suggested))) in rows.iter().zip(&per).enumerate() {
+        out.quality[i] = Some(quality);
+        out.margin[i] = Some(margin);
+        out.suggested[i] = Some(suggested);
         out.is_issue[i] = Some(found.is_issue[pos]);
     }
     out.scored = rows.len();

@@ -143,12 +143,12 @@ fn classes_of(out: &mut Labels, loaded: &Loaded, usable: &[usize]) -> Option<Vec
         return None;
     }
     let label_col = loaded.manifest.strs("label");
-    let mut classes: Vec<String> = usable
-        .iter()
-        .filter_map(|&i| label_col.get(i).map(str::to_string))
-        .collect();
+    // The distinct labels first, then their sort: a sort of every row's own copy was a
+    // tenth of a second of a million-row scan, on one core.
+    let distinct: rustc_hash::FxHashSet<&str> =
+        usable.iter().filter_map(|&i| label_col.get(i)).collect();
+    let mut classes: Vec<String> = distinct.into_iter().map(str::to_string).collect();
     classes.sort();
-    classes.dedup();
     if classes.len() > MAX_CLASSES {
         out.skipped = Some(format!(
             "{} distinct labels: not a classification target",
