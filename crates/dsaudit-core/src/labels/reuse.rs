@@ -36,34 +36,26 @@ impl Scaler {
     /// Mean and deviation per feature over `n` rows (non-finite values skipped),
     /// merged block by block in order: the same bits whatever reads the rows.
     pub fn fit(n: usize, d: usize, fill: Fill) -> Scaler {
-        use crate::stats::moments::Moments;
+        use crate::stats::moments::Spread;
         use rayon::prelude::*;
-        let blocks: Vec<Vec<Moments>> = (0..n.div_ceil(BLOCK))
+        let blocks: Vec<Spread> = (0..n.div_ceil(BLOCK))
             .into_par_iter()
             .map(|b| {
                 let rows = BLOCK.min(n - b * BLOCK);
                 let mut block = vec![0f64; rows * d];
                 fill(b * BLOCK, &mut block);
-                let mut m = vec![Moments::default(); d];
-                for row in block.chunks_exact(d.max(1)) {
-                    for (m, &v) in m.iter_mut().zip(row) {
-                        if v.is_finite() {
-                            m.push(v);
-                        }
-                    }
-                }
-                m
+                let mut s = Spread::new(d);
+                block.chunks_exact(d.max(1)).for_each(|row| s.push_row(row));
+                s
             })
             .collect();
-        let moments = blocks
-            .into_iter()
-            .fold(vec![Moments::default(); d], |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, b)| a.merge(b));
-                a
-            });
+        let spread = blocks.iter().fold(Spread::new(d), |mut a, b| {
+            a.merge(b);
+            a
+        });
         Scaler {
-            mean: moments.iter().map(|m| m.mean).collect(),
-            std: moments.iter().map(|m| m.std()).collect(),
+            mean: spread.means().to_vec(),
+            std: spread.stds(),
             projection: None,
         }
     }
