@@ -298,16 +298,13 @@ fn by_noise_rate(probs: &[f64], k: usize, labels: &[usize], prune: &[u64]) -> Ve
             if take == 0 {
                 return Vec::new();
             }
-            let mut by_margin: Vec<(f64, usize)> = rows
+            let by_margin = rows
                 .iter()
                 .map(|&i| (probs[i * k + t] - probs[i * k + given], i))
                 .collect();
-            let first =
-                |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-            smallest(&mut by_margin, take, first)
-                .iter()
-                .map(|&(_, i)| i)
-                .collect()
+            smallest(by_margin, take, |a, b| {
+                b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+            })
         })
         .collect();
     flag_all(labels.len(), picked)
@@ -319,33 +316,34 @@ fn by_class(probs: &[f64], k: usize, labels: &[usize], prune: &[u64], counts: &[
         .enumerate()
         .map(|(given, rows)| {
             let take = counts[given].saturating_sub(prune[given * k + given]) as usize;
-            let mut rows: Vec<(f64, usize)> = rows
+            let confidence = rows
                 .into_iter()
                 .map(|i| (probs[i * k + given], i))
                 .collect();
-            let first =
-                |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-            smallest(&mut rows, take, first)
-                .iter()
-                .map(|&(_, i)| i)
-                .collect()
+            smallest(confidence, take, |a, b| {
+                a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+            })
         })
         .collect();
     flag_all(labels.len(), picked)
 }
 
-/// The `take` first of `v` by `order` (a total order, so the same set as a full
-/// sort's first `take`), in no particular order: a selection instead of a sort,
-/// since only which samples are taken matters (a million rows, 90 class pairs).
-fn smallest<T>(v: &mut [T], take: usize, order: impl FnMut(&T, &T) -> std::cmp::Ordering) -> &[T] {
-    let take = take.min(v.len());
+/// A total order on (score, sample).
+type Order = fn(&(f64, usize), &(f64, usize)) -> std::cmp::Ordering;
+
+/// The samples of the `take` first of `scored` (score, sample) by `order` (a total
+/// order, so the same set as a full sort's first `take`), in no particular order: a
+/// selection instead of a sort, since only which samples are taken matters (a
+/// million rows, 90 class pairs).
+fn smallest(mut scored: Vec<(f64, usize)>, take: usize, order: Order) -> Vec<usize> {
+    let take = take.min(scored.len());
     if take == 0 {
-        return &[];
+        return Vec::new();
     }
-    if take < v.len() {
-        v.select_nth_unstable_by(take - 1, order);
+    if take < scored.len() {
+        scored.select_nth_unstable_by(take - 1, order);
     }
-    &v[..take]
+    scored[..take].iter().map(|&(_, i)| i).collect()
 }
 
 /// p(given label): cleanlab's default label quality score.
