@@ -101,28 +101,23 @@ pub const MAX_DIMS: usize = 64;
 /// z-scores of the representatives; missing and non-finite values sit at the mean
 /// (0) so they neither attract nor repel, and a constant column contributes nothing.
 fn standardized(rows: &TableRows, reps: &[u32], d: usize) -> Vec<f32> {
-    let moments = reps
+    use crate::stats::moments::Spread;
+    let spread = reps
         .par_chunks(32_768)
         .map(|chunk| {
-            let mut m = vec![crate::stats::moments::Moments::default(); d];
+            let mut s = Spread::new(d);
             for &r in chunk {
-                let row = &rows.numeric[r as usize * d..(r as usize + 1) * d];
-                for (m, &v) in m.iter_mut().zip(row) {
-                    if v.is_finite() {
-                        m.push(v as f64);
-                    }
-                }
+                s.push_row(&rows.numeric[r as usize * d..(r as usize + 1) * d]);
             }
-            m
+            s
         })
         .collect::<Vec<_>>()
-        .into_iter()
-        .reduce(|mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(a, b)| a.merge(b));
+        .iter()
+        .fold(Spread::new(d), |mut a, b| {
+            a.merge(b);
             a
-        })
-        .unwrap_or_default();
-    let stats: Vec<(f64, f64)> = moments.iter().map(|m| (m.mean, m.std())).collect();
+        });
+    let stats: Vec<(f64, f64)> = spread.means().iter().copied().zip(spread.stds()).collect();
     let mut out = vec![0f32; reps.len() * d];
     out.par_chunks_mut(d).zip(reps).for_each(|(z, &r)| {
         let row = &rows.numeric[r as usize * d..(r as usize + 1) * d];

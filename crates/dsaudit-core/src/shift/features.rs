@@ -4,7 +4,7 @@
 
 use crate::load::rows::{TableRows, NAMED_CATEGORIES};
 use crate::load::Loaded;
-use crate::stats::moments::Moments;
+use crate::stats::moments::Spread;
 use std::collections::BTreeMap;
 
 /// Per-image statistics tested one by one (manifest columns), plus width, height
@@ -203,15 +203,12 @@ impl Vectors {
         };
         let raw = v.raw(f, fit_rows);
         let d = v.names.len();
-        let mut moments = vec![Moments::default(); d];
-        for (k, &x) in raw.iter().enumerate() {
-            if x.is_finite() {
-                moments[k % d].push(x);
-            }
-        }
-        for (j, m) in moments.iter().enumerate() {
-            v.mean[j] = m.mean;
-            v.scale[j] = if m.std() > 0.0 { m.std() } else { 1.0 };
+        let mut spread = Spread::new(d);
+        raw.chunks_exact(d.max(1))
+            .for_each(|row| spread.push_row(row));
+        for (j, (&mean, std)) in spread.means().iter().zip(spread.stds()).enumerate() {
+            v.mean[j] = mean;
+            v.scale[j] = if std > 0.0 { std } else { 1.0 };
         }
         v
     }

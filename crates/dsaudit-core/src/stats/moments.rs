@@ -160,10 +160,12 @@ impl Spread {
         }
     }
 
-    /// One row, a value per column; non-finite values are skipped.
-    pub fn push_row(&mut self, row: &[f64]) {
+    /// One row, a value per column (f32 values widened as `as f64` widens them);
+    /// non-finite values are skipped.
+    pub fn push_row<T: Copy + Into<f64>>(&mut self, row: &[T]) {
         let columns = self.n.iter_mut().zip(&mut self.mean).zip(&mut self.m2);
         for (((count, mean), m2), &x) in columns.zip(row) {
+            let x: f64 = x.into();
             if !x.is_finite() {
                 continue;
             }
