@@ -102,7 +102,7 @@ pub const MAX_DIMS: usize = 64;
 /// (0) so they neither attract nor repel, and a constant column contributes nothing.
 fn standardized(rows: &TableRows, reps: &[u32], d: usize) -> Vec<f32> {
     use crate::stats::moments::Spread;
-    let spread = reps
+    let parts: Vec<Spread> = reps
         .par_chunks(32_768)
         .map(|chunk| {
             let mut s = Spread::new(d);
@@ -111,12 +111,8 @@ fn standardized(rows: &TableRows, reps: &[u32], d: usize) -> Vec<f32> {
             }
             s
         })
-        .collect::<Vec<_>>()
-        .iter()
-        .fold(Spread::new(d), |mut a, b| {
-            a.merge(b);
-            a
-        });
+        .collect();
+    let spread = Spread::merged(d, &parts);
     let stats: Vec<(f64, f64)> = spread.means().iter().copied().zip(spread.stds()).collect();
     let mut out = vec![0f32; reps.len() * d];
     out.par_chunks_mut(d).zip(reps).for_each(|(z, &r)| {

@@ -49,10 +49,7 @@ impl Scaler {
                 s
             })
             .collect();
-        let spread = blocks.iter().fold(Spread::new(d), |mut a, b| {
-            a.merge(b);
-            a
-        });
+        let spread = Spread::merged(d, &blocks);
         Scaler {
             mean: spread.means().to_vec(),
             std: spread.stds(),

@@ -206,10 +206,12 @@ impl Vectors {
         let mut spread = Spread::new(d);
         raw.chunks_exact(d.max(1))
             .for_each(|row| spread.push_row(row));
-        for (j, (&mean, std)) in spread.means().iter().zip(spread.stds()).enumerate() {
-            v.mean[j] = mean;
-            v.scale[j] = if std > 0.0 { std } else { 1.0 };
-        }
+        v.mean = spread.means().to_vec();
+        v.scale = spread
+            .stds()
+            .into_iter()
+            .map(|std| if std > 0.0 { std } else { 1.0 })
+            .collect();
         v
     }
 

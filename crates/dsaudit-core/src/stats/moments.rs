@@ -141,9 +141,9 @@ impl Moments {
 
 /// Per column of rows, the count, mean and sum of squared deviations of its finite
 /// values: `Moments::push` and `Moments::merge` for those three alone, operation for
-/// operation (so the same bits), stored column by column. The label features' scaler
-/// reads only means and deviations; filling every column's third moment, extremes
-/// and zero count as well was most of its pass over 300 features a row.
+/// operation (so the same bits), stored column by column. The feature scalers (label
+/// features, table z-scores) read only means and deviations; filling every column's
+/// third moment, extremes and zero count as well was most of their pass over the rows.
 #[derive(Debug, Clone)]
 pub struct Spread {
     n: Vec<u64>,
@@ -195,6 +195,14 @@ impl Spread {
             self.mean[j] += delta * nb / n;
             self.n[j] += o.n[j];
         }
+    }
+
+    /// `parts` merged in order into one of `columns` columns.
+    pub fn merged<'a>(columns: usize, parts: impl IntoIterator<Item = &'a Spread>) -> Spread {
+        parts.into_iter().fold(Spread::new(columns), |mut a, b| {
+            a.merge(b);
+            a
+        })
     }
 
     pub fn means(&self) -> &[f64] {
