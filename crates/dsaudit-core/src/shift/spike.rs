@@ -49,7 +49,13 @@ pub fn test(a: &[f64], b: &[f64], min_spike: f64) -> Option<Spike> {
             continue;
         }
         let (sa, sb) = (ca as f64 / na, cb as f64 / nb);
-        let larger = if sa >= sb { ca } else { cb };
+        // Equal shares from splits of different sizes: the larger count decides, in
+        // either order of the splits.
+        let larger = match sa.total_cmp(&sb) {
+            std::cmp::Ordering::Greater => ca,
+            std::cmp::Ordering::Less => cb,
+            std::cmp::Ordering::Equal => ca.max(cb),
+        };
         if sa.max(sb) < min_spike || larger < MIN_COUNT {
             continue;
         }
@@ -149,6 +155,17 @@ mod tests {
         let mut b = normal(20, 9);
         b[..4].fill(0.0);
         assert_eq!(test(&sorted(normal(20, 10)), &sorted(b), 0.1), None);
+    }
+
+    #[test]
+    fn equal_shares_of_unequal_splits_are_a_candidate_in_either_order() {
+        // 2 holds 4 of 36 and 6 of 54 (both 1/9): a candidate through the 6, whichever
+        // split is the reference (proptest found the order mattering).
+        let a: Vec<f64> = [vec![0.0; 20], vec![1.0; 12], vec![2.0; 4]].concat();
+        let b: Vec<f64> = [vec![0.0; 36], vec![2.0; 6], vec![3.0; 12]].concat();
+        let (ab, ba) = (test(&a, &b, 0.02).unwrap(), test(&b, &a, 0.02).unwrap());
+        assert_eq!(ab.candidates, ba.candidates);
+        assert_eq!(ab.candidates, 4);
     }
 
     proptest! {
