@@ -76,10 +76,9 @@ impl Index {
     /// `keep` kept, in no particular order.
     ///
     /// The codes filed under one block value are queried together: each run they
-    /// probe is looked up once for all of them, and since both runs list their ids in
-    /// ascending order, where each query's later ids start is found by walking
-    /// forward rather than by a search per query. (Querying code by code, the
-    /// look-ups took half the time on crowded codes.)
+    /// probe is looked up once for all of them (querying code by code, the look-ups
+    /// took half the time on crowded codes), and two runs are met once, from the lower
+    /// of their two values, rather than once from each.
     pub fn pairs<T: Send>(
         &self,
         radius: u32,
@@ -109,8 +108,9 @@ impl Index {
         (n, found.into_iter().flat_map(|f| f.1).collect())
     }
 
-    /// Calls `found(a, b)` for every pair within `radius` bits, a < b, of which `a`
-    /// is filed under value `v` of block `j`, and which is first met in block `j`.
+    /// Calls `found(a, b)` for every pair within `radius` bits, a < b, of which one
+    /// is filed under value `v` of block `j` and the other under `v` or a higher
+    /// value, and which is first met in block `j`.
     fn run_pairs(&self, j: usize, v: usize, radius: u32, found: impl FnMut(usize, usize)) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("popcnt") {
@@ -139,27 +139,34 @@ impl Index {
         let run = |v: usize| t.starts[v] as usize..t.starts[v + 1] as usize;
         let queries = run(v);
         let (q_codes, q_ids) = (&t.codes[queries.clone()], &t.ids[queries]);
+        let mut close = |q: u64, a: u32, c: u64, b: u32| {
+            let x = c ^ q;
+            // Met in every block within `sub` bits: counted in the first.
+            if x.count_ones() <= radius && (0..j).all(|k| (block(x, k) as u64).count_ones() > sub)
+            {
+                found(a.min(b) as usize, a.max(b) as usize);
+            }
+        };
         for &m in masks(sub) {
             let u = v ^ m as usize;
-            if t.filled[u >> 6] & (1 << (u & 63)) == 0 {
+            // Two runs whose values differ by a mask meet once, from the lower value.
+            if u < v || t.filled[u >> 6] & (1 << (u & 63)) == 0 {
+                continue;
+            }
+            if u == v {
+                // The run with itself: its ids ascend, so the later ones are the pairs.
+                for (i, (&q, &a)) in q_codes.iter().zip(q_ids).enumerate() {
+                    for (&c, &b) in q_codes[i + 1..].iter().zip(&q_ids[i + 1..]) {
+                        close(q, a, c, b);
+                    }
+                }
                 continue;
             }
             let probed = run(u);
             let (codes, ids) = (&t.codes[probed.clone()], &t.ids[probed]);
-            let mut from = 0;
             for (&q, &a) in q_codes.iter().zip(q_ids) {
-                while from < ids.len() && ids[from] <= a {
-                    from += 1;
-                }
-                for (&c, &b) in codes[from..].iter().zip(&ids[from..]) {
-                    let x = c ^ q;
-                    if x.count_ones() > radius {
-                        continue;
-                    }
-                    // Met in every block within `sub` bits: counted in the first.
-                    if (0..j).all(|k| (block(x, k) as u64).count_ones() > sub) {
-                        found(a as usize, b as usize);
-                    }
+                for (&c, &b) in codes.iter().zip(ids) {
+                    close(q, a, c, b);
                 }
             }
         }
