@@ -47,12 +47,7 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         bail!("dsaudit merge: --label, --split, --layout and --allow-outside-paths are given to dsaudit partial; the merge reads the layout the parts found");
     }
     let start = std::time::Instant::now();
-    let bytes = args
-        .data
-        .paths
-        .iter()
-        .map(|p| Ok((p.clone(), Dsp::read_bytes(p)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let bytes = Dsp::read_all(&args.data.paths)?;
     if bytes
         .first()
         .is_some_and(|(_, b)| partial::table::is_table(b))

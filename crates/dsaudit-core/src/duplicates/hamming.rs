@@ -142,8 +142,7 @@ impl Index {
         let mut close = |q: u64, a: u32, c: u64, b: u32| {
             let x = c ^ q;
             // Met in every block within `sub` bits: counted in the first.
-            if x.count_ones() <= radius && (0..j).all(|k| (block(x, k) as u64).count_ones() > sub)
-            {
+            if x.count_ones() <= radius && (0..j).all(|k| (block(x, k) as u64).count_ones() > sub) {
                 found(a.min(b) as usize, a.max(b) as usize);
             }
         };

