@@ -38,11 +38,11 @@ pub struct Survey {
 pub use crate::util::ext_of;
 
 pub fn is_image_path(path: &Path) -> bool {
-    IMAGE_EXTS.iter().any(|e| crate::util::ext_is(path, e))
+    crate::util::ext_in(path, IMAGE_EXTS)
 }
 
 pub fn is_table_path(path: &Path) -> bool {
-    TABLE_EXTS.iter().any(|e| crate::util::ext_is(path, e))
+    crate::util::ext_in(path, TABLE_EXTS)
 }
 
 pub fn stem_lower(path: &Path) -> String {
@@ -88,11 +88,7 @@ pub fn survey(input: &Path) -> Result<Survey> {
         names: top.iter().map(|f| f.rel.clone()).collect(),
         tables: paths(&|p| is_table_path(p)),
         npy: paths(&|p| crate::util::ext_is(p, "npy")),
-        images: walked
-            .files
-            .iter()
-            .filter(|f| is_image_path(&f.path))
-            .count(),
+        images: walked.files.iter().filter(|f| f.ext_in(IMAGE_EXTS)).count(),
         guesses,
         walked,
     })

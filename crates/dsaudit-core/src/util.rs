@@ -74,6 +74,20 @@ pub fn ext_is(path: &std::path::Path, ext: &str) -> bool {
     extension(path).is_some_and(|e| e.as_encoded_bytes().eq_ignore_ascii_case(ext.as_bytes()))
 }
 
+/// Whether `path`'s extension is one of `exts` (lower-case ASCII) in any case: the
+/// extension found once, not once per candidate (the walk's every file is asked
+/// whether it is an image and a table: nine look-ups of each path's last `.` for a
+/// PNG asked about tables were 13% of a part of 1% of 100,000 images).
+pub fn ext_in(path: &std::path::Path, exts: &[&str]) -> bool {
+    debug_assert!(exts
+        .iter()
+        .all(|e| !e.bytes().any(|b| b.is_ascii_uppercase())));
+    extension(path).is_some_and(|e| {
+        let e = e.as_encoded_bytes();
+        exts.iter().any(|x| e.eq_ignore_ascii_case(x.as_bytes()))
+    })
+}
+
 /// `Path::extension`, read from the bytes after the last `/` when the last component
 /// is a plain name (not empty, `.` or `..`, which `Path` parses on its own). The
 /// survey and every format's detection ask it of every file of the walk: parsing each

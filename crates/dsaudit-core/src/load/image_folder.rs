@@ -3,7 +3,7 @@
 use super::image::{self, ImageInfo};
 use super::DatasetSpec;
 use super::Loaded;
-use crate::discover::is_image_path;
+use crate::discover::{is_image_path, IMAGE_EXTS};
 use crate::manifest::ImageSample;
 use crate::util::split_value;
 use anyhow::Result;
@@ -165,7 +165,7 @@ pub fn load(
         let label = dirs.get(depth_of_class).map(|s| s.to_string());
         // Files beside the split or class folders (README, a stray CSV) are not
         // samples, unless they are images, which then count as unlabeled.
-        if label.is_none() && !is_image_path(&f.path) {
+        if label.is_none() && !f.ext_in(IMAGE_EXTS) {
             ignored.push(f.rel.clone());
             continue;
         }

@@ -5,7 +5,7 @@ use super::image_folder::{describe_all, Job};
 use super::table::{label_strings, read, resolve_label, resolve_split, split_strings};
 use super::DatasetSpec;
 use super::{Loaded, LABEL_NAMES};
-use crate::discover::{is_image_path, path_column, PATH_NAMES};
+use crate::discover::{path_column, IMAGE_EXTS, PATH_NAMES};
 use anyhow::{bail, Result};
 use polars::prelude::*;
 use std::collections::HashSet;
@@ -117,7 +117,7 @@ fn add_unlisted<'a>(
         if seen.contains(&f.rel) || f.rel == labels_rel {
             continue;
         }
-        if is_image_path(&f.path) {
+        if f.ext_in(IMAGE_EXTS) {
             jobs.push(Job {
                 path: &f.path,
                 source: f.rel.clone(),

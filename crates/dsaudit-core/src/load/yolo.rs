@@ -7,7 +7,7 @@
 use super::detection::{Annotation, Detection, Problem, ProblemKind};
 use super::image_folder::{describe_all, Job};
 use super::{DatasetSpec, Loaded, Recall};
-use crate::discover::is_image_path;
+use crate::discover::IMAGE_EXTS;
 use anyhow::Result;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -52,7 +52,7 @@ pub fn load(
     let mut ignored = Vec::new();
     let mut label_files: HashSet<&str> = HashSet::new();
     for f in &spec.walked.files {
-        if is_image_path(&f.path) {
+        if f.ext_in(IMAGE_EXTS) {
             jobs.push(Job {
                 path: &f.path,
                 source: f.rel.clone(),

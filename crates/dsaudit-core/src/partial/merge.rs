@@ -195,11 +195,7 @@ fn spec_of(h: &Header) -> DatasetSpec {
             .dataset
             .non_utf8
             .iter()
-            .map(|rel| WalkedFile {
-                path: root.join(rel),
-                rel: rel.clone(),
-                utf8: false,
-            })
+            .map(|rel| WalkedFile::new(root.join(rel), rel.clone(), false))
             .collect(),
         dirs: Vec::new(),
         issues: h

@@ -26,7 +26,7 @@ impl super::Format for Coco {
             .walked
             .files
             .iter()
-            .filter(|f| crate::util::ext_is(&f.path, "json") && f.rel.matches('/').count() <= 1)
+            .filter(|f| f.ext_in(&["json"]) && f.rel.matches('/').count() <= 1)
             .filter(|f| looks_like_coco(&f.path))
             .map(|f| AnnotationFile {
                 path: f.path.clone(),

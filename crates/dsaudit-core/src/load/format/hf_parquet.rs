@@ -27,7 +27,7 @@ impl super::Format for HfParquet {
                 .walked
                 .files
                 .iter()
-                .filter(|f| crate::util::ext_is(&f.path, "parquet"))
+                .filter(|f| f.ext_in(&["parquet"]))
                 .map(|f| (f.path.clone(), f.rel.clone()))
                 .collect()
         };

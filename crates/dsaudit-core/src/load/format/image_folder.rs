@@ -1,7 +1,7 @@
 //! `ROOT/<split>/<class>/*` and `ROOT/<class>/*`: labels and splits from folder names.
 
 use super::{Found, Layout, Writer};
-use crate::discover::{is_image_path, Survey};
+use crate::discover::{Survey, IMAGE_EXTS};
 use crate::load::{DatasetSpec, Loaded, Recall};
 use crate::util::canonical_split;
 use crate::walk::Walked;
@@ -92,7 +92,7 @@ impl Layout for Folders {
 /// it is not itself a split folder.
 fn single_image_folder(walked: &Walked) -> Option<String> {
     let mut dir: Option<&str> = None;
-    for f in walked.files.iter().filter(|f| is_image_path(&f.path)) {
+    for f in walked.files.iter().filter(|f| f.ext_in(IMAGE_EXTS)) {
         let mut parts = f.rel.split('/');
         let top = parts.next()?;
         if parts.count() < 2 || dir.is_some_and(|d| d != top) {
@@ -108,7 +108,7 @@ fn has_split_dirs(walked: &Walked) -> bool {
     let mut top_with_files: Vec<&str> = walked
         .files
         .iter()
-        .filter(|f| is_image_path(&f.path) || f.rel.contains('/'))
+        .filter(|f| f.ext_in(IMAGE_EXTS) || f.rel.contains('/'))
         .filter_map(|f| f.rel.split_once('/').map(|(d, _)| d))
         .collect();
     top_with_files.dedup();

@@ -25,7 +25,7 @@ impl super::Format for WebDataset {
             .walked
             .files
             .iter()
-            .filter(|f| crate::util::ext_is(&f.path, "tar"))
+            .filter(|f| f.ext_in(&["tar"]))
             .map(|f| Shard {
                 split: super::hf_parquet::split_of(&f.rel),
                 path: f.path.clone(),

@@ -4,7 +4,7 @@
 //! The split is the folders' name.
 
 use super::{Found, Layout, Writer};
-use crate::discover::{is_image_path, Survey};
+use crate::discover::{Survey, IMAGE_EXTS};
 use crate::load::{DatasetSpec, Loaded, Recall};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ impl super::Format for Yolo {
         let files = &survey.walked.files;
         let images_folder = files
             .iter()
-            .any(|f| is_image_path(&f.path) && f.rel.split('/').any(|d| d == "images"));
+            .any(|f| f.ext_in(IMAGE_EXTS) && f.rel.split('/').any(|d| d == "images"));
         let labels = files
             .iter()
             .any(|f| crate::load::yolo::is_label_file(&f.rel));
@@ -56,7 +56,7 @@ fn class_names(survey: &Survey) -> Result<(Option<Vec<String>>, Option<String>)>
         .files
         .iter()
         .filter(top)
-        .filter(|f| crate::util::ext_is(&f.path, "yaml") || crate::util::ext_is(&f.path, "yml"))
+        .filter(|f| f.ext_in(&["yaml", "yml"]))
         .collect();
     yamls.sort_by_key(|f| f.rel != "data.yaml");
     for f in yamls {
