@@ -187,6 +187,37 @@ fn half(rel: &str, k: u64) -> Dsp {
     partial::partial(&dataset(rel), Default::default(), None, &shard, true).unwrap()
 }
 
+/// A part's bytes read back as the part (and write again to the same bytes); cut
+/// anywhere, lengthened, or claiming more rows than its bytes can hold, it is
+/// refused in one line naming it, and never reserves what its count claims.
+#[test]
+fn damaged_parts_are_refused_in_one_line() {
+    let part = half("sample_data/images", 1);
+    let bytes = part.to_bytes().unwrap();
+    let back = Dsp::from_bytes("p.dsp", &bytes).unwrap();
+    assert_eq!(back.rows.len(), part.rows.len());
+    assert_eq!(back.to_bytes().unwrap(), bytes);
+    let error = |b: &[u8]| Dsp::from_bytes("p.dsp", b).err().unwrap().to_string();
+    for share in [0.3, 0.6, 0.95, 0.9999] {
+        let cut = (bytes.len() as f64 * share) as usize;
+        let e = error(&bytes[..cut]);
+        assert_eq!(e, "p.dsp: damaged partial scan: cut short", "{share}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(7);
+    assert_eq!(
+        error(&longer),
+        "p.dsp: damaged partial scan: 1 bytes after its end"
+    );
+    // Rows are the last field: an empty part ends in its count, 0.
+    let mut empty = part.clone();
+    empty.rows.clear();
+    let mut claims = empty.to_bytes().unwrap();
+    assert_eq!(claims.pop(), Some(0));
+    claims.extend([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    assert_eq!(error(&claims), "p.dsp: damaged partial scan: cut short");
+}
+
 #[test]
 fn parts_of_different_datasets_or_listings_do_not_merge() {
     let a = half("sample_data/images", 1);
