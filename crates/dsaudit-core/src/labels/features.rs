@@ -22,30 +22,62 @@ pub(super) fn small_pixels(
 /// whole cost of `--label-model cnn`); digits lose nothing a label needs at 16.
 pub const CNN_SIDE: usize = 16;
 
+/// The 2×2 sums of the 32×32 grey image, row-major 16×16: four times the means.
+fn quads(pixels: &[u8; crate::load::perceptual::SMALL_PIXELS]) -> [u16; GREY_FEATURES] {
+    let side = crate::load::perceptual::SMALL_SIDE;
+    let mut out = [0u16; GREY_FEATURES];
+    for (row, pair) in out
+        .chunks_exact_mut(CNN_SIDE)
+        .zip(pixels.chunks_exact(2 * side))
+    {
+        let (top, bottom) = pair.split_at(side);
+        for ((o, t), b) in row
+            .iter_mut()
+            .zip(top.chunks_exact(2))
+            .zip(bottom.chunks_exact(2))
+        {
+            *o = t[0] as u16 + t[1] as u16 + b[0] as u16 + b[1] as u16;
+        }
+    }
+    out
+}
+
 /// The 2×2 means of the 32×32 grey image, row-major 16×16, into `out`.
 pub(super) fn halved(pixels: &[u8; crate::load::perceptual::SMALL_PIXELS], out: &mut [f64]) {
-    let side = crate::load::perceptual::SMALL_SIDE;
-    for (k, g) in out.iter_mut().enumerate().take(GREY_FEATURES) {
-        let (y, x) = (k / CNN_SIDE * 2, k % CNN_SIDE * 2);
-        let at = |y: usize, x: usize| pixels[y * side + x] as u16;
-        *g = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) as f64 / 4.0;
+    for (g, &q) in out.iter_mut().zip(&quads(pixels)) {
+        *g = q as f64 / 4.0;
     }
 }
 
 /// 2×2 means of the 32×32 grey image, normalised to zero mean and unit variance
 /// (all zero when flat: brightness and contrast say nothing of the class), then
 /// the shape descriptor.
+///
+/// The mean and the sum of squared deviations are summed in integers: every value
+/// is a multiple of 1/4 below 256 and the mean a multiple of 1/1024, so each
+/// deviation, its square and every partial sum of either is exact in an f64 (at
+/// most 44 significant bits), and f64 sums in any order give these same numbers,
+/// bit for bit, as the sequential sums did. (Those were most of the label
+/// features' time: two chains of 256 dependent additions per image.)
 fn image_features(
     out: &mut [f64],
     pixels: &[u8; crate::load::perceptual::SMALL_PIXELS],
     shape: &[u8; crate::load::perceptual::SHAPE_DIMS],
 ) {
     let (grey, rest) = out.split_at_mut(GREY_FEATURES);
-    halved(pixels, grey);
-    let mean = grey.iter().sum::<f64>() / GREY_FEATURES as f64;
-    let sd = (grey.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / GREY_FEATURES as f64).sqrt();
-    for g in grey.iter_mut() {
-        *g = if sd > 0.0 { (*g - mean) / sd } else { 0.0 };
+    let q = quads(pixels);
+    // In units of 1/4: 256 values of at most 1,020.
+    let sum: i64 = q.iter().map(|&v| v as i64).sum();
+    // (v - mean) in units of 1/1024 is 256 q - sum; squared, units of 2^-20.
+    let squares: i64 = q.iter().map(|&v| (256 * v as i64 - sum).pow(2)).sum();
+    let mean = (sum as f64 / 4.0) / GREY_FEATURES as f64;
+    let sd = ((squares as f64 / (1u64 << 20) as f64) / GREY_FEATURES as f64).sqrt();
+    for (g, &v) in grey.iter_mut().zip(&q) {
+        *g = if sd > 0.0 {
+            (v as f64 / 4.0 - mean) / sd
+        } else {
+            0.0
+        };
     }
     for (r, &v) in rest.iter_mut().zip(shape) {
         *r = v as f64;
@@ -186,4 +218,91 @@ pub(super) fn vectors(
     let x = scaler.apply(n, &*fill);
     drop(fill);
     Ok((rows, x, scaler.outputs(), what, Some(scaler)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::perceptual::{SHAPE_DIMS, SMALL_PIXELS, SMALL_SIDE};
+    use proptest::prelude::*;
+
+    /// The features as first written: f64 means of each 2×2 block and sequential
+    /// f64 sums for the mean and the deviation.
+    fn sequential(pixels: &[u8; SMALL_PIXELS], shape: &[u8; SHAPE_DIMS]) -> Vec<f64> {
+        let mut out = vec![0f64; IMAGE_FEATURES];
+        let (grey, rest) = out.split_at_mut(GREY_FEATURES);
+        for (k, g) in grey.iter_mut().enumerate() {
+            let (y, x) = (k / CNN_SIDE * 2, k % CNN_SIDE * 2);
+            let at = |y: usize, x: usize| pixels[y * SMALL_SIDE + x] as u16;
+            *g = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) as f64 / 4.0;
+        }
+        let mean = grey.iter().sum::<f64>() / GREY_FEATURES as f64;
+        let sd =
+            (grey.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / GREY_FEATURES as f64).sqrt();
+        for g in grey.iter_mut() {
+            *g = if sd > 0.0 { (*g - mean) / sd } else { 0.0 };
+        }
+        for (r, &v) in rest.iter_mut().zip(shape) {
+            *r = v as f64;
+        }
+        out
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    fn same_as_sequential(pixels: &[u8; SMALL_PIXELS], shape: &[u8; SHAPE_DIMS]) {
+        let mut got = vec![0f64; IMAGE_FEATURES];
+        image_features(&mut got, pixels, shape);
+        assert_eq!(bits(&got), bits(&sequential(pixels, shape)));
+        let mut halves = vec![0f64; GREY_FEATURES];
+        halved(pixels, &mut halves);
+        let mut want = vec![0f64; GREY_FEATURES];
+        for (k, w) in want.iter_mut().enumerate() {
+            let (y, x) = (k / CNN_SIDE * 2, k % CNN_SIDE * 2);
+            let at = |y: usize, x: usize| pixels[y * SMALL_SIDE + x] as u16;
+            *w = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) as f64 / 4.0;
+        }
+        assert_eq!(bits(&halves), bits(&want));
+    }
+
+    #[test]
+    fn extremes_give_the_sequential_sums_bit_for_bit() {
+        let shape = [3u8; SHAPE_DIMS];
+        for fill in [0u8, 1, 128, 255] {
+            same_as_sequential(&[fill; SMALL_PIXELS], &shape);
+        }
+        let mut one = [0u8; SMALL_PIXELS];
+        one[SMALL_PIXELS - 1] = 255;
+        same_as_sequential(&one, &shape);
+        let checker: [u8; SMALL_PIXELS] = std::array::from_fn(|i| {
+            if (i / SMALL_SIDE + i % SMALL_SIDE) % 2 == 0 {
+                255
+            } else {
+                0
+            }
+        });
+        same_as_sequential(&checker, &shape);
+        let halves: [u8; SMALL_PIXELS] =
+            std::array::from_fn(|i| if i < SMALL_PIXELS / 2 { 255 } else { 0 });
+        same_as_sequential(&halves, &shape);
+    }
+
+    proptest! {
+        #[test]
+        fn any_picture_gives_the_sequential_sums_bit_for_bit(
+            pixels in proptest::collection::vec(any::<u8>(), SMALL_PIXELS),
+            low in 0u8..=255,
+            spread in 0u8..=255,
+            shape in proptest::collection::vec(any::<u8>(), SHAPE_DIMS),
+        ) {
+            // Narrow ranges too: near-flat pictures have the smallest deviations.
+            let pixels: [u8; SMALL_PIXELS] = std::array::from_fn(|i| {
+                low.saturating_add(pixels[i] % spread.max(1))
+            });
+            let shape: [u8; SHAPE_DIMS] = shape.try_into().unwrap();
+            same_as_sequential(&pixels, &shape);
+        }
+    }
 }
