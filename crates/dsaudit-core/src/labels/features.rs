@@ -277,7 +277,7 @@ mod tests {
         one[SMALL_PIXELS - 1] = 255;
         same_as_sequential(&one, &shape);
         let checker: [u8; SMALL_PIXELS] = std::array::from_fn(|i| {
-            if (i / SMALL_SIDE + i % SMALL_SIDE) % 2 == 0 {
+            if (i / SMALL_SIDE + i % SMALL_SIDE).is_multiple_of(2) {
                 255
             } else {
                 0
