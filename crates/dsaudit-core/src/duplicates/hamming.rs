@@ -146,30 +146,51 @@ impl Index {
                 found(a.min(b) as usize, a.max(b) as usize);
             }
         };
-        for &m in masks(sub) {
-            let u = v ^ m as usize;
-            // Two runs whose values differ by a mask meet once, from the lower value.
-            if u < v || t.filled[u >> 6] & (1 << (u & 63)) == 0 {
-                continue;
+        // The run with itself: its ids ascend, so the later ones are the pairs.
+        for (i, (&q, &a)) in q_codes.iter().zip(q_ids).enumerate() {
+            for (&c, &b) in q_codes[i + 1..].iter().zip(&q_ids[i + 1..]) {
+                close(q, a, c, b);
             }
-            if u == v {
-                // The run with itself: its ids ascend, so the later ones are the pairs.
-                for (i, (&q, &a)) in q_codes.iter().zip(q_ids).enumerate() {
-                    for (&c, &b) in q_codes[i + 1..].iter().zip(&q_ids[i + 1..]) {
+        }
+        // Two runs whose values differ by a mask meet once, from the lower value:
+        // `v ^ m` is above `v` exactly when the mask's highest bit is one that `v`
+        // lacks, so only those masks are tried (testing `u < v` on each was an
+        // unpredictable branch on every probe, half of them taken).
+        let by_top = masks_by_top(sub);
+        let mut lacking = !v & 0xffff;
+        while lacking != 0 {
+            let top = lacking.trailing_zeros() as usize;
+            lacking &= lacking - 1;
+            for &m in &by_top[top] {
+                let u = v ^ m as usize;
+                if t.filled[u >> 6] & (1 << (u & 63)) == 0 {
+                    continue;
+                }
+                let probed = run(u);
+                let (codes, ids) = (&t.codes[probed.clone()], &t.ids[probed]);
+                for (&q, &a) in q_codes.iter().zip(q_ids) {
+                    for (&c, &b) in codes.iter().zip(ids) {
                         close(q, a, c, b);
                     }
-                }
-                continue;
-            }
-            let probed = run(u);
-            let (codes, ids) = (&t.codes[probed.clone()], &t.ids[probed]);
-            for (&q, &a) in q_codes.iter().zip(q_ids) {
-                for (&c, &b) in codes.iter().zip(ids) {
-                    close(q, a, c, b);
                 }
             }
         }
     }
+}
+
+/// `masks(sub)` but the empty one, grouped by their highest set bit; cached per `sub`.
+fn masks_by_top(sub: u32) -> &'static [Vec<u16>; BLOCK_BITS as usize] {
+    use std::sync::OnceLock;
+    static TABLES: [OnceLock<[Vec<u16>; BLOCK_BITS as usize]>; 17] =
+        [const { OnceLock::new() }; 17];
+    let sub = sub.min(BLOCK_BITS);
+    TABLES[sub as usize].get_or_init(|| {
+        let mut groups: [Vec<u16>; BLOCK_BITS as usize] = Default::default();
+        for &m in masks(sub).iter().filter(|&&m| m != 0) {
+            groups[(15 - m.leading_zeros()) as usize].push(m);
+        }
+        groups
+    })
 }
 
 /// The 16-bit masks of at most `sub` set bits, fewest first; cached per `sub`.
