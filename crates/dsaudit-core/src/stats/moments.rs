@@ -30,6 +30,9 @@ impl Default for Moments {
     }
 }
 
+/// Values summed together by `Moments::from_slice` before the blocks are merged.
+const BLOCK: usize = 4096;
+
 impl Moments {
     /// Adds one finite value (callers count NaN and infinities separately).
     #[inline]
@@ -48,47 +51,80 @@ impl Moments {
         self.zeros += (x == 0.0) as u64;
     }
 
-    /// Moments of the finite values of a slice: blocks are summed in two tight passes
-    /// (mean, then deviations) and merged, which is several times faster than `push`.
+    /// Moments of the finite values of a slice: blocks of `BLOCK` values are summed in
+    /// two tight passes (mean, then deviations) and merged in order, which is several
+    /// times faster than `push`.
     pub fn from_slice(xs: &[f64]) -> Moments {
+        Moments::from_chunks(std::iter::once(xs))
+    }
+
+    /// `from_slice` of the chunks' values one after another, bit for bit, wherever
+    /// the chunks are cut: the blocks run across their boundaries. (A column's chunks
+    /// are where its reader cut it, which is not the data's: polars cuts a CSV file
+    /// into chunks of other sizes in a debug build than in a release build, and
+    /// summing chunk by chunk gave the two builds' reports different last digits.)
+    pub fn from_chunks<'a>(chunks: impl IntoIterator<Item = &'a [f64]>) -> Moments {
         let mut out = Moments::default();
-        for block in xs.chunks(4096) {
-            let (mut n, mut sum) = (0u64, 0f64);
-            for &x in block {
-                if x.is_finite() {
-                    n += 1;
-                    sum += x;
+        let mut carry: Vec<f64> = Vec::new();
+        for mut c in chunks {
+            if !carry.is_empty() {
+                let take = (BLOCK - carry.len()).min(c.len());
+                carry.extend_from_slice(&c[..take]);
+                c = &c[take..];
+                if carry.len() < BLOCK {
+                    continue;
                 }
+                out.merge(&Moments::block(&carry));
+                carry.clear();
             }
-            if n == 0 {
-                continue;
+            let whole = c.len() - c.len() % BLOCK;
+            for b in c[..whole].chunks_exact(BLOCK) {
+                out.merge(&Moments::block(b));
             }
-            let mean = sum / n as f64;
-            let mut b = Moments {
-                n,
-                mean,
-                ..Default::default()
-            };
-            // The block mean is rounded; a correction term keeps m2 exact to rounding.
-            let (mut m2, mut m3, mut corr) = (0f64, 0f64, 0f64);
-            for &x in block {
-                if x.is_finite() {
-                    let d = x - mean;
-                    corr += d;
-                    m2 += d * d;
-                    m3 += d * d * d;
-                    b.min = b.min.min(x);
-                    b.max = b.max.max(x);
-                    b.zeros += (x == 0.0) as u64;
-                }
-            }
-            let nf = n as f64;
-            b.mean = mean + corr / nf;
-            b.m2 = m2 - corr * corr / nf;
-            b.m3 = m3 - 3.0 * corr * m2 / nf + 2.0 * corr.powi(3) / (nf * nf);
-            out.merge(&b);
+            carry.extend_from_slice(&c[whole..]);
+        }
+        if !carry.is_empty() {
+            out.merge(&Moments::block(&carry));
         }
         out
+    }
+
+    /// One block's moments, from its mean and a correction (`from_chunks`).
+    fn block(block: &[f64]) -> Moments {
+        let (mut n, mut sum) = (0u64, 0f64);
+        for &x in block {
+            if x.is_finite() {
+                n += 1;
+                sum += x;
+            }
+        }
+        if n == 0 {
+            return Moments::default();
+        }
+        let mean = sum / n as f64;
+        let mut b = Moments {
+            n,
+            mean,
+            ..Default::default()
+        };
+        // The block mean is rounded; a correction term keeps m2 exact to rounding.
+        let (mut m2, mut m3, mut corr) = (0f64, 0f64, 0f64);
+        for &x in block {
+            if x.is_finite() {
+                let d = x - mean;
+                corr += d;
+                m2 += d * d;
+                m3 += d * d * d;
+                b.min = b.min.min(x);
+                b.max = b.max.max(x);
+                b.zeros += (x == 0.0) as u64;
+            }
+        }
+        let nf = n as f64;
+        b.mean = mean + corr / nf;
+        b.m2 = m2 - corr * corr / nf;
+        b.m3 = m3 - 3.0 * corr * m2 / nf + 2.0 * corr.powi(3) / (nf * nf);
+        b
     }
 
     pub fn merge(&mut self, o: &Moments) {
@@ -307,6 +343,29 @@ mod tests {
     }
 
     proptest! {
+        /// The moments of values cut into chunks anywhere are those of the values
+        /// whole, bit for bit.
+        #[test]
+        fn chunks_anywhere_give_the_whole_slices_bits(
+            raw in prop::collection::vec(prop::option::weighted(0.95, -1e3f64..1e3), 0..20_000),
+            cuts in prop::collection::vec(0usize..20_000, 0..12),
+        ) {
+            let xs: Vec<f64> = raw.iter().map(|v| v.unwrap_or(f64::INFINITY)).collect();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(xs.len())).collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut from = 0;
+            for c in cuts.into_iter().chain([xs.len()]) {
+                pieces.push(&xs[from..c]);
+                from = c;
+            }
+            let (whole, cut) = (Moments::from_slice(&xs), Moments::from_chunks(pieces));
+            let bits = |m: &Moments| {
+                (m.n, m.mean.to_bits(), m.m2.to_bits(), m.m3.to_bits(), m.min.to_bits(), m.max.to_bits(), m.zeros)
+            };
+            prop_assert_eq!(bits(&whole), bits(&cut));
+        }
+
         /// `Spread` keeps `Moments`' count, mean and deviation bit for bit, through
         /// rows with non-finite values and merges of blocks in order.
         #[test]

@@ -29,12 +29,8 @@ impl NumericStats {
     /// From the values of a column (non-finite ones counted by the moments and left
     /// out of the sketch), given twice: once for moments, once for the sketch.
     pub fn from_slices<'a>(chunks: impl Iterator<Item = &'a [f64]> + Clone) -> NumericStats {
-        let mut m = Moments::default();
-        for c in chunks.clone() {
-            m.merge(&Moments::from_slice(c));
-        }
         NumericStats {
-            moments: m,
+            moments: Moments::from_chunks(chunks.clone()),
             sketch: QuantileSketch::from_values(
                 chunks
                     .flat_map(|c| c.iter().copied())
