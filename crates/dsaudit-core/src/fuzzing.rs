@@ -170,7 +170,7 @@ pub fn cache_record(data: &[u8]) {
 pub fn dsp(body: &[u8]) {
     let bytes = crate::partial::dsp::stamped(body);
     if let Ok(part) = crate::partial::Dsp::from_bytes("fuzz.dsp", &bytes) {
-        let _ = crate::partial::merge(&[(std::path::PathBuf::from("fuzz.dsp"), part)]);
+        let _ = crate::partial::merge(vec![(std::path::PathBuf::from("fuzz.dsp"), part)]);
     }
     if let Ok((name, part, _)) = crate::partial::table::decode("fuzz.dsp", &bytes) {
         let hints = crate::load::Hints::default();

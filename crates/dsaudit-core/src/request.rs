@@ -162,10 +162,7 @@ pub fn audit_parts(
     parts: Vec<(std::path::PathBuf, crate::partial::Dsp)>,
     req: Request,
 ) -> Result<Audit> {
-    let merged = crate::partial::merge(&parts)?;
-    // The samples are in the merged dataset now; the parts' copies go before the
-    // stages run.
-    drop(parts);
+    let merged = crate::partial::merge(parts)?;
     let config = merged.configuration()?;
     let s = settings(config, req)?;
     let start = std::time::Instant::now();

@@ -100,7 +100,7 @@ fn merged(rel: &str, sources: &[String], part_of: &[usize], order: &[usize]) -> 
 
 /// The JSON report of `parts` merged, as `dsaudit merge` finishes them.
 fn report_of_merge(parts: &[(PathBuf, Dsp)]) -> String {
-    let m = partial::merge(parts).unwrap();
+    let m = partial::merge(parts.to_vec()).unwrap();
     let s = settings();
     let input = m.spec.input.clone();
     let scan = scan::scan_loaded(
@@ -163,22 +163,25 @@ fn hash_shards_cover_the_dataset_once() {
     }
     assert_eq!(held, sources.len());
     // Three of four parts: the merge names the missing samples' count and the parts.
-    let e = partial::merge(&parts[..3]).err().unwrap().to_string();
+    let e = partial::merge(parts[..3].to_vec())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         e.contains("are in no partial scan") && e.contains("1/4, 2/4, 3/4"),
         "{e}"
     );
     // A part given twice is counted once, and the report says so.
     parts.push(parts[0].clone());
-    let m = partial::merge(&parts).unwrap();
+    let m = partial::merge(parts).unwrap();
     assert_eq!(m.loaded.manifest.len(), sources.len());
     assert!(m.loaded.guesses.iter().any(|g| g.contains("counted once")));
 }
 
 /// The merge's one-line error for parts `a` and `b`, named so.
 fn merge_error(a: &Dsp, b_name: &str, b: &Dsp) -> String {
-    let parts = [("a.dsp".into(), a.clone()), (b_name.into(), b.clone())];
-    partial::merge(&parts).err().unwrap().to_string()
+    let parts = vec![("a.dsp".into(), a.clone()), (b_name.into(), b.clone())];
+    partial::merge(parts).err().unwrap().to_string()
 }
 
 /// Part `k` of 2 of the dataset at `rel`.

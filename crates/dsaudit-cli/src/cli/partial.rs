@@ -56,11 +56,7 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         let config = merged.configuration()?;
         return finish_merge(&args, (merged.spec, merged.loaded), config, start);
     }
-    let parts = Dsp::from_all(bytes)?;
-    let merged = partial::merge(&parts)?;
-    // The samples are in the merged dataset now; the parts' copies go before the
-    // stages run.
-    drop(parts);
+    let merged = partial::merge(Dsp::from_all(bytes)?)?;
     let config = merged.configuration()?;
     finish_merge(&args, (merged.spec, merged.loaded), config, start)
 }

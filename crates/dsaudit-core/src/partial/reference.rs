@@ -57,7 +57,7 @@ impl Reference {
                 (merged.spec.input, merged.loaded)
             }
         } else {
-            let merged = merge(&Dsp::from_all(bytes)?)?;
+            let merged = merge(Dsp::from_all(bytes)?)?;
             (merged.spec.input, merged.loaded)
         };
         Ok(Reference {
