@@ -95,8 +95,9 @@ pub fn near_pairs(
         return (Vec::new(), search, state(&[]));
     }
     let prepared = Pictures::new(reps.iter().map(|&i| &small(i).pixels).collect());
+    // In parallel: the stage runs alone, before the shift and label stages.
     let thumbs: Vec<similarity::Thumb> = reps
-        .iter()
+        .par_iter()
         .map(|&i| similarity::Thumb::new(&small(i).centred_thumb))
         .collect();
     lap(&mut search, "thumbnails prepared");
