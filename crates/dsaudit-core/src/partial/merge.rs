@@ -34,7 +34,7 @@ impl Merged {
 /// the parts does not matter: samples take their place in the listing. The parts
 /// are dropped once their samples are rebuilt, before the samples' columns are: the
 /// parts' rows, the samples and the columns were all held at once (a four-part
-/// merge of 100,000 images peaked at 639–655 MiB then, 512–543 MiB now).
+/// merge of 100,000 images peaked at 628–639 MiB then, 512–543 MiB now).
 pub fn merge(parts: Vec<(PathBuf, Dsp)>) -> Result<Merged> {
     let Some((first_path, first)) = parts.first() else {
         bail!("dsaudit merge: no partial scans given");
