@@ -18,7 +18,9 @@ pub struct Dsp {
     pub header: Header,
     /// Which part this is, for messages: `2/4` or `files listed in LIST`.
     pub shard: String,
-    /// The samples this part described, in listing order.
+    /// The samples this part described, in listing order. Last, and the fields in
+    /// this order: `decoded_part` reads them one by one (a part written and read back
+    /// must give the same bytes: `tests/partial.rs`).
     pub rows: Vec<Row>,
 }
 

@@ -42,8 +42,8 @@ pub fn merge(parts: Vec<(PathBuf, Dsp)>) -> Result<Merged> {
     for (path, part) in &parts[1..] {
         same_scan(first_path, &first.header, path, &part.header)?;
     }
+    // Kept past the parts, which go before the samples' columns are built.
     let header = first.header.clone();
-    let header = &header;
     let (rows, overlaps) = in_listing_order(&parts)?;
     let covered = rows.len() as u64;
     if header.listed && covered != header.total {
@@ -81,7 +81,7 @@ pub fn merge(parts: Vec<(PathBuf, Dsp)>) -> Result<Merged> {
     loaded.declared_splits = d.declared_splits.clone();
     loaded.declared_classes = d.declared_classes.clone();
     loaded.ignored_files = d.ignored_files.clone();
-    let spec = spec_of(header);
+    let spec = spec_of(&header);
     loaded.walk_issues = spec.walked.issues.clone();
     Ok(Merged {
         spec,
