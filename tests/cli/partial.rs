@@ -96,7 +96,8 @@ fn labels_file_parts_by_lists_merge_with_the_configuration() {
             ["cat", "dog"][i as usize % 2]
         ));
     }
-    csv.push_str("img/gone.png,cat,train\n../outside.png,dog,test\n");
+    // An image the labels file names twice: both rows go to the part that holds it.
+    csv.push_str("img/gone.png,cat,train\n../outside.png,dog,test\nimg/1.png,cat,test\n");
     dir.write("data/labels.csv", &csv);
     dir.write(
         "outside.png",

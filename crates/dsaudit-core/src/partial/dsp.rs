@@ -97,9 +97,16 @@ impl Dsp {
         crate::output::write_bytes_atomic(path, &self.to_bytes()?)
     }
 
-    /// The file's bytes.
+    /// The file's bytes, written in place behind the stamp once their size is known
+    /// (a vector grown by doubling, then copied behind the stamp, held three times a
+    /// part's size at its peak).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        Ok(stamped(&postcard::to_stdvec(self)?))
+        let size = postcard::serialize_with_flavor(self, postcard::ser_flavors::Size::default())?;
+        let mut bytes = stamped(&[]);
+        let head = bytes.len();
+        bytes.resize(head + size, 0);
+        postcard::to_slice(self, &mut bytes[head..])?;
+        Ok(bytes)
     }
 
     /// Reads a `.dsp`; one line naming the file for anything that is not one this
