@@ -97,16 +97,9 @@ impl Dsp {
         crate::output::write_bytes_atomic(path, &self.to_bytes()?)
     }
 
-    /// The file's bytes, written in place behind the stamp once their size is known
-    /// (a vector grown by doubling, then copied behind the stamp, held three times a
-    /// part's size at its peak).
+    /// The file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let size = postcard::serialize_with_flavor(self, postcard::ser_flavors::Size::default())?;
-        let mut bytes = stamped(&[]);
-        let head = bytes.len();
-        bytes.resize(head + size, 0);
-        postcard::to_slice(self, &mut bytes[head..])?;
-        Ok(bytes)
+        stamped_postcard(&[], self)
     }
 
     /// Reads a `.dsp`; one line naming the file for anything that is not one this
@@ -256,6 +249,18 @@ pub fn stamped(body: &[u8]) -> Vec<u8> {
     bytes.extend_from_slice(version().as_bytes());
     bytes.extend_from_slice(body);
     bytes
+}
+
+/// `stamped(kind + value's postcard encoding)`, the encoding written in place once
+/// its size is known (a vector grown by doubling, then copied behind the stamp, held
+/// about three times a part's size at its peak).
+pub fn stamped_postcard<T: Serialize>(kind: &[u8], value: &T) -> Result<Vec<u8>> {
+    let size = postcard::serialize_with_flavor(value, postcard::ser_flavors::Size::default())?;
+    let mut bytes = stamped(kind);
+    let head = bytes.len();
+    bytes.resize(head + size, 0);
+    postcard::to_slice(value, &mut bytes[head..])?;
+    Ok(bytes)
 }
 
 /// The format number, the writer's version and the body after them.

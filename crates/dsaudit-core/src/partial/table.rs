@@ -117,9 +117,7 @@ pub fn to_bytes_from(name: &str, part: Part, origin: Option<Origin>) -> Result<V
         at: part.at,
         origin,
     };
-    let mut body = KIND.to_vec();
-    body.extend(postcard::to_stdvec(&stored)?);
-    Ok(super::dsp::stamped(&body))
+    super::dsp::stamped_postcard(KIND, &stored)
 }
 
 /// Whether `bytes` are a table's part (else an image part, or no part).
