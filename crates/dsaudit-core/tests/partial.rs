@@ -219,6 +219,36 @@ fn damaged_parts_are_refused_in_one_line() {
     assert_eq!(claims.pop(), Some(0));
     claims.extend([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
     assert_eq!(error(&claims), "p.dsp: damaged partial scan: cut short");
+    // Read from its file a block at a time (blocks shorter than a row included), the
+    // merge's way: the same part, or the same one-line error, every time.
+    let dir = tempfile::tempdir().unwrap();
+    let mut variants = vec![bytes.clone(), longer, claims];
+    variants.extend(
+        [0.3, 0.6, 0.95, 0.9999].map(|s| bytes[..(bytes.len() as f64 * s) as usize].to_vec()),
+    );
+    variants.push(bytes[..10].to_vec());
+    for (i, v) in variants.iter().enumerate() {
+        let file = dir.path().join(format!("v{i}.dsp"));
+        std::fs::write(&file, v).unwrap();
+        let shown = file.display().to_string();
+        let whole = Dsp::from_bytes(&shown, v).map(|d| d.to_bytes().unwrap());
+        for block in [700, 4096, 1 << 22] {
+            let streamed = partial::dsp_file::read_by(&file, block).map(|d| d.to_bytes().unwrap());
+            match (&whole, streamed) {
+                (Ok(a), Ok(b)) => assert!(*a == b, "variant {i}, block {block}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "variant {i}"),
+                (a, b) => panic!(
+                    "variant {i}, block {block}: {:?} against {:?}",
+                    a.is_ok(),
+                    b.is_ok()
+                ),
+            }
+        }
+    }
+    let gone = dir.path().join("gone.dsp");
+    let e = partial::dsp_file::read(&gone).err().unwrap().to_string();
+    assert!(e.starts_with(&format!("{}: ", gone.display())), "{e}");
+    assert!(!partial::dsp_file::is_table(&dir.path().join("v0.dsp")).unwrap());
 }
 
 #[test]

@@ -47,16 +47,16 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
         bail!("dsaudit merge: --label, --split, --layout and --allow-outside-paths are given to dsaudit partial; the merge reads the layout the parts found");
     }
     let start = std::time::Instant::now();
-    let bytes = Dsp::read_all(&args.data.paths)?;
-    if bytes
-        .first()
-        .is_some_and(|(_, b)| partial::table::is_table(b))
-    {
-        let merged = partial::table_file::merge_files(bytes)?;
-        let config = merged.configuration()?;
-        return finish_merge(&args, (merged.spec, merged.loaded), config, start);
+    let paths = &args.data.paths;
+    if let Some(first) = paths.first() {
+        if partial::dsp_file::is_table(first)? {
+            let merged = partial::table_file::merge_files(Dsp::read_all(paths)?)?;
+            let config = merged.configuration()?;
+            return finish_merge(&args, (merged.spec, merged.loaded), config, start);
+        }
     }
-    let merged = partial::merge(Dsp::from_all(bytes)?)?;
+    // Image parts are decoded as they are read, never held whole.
+    let merged = partial::merge(partial::dsp_file::read_all(paths)?)?;
     let config = merged.configuration()?;
     finish_merge(&args, (merged.spec, merged.loaded), config, start)
 }

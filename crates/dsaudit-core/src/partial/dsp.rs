@@ -154,15 +154,22 @@ impl Dsp {
             bail!("{shown}: a partial scan of a table, not of images");
         }
         let dsp = decoded_part(shown, body)?;
-        if dsp.header.described_by != crate::cache::VERSION {
-            bail!(
-                "{shown}: its samples were described by record version {}; this dsaudit describes them as version {}",
-                dsp.header.described_by,
-                crate::cache::VERSION
-            );
-        }
+        described_by_this_build(shown, &dsp)?;
         Ok(dsp)
     }
+}
+
+/// One line naming `shown` when the part's samples were described by another record
+/// version than this build's.
+pub(super) fn described_by_this_build(shown: &str, dsp: &Dsp) -> Result<()> {
+    if dsp.header.described_by != crate::cache::VERSION {
+        bail!(
+            "{shown}: its samples were described by record version {}; this dsaudit describes them as version {}",
+            dsp.header.described_by,
+            crate::cache::VERSION
+        );
+    }
+    Ok(())
 }
 
 /// A part's body decoded whole; one line naming `shown` for a cut or damaged one.
@@ -199,7 +206,7 @@ fn decoded_part(shown: &str, body: &[u8]) -> Result<Dsp> {
     })
 }
 
-fn damaged(shown: &str, e: postcard::Error) -> anyhow::Error {
+pub(super) fn damaged(shown: &str, e: postcard::Error) -> anyhow::Error {
     match e {
         postcard::Error::DeserializeUnexpectedEnd => {
             anyhow::anyhow!("{shown}: damaged partial scan: cut short")
@@ -208,7 +215,7 @@ fn damaged(shown: &str, e: postcard::Error) -> anyhow::Error {
     }
 }
 
-fn ended(shown: &str, rest: &[u8]) -> Result<()> {
+pub(super) fn ended(shown: &str, rest: &[u8]) -> Result<()> {
     if !rest.is_empty() {
         bail!(
             "{shown}: damaged partial scan: {} bytes after its end",

@@ -11,6 +11,7 @@
 //! (`Layout::shardable`) can be split so far.
 
 pub mod dsp;
+pub mod dsp_file;
 pub mod join;
 mod merge;
 pub mod reference;
