@@ -5,7 +5,7 @@ use super::args::{PartialArgs, ScanArgs};
 use super::emit;
 use super::scan::{render, settings_from, settled};
 use anyhow::{bail, Result};
-use dsaudit_core::partial::{self, Dsp, Shard};
+use dsaudit_core::partial::{self, Shard};
 
 pub fn run_partial(args: PartialArgs) -> Result<i32> {
     dsaudit_core::output::ensure_outside(&args.output, &args.path)?;
@@ -50,7 +50,7 @@ pub fn run_merge(args: ScanArgs) -> Result<i32> {
     let paths = &args.data.paths;
     if let Some(first) = paths.first() {
         if partial::dsp_file::is_table(first)? {
-            let merged = partial::table_file::merge_files(Dsp::read_all(paths)?)?;
+            let merged = partial::table_file::merge_files(paths)?;
             let config = merged.configuration()?;
             return finish_merge(&args, (merged.spec, merged.loaded), config, start);
         }

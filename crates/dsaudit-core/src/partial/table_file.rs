@@ -3,8 +3,8 @@
 //! parts are of one scan and hold every block once, and builds the dataset and load
 //! the stages run on (`load::table_parts::finish`).
 
-use super::dsp::StoredHints;
-use super::table::{decode_each, to_bytes_from, Origin};
+use super::dsp::{Dsp, StoredHints};
+use super::table::{to_bytes_from, Origin};
 use super::Shard;
 use crate::load::{self, DatasetSpec, Hints, Loaded};
 use anyhow::{bail, Result};
@@ -132,15 +132,15 @@ fn dataset_of(origin: &Origin) -> Result<(Vec<load::table_parts::TableFile>, Dat
     Ok((files, spec))
 }
 
-/// Merges the parts of a table file (each with the file it was read from).
-pub fn merge_files(parts: Vec<(PathBuf, Vec<u8>)>) -> Result<MergedTable> {
-    let named: Vec<(String, Vec<u8>)> = parts
-        .into_iter()
-        .map(|(p, b)| (p.display().to_string(), b))
+/// Merges the parts of a table file in the files at `paths`.
+pub fn merge_files(paths: &[PathBuf]) -> Result<MergedTable> {
+    use rayon::prelude::*;
+    // Each part's bytes are dropped once it is decoded, not held until every part is.
+    let decoded: Vec<Result<_>> = paths
+        .par_iter()
+        .map(|p| super::table::decode(&p.display().to_string(), &Dsp::read_bytes(p)?))
         .collect();
-    let decoded = decode_each(&named)?;
-    let shown: Vec<PathBuf> = named.into_iter().map(|(p, _)| PathBuf::from(p)).collect();
-    merge_decoded(decoded, &shown)
+    merge_decoded(decoded.into_iter().collect::<Result<_>>()?, paths)
 }
 
 /// As `merge_files`, of parts already decoded (`shown`: the file each came from).
