@@ -126,18 +126,6 @@ impl Dsp {
         read.into_iter().collect()
     }
 
-    /// The part files' bytes, read side by side (from the page cache, one thread
-    /// copied 37 MB parts at 2.4 GB/s, 0.06 s of a four-part merge); the first error
-    /// in the files' order.
-    pub fn read_all(paths: &[std::path::PathBuf]) -> Result<Vec<(std::path::PathBuf, Vec<u8>)>> {
-        use rayon::prelude::*;
-        let read: Vec<Result<_>> = paths
-            .par_iter()
-            .map(|p| Ok((p.clone(), Dsp::read_bytes(p)?)))
-            .collect();
-        read.into_iter().collect()
-    }
-
     /// A part file's bytes: any size (a part of a large dataset is large), but only a
     /// regular file (a FIFO named *.dsp is refused, not waited on).
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {

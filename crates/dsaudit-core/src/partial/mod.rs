@@ -110,8 +110,8 @@ struct Listing {
 struct ShardRecall<'a> {
     shard: &'a Shard,
     listing: Mutex<Listing>,
-    /// Boxed: a table of 25,000 inline records of 1.4 kB, grown by doubling, was a
-    /// third of a part's memory.
+    /// Boxed: rehashing a table of 25,000 inline records of 1.4 kB as it grew was a
+    /// third of a part's page faults.
     described: Mutex<HashMap<String, Box<Record>>>,
 }
 
