@@ -138,55 +138,85 @@ impl Dsp {
     /// A part from its bytes; `shown` names it in errors.
     pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<Dsp> {
         let body = checked_body(shown, bytes)?;
-        if super::table::is_table(bytes) {
-            bail!("{shown}: a partial scan of a table, not of images");
-        }
-        let dsp = decoded_part(shown, body)?;
-        described_by_this_build(shown, &dsp)?;
-        Ok(dsp)
+        refuse_table(shown, bytes)?;
+        decoded_part(shown, &mut InMemory { shown, rest: body })
     }
 }
 
-/// One line naming `shown` when the part's samples were described by another record
-/// version than this build's.
-pub(super) fn described_by_this_build(shown: &str, dsp: &Dsp) -> Result<()> {
-    if dsp.header.described_by != crate::cache::VERSION {
-        bail!(
-            "{shown}: its samples were described by record version {}; this dsaudit describes them as version {}",
-            dsp.header.described_by,
-            crate::cache::VERSION
-        );
+/// One line naming `shown` when `head` (a part's first bytes at least as far as its
+/// kind) is a table's part.
+pub(super) fn refuse_table(shown: &str, head: &[u8]) -> Result<()> {
+    if super::table::is_table(head) {
+        bail!("{shown}: a partial scan of a table, not of images");
     }
     Ok(())
 }
 
+/// Where an image part's fields come from, one after another: its bytes in memory,
+/// or its file a block at a time (`dsp_file`). Both are decoded by `decoded_part`.
+pub(super) trait Fields {
+    /// The next field; one line naming the part for a cut or damaged one.
+    fn take<T: serde::de::DeserializeOwned>(&mut self) -> Result<T>;
+    /// Bytes not yet decoded.
+    fn left(&self) -> usize;
+    /// Nothing after the last field; one line saying how much there is else.
+    fn ended(&mut self) -> Result<()>;
+}
+
+struct InMemory<'a> {
+    shown: &'a str,
+    rest: &'a [u8],
+}
+
+impl Fields for InMemory<'_> {
+    fn take<T: serde::de::DeserializeOwned>(&mut self) -> Result<T> {
+        let (v, rest) = postcard::take_from_bytes(self.rest).map_err(|e| damaged(self.shown, e))?;
+        self.rest = rest;
+        Ok(v)
+    }
+
+    fn left(&self) -> usize {
+        self.rest.len()
+    }
+
+    fn ended(&mut self) -> Result<()> {
+        ended(self.shown, self.rest)
+    }
+}
+
 /// A part's body decoded whole; one line naming `shown` for a cut or damaged one.
 pub fn decoded<T: serde::de::DeserializeOwned>(shown: &str, body: &[u8]) -> Result<T> {
-    let (v, rest) = postcard::take_from_bytes(body).map_err(|e| damaged(shown, e))?;
-    ended(shown, rest)?;
+    let mut fields = InMemory { shown, rest: body };
+    let v = fields.take()?;
+    fields.ended()?;
     Ok(v)
 }
 
-/// `decoded` for an image part, its rows' vector sized once from their count. serde
-/// sizes a vector of large elements for 1 MiB at first and doubles it as it fills:
-/// the rows (1.3 kB each in memory) were copied twice over into fresh pages, 6% of
-/// a four-part merge's CPU. The count is believed only as far as the bytes left can
-/// hold rows of at least their 32×32 picture, so a damaged count cannot reserve
-/// more than the file's size.
-fn decoded_part(shown: &str, body: &[u8]) -> Result<Dsp> {
-    let fail = |e| damaged(shown, e);
-    let (header, rest) = postcard::take_from_bytes::<Header>(body).map_err(fail)?;
-    let (shard, rest) = postcard::take_from_bytes::<String>(rest).map_err(fail)?;
+/// An image part's body decoded field by field, its rows' vector sized once from
+/// their count. serde sizes a vector of large elements for 1 MiB at first and
+/// doubles it as it fills: the rows (1.3 kB each in memory) were copied twice over
+/// into fresh pages, 6% of a four-part merge's CPU. The count is believed only as
+/// far as the bytes left can hold rows of at least their 32×32 picture, so a damaged
+/// count cannot reserve more than the file's size. A part whose samples another
+/// record version described is refused in one line naming `shown`.
+pub(super) fn decoded_part(shown: &str, fields: &mut impl Fields) -> Result<Dsp> {
+    let header: Header = fields.take()?;
+    let shard: String = fields.take()?;
     // A sequence's length is written as a usize's varint.
-    let (n, mut rest) = postcard::take_from_bytes::<usize>(rest).map_err(fail)?;
-    let room = rest.len() / crate::load::perceptual::SMALL_PIXELS;
+    let n: usize = fields.take()?;
+    let room = fields.left() / crate::load::perceptual::SMALL_PIXELS;
     let mut rows = Vec::with_capacity(n.min(room));
     for _ in 0..n {
-        let (row, after) = postcard::take_from_bytes::<Row>(rest).map_err(fail)?;
-        rows.push(row);
-        rest = after;
+        rows.push(fields.take::<Row>()?);
     }
-    ended(shown, rest)?;
+    fields.ended()?;
+    if header.described_by != crate::cache::VERSION {
+        bail!(
+            "{shown}: its samples were described by record version {}; this dsaudit describes them as version {}",
+            header.described_by,
+            crate::cache::VERSION
+        );
+    }
     Ok(Dsp {
         header,
         shard,

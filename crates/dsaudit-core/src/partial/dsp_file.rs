@@ -1,10 +1,11 @@
 //! An image part read from its file a block at a time and decoded as the bytes come,
 //! so that the merge never holds a part's bytes whole: the four parts of the
 //! 100,000-image benchmark were 148 MB read into fresh pages (a fifth of the merge's
-//! page faults) before their first row was decoded. The checks and the one-line
-//! errors are those of `Dsp::from_bytes`.
+//! page faults) before their first row was decoded. The fields are decoded by
+//! `dsp::decoded_part`, as `Dsp::from_bytes` decodes them, with the same one-line
+//! errors.
 
-use super::dsp::{self, Dsp, Header, Row};
+use super::dsp::{self, Dsp, Fields};
 use anyhow::{bail, Result};
 use serde::de::DeserializeOwned;
 use std::fs::File;
@@ -32,6 +33,7 @@ pub fn read_by(path: &Path, block: usize) -> Result<Dsp> {
     let mut s = Stream {
         shown: &shown,
         file,
+        len: len as usize,
         buf: Vec::with_capacity(block.min(len as usize)),
         block: block.max(1),
         pos: 0,
@@ -40,35 +42,17 @@ pub fn read_by(path: &Path, block: usize) -> Result<Dsp> {
     };
     s.more()?;
     let body = dsp::checked_body(&shown, &s.buf)?;
-    if body.starts_with(super::table::TABLE) {
-        bail!("{shown}: a partial scan of a table, not of images");
-    }
+    dsp::refuse_table(&shown, &s.buf)?;
     s.pos = s.buf.len() - body.len();
-    let header: Header = s.take()?;
-    let shard: String = s.take()?;
-    // A sequence's length is written as a usize's varint; as in `dsp::decoded_part`,
-    // the count is believed only as far as the bytes left can hold rows.
-    let n: usize = s.take()?;
-    let left = (len as usize).saturating_sub(s.consumed + s.pos);
-    let mut rows = Vec::with_capacity(n.min(left / crate::load::perceptual::SMALL_PIXELS));
-    for _ in 0..n {
-        rows.push(s.take::<Row>()?);
-    }
-    s.ended()?;
-    let dsp = Dsp {
-        header,
-        shard,
-        rows,
-    };
-    dsp::described_by_this_build(&shown, &dsp)?;
-    Ok(dsp)
+    dsp::decoded_part(&shown, &mut s)
 }
 
-/// What is in hand of the file: `buf[pos..]` not yet decoded, `consumed` bytes of
-/// the file before `buf[0]`.
+/// What is in hand of the file (`len` bytes long): `buf[pos..]` not yet decoded,
+/// `consumed` bytes of the file before `buf[0]`.
 struct Stream<'a> {
     shown: &'a str,
     file: File,
+    len: usize,
     buf: Vec<u8>,
     block: usize,
     pos: usize,
@@ -76,7 +60,7 @@ struct Stream<'a> {
     consumed: usize,
 }
 
-impl Stream<'_> {
+impl Fields for Stream<'_> {
     /// The next value; more of the file is read while the bytes in hand end inside it.
     fn take<T: DeserializeOwned>(&mut self) -> Result<T> {
         loop {
@@ -91,6 +75,20 @@ impl Stream<'_> {
         }
     }
 
+    fn left(&self) -> usize {
+        self.len.saturating_sub(self.consumed + self.pos)
+    }
+
+    /// What follows is read to the end, to say how much there is.
+    fn ended(&mut self) -> Result<()> {
+        while !self.eof {
+            self.more()?;
+        }
+        dsp::ended(self.shown, &self.buf[self.pos..])
+    }
+}
+
+impl Stream<'_> {
     /// Drops what is decoded and reads the next block, or as much again as is in
     /// hand when one value is longer than a block.
     fn more(&mut self) -> Result<()> {
@@ -107,15 +105,6 @@ impl Stream<'_> {
         };
         self.eof = got == 0;
         Ok(())
-    }
-
-    /// Nothing after the rows, as `dsp::ended` says of a whole part (what follows
-    /// is read to the end, to say how much there is).
-    fn ended(&mut self) -> Result<()> {
-        while !self.eof {
-            self.more()?;
-        }
-        dsp::ended(self.shown, &self.buf[self.pos..])
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// What follows the header names the kind of part: a table's, not a `Dsp`.
 const KIND: &[u8; 8] = b"TABLE 2\n";
 /// What every format of a table's part starts with.
-pub(super) const TABLE: &[u8] = b"TABLE ";
+const TABLE: &[u8] = b"TABLE ";
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
