@@ -200,6 +200,11 @@ fn damaged_parts_are_refused_in_one_line() {
     let back = Dsp::from_bytes("p.dsp", &bytes).unwrap();
     assert_eq!(back.rows.len(), part.rows.len());
     assert_eq!(back.to_bytes().unwrap(), bytes);
+    // Written as it is encoded, the file holds the same bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let written = dir.path().join("p.dsp");
+    part.write(&written).unwrap();
+    assert_eq!(std::fs::read(&written).unwrap(), bytes);
     let error = |b: &[u8]| Dsp::from_bytes("p.dsp", b).err().unwrap().to_string();
     for share in [0.3, 0.6, 0.95, 0.9999] {
         let cut = (bytes.len() as f64 * share) as usize;

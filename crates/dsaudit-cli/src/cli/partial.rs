@@ -26,14 +26,14 @@ pub fn run_partial(args: PartialArgs) -> Result<i32> {
         None => None,
     };
     let hints = args.read.hints(&config, false);
-    let part = partial::partial_bytes(
+    let part = partial::partial_part(
         &args.path,
         hints,
         config_text,
         &shard,
         (args.quiet, args.block_size),
     )?;
-    dsaudit_core::output::write_bytes_atomic(&args.output, &part)?;
+    part.write(&args.output)?;
     Ok(0)
 }
 

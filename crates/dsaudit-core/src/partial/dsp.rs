@@ -5,6 +5,7 @@
 use crate::cache::record::Record;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 use std::path::Path;
 
 const MAGIC: &[u8; 16] = b"DSAUDIT PARTIAL\n";
@@ -92,14 +93,19 @@ fn version() -> &'static str {
 }
 
 impl Dsp {
-    /// Writes the file atomically (a temporary name, then a rename).
-    pub fn write(&self, path: &Path) -> Result<()> {
-        crate::output::write_bytes_atomic(path, &self.to_bytes()?)
-    }
-
     /// The file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         stamped_postcard(&[], self)
+    }
+
+    /// Writes the file's bytes (`to_bytes`) atomically (a temporary name, then a
+    /// rename), encoding as it writes.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        crate::output::write_atomic(path, |w| {
+            w.write_all(&stamped(&[]))?;
+            postcard::to_io(self, w)?;
+            Ok(())
+        })
     }
 
     /// Reads a `.dsp`; one line naming the file for anything that is not one this
