@@ -81,6 +81,39 @@ fn parts_merged_report_as_the_scan_in_every_format() {
     assert_eq!(snapshot(data), before, "the dataset was changed");
 }
 
+/// Two different images whose names read alike once made UTF-8 (`a\u{fffd}.png`):
+/// the merge keeps each one's own description, as the scan does, and calls them no
+/// copies of each other.
+#[test]
+#[cfg(unix)]
+fn names_alike_when_lossy_keep_their_own_descriptions() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = Dir::new();
+    for split in ["train", "test"] {
+        for class in ["cat", "dog"] {
+            for i in 0..4u8 {
+                let seed = i + 10 * (class == "dog") as u8 + 20 * (split == "test") as u8;
+                dir.png(&format!("data/{split}/{class}/{i}.png"), seed);
+            }
+        }
+    }
+    for (seed, name) in [(100u8, &b"a\xfe.png"[..]), (101, b"a\xff.png")] {
+        let made = dir.png("made.png", seed);
+        let to = dir
+            .join("data/train/cat")
+            .join(std::ffi::OsStr::from_bytes(name));
+        std::fs::rename(made, to).unwrap();
+    }
+    let data = dir.join("data");
+    let parts = parts(&data, 2, dir.path());
+    let scan = run_path(&data, &["-q", "--format", "json"]);
+    let merged = merge(&parts, &["--format", "json"]);
+    let report = String::from_utf8_lossy(&scan.stdout).to_string();
+    assert!(report.contains("I014"), "{report}");
+    assert!(!report.contains("D001"), "{report}");
+    assert_eq!(untimed(&merged.stdout), untimed(&scan.stdout));
+}
+
 /// Images listed in a labels file, one missing and one outside the dataset, with a
 /// configuration file beside them: parts by `--files` lists merge to the scan.
 #[test]

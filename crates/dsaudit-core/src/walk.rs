@@ -162,7 +162,14 @@ pub fn walk(root: &Path) -> Walked {
             Err(err) => out.issues.push(walk_issue(root, &err)),
         }
     }
-    out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    // Two names alike once made UTF-8 (lossily) are ordered by their bytes, not
+    // as the directory listed them; unstable, so no scratch copy of the listing.
+    out.files.sort_unstable_by(|a, b| {
+        a.rel.cmp(&b.rel).then_with(|| {
+            let (x, y) = (a.path.as_os_str(), b.path.as_os_str());
+            x.as_encoded_bytes().cmp(y.as_encoded_bytes())
+        })
+    });
     out.dirs.sort();
     out
 }
@@ -244,6 +251,31 @@ mod tests {
             for exts in [crate::discover::IMAGE_EXTS, crate::discover::TABLE_EXTS, &["json"], &["yaml", "yml"]] {
                 prop_assert_eq!(f.ext_in(exts), crate::util::ext_in(&f.path, exts), "{}", name);
             }
+        }
+    }
+
+    /// Two names that read alike once made UTF-8 come in the order of their bytes,
+    /// whichever the directory lists first.
+    #[test]
+    #[cfg(unix)]
+    fn names_alike_when_lossy_are_ordered_by_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (low, high) = (&b"a\xfe.png"[..], &b"a\xff.png"[..]);
+        for (sub, order) in [("x", [high, low]), ("y", [low, high])] {
+            let d = dir.path().join(sub);
+            std::fs::create_dir(&d).unwrap();
+            for name in order {
+                std::fs::write(d.join(std::ffi::OsStr::from_bytes(name)), b"").unwrap();
+            }
+            let walked = walk(&d);
+            let names: Vec<&[u8]> = walked
+                .files
+                .iter()
+                .map(|f| f.path.file_name().unwrap().as_bytes())
+                .collect();
+            assert_eq!(names, [low, high], "{sub}");
+            assert_eq!(walked.files[0].rel, walked.files[1].rel);
         }
     }
 

@@ -37,9 +37,14 @@ pub fn labels_of(image_rel: &str) -> String {
 
 /// A `.txt` file that holds boxes: under a `labels` folder, not a class list.
 pub fn is_label_file(rel: &str) -> bool {
+    // The name ends as the path does; asked first, it spares the search for the
+    // last `/` in the paths of every image of the walk.
+    if !rel.ends_with(".txt") {
+        return false;
+    }
     let mut parts = rel.split('/').rev();
     let name = parts.next().unwrap_or("");
-    name.ends_with(".txt") && name != "classes.txt" && parts.any(|d| d == "labels")
+    name != "classes.txt" && parts.any(|d| d == "labels")
 }
 
 pub fn load(

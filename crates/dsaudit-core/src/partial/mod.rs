@@ -26,7 +26,7 @@ use crate::load::{self, Hints, Kept, Recall};
 use anyhow::{bail, Result};
 pub use dsp::Dsp;
 pub use merge::{merge, Merged};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -110,28 +110,27 @@ struct Listing {
 struct ShardRecall<'a> {
     shard: &'a Shard,
     listing: Mutex<Listing>,
-    /// Boxed: rehashing a table of 25,000 inline records of 1.4 kB as it grew was a
-    /// third of a part's page faults.
-    described: Mutex<HashMap<String, Box<Record>>>,
+    /// Each described sample's record, boxed, handed back by the load in the order
+    /// of its samples (`Recall::keep`): by place, not by name, so two files whose
+    /// names read alike once made UTF-8 keep their own descriptions.
+    records: Mutex<Vec<Kept>>,
 }
 
 impl Recall for ShardRecall<'_> {
     fn describe(
         &self,
-        rel: &str,
+        _rel: &str,
         _path: &Path,
         compute: &dyn Fn(Option<(std::fs::File, u64)>) -> ImageInfo,
     ) -> (ImageInfo, Kept) {
         let info = compute(None);
         let record = Box::new(Record::of(&info));
-        self.described
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(rel.to_string(), record);
-        (listed_only(info), Kept(None))
+        (listed_only(info), Kept(Some(record)))
     }
 
-    fn keep(&self, _: Vec<Kept>) {}
+    fn keep(&self, records: Vec<Kept>) {
+        *self.records.lock().unwrap_or_else(|p| p.into_inner()) = records;
+    }
 
     fn choose(&self, jobs: &[Job<'_>]) -> Option<Vec<bool>> {
         // The listing's bytes gathered, then hashed at once: ten small updates a
@@ -164,10 +163,6 @@ impl Recall for ShardRecall<'_> {
             keep.push(held);
         }
         listing.fingerprint = *blake3::hash(&listed).as_bytes();
-        self.described
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .reserve(listing.kept.len());
         *self.listing.lock().unwrap_or_else(|p| p.into_inner()) = listing;
         Some(keep)
     }
@@ -261,7 +256,7 @@ fn partial_images(
     let recall = ShardRecall {
         shard,
         listing: Mutex::new(Listing::default()),
-        described: Mutex::new(HashMap::new()),
+        records: Mutex::new(Vec::new()),
     };
     // The layout's own load: `load::load` would call an empty shard an empty dataset.
     let loaded = spec.layout.load(&spec, quiet, Some(&recall))?;
@@ -287,11 +282,11 @@ fn partial_images(
             );
         }
     }
-    let described = recall
-        .described
+    let records = recall
+        .records
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
-    let rows = rows_of(&loaded, &listing.kept, described)?;
+    let rows = rows_of(&loaded, &listing.kept, records)?;
     Ok(Dsp {
         header: dsp::Header {
             described_by: crate::cache::VERSION,
@@ -319,46 +314,30 @@ fn partial_images(
 }
 
 /// The shard's samples as rows: the load's manifest row `i` is the listing's
-/// `kept[i]`-th sample. Each description is moved into its row, or copied when a
-/// labels file names the same image again further on.
-fn rows_of(
-    loaded: &load::Loaded,
-    kept: &[u64],
-    mut described: HashMap<String, Box<Record>>,
-) -> Result<Vec<dsp::Row>> {
+/// `kept[i]`-th sample, described by `records[i]` (none for a path a labels file
+/// names outside the dataset, which is not read).
+fn rows_of(loaded: &load::Loaded, kept: &[u64], records: Vec<Kept>) -> Result<Vec<dsp::Row>> {
     let m = &loaded.manifest;
-    if m.len() != kept.len() {
+    if m.len() != kept.len() || m.len() != records.len() {
         bail!(
-            "internal: the shard lists {} samples but loaded {}",
+            "internal: the shard lists {} samples but loaded {} and described {}",
             kept.len(),
-            m.len()
+            m.len(),
+            records.len()
         );
     }
     let (sources, splits, labels) = (m.strs("source"), m.strs("split"), m.strs("label"));
     let (row_numbers, errors) = (m.u64s("row"), m.strs("error_kind"));
-    let mut uses: HashMap<&str, usize> = HashMap::with_capacity(m.len());
-    for i in 0..m.len() {
-        *uses.entry(sources.get(i).unwrap_or("")).or_default() += 1;
-    }
     let mut rows = Vec::with_capacity(m.len());
-    for (i, &index) in kept.iter().enumerate() {
+    for ((i, &index), record) in kept.iter().enumerate().zip(records) {
         let source = sources.get(i).unwrap_or("");
-        let last = uses.get_mut(source).is_none_or(|left| {
-            *left -= 1;
-            *left == 0
-        });
-        let found = if last {
-            described.remove(source).map(|r| *r)
-        } else {
-            described.get(source).map(|r| Record::clone(r))
-        };
-        let info = match found {
-            Some(r) => r,
+        let info = match record.0.map(|r| r.downcast::<Record>()) {
+            Some(Ok(r)) => *r,
             // Read by no one: a path the labels file names outside the dataset.
             None if errors.get(i) == Some(ErrorKind::Outside.as_str()) => Record::of(
                 &ImageInfo::error(ErrorKind::Outside, m.strs("error").get(i).unwrap_or("")),
             ),
-            None => bail!("internal: {source} was listed but not described"),
+            _ => bail!("internal: {source} was listed but not described"),
         };
         rows.push(dsp::Row {
             index,

