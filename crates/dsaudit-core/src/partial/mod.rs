@@ -197,7 +197,7 @@ pub fn partial(
 
 /// One shard's `.dsp`, before it is written.
 pub enum Part {
-    Images(Dsp),
+    Images(Box<Dsp>),
     /// A table's part, encoded.
     Table(Vec<u8>),
 }
@@ -233,9 +233,9 @@ pub fn partial_part(
             block_bytes,
         )?));
     }
-    Ok(Part::Images(partial_images(
+    Ok(Part::Images(Box::new(partial_images(
         spec, hints, config, shard, quiet,
-    )?))
+    )?)))
 }
 
 fn partial_images(
