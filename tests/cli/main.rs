@@ -18,6 +18,7 @@ mod images;
 mod labels;
 mod options;
 mod partial;
+mod plan;
 mod scan_only;
 mod shift;
 mod streamed;

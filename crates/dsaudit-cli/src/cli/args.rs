@@ -224,7 +224,7 @@ pub struct PartialArgs {
     #[arg(
         long,
         value_name = "K/N",
-        required_unless_present = "files",
+        required_unless_present_any = ["files", "plan_for"],
         conflicts_with = "files"
     )]
     pub shard: Option<String>,
@@ -232,7 +232,22 @@ pub struct PartialArgs {
     /// the dataset (as reports name them).
     #[arg(long, value_name = "LIST")]
     pub files: Option<PathBuf>,
-    /// The partial scan to write (.dsp), atomically. Never inside the dataset.
+    /// Walk and list the dataset once, reading no image, and write a plan of N parts
+    /// to --output; each part then runs with --plan and reads no directory.
+    #[arg(long, value_name = "N", conflicts_with_all = ["shard", "files", "plan"])]
+    pub plan_for: Option<u64>,
+    /// Describe part K/N (--shard) of the images a plan (--plan-for) lists, instead
+    /// of walking the dataset; the plan's --label, --split, --layout and
+    /// configuration apply.
+    #[arg(
+        long,
+        value_name = "PLAN",
+        requires = "shard",
+        conflicts_with = "files"
+    )]
+    pub plan: Option<PathBuf>,
+    /// The partial scan (or with --plan-for, the plan) to write, atomically. Never
+    /// inside the dataset.
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
     /// A table is split into blocks of about this many bytes of text (Parquet: its row

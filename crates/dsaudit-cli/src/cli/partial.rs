@@ -9,11 +9,21 @@ use dsaudit_core::partial::{self, Shard};
 
 pub fn run_partial(args: PartialArgs) -> Result<i32> {
     dsaudit_core::output::ensure_outside(&args.output, &args.path)?;
-    let shard = match (&args.shard, &args.files) {
-        (Some(s), _) => Shard::parse(s)?,
-        (None, Some(list)) => Shard::files(list)?,
-        (None, None) => bail!("dsaudit partial: give --shard K/N or --files LIST"),
-    };
+    if let (Some(plan), Some(shard)) = (&args.plan, &args.shard) {
+        let r = &args.read;
+        if r.label.is_some()
+            || r.split.is_some()
+            || r.layout.is_some()
+            || r.config.is_some()
+            || r.isolated
+            || r.allow_outside_paths
+        {
+            bail!("dsaudit partial --plan: the plan's --label, --split, --layout, --config, --isolated and --allow-outside-paths apply; give them to --plan-for");
+        }
+        let shard = Shard::parse(shard)?;
+        partial::plan::partial(plan, &args.path, &shard, args.quiet)?.write(&args.output)?;
+        return Ok(0);
+    }
     let config = args.read.config(&args.path)?;
     // The merge applies the same configuration again, from its text.
     let config_text = match &config.file {
@@ -26,6 +36,15 @@ pub fn run_partial(args: PartialArgs) -> Result<i32> {
         None => None,
     };
     let hints = args.read.hints(&config, false);
+    if let Some(parts) = args.plan_for {
+        partial::plan::write(&args.path, hints, config_text, parts, &args.output)?;
+        return Ok(0);
+    }
+    let shard = match (&args.shard, &args.files) {
+        (Some(s), _) => Shard::parse(s)?,
+        (None, Some(list)) => Shard::files(list)?,
+        (None, None) => bail!("dsaudit partial: give --shard K/N, --files LIST or --plan-for N"),
+    };
     let part = partial::partial_part(
         &args.path,
         hints,

@@ -144,16 +144,19 @@ impl Dsp {
     /// A part from its bytes; `shown` names it in errors.
     pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<Dsp> {
         let body = checked_body(shown, bytes)?;
-        refuse_table(shown, bytes)?;
+        refuse_other_kinds(shown, bytes)?;
         decoded_part(shown, &mut InMemory { shown, rest: body })
     }
 }
 
-/// One line naming `shown` when `head` (a part's first bytes at least as far as its
-/// kind) is a table's part.
-pub(super) fn refuse_table(shown: &str, head: &[u8]) -> Result<()> {
+/// One line naming `shown` when `head` (a file's first bytes at least as far as its
+/// kind) is a table's part or a plan, not an image part.
+pub(super) fn refuse_other_kinds(shown: &str, head: &[u8]) -> Result<()> {
     if super::table::is_table(head) {
         bail!("{shown}: a partial scan of a table, not of images");
+    }
+    if super::plan::is_plan(head) {
+        bail!("{shown}: a plan of a scan in parts (dsaudit partial --plan-for), not a partial scan: run dsaudit partial --plan {shown} --shard K/N for each part and merge those");
     }
     Ok(())
 }

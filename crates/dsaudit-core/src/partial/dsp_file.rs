@@ -42,7 +42,7 @@ pub fn read_by(path: &Path, block: usize) -> Result<Dsp> {
     };
     s.more()?;
     let body = dsp::checked_body(&shown, &s.buf)?;
-    dsp::refuse_table(&shown, &s.buf)?;
+    dsp::refuse_other_kinds(&shown, &s.buf)?;
     s.pos = s.buf.len() - body.len();
     dsp::decoded_part(&shown, &mut s)
 }

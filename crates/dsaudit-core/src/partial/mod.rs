@@ -14,6 +14,7 @@ pub mod dsp;
 pub mod dsp_file;
 pub mod join;
 mod merge;
+pub mod plan;
 pub mod reference;
 pub mod rows;
 pub mod table;
@@ -108,7 +109,8 @@ struct Listing {
 /// The load, limited to one shard: it chooses the shard's samples from the listing
 /// (recording the listing), and describes them as the scan would.
 struct ShardRecall<'a> {
-    shard: &'a Shard,
+    /// None: every sample the load lists (a plan's section, listed already).
+    shard: Option<&'a Shard>,
     listing: Mutex<Listing>,
     /// Each described sample's record, boxed, handed back by the load in the order
     /// of its samples (`Recall::keep`): by place, not by name, so two files whose
@@ -133,39 +135,47 @@ impl Recall for ShardRecall<'_> {
     }
 
     fn choose(&self, jobs: &[Job<'_>]) -> Option<Vec<bool>> {
-        // The listing's bytes gathered, then hashed at once: ten small updates a
-        // sample kept BLAKE3 to one 64-byte block at a time (its SIMD paths hash
-        // many 1 KiB chunks side by side). The same bytes, so the same hash.
-        let mut listed = Vec::with_capacity(jobs.len() * 64);
+        let shard = self.shard?;
         let mut listing = Listing {
             total: jobs.len() as u64,
+            fingerprint: fingerprint(jobs),
             ..Default::default()
         };
         let mut keep = Vec::with_capacity(jobs.len());
         for (i, j) in jobs.iter().enumerate() {
-            for part in [
-                Some(j.source.as_str()),
-                j.split.as_deref(),
-                j.label.as_deref(),
-            ] {
-                listed.push(part.is_some() as u8);
-                listed.extend_from_slice(part.unwrap_or("").as_bytes());
-                listed.push(0);
-            }
-            listed.extend_from_slice(&j.row.unwrap_or(u64::MAX).to_le_bytes());
-            let held = self.shard.holds(&j.source);
+            let held = shard.holds(&j.source);
             if held {
                 listing.kept.push(i as u64);
             }
-            if matches!(self.shard, Shard::Files { .. }) {
+            if matches!(shard, Shard::Files { .. }) {
                 listing.sources.insert(j.source.clone());
             }
             keep.push(held);
         }
-        listing.fingerprint = *blake3::hash(&listed).as_bytes();
         *self.listing.lock().unwrap_or_else(|p| p.into_inner()) = listing;
         Some(keep)
     }
+}
+
+/// BLAKE3 of every sample's listing entry (source, split, label, labels-file row),
+/// in order. The bytes are gathered, then hashed at once: ten small updates a
+/// sample kept BLAKE3 to one 64-byte block at a time (its SIMD paths hash many 1 KiB
+/// chunks side by side). The same bytes, so the same hash.
+fn fingerprint(jobs: &[Job<'_>]) -> [u8; 32] {
+    let mut listed = Vec::with_capacity(jobs.len() * 64);
+    for j in jobs {
+        for part in [
+            Some(j.source.as_str()),
+            j.split.as_deref(),
+            j.label.as_deref(),
+        ] {
+            listed.push(part.is_some() as u8);
+            listed.extend_from_slice(part.unwrap_or("").as_bytes());
+            listed.push(0);
+        }
+        listed.extend_from_slice(&j.row.unwrap_or(u64::MAX).to_le_bytes());
+    }
+    *blake3::hash(&listed).as_bytes()
 }
 
 /// What the shard's own load keeps of a description, the record holding the rest:
@@ -246,15 +256,9 @@ fn partial_images(
     quiet: bool,
 ) -> Result<Dsp> {
     let path = spec.input.clone();
-    if !spec.layout.shardable() {
-        bail!(
-            "{}: dsaudit partial splits datasets whose samples are image files (image-folder, image-labels) and tables of one file; this one is {}: scan it whole with dsaudit scan",
-            path.display(),
-            spec.layout.name()
-        );
-    }
+    refuse_unshardable(&spec)?;
     let recall = ShardRecall {
-        shard,
+        shard: Some(shard),
         listing: Mutex::new(Listing::default()),
         records: Mutex::new(Vec::new()),
     };
@@ -288,29 +292,52 @@ fn partial_images(
         .unwrap_or_else(|p| p.into_inner());
     let rows = rows_of(&loaded, &listing.kept, records)?;
     Ok(Dsp {
-        header: dsp::Header {
-            described_by: crate::cache::VERSION,
-            input: spec.input.to_string_lossy().into_owned(),
-            root: spec.root.to_string_lossy().into_owned(),
-            layout: spec.layout.name().to_string(),
-            declares_classes_as: spec.layout.declares_classes_as().to_string(),
-            config,
-            hints: dsp::StoredHints {
-                layout: hints
-                    .layout
-                    .map(|l| crate::choice::Choice::name(l).to_string()),
-                label: hints.label,
-                split: hints.split,
-                allow_outside_paths: hints.allow_outside_paths,
-            },
-            listing: listing.fingerprint,
-            total: listing.total,
-            listed: true,
-            dataset: dataset_level(&spec, &loaded),
-        },
+        header: header_of(&spec, hints, config, &listing, &loaded),
         shard: shard.describe(),
         rows,
     })
+}
+
+/// Refuses, in one line, a dataset whose samples are not one image file each.
+fn refuse_unshardable(spec: &load::DatasetSpec) -> Result<()> {
+    if !spec.layout.shardable() {
+        bail!(
+            "{}: dsaudit partial splits datasets whose samples are image files (image-folder, image-labels) and tables of one file; this one is {}: scan it whole with dsaudit scan",
+            spec.input.display(),
+            spec.layout.name()
+        );
+    }
+    Ok(())
+}
+
+/// What every part of one scan of `spec` shares (and a plan of it holds).
+fn header_of(
+    spec: &load::DatasetSpec,
+    hints: Hints,
+    config: Option<(String, String)>,
+    listing: &Listing,
+    loaded: &load::Loaded,
+) -> dsp::Header {
+    dsp::Header {
+        described_by: crate::cache::VERSION,
+        input: spec.input.to_string_lossy().into_owned(),
+        root: spec.root.to_string_lossy().into_owned(),
+        layout: spec.layout.name().to_string(),
+        declares_classes_as: spec.layout.declares_classes_as().to_string(),
+        config,
+        hints: dsp::StoredHints {
+            layout: hints
+                .layout
+                .map(|l| crate::choice::Choice::name(l).to_string()),
+            label: hints.label,
+            split: hints.split,
+            allow_outside_paths: hints.allow_outside_paths,
+        },
+        listing: listing.fingerprint,
+        total: listing.total,
+        listed: true,
+        dataset: dataset_level(spec, loaded),
+    }
 }
 
 /// The shard's samples as rows: the load's manifest row `i` is the listing's
