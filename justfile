@@ -627,9 +627,12 @@ bench-spark-table rows="1000000" partitions="8":
     "$dir/venv/bin/python" crates/dsaudit-py/bench/bench_spark.py "$CARGO_TARGET_DIR/release/dsaudit" "$dir/table.csv" {{partitions}}
 
 # Issue 29: the 100,000-image benchmark scanned whole, then as PARTS partial scans (one
-# after another, as separate machines would) and their merge: CPU time (user + sys) of
-# each, the merge's own wall time split into reading the parts and the stages after,
-# the partial state's bytes per image, and whether the two JSON reports are identical.
+# after another, as separate machines would) and their merge, twice: each part walking
+# the dataset (--shard K/N), then the parts made from a plan written once (--plan-for
+# N, then --plan PLAN --shard K/N; the plan's CPU counted with the parts'). CPU time
+# (user + sys) of each, the merge's own wall time split into reading the parts and the
+# stages after, the partial state's bytes per image, and whether the JSON reports are
+# identical to the scan's.
 bench-partial images="100000" parts="4":
     #!/usr/bin/env bash
     set -euo pipefail
@@ -638,28 +641,36 @@ bench-partial images="100000" parts="4":
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' EXIT
     "$CARGO_TARGET_DIR/release/examples/gen_data" bench "$dir" {{images}} 10 >/dev/null
-    mkdir "$dir/parts"
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
     "$bin" scan -q --fail-on never "$dir/images" >/dev/null
     cpu() { awk '{ printf "%.2f", $2 + $3 }' "$1"; }
     /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" scan -q --fail-on never --format json "$dir/images" > "$dir/scan.json"
     whole=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
     echo "scan             wall $wall s  cpu $whole s  peak $(( kib / 1024 )) MiB"
-    total=0
-    for k in $(seq 1 {{parts}}); do
-        /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" partial -q "$dir/images" --shard "$k/{{parts}}" -o "$dir/parts/part$k.dsp"
+    # in_parts NAME ARGS...: the parts (each run with ARGS --shard K/N) and their merge.
+    in_parts() {
+        local name=$1 total=$2; shift 2
+        rm -rf "$dir/parts"; mkdir "$dir/parts"
+        for k in $(seq 1 {{parts}}); do
+            /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" partial -q "$dir/images" "$@" --shard "$k/{{parts}}" -o "$dir/parts/part$k.dsp"
+            c=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+            total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
+            echo "partial $k/{{parts}}      wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  $(stat -c %s "$dir/parts/part$k.dsp") bytes"
+        done
+        /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" merge "$dir"/parts/*.dsp -q --timings --fail-on never --format json > "$dir/merge.json" 2> "$dir/phases"
         c=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
         total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
-        echo "partial $k/{{parts}}      wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  $(stat -c %s "$dir/parts/part$k.dsp") bytes"
-    done
-    /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" merge "$dir"/parts/*.dsp -q --timings --fail-on never --format json > "$dir/merge.json" 2> "$dir/phases"
-    c=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
-    total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
-    read_parts=$(awk '/^timing merge / { print $3 }' "$dir/phases")
-    echo "merge            wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  (reading and merging the parts $read_parts s, the stages and rules after)"
-    bytes=$(cat "$dir"/parts/*.dsp | wc -c)
-    awk -v a="$total" -v w="$whole" -v b="$bytes" -v n={{images}} 'BEGIN { printf "parts + merge cpu %.2f s = %.3f x the scan'"'"'s; partial state %.0f bytes per image\n", a, a / w, b / n }'
-    cmp -s "$dir/scan.json" "$dir/merge.json" && echo "reports: identical" || echo "reports: DIFFER"
+        read_parts=$(awk '/^timing merge / { print $3 }' "$dir/phases")
+        echo "merge            wall $wall s  cpu $c s  peak $(( kib / 1024 )) MiB  (reading and merging the parts $read_parts s, the stages and rules after)"
+        bytes=$(cat "$dir"/parts/*.dsp | wc -c)
+        awk -v a="$total" -v w="$whole" -v b="$bytes" -v n={{images}} -v name="$name" 'BEGIN { printf "%s: parts + merge cpu %.2f s = %.3f x the scan'"'"'s; partial state %.0f bytes per image\n", name, a, a / w, b / n }'
+        cmp -s "$dir/scan.json" "$dir/merge.json" && echo "reports: identical" || echo "reports: DIFFER"
+    }
+    in_parts "each part walking" 0
+    /usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$bin" partial "$dir/images" --plan-for {{parts}} -o "$dir/plan.dsp"
+    plan=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
+    echo "plan             wall $wall s  cpu $plan s  peak $(( kib / 1024 )) MiB  $(stat -c %s "$dir/plan.dsp") bytes"
+    in_parts "from a plan (its cpu counted)" "$plan" --plan "$dir/plan.dsp"
 
 # Clean-build cost (issue 27): a clean release build of the scan-only binary
 # (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of
