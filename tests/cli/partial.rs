@@ -14,16 +14,21 @@ fn untimed(out: &[u8]) -> String {
         .join("\n")
 }
 
-/// `dsaudit partial DATA ARGS -o OUT`, which must succeed.
-pub(crate) fn partial(data: &Path, args: &[&str], out: &Path) {
-    let run = dsaudit()
+/// `dsaudit partial DATA ARGS -qo OUT`.
+pub(crate) fn partial_run(data: &Path, args: &[&str], out: &Path) -> std::process::Output {
+    dsaudit()
         .arg("partial")
         .arg(data)
         .args(args)
         .arg("-qo")
         .arg(out)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// `dsaudit partial DATA ARGS -o OUT`, which must succeed.
+pub(crate) fn partial(data: &Path, args: &[&str], out: &Path) {
+    let run = partial_run(data, args, out);
     assert!(
         run.status.success(),
         "{}",
@@ -114,12 +119,10 @@ fn names_alike_when_lossy_keep_their_own_descriptions() {
     assert_eq!(untimed(&merged.stdout), untimed(&scan.stdout));
 }
 
-/// Images listed in a labels file, one missing and one outside the dataset, with a
-/// configuration file beside them: parts by `--files` lists merge to the scan.
-#[test]
-fn labels_file_parts_by_lists_merge_with_the_configuration() {
-    let dir = Dir::new();
-    let data = dir.join("data");
+/// Twelve images in `data/` listed in a labels file that also names one missing, one
+/// outside the dataset and one of the twelve twice (both rows go to the part that
+/// holds it), with a configuration file beside them. The dataset's path.
+pub(crate) fn labelled(dir: &Dir) -> PathBuf {
     let mut csv = String::from("path,label,split\n");
     for i in 0..12u8 {
         dir.png(&format!("data/img/{i}.png"), i * 17 + 1);
@@ -129,7 +132,6 @@ fn labels_file_parts_by_lists_merge_with_the_configuration() {
             ["cat", "dog"][i as usize % 2]
         ));
     }
-    // An image the labels file names twice: both rows go to the part that holds it.
     csv.push_str("img/gone.png,cat,train\n../outside.png,dog,test\nimg/1.png,cat,test\n");
     dir.write("data/labels.csv", &csv);
     dir.write(
@@ -140,6 +142,15 @@ fn labels_file_parts_by_lists_merge_with_the_configuration() {
         "data/dsaudit.toml",
         "ignore = [\"B001\"]\nfail-on = \"never\"\n",
     );
+    dir.join("data")
+}
+
+/// Images listed in a labels file, one missing and one outside the dataset, with a
+/// configuration file beside them: parts by `--files` lists merge to the scan.
+#[test]
+fn labels_file_parts_by_lists_merge_with_the_configuration() {
+    let dir = Dir::new();
+    let data = labelled(&dir);
     let first: Vec<String> = (0..6).map(|i| format!("img/{i}.png")).collect();
     let mut second: Vec<String> = (6..12).map(|i| format!("img/{i}.png")).collect();
     second.extend(["img/gone.png".to_string(), "../outside.png".to_string()]);

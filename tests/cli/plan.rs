@@ -2,60 +2,12 @@
 //! listed once; each part read from the plan is the part `--shard K/N` makes by
 //! walking, byte for byte, and what a plan cannot do is refused in one line.
 
+use crate::partial::{labelled, partial, partial_run};
 use crate::util::*;
 use std::path::{Path, PathBuf};
 
-fn partial(data: &Path, args: &[&str], out: &Path) {
-    let run = dsaudit()
-        .arg("partial")
-        .arg(data)
-        .args(args)
-        .arg("-qo")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-}
-
 fn partial_error(data: &Path, args: &[&str], out: &Path) -> String {
-    let run = dsaudit()
-        .arg("partial")
-        .arg(data)
-        .args(args)
-        .arg("-qo")
-        .arg(out)
-        .output()
-        .unwrap();
-    error_of(&run)
-}
-
-/// Images in a labels file that names one twice, one missing and one outside the
-/// dataset, with a configuration beside them.
-fn labelled(dir: &Dir) -> PathBuf {
-    let mut csv = String::from("path,label,split\n");
-    for i in 0..12u8 {
-        dir.png(&format!("data/img/{i}.png"), i * 17 + 1);
-        let split = if i % 3 == 0 { "test" } else { "train" };
-        csv.push_str(&format!(
-            "img/{i}.png,{},{split}\n",
-            ["cat", "dog"][i as usize % 2]
-        ));
-    }
-    csv.push_str("img/gone.png,cat,train\n../outside.png,dog,test\nimg/1.png,cat,test\n");
-    dir.write("data/labels.csv", &csv);
-    dir.write(
-        "outside.png",
-        encode(&rgb(8, 8, 3), image::ImageFormat::Png),
-    );
-    dir.write(
-        "data/dsaudit.toml",
-        "ignore = [\"B001\"]\nfail-on = \"never\"\n",
-    );
-    dir.join("data")
+    error_of(&partial_run(data, args, out))
 }
 
 #[test]

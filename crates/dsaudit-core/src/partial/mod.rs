@@ -106,16 +106,38 @@ struct Listing {
     sources: HashSet<String>,
 }
 
+/// Which of the samples the load lists it describes.
+enum Choosing<'a> {
+    /// One shard's (recording the listing).
+    Shard(&'a Shard),
+    /// Every one (a plan's section, chosen when the plan was written).
+    All,
+    /// None: the listing is recorded, every sample as a plan stores it.
+    Plan,
+}
+
 /// The load, limited to one shard: it chooses the shard's samples from the listing
 /// (recording the listing), and describes them as the scan would.
 struct ShardRecall<'a> {
-    /// None: every sample the load lists (a plan's section, listed already).
-    shard: Option<&'a Shard>,
+    choosing: Choosing<'a>,
     listing: Mutex<Listing>,
+    /// With `Choosing::Plan`: every sample the layout listed, in order.
+    planned: Mutex<Vec<plan::Planned>>,
     /// Each described sample's record, boxed, handed back by the load in the order
     /// of its samples (`Recall::keep`): by place, not by name, so two files whose
     /// names read alike once made UTF-8 keep their own descriptions.
     records: Mutex<Vec<Kept>>,
+}
+
+impl<'a> ShardRecall<'a> {
+    fn new(choosing: Choosing<'a>) -> ShardRecall<'a> {
+        ShardRecall {
+            choosing,
+            listing: Mutex::new(Listing::default()),
+            planned: Mutex::new(Vec::new()),
+            records: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl Recall for ShardRecall<'_> {
@@ -135,11 +157,23 @@ impl Recall for ShardRecall<'_> {
     }
 
     fn choose(&self, jobs: &[Job<'_>]) -> Option<Vec<bool>> {
-        let shard = self.shard?;
+        if let Choosing::All = self.choosing {
+            return None;
+        }
         let mut listing = Listing {
             total: jobs.len() as u64,
             fingerprint: fingerprint(jobs),
             ..Default::default()
+        };
+        let shard = match self.choosing {
+            Choosing::All => return None,
+            Choosing::Shard(shard) => shard,
+            Choosing::Plan => {
+                *self.planned.lock().unwrap_or_else(|p| p.into_inner()) =
+                    jobs.iter().map(plan::planned).collect();
+                *self.listing.lock().unwrap_or_else(|p| p.into_inner()) = listing;
+                return Some(vec![false; jobs.len()]);
+            }
         };
         let mut keep = Vec::with_capacity(jobs.len());
         for (i, j) in jobs.iter().enumerate() {
@@ -257,11 +291,7 @@ fn partial_images(
 ) -> Result<Dsp> {
     let path = spec.input.clone();
     refuse_unshardable(&spec)?;
-    let recall = ShardRecall {
-        shard: Some(shard),
-        listing: Mutex::new(Listing::default()),
-        records: Mutex::new(Vec::new()),
-    };
+    let recall = ShardRecall::new(Choosing::Shard(shard));
     // The layout's own load: `load::load` would call an empty shard an empty dataset.
     let loaded = spec.layout.load(&spec, quiet, Some(&recall))?;
     let listing = std::mem::take(&mut *recall.listing.lock().unwrap_or_else(|p| p.into_inner()));

@@ -12,15 +12,13 @@
 //! the sections (postcard: the part's samples to describe, in listing order).
 
 use super::dsp::{self, Dsp, Header};
-use super::{bucket, Listing, Shard, ShardRecall};
-use crate::load::image::ImageInfo;
+use super::{bucket, Choosing, Shard, ShardRecall};
 use crate::load::image_folder::Job;
-use crate::load::{self, Hints, Kept, Recall};
+use crate::load::{self, Hints};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 const KIND: &[u8] = b"PLAN 1\n";
 
@@ -34,7 +32,7 @@ struct Head {
 
 /// One sample a part is to describe, as the layout listed it.
 #[derive(Serialize, Deserialize)]
-struct Planned {
+pub(super) struct Planned {
     index: u64,
     source: String,
     /// The file's path as the walk or the labels file gave it (its bytes).
@@ -70,10 +68,14 @@ pub fn write(
         );
     }
     super::refuse_unshardable(&spec)?;
-    let recall = ListingRecall::default();
+    let recall = ShardRecall::new(Choosing::Plan);
     let loaded = spec.layout.load(&spec, true, Some(&recall))?;
-    let (listing, jobs) = recall
-        .listed
+    let listing = recall
+        .listing
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    let jobs = recall
+        .planned
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     if listing.total == 0 {
@@ -123,11 +125,7 @@ pub fn write(
 pub fn partial(plan: &Path, data: &Path, shard: &Shard, quiet: bool) -> Result<Dsp> {
     let section = Section::read(plan, data, shard)?;
     let (places, jobs) = section.jobs();
-    let recall = ShardRecall {
-        shard: None,
-        listing: Mutex::new(Listing::default()),
-        records: Mutex::new(Vec::new()),
-    };
+    let recall = ShardRecall::new(Choosing::All);
     let samples = load::image_folder::describe_all(jobs, quiet, Some(&recall));
     let loaded = load::Loaded::from_images(&samples)?;
     drop(samples);
@@ -141,37 +139,6 @@ pub fn partial(plan: &Path, data: &Path, shard: &Shard, quiet: bool) -> Result<D
         shard: shard.describe(),
         rows,
     })
-}
-
-/// The load, describing nothing: it records the listing (its fingerprint, and every
-/// sample as a plan stores it) and chooses none of it.
-#[derive(Default)]
-struct ListingRecall {
-    listed: Mutex<(Listing, Vec<Planned>)>,
-}
-
-impl Recall for ListingRecall {
-    fn describe(
-        &self,
-        _rel: &str,
-        _path: &Path,
-        compute: &dyn Fn(Option<(std::fs::File, u64)>) -> ImageInfo,
-    ) -> (ImageInfo, Kept) {
-        (compute(None), Kept(None))
-    }
-
-    fn keep(&self, _: Vec<Kept>) {}
-
-    fn choose(&self, jobs: &[Job<'_>]) -> Option<Vec<bool>> {
-        let listing = Listing {
-            total: jobs.len() as u64,
-            fingerprint: super::fingerprint(jobs),
-            ..Default::default()
-        };
-        let planned = jobs.iter().map(planned).collect();
-        *self.listed.lock().unwrap_or_else(|p| p.into_inner()) = (listing, planned);
-        Some(vec![false; jobs.len()])
-    }
 }
 
 /// The samples `--plan` lists for part `k` of `n`: the parts' header, and the jobs
@@ -276,7 +243,7 @@ fn read_at(
 }
 
 /// A job as the plan stores it (its path as bytes).
-fn planned(j: &Job<'_>) -> Planned {
+pub(super) fn planned(j: &Job<'_>) -> Planned {
     Planned {
         index: 0,
         source: j.source.clone(),
