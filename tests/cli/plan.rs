@@ -78,6 +78,16 @@ fn what_a_plan_cannot_do_is_refused_in_one_line() {
         let e = partial_error(data, &args, &out);
         assert!(e.contains(want), "{args:?}: {e}");
     }
+    // A table's flag beside a plan's (clap's usage error, exit 2).
+    for args in [
+        vec!["--plan-for", "2", "--block-size", "1MiB"],
+        vec!["--plan", p, "--shard", "1/3", "--block-size", "1MiB"],
+    ] {
+        let run = partial_run(data, &args, &out);
+        assert_eq!(run.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains("--block-size"), "{args:?}: {err}");
+    }
     // Another dataset's plan.
     let other = dir.join("other");
     std::fs::create_dir(&other).unwrap();

@@ -234,7 +234,7 @@ pub struct PartialArgs {
     pub files: Option<PathBuf>,
     /// Walk and list the dataset once, reading no image, and write a plan of N parts
     /// to --output; each part then runs with --plan and reads no directory.
-    #[arg(long, value_name = "N", conflicts_with_all = ["shard", "files", "plan"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["shard", "files", "plan", "block_size"])]
     pub plan_for: Option<u64>,
     /// Describe part K/N (--shard) of the images a plan (--plan-for) lists, instead
     /// of walking the dataset; the plan's --label, --split, --layout and
@@ -243,7 +243,7 @@ pub struct PartialArgs {
         long,
         value_name = "PLAN",
         requires = "shard",
-        conflicts_with = "files"
+        conflicts_with_all = ["files", "block_size"]
     )]
     pub plan: Option<PathBuf>,
     /// The partial scan (or with --plan-for, the plan) to write, atomically. Never
