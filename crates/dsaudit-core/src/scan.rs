@@ -184,30 +184,36 @@ fn stages(
     // Each stage gets its own part of the state.
     use crate::identity::Prior;
     let ids = ids.as_deref();
-    let near = state.and_then(|s| s.near.as_ref());
-    // A table's duplicate search goes first: its tree beside the label stage's
-    // matrices would raise the peak memory. An image dataset's runs beside the other
-    // two (none reads what another finds), filling the core the label stage's
-    // single-threaded steps leave idle.
-    let beside = loaded.rows.is_none();
-    let mut dups = None;
-    if !beside {
-        dups = Some(find_duplicates(loaded, opts, near));
-        timings.lap("duplicates");
-    }
+    let mut dups = find_duplicates(loaded, opts, state.and_then(|s| s.near.as_ref()))?;
+    timings.lap("duplicates");
     let usable = rules::usable_counts(loaded);
     if let (true, Some(reference)) = (opts.shift_tests, &opts.against) {
         let note = reference.note(loaded);
         loaded.guesses.push(note);
     }
     let view: &Loaded = loaded;
-    let shift_stage = || {
-        let prior = Prior {
-            state: state.map(|s| s.shift.as_slice()),
-            ids,
-            refit: opts.refit,
-        };
-        shift_stage(path, view, &usable, opts, prior)
+    let shift_stage = || -> Result<crate::shift::Shift> {
+        if !opts.shift_tests {
+            Ok(crate::shift::Shift::skipped(
+                "not measured by this command",
+                opts.shift.seed,
+            ))
+        } else if let Some(reference) = &opts.against {
+            against(path, view, reference, opts)
+        } else {
+            crate::shift::find(
+                view,
+                &usable,
+                &shift_params(&opts.thresholds),
+                &opts.shift,
+                Prior {
+                    state: state.map(|s| s.shift.as_slice()),
+                    ids,
+                    refit: opts.refit,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
     };
     let labels_stage = || {
         crate::labels::find(
@@ -223,17 +229,10 @@ fn stages(
     };
     // The shift tests and the label search read the samples and nothing of each
     // other: side by side, each fills the cores the other leaves idle (a fold fitted
-    // alone, a step on one thread).
-    let (found, ((shift, shift_took), (mut labels, labels_took))) = rayon::join(
-        || beside.then(|| timed(|| find_duplicates(view, opts, near))),
-        || rayon::join(|| timed(shift_stage), || timed(labels_stage)),
-    );
-    if let Some((found, took)) = found {
-        dups = Some(found);
-        timings.took("duplicates", took);
-    }
-    let mut dups = dups.expect("searched before or beside")?;
-    attach_clusters(loaded, &dups, opts)?;
+    // alone, a step on one thread). The duplicate search goes first: on a large
+    // table its tree beside the label stage's matrices would raise the peak memory.
+    let ((shift, shift_took), (mut labels, labels_took)) =
+        rayon::join(|| timed(shift_stage), || timed(labels_stage));
     let mut shift = shift?;
     timings.took("shift", shift_took);
     if let Some(f) = files {
@@ -245,34 +244,6 @@ fn stages(
         print_timings(&shift, &labels);
     }
     Ok((dups, shift, labels, usable))
-}
-
-/// The shift tests: of the splits of `view`, or of `view` against the saved profile
-/// `--against` names; skipped when the command does not measure shift.
-fn shift_stage(
-    path: &Path,
-    view: &Loaded,
-    usable: &Tally,
-    opts: &ScanOptions,
-    prior: crate::identity::Prior<'_, [crate::shift::reuse::ShiftFit]>,
-) -> Result<crate::shift::Shift> {
-    if !opts.shift_tests {
-        Ok(crate::shift::Shift::skipped(
-            "not measured by this command",
-            opts.shift.seed,
-        ))
-    } else if let Some(reference) = &opts.against {
-        against(path, view, reference, opts)
-    } else {
-        crate::shift::find(
-            view,
-            usable,
-            &shift_params(&opts.thresholds),
-            &opts.shift,
-            prior,
-        )
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-    }
 }
 
 /// The shift tests of every split of `loaded` against a saved reference profile.
@@ -313,25 +284,16 @@ fn against(
 /// The duplicate clusters (none searched when the command does not need them),
 /// written to the manifest's `dup_cluster` column.
 fn find_duplicates(
-    loaded: &Loaded,
+    loaded: &mut Loaded,
     opts: &ScanOptions,
     prior: Option<&duplicates::images::NearState>,
 ) -> Result<duplicates::Duplicates> {
     let params = duplicate_params(&opts.thresholds);
-    Ok(if !opts.duplicates {
+    let dups = if !opts.duplicates {
         duplicates::Duplicates::not_searched(loaded.manifest.len(), params)
     } else {
         duplicates::find(loaded, params, prior)
-    })
-}
-
-/// The duplicate clusters as the manifest's `dup_cluster` column; the search's
-/// timings with `--timings`.
-fn attach_clusters(
-    loaded: &mut Loaded,
-    dups: &duplicates::Duplicates,
-    opts: &ScanOptions,
-) -> Result<()> {
+    };
     loaded
         .manifest
         .df
@@ -347,7 +309,7 @@ fn attach_clusters(
             );
         }
     }
-    Ok(())
+    Ok(dups)
 }
 
 /// What the stages keep goes to the cache alone: moved there, not copied. Stages
