@@ -116,8 +116,9 @@ enum Choosing<'a> {
     Plan,
 }
 
-/// The load, limited to one shard: it chooses the shard's samples from the listing
-/// (recording the listing), and describes them as the scan would.
+/// A part's load: it chooses the shard's samples from the listing (recording the
+/// listing), every sample of a plan's section, or none while a plan is written, and
+/// describes those it chose as the scan would.
 struct ShardRecall<'a> {
     choosing: Choosing<'a>,
     listing: Mutex<Listing>,
