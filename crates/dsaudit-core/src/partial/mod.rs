@@ -158,23 +158,21 @@ impl Recall for ShardRecall<'_> {
     }
 
     fn choose(&self, jobs: &[Job<'_>]) -> Option<Vec<bool>> {
-        if let Choosing::All = self.choosing {
-            return None;
-        }
+        let shard = match self.choosing {
+            Choosing::All => return None,
+            Choosing::Shard(shard) => Some(shard),
+            Choosing::Plan => None,
+        };
         let mut listing = Listing {
             total: jobs.len() as u64,
             fingerprint: fingerprint(jobs),
             ..Default::default()
         };
-        let shard = match self.choosing {
-            Choosing::All => return None,
-            Choosing::Shard(shard) => shard,
-            Choosing::Plan => {
-                *self.planned.lock().unwrap_or_else(|p| p.into_inner()) =
-                    jobs.iter().map(plan::planned).collect();
-                *self.listing.lock().unwrap_or_else(|p| p.into_inner()) = listing;
-                return Some(vec![false; jobs.len()]);
-            }
+        let Some(shard) = shard else {
+            *self.planned.lock().unwrap_or_else(|p| p.into_inner()) =
+                jobs.iter().enumerate().map(plan::planned).collect();
+            *self.listing.lock().unwrap_or_else(|p| p.into_inner()) = listing;
+            return Some(vec![false; jobs.len()]);
         };
         let mut keep = Vec::with_capacity(jobs.len());
         for (i, j) in jobs.iter().enumerate() {

@@ -94,11 +94,8 @@ pub fn write(
     }
     let header = super::header_of(&spec, hints, config, &listing, &loaded);
     let mut sections: Vec<Vec<Planned>> = (0..parts).map(|_| Vec::new()).collect();
-    for (index, j) in jobs.into_iter().enumerate() {
-        sections[bucket(&j.source, parts) as usize].push(Planned {
-            index: index as u64,
-            ..j
-        });
+    for j in jobs {
+        sections[bucket(&j.source, parts) as usize].push(j);
     }
     let sections: Vec<Vec<u8>> = sections
         .iter()
@@ -185,7 +182,7 @@ impl Section {
             );
         }
         let total: u64 = head.sections.iter().sum();
-        if start + head_len + total != len {
+        if head.sections.len() as u64 != head.parts || start + head_len + total != len {
             return Err(cut());
         }
         let offset = start + head_len + head.sections[..(*k - 1) as usize].iter().sum::<u64>();
@@ -242,10 +239,10 @@ fn read_at(
     Ok(out)
 }
 
-/// A job as the plan stores it (its path as bytes).
-pub(super) fn planned(j: &Job<'_>) -> Planned {
+/// The `index`-th job of the listing as the plan stores it (its path as bytes).
+pub(super) fn planned((index, j): (usize, &Job<'_>)) -> Planned {
     Planned {
-        index: 0,
+        index: index as u64,
         source: j.source.clone(),
         path: j.path.as_os_str().as_encoded_bytes().to_vec(),
         split: j.split.clone(),
@@ -264,4 +261,43 @@ fn path_of(bytes: &[u8]) -> PathBuf {
 #[cfg(not(unix))]
 fn path_of(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan whose head lists fewer sections than parts, its bytes otherwise whole
+    /// (the sections' lengths still add up to the file), is refused as damaged for
+    /// every part, the missing sections' parts included: no part indexes past them.
+    #[test]
+    fn a_head_with_too_few_sections_is_damaged() {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample_data/images");
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.dsp");
+        write(&data, Hints::default(), None, 3, &plan).unwrap();
+        let bytes = std::fs::read(&plan).unwrap();
+        let rest = dsp::body(&bytes).unwrap().strip_prefix(KIND).unwrap();
+        let head_len = u64::from_le_bytes(rest[..8].try_into().unwrap()) as usize;
+        let mut head: Head = postcard::from_bytes(&rest[8..8 + head_len]).unwrap();
+        let sections = &rest[8 + head_len..];
+        head.sections = vec![sections.len() as u64];
+        let forged_head = postcard::to_stdvec(&head).unwrap();
+        let mut forged = dsp::stamped(KIND);
+        forged.extend_from_slice(&(forged_head.len() as u64).to_le_bytes());
+        forged.extend_from_slice(&forged_head);
+        forged.extend_from_slice(sections);
+        let forged_path = dir.path().join("forged.dsp");
+        std::fs::write(&forged_path, forged).unwrap();
+        for k in 1..=3 {
+            let shard = Shard::Part { k, n: 3 };
+            let e = partial(&forged_path, &data, &shard, true).err().unwrap();
+            assert!(
+                e.to_string().contains("cut short or damaged plan"),
+                "{k}: {e}"
+            );
+        }
+        // The plan as written still gives its parts.
+        partial(&plan, &data, &Shard::Part { k: 2, n: 3 }, true).unwrap();
+    }
 }
