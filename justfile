@@ -636,7 +636,7 @@ bench-spark-table rows="1000000" partitions="8":
 bench-partial images="100000" parts="4":
     #!/usr/bin/env bash
     set -euo pipefail
-    cargo build --release --no-default-features --bin dsaudit --example gen_data
+    cargo build --release --no-default-features --bin dsaudit --example gen_data --example dsp_bytes
     bin="$CARGO_TARGET_DIR/release/dsaudit"
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' EXIT
@@ -671,6 +671,8 @@ bench-partial images="100000" parts="4":
     plan=$(cpu "$dir/t"); read -r wall _ _ kib < "$dir/t"
     echo "plan             wall $wall s  cpu $plan s  peak $(( kib / 1024 )) MiB  $(stat -c %s "$dir/plan.dsp") bytes"
     in_parts "from a plan (its cpu counted)" "$plan" --plan "$dir/plan.dsp"
+    # What the parts' bytes are spent on, field by field.
+    "$CARGO_TARGET_DIR/release/examples/dsp_bytes" "$dir"/parts/*.dsp
 
 # Clean-build cost (issue 27): a clean release build of the scan-only binary
 # (--no-default-features: no burn, no wgpu) and of the full one, and `cargo test` of

@@ -190,6 +190,28 @@ fn half(rel: &str, k: u64) -> Dsp {
     partial::partial(&dataset(rel), Default::default(), None, &shard, true).unwrap()
 }
 
+/// What `bytes_by_field` says a part's bytes are spent on adds up to the part's
+/// encoding, byte for byte, with and without samples that failed to decode (the
+/// sample_data images include every integrity problem the loaders report).
+#[test]
+fn bytes_by_field_add_up_to_the_part() {
+    for k in 1..=2 {
+        let part = half("sample_data/images", k);
+        let stamp = partial::dsp::stamped(&[]).len() as u64;
+        let whole = part.to_bytes().unwrap().len() as u64;
+        let fields = part.bytes_by_field();
+        assert_eq!(
+            fields.iter().map(|f| f.1).sum::<u64>(),
+            whole - stamp,
+            "{fields:?}"
+        );
+        let picture = fields
+            .iter()
+            .find(|f| f.0.starts_with("32x32 grey picture"));
+        assert!(picture.is_some_and(|p| p.1 > 0), "{fields:?}");
+    }
+}
+
 /// A part's bytes read back as the part (and write again to the same bytes); cut
 /// anywhere, lengthened, or claiming more rows than its bytes can hold, it is
 /// refused in one line naming it, and never reserves what its count claims.

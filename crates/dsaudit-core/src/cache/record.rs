@@ -104,6 +104,56 @@ impl Record {
         }
     }
 
+    /// The bytes each part of the record takes encoded, by what it is for, handed to
+    /// `add` (what a partial scan's bytes are spent on: `Dsp::bytes_by_field`).
+    pub(crate) fn sizes(&self, add: &mut dyn FnMut(&'static str, usize)) {
+        fn size<T: Serialize + ?Sized>(v: &T) -> usize {
+            postcard::to_stdvec(v).map_or(0, |b| b.len())
+        }
+        #[derive(Serialize)]
+        struct Bytes<'a>(#[serde(with = "serde_bytes")] &'a [u8]);
+        add(
+            "file BLAKE3",
+            size(&self.file_blake3.as_ref().map(|h| Bytes(h))),
+        );
+        add(
+            "pixel BLAKE3",
+            size(&self.pixel_blake3.as_ref().map(|h| Bytes(h))),
+        );
+        add(
+            "size, format, dimensions, mode",
+            size(&(
+                self.bytes,
+                self.format,
+                self.ext_format,
+                self.width,
+                self.height,
+                self.channels,
+                self.bit_depth,
+                self.mode,
+            )),
+        );
+        add("error", size(&(&self.error_kind, &self.error)));
+        add("pixel statistics (f64)", size(&self.pixels));
+        add("hashes: the option's tag", 1);
+        if let Some(h) = &self.hashes {
+            add(
+                "hashes: pHash, dHash, centred pHash",
+                size(&(h.phash, h.dhash, h.aligned)),
+            );
+            add("8x8 thumbnail (shift tests)", size(&Bytes(&h.thumb)));
+            add(
+                "32x32 grey picture (near copies, label model)",
+                size(&Bytes(&h.small)),
+            );
+            add(
+                "centred 8x8 thumbnail (near-copy filter)",
+                size(&Bytes(&h.centred_thumb)),
+            );
+            add("shape descriptor (label model)", size(&Bytes(&h.shape)));
+        }
+    }
+
     pub(crate) fn to_info(&self) -> ImageInfo {
         let hashes = self.hashes.as_ref().map(|h| Hashes {
             phash: h.phash,

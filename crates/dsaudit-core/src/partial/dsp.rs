@@ -141,6 +141,33 @@ impl Dsp {
         }
     }
 
+    /// What the part's bytes are spent on, field by field, summed over its rows (the
+    /// header and the shard's name once each), in the order first met: `just
+    /// bench-partial` prints it per sample. The sums are the encoded file's bytes
+    /// less the stamp (`tests/partial.rs`).
+    pub fn bytes_by_field(&self) -> Vec<(&'static str, u64)> {
+        let mut sums: Vec<(&'static str, u64)> = Vec::new();
+        let mut add = |what: &'static str, n: usize| match sums.iter_mut().find(|s| s.0 == what) {
+            Some(s) => s.1 += n as u64,
+            None => sums.push((what, n as u64)),
+        };
+        fn size<T: Serialize + ?Sized>(v: &T) -> usize {
+            postcard::to_stdvec(v).map_or(0, |b| b.len())
+        }
+        add("header and shard name", size(&(&self.header, &self.shard)));
+        add("row count", size(&self.rows.len()));
+        for r in &self.rows {
+            add("place in the listing", size(&r.index));
+            add("path", size(&r.source));
+            add(
+                "split, label, labels-file row",
+                size(&(&r.split, &r.label, r.row)),
+            );
+            r.info.sizes(&mut add);
+        }
+        sums
+    }
+
     /// A part from its bytes; `shown` names it in errors.
     pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<Dsp> {
         let body = checked_body(shown, bytes)?;
