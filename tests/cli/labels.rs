@@ -390,6 +390,71 @@ fn a_model_no_better_than_the_commonest_class_flags_nothing() {
     );
 }
 
+/// The breast-cancer table with `share` of its labels flipped at random (seeded).
+fn breast_cancer_flipped(d: &Dir, share: f64) -> PathBuf {
+    let lines = breast_cancer();
+    let n = lines.len() - 1;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut rows: Vec<usize> = (0..n).collect();
+    rows.shuffle(&mut rng);
+    let flips: BTreeSet<usize> = rows[..(share * n as f64) as usize]
+        .iter()
+        .copied()
+        .collect();
+    let mut out = vec![lines[0].clone()];
+    for (r, line) in lines[1..].iter().enumerate() {
+        let (features, label) = line.rsplit_once(',').unwrap();
+        let label = match (flips.contains(&r), label) {
+            (true, "malignant") => "benign",
+            (true, _) => "malignant",
+            (false, l) => l,
+        };
+        out.push(format!("{features},{label}"));
+    }
+    d.write("data/flipped.csv", out.join("\n") + "\n")
+}
+
+#[test]
+fn a_model_that_learned_too_little_flags_nothing_and_says_why() {
+    // With 40% of the real table's labels flipped, the model's accuracy against them
+    // is little above always answering the commonest class: its disagreements are as
+    // likely its own mistakes (what a weak model does on real photographs), so none
+    // is listed as a label error, and the note says why and what to bring.
+    let d = Dir::new();
+    let manifest = d.join("manifest.csv");
+    let ds = scan_json(
+        &breast_cancer_flipped(&d, 0.4),
+        &["--manifest", manifest.to_str().unwrap()],
+    );
+    let labels = &ds["labels"];
+    assert_eq!(labels["issues"], 0, "{labels:#}");
+    assert!(labels["accuracy"].as_f64().unwrap() > 0.5, "{labels:#}");
+    let codes = codes(&ds);
+    assert!(
+        !codes.iter().any(|c| c == "L002" || c == "L003"),
+        "{codes:?}"
+    );
+    let notes = labels["notes"].to_string();
+    assert!(notes.contains("learned too little"), "{notes}");
+    assert!(notes.contains("--embeddings"), "{notes}");
+    // Each sample's own figures are still in the manifest.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let q = header.iter().position(|h| *h == "label_quality").unwrap();
+    assert!(text
+        .lines()
+        .skip(1)
+        .all(|l| !l.split(',').nth(q).unwrap().is_empty()));
+    // A tenth flipped, the same model judges them (`flipped_table_labels_are_found…`
+    // holds the precision and recall).
+    let ds = scan_json(&breast_cancer_flipped(&d, 0.1), &[]);
+    assert!(
+        ds["labels"]["issues"].as_u64().unwrap() > 0,
+        "{:#}",
+        ds["labels"]
+    );
+}
+
 #[test]
 #[cfg(feature = "baseline")]
 fn the_cnn_label_model_gives_the_probabilities_when_asked() {
