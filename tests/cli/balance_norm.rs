@@ -419,3 +419,72 @@ fn one_fraction_among_many_whole_numbers_is_not_raw_pixels() {
     let ds = scan_json(d.path(), &[]);
     assert_eq!(finding(&ds, "N007")["evidence"]["kind"], "raw 0-255");
 }
+
+#[test]
+fn a_regression_target_is_not_a_feature_out_of_scale() {
+    // The real breast-cancer table as a regression: `mean_area` (std about 350) is the
+    // target, kept raw as targets are; every other column standardized, but for
+    // `mean_radius`, left raw. The scale rules speak of the features only: the raw
+    // feature is named, the target never (scikit-learn's diabetes table, its target
+    // raw, was called 1,619× out of scale).
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/breast_cancer.csv"),
+    )
+    .unwrap();
+    let mut lines = text.lines();
+    let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| {
+            let v: Vec<&str> = l.split(',').collect();
+            v[..v.len() - 1]
+                .iter()
+                .map(|x| x.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    let (area, radius) = (
+        names.iter().position(|n| *n == "mean_area").unwrap(),
+        names.iter().position(|n| *n == "mean_radius").unwrap(),
+    );
+    let columns = rows[0].len();
+    let n = rows.len() as f64;
+    let scaled: Vec<Vec<f64>> = (0..columns)
+        .map(|j| {
+            let col: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+            if j == area || j == radius {
+                return col;
+            }
+            let mean = col.iter().sum::<f64>() / n;
+            let sd = (col.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            col.iter().map(|x| (x - mean) / sd).collect()
+        })
+        .collect();
+    let header: Vec<String> = (0..columns)
+        .map(|j| {
+            if j == area {
+                "target".into()
+            } else {
+                names[j].to_string()
+            }
+        })
+        .collect();
+    let d = Dir::new();
+    let out = (0..rows.len()).map(|i| {
+        (0..columns)
+            .map(|j| scaled[j][i].to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let ds = scan_json(&table(&d, "regression.csv", &header.join(","), out), &[]);
+    let guesses = ds["guesses"].to_string();
+    assert!(guesses.contains("task: regression"), "{guesses}");
+    let named: Vec<String> = ds["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "N001" || f["code"] == "N002")
+        .map(|f| f["message"].to_string())
+        .collect();
+    assert!(named.iter().all(|m| !m.contains("'target'")), "{named:?}");
+    assert_eq!(finding(&ds, "N002")["evidence"]["column"], "mean_radius");
+}

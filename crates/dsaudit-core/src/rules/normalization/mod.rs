@@ -33,7 +33,8 @@ pub(crate) fn all_null<T: polars::prelude::PolarsDataType>(
     column.null_count() == column.len()
 }
 
-/// Numeric feature columns with at least one finite value.
+/// Numeric columns with at least one finite value (a regression target among them:
+/// `feature_columns` leaves it out).
 pub(crate) fn numeric_columns<'a>(
     ctx: &'a Context,
 ) -> impl Iterator<Item = (&'a ColumnStats, &'a NumericStats)> {
@@ -43,6 +44,17 @@ pub(crate) fn numeric_columns<'a>(
             .filter(|n| n.moments.n > 0)
             .map(|n| (c, n))
     })
+}
+
+/// Numeric feature columns with at least one finite value: `numeric_columns` less a
+/// regression target, which is described with the features but is not one: its scale
+/// says nothing of how the features were scaled (scikit-learn's diabetes table, its
+/// features scaled and its target raw, was called 1,619× out of scale).
+pub(crate) fn feature_columns<'a>(
+    ctx: &'a Context,
+) -> impl Iterator<Item = (&'a ColumnStats, &'a NumericStats)> {
+    let target = ctx.loaded.regression_target.as_deref();
+    numeric_columns(ctx).filter(move |(c, _)| Some(c.name.as_str()) != target)
 }
 
 /// Readable images whose `column` value satisfies `flagged`, worst first (by `worse`),

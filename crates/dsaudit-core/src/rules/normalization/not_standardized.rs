@@ -1,4 +1,4 @@
-use super::{fmt_num, numeric_columns};
+use super::{feature_columns, fmt_num};
 use crate::finding::{Finding, Severity};
 use crate::rules::{Context, Rule, RuleMeta};
 
@@ -14,7 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "not-standardized",
     severity: Severity::Warning,
     summary: "Most features are standardized but some are not.",
-    doc: "**What it finds.** When at least half of the non-constant numeric features look standardized (mean within 0.1 of 0, std within 10% of 1), the features that do not: not centred, not scaled, or neither.\n\n\
+    doc: "**What it finds.** When at least half of the non-constant numeric features (a regression target is not one: targets are commonly left raw) look standardized (mean within 0.1 of 0, std within 10% of 1), the features that do not: not centred, not scaled, or neither.\n\n\
              **Why it matters.** It is the signature of a preprocessing step that skipped some columns (a column list out of date, a feature added later), so those columns reach the model raw.\n\n\
              **Example.** `5 of 6 features are standardized, 'age' is not (mean 41.3, std 12.9)`.",
     thresholds: &[],
@@ -26,7 +26,7 @@ impl Rule for NotStandardized {
         &META
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
-        let cols: Vec<(&str, f64, f64)> = numeric_columns(ctx)
+        let cols: Vec<(&str, f64, f64)> = feature_columns(ctx)
             .map(|(c, n)| (c.name.as_str(), n.moments.mean, n.moments.std()))
             .filter(|c| c.2 > 0.0)
             .collect();
