@@ -488,3 +488,27 @@ fn a_regression_target_is_not_a_feature_out_of_scale() {
     assert!(named.iter().all(|m| !m.contains("'target'")), "{named:?}");
     assert_eq!(finding(&ds, "N002")["evidence"]["column"], "mean_radius");
 }
+
+#[test]
+fn a_near_constant_column_is_not_a_scale() {
+    // `rare` is 0 in all rows but one: its std (0.006) measures how rare the other
+    // value is, not a scale (scikit-learn's digits as a table, every pixel 0-16, was
+    // called 277x apart by its corner pixels). N004 names it; N001 does not count it.
+    let d = Dir::new();
+    let (a, b) = (noise(1, 300), noise(2, 300));
+    let rows = (0..300).map(|i| {
+        let rare = if i == 7 { 0.1 } else { 0.0 };
+        format!("{},{},{rare},{}", a[i], b[i], i % 2)
+    });
+    let ds = scan_json(&table(&d, "t.csv", "a,b,rare,label", rows), &[]);
+    assert!(!codes(&ds).iter().any(|c| c == "N001"), "{:?}", codes(&ds));
+    assert_eq!(finding(&ds, "N004")["evidence"]["column"], "rare");
+    // A column on another scale among them is still named.
+    let rows = (0..300).map(|i| {
+        let rare = if i == 7 { 0.1 } else { 0.0 };
+        format!("{},{},{rare},{}", a[i], b[i] * 1000.0, i % 2)
+    });
+    let ds = scan_json(&table(&d, "u.csv", "a,big,rare,label", rows), &[]);
+    assert_eq!(finding(&ds, "N001")["evidence"]["largest"], "big");
+    assert_eq!(finding(&ds, "N001")["evidence"]["smallest"], "a");
+}

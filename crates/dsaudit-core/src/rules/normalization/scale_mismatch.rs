@@ -10,7 +10,7 @@ pub const META: RuleMeta = RuleMeta {
     name: "scale-mismatch",
     severity: Severity::Warning,
     summary: "Numeric features live on very different scales.",
-    doc: "**What it finds.** The ratio of the largest to the smallest standard deviation among non-constant numeric feature columns (label and split columns excluded, and a regression target, whose scale is the task's, not the features'). Flagged above `max-std-ratio`.\n\n\
+    doc: "**What it finds.** The ratio of the largest to the smallest standard deviation among numeric feature columns that are neither constant nor near-constant (N004's `max-top-share`: their spread says how rare their other values are, not their scale), label and split columns excluded, and a regression target, whose scale is the task's, not the features'. Flagged above `max-std-ratio`.\n\n\
              **Why it matters.** Gradient descent on unscaled inputs zig-zags: the large feature dominates the first layer's updates and the learning rate that suits it is far too small for the others. Distance-based models (k-NN, k-means, RBF kernels) effectively ignore the small features. A ratio of 100 is two orders of magnitude, beyond what weight initialisation can absorb.\n\n\
              **Example.** `feature scales differ 1000×: 'income' (std 21,000) vs 'rooms' (std 1.2)`.",
     thresholds: &[Threshold {
@@ -27,7 +27,13 @@ impl Rule for ScaleMismatch {
     }
     fn check(&self, ctx: &Context) -> Vec<Finding> {
         let max_ratio = ctx.threshold(self, "max-std-ratio");
+        // A near-constant column's spread says how rare its other values are, not
+        // what scale it is on (scikit-learn's digits as a table: every pixel column
+        // 0-16, a corner's std 0.02 against 6.5 in the middle, called 277x apart);
+        // N004 names those columns.
+        let max_top = ctx.threshold(&super::constant_column::ConstantColumn, "max-top-share");
         let mut cols: Vec<(&str, f64)> = feature_columns(ctx)
+            .filter(|(_, n)| n.moments.n < 20 || n.sketch.top_share() < max_top)
             .map(|(c, n)| (c.name.as_str(), n.moments.std()))
             .filter(|(_, s)| *s > 0.0 && s.is_finite())
             .collect();
