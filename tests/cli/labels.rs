@@ -67,21 +67,7 @@ fn flipped_table_labels_are_found_and_the_control_stays_quiet() {
     );
 
     // Flip 10% of the labels at random (seeded).
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let mut rows: Vec<usize> = (0..n).collect();
-    rows.shuffle(&mut rng);
-    let flips: BTreeSet<usize> = rows[..n / 10].iter().copied().collect();
-    let mut out = vec![lines[0].clone()];
-    for (r, line) in lines[1..].iter().enumerate() {
-        let (features, label) = line.rsplit_once(',').unwrap();
-        let label = match (flips.contains(&r), label) {
-            (true, "malignant") => "benign",
-            (true, _) => "malignant",
-            (false, l) => l,
-        };
-        out.push(format!("{features},{label}"));
-    }
-    let noisy = d.write("data/noisy.csv", out.join("\n") + "\n");
+    let (noisy, flips) = breast_cancer_flipped(&d, "data/noisy.csv", 0.1, 11);
     let manifest = d.join("manifest.csv");
     let ds = scan_json(&noisy, &["--manifest", manifest.to_str().unwrap()]);
     let found = flagged(&ds, "row");
@@ -390,11 +376,12 @@ fn a_model_no_better_than_the_commonest_class_flags_nothing() {
     );
 }
 
-/// The breast-cancer table with `share` of its labels flipped at random (seeded).
-fn breast_cancer_flipped(d: &Dir, share: f64) -> PathBuf {
+/// The breast-cancer table written at `name` with `share` of its labels flipped at
+/// random (seeded), and the rows flipped.
+fn breast_cancer_flipped(d: &Dir, name: &str, share: f64, seed: u64) -> (PathBuf, BTreeSet<usize>) {
     let lines = breast_cancer();
     let n = lines.len() - 1;
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rows: Vec<usize> = (0..n).collect();
     rows.shuffle(&mut rng);
     let flips: BTreeSet<usize> = rows[..(share * n as f64) as usize]
@@ -411,7 +398,7 @@ fn breast_cancer_flipped(d: &Dir, share: f64) -> PathBuf {
         };
         out.push(format!("{features},{label}"));
     }
-    d.write("data/flipped.csv", out.join("\n") + "\n")
+    (d.write(name, out.join("\n") + "\n"), flips)
 }
 
 #[test]
@@ -423,7 +410,7 @@ fn a_model_that_learned_too_little_flags_nothing_and_says_why() {
     let d = Dir::new();
     let manifest = d.join("manifest.csv");
     let ds = scan_json(
-        &breast_cancer_flipped(&d, 0.4),
+        &breast_cancer_flipped(&d, "data/flipped.csv", 0.4, 5).0,
         &["--manifest", manifest.to_str().unwrap()],
     );
     let labels = &ds["labels"];
@@ -447,7 +434,10 @@ fn a_model_that_learned_too_little_flags_nothing_and_says_why() {
         .all(|l| !l.split(',').nth(q).unwrap().is_empty()));
     // A tenth flipped, the same model judges them (`flipped_table_labels_are_found…`
     // holds the precision and recall).
-    let ds = scan_json(&breast_cancer_flipped(&d, 0.1), &[]);
+    let ds = scan_json(
+        &breast_cancer_flipped(&d, "data/flipped.csv", 0.1, 5).0,
+        &[],
+    );
     assert!(
         ds["labels"]["issues"].as_u64().unwrap() > 0,
         "{:#}",
