@@ -636,3 +636,46 @@ fn an_npy_header_built_to_make_its_parser_backtrack_is_refused_at_once() {
         "{err}"
     );
 }
+
+/// An output named by a FIFO (or a device: `-o /dev/null`, `-o /dev/stdout`) is
+/// written into, not replaced: a rename of a temporary file over it put a regular file
+/// where the FIFO was, and, run as root, replaced the system's /dev/null.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_a_fifo_is_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let d = Dir::new();
+    let fifo = d.join("report.fifo");
+    mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(&fifo).unwrap())
+    };
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/images");
+    let out = run(&[
+        "scan",
+        "-q",
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+        "-o",
+        fifo.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced: {kind:?}");
+    let report: serde_json::Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    assert!(report["datasets"][0]["findings"].is_array());
+    // Nothing was left beside it.
+    let names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["report.fifo"]);
+}

@@ -1,5 +1,6 @@
-//! Writing outputs safely: never inside the dataset being read, always via a
-//! temporary file in the same directory and a rename, so a crash leaves no half file.
+//! Writing outputs safely: never inside the dataset being read, and a file always via
+//! a temporary file in the same directory and a rename, so a crash leaves no half
+//! file (a device or a FIFO is written in place).
 
 use anyhow::{bail, Context, Result};
 use std::fs::File;
@@ -74,10 +75,27 @@ pub fn ensure_outside(output: &Path, dataset: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes `path` through a temporary file and a rename, or in place when `path` is
+/// something other than a file or a directory: a device (`-o /dev/null`), a FIFO,
+/// `/dev/stdout`. A rename would put a regular file where the device was (run as
+/// root, `-o /dev/null` replaced the system's /dev/null) or fail to make a temporary
+/// file beside it; what such a target holds is a stream, with nothing to leave half
+/// written.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("{}: cannot open for writing", path.display()))?;
+        let mut w = BufWriter::new(file);
+        write(&mut w)?;
+        w.flush()
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        return Ok(());
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
