@@ -409,9 +409,15 @@ fn a_model_that_learned_too_little_flags_nothing_and_says_why() {
     // is listed as a label error, and the note says why and what to bring.
     let d = Dir::new();
     let manifest = d.join("manifest.csv");
+    let html = d.join("report.html");
     let ds = scan_json(
         &breast_cancer_flipped(&d, "data/flipped.csv", 0.4, 5).0,
-        &["--manifest", manifest.to_str().unwrap()],
+        &[
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
     );
     let labels = &ds["labels"];
     assert_eq!(labels["issues"], 0, "{labels:#}");
@@ -424,6 +430,12 @@ fn a_model_that_learned_too_little_flags_nothing_and_says_why() {
     let notes = labels["notes"].to_string();
     assert!(notes.contains("learned too little"), "{notes}");
     assert!(notes.contains("--embeddings"), "{notes}");
+    // The HTML report, which shows no `labels` line, says it too.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("learned too little"),
+        "no note in the HTML report"
+    );
     // Each sample's own figures are still in the manifest.
     let text = std::fs::read_to_string(&manifest).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();

@@ -273,6 +273,11 @@ fn findings(scan: &Scan, budget: &mut usize, o: &mut String) {
             esc(r)
         );
     }
+    // Why the label search listed nothing, or what model it took: in the text
+    // report's `labels` line, and here too, where no finding would say it.
+    for n in &scan.labels.notes {
+        let _ = writeln!(o, "<p class=\"muted\">Label-error search: {}</p>", esc(n));
+    }
     if scan.findings.is_empty() {
         let _ = writeln!(o, "<p>No findings.</p>");
         return;
