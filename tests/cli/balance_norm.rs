@@ -427,21 +427,7 @@ fn a_regression_target_is_not_a_feature_out_of_scale() {
     // `mean_radius`, left raw. The scale rules speak of the features only: the raw
     // feature is named, the target never (scikit-learn's diabetes table, its target
     // raw, was called 1,619× out of scale).
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/breast_cancer.csv"),
-    )
-    .unwrap();
-    let mut lines = text.lines();
-    let names: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let rows: Vec<Vec<f64>> = lines
-        .map(|l| {
-            let v: Vec<&str> = l.split(',').collect();
-            v[..v.len() - 1]
-                .iter()
-                .map(|x| x.parse().unwrap())
-                .collect()
-        })
-        .collect();
+    let (names, rows) = breast_cancer_features();
     let (area, radius) = (
         names.iter().position(|n| *n == "mean_area").unwrap(),
         names.iter().position(|n| *n == "mean_radius").unwrap(),
@@ -464,7 +450,7 @@ fn a_regression_target_is_not_a_feature_out_of_scale() {
             if j == area {
                 "target".into()
             } else {
-                names[j].to_string()
+                names[j].clone()
             }
         })
         .collect();

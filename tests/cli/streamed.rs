@@ -173,19 +173,8 @@ fn a_ragged_row_deep_in_a_streamed_table_is_named_by_its_line() {
 #[test]
 fn quantiles_of_a_table_read_in_blocks_are_within_their_stated_error() {
     let d = Dir::new();
-    let mut lines = TABLE.lines();
-    let header = lines.next().unwrap();
-    let mut rows: Vec<Vec<f64>> = lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            cells[..cells.len() - 1]
-                .iter()
-                .map(|c| c.parse().unwrap())
-                .collect()
-        })
-        .collect();
+    let (names, mut rows) = breast_cancer_features();
     rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
-    let names: Vec<&str> = header.split(',').filter(|c| *c != "label").collect();
     let copies = 180;
     let mut text = format!("{}\n", names.join(","));
     for r in &rows {

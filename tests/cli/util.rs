@@ -240,3 +240,26 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The real breast-cancer table (tests/data/breast_cancer.csv): its feature names and
+/// each row's features, the label column left out.
+pub fn breast_cancer_features() -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = include_str!("../data/breast_cancer.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.last(), Some(&"label"));
+    let names = header[..header.len() - 1]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let rows = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            cells[..cells.len() - 1]
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    (names, rows)
+}

@@ -20,7 +20,7 @@ Real data that ships inside scikit-learn (nothing is downloaded):
   * wine: the 178-row, 13-column wine-chemistry table (3 cultivars), CSV;
   * breast cancer: the 569-row, 30-column table (2 classes), CSV.
 
-Per seed, 10% of the training samples get another class, drawn at random; the truth
+Per seed, 10% of the training samples (`--flip`) get another class, drawn at random; the truth
 is the set of flipped samples. Each binary runs `dsaudit scan --manifest` on the
 files; a sample is flagged when its `is_label_issue` is true. cleanlab 2.x runs
 `find_label_issues` (its default, prune_by_noise_rate) on out-of-fold probabilities of
@@ -238,7 +238,10 @@ def main():
     ap.add_argument("binaries", nargs="+")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--sets", default="digits,lfw,crops,wine,breast")
+    ap.add_argument("--flip", type=float, default=FLIP,
+                    help="share of the training labels flipped (default 0.10)")
     args = ap.parse_args()
+    globals()["FLIP"] = args.flip
     from sklearn.datasets import load_breast_cancer, load_wine
 
     sets = {

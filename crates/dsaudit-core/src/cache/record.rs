@@ -53,6 +53,11 @@ struct Pixels {
     sharpness: Option<f64>,
 }
 
+/// The bytes `v` takes postcard-encoded, as in a record or a partial scan.
+pub(crate) fn encoded_len<T: Serialize + ?Sized>(v: &T) -> usize {
+    postcard::to_stdvec(v).map_or(0, |b| b.len())
+}
+
 /// Every name `ImageInfo` holds as a `&'static str`.
 const NAMES: &[&str] = &[
     "png", "jpeg", "gif", "webp", "tiff", "bmp", "ico", "avif", "pnm", "tga", "dds", "hdr", "exr",
@@ -107,9 +112,7 @@ impl Record {
     /// The bytes each part of the record takes encoded, by what it is for, handed to
     /// `add` (what a partial scan's bytes are spent on: `Dsp::bytes_by_field`).
     pub(crate) fn sizes(&self, add: &mut dyn FnMut(&'static str, usize)) {
-        fn size<T: Serialize + ?Sized>(v: &T) -> usize {
-            postcard::to_stdvec(v).map_or(0, |b| b.len())
-        }
+        use crate::cache::record::encoded_len as size;
         #[derive(Serialize)]
         struct Bytes<'a>(#[serde(with = "serde_bytes")] &'a [u8]);
         add(

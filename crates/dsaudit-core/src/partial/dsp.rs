@@ -151,9 +151,7 @@ impl Dsp {
             Some(s) => s.1 += n as u64,
             None => sums.push((what, n as u64)),
         };
-        fn size<T: Serialize + ?Sized>(v: &T) -> usize {
-            postcard::to_stdvec(v).map_or(0, |b| b.len())
-        }
+        use crate::cache::record::encoded_len as size;
         add("header and shard name", size(&(&self.header, &self.shard)));
         add("row count", size(&self.rows.len()));
         for r in &self.rows {
