@@ -233,3 +233,30 @@ fn csv_column_whose_type_changes_after_the_inference_window() {
     let ds = scan_json(&d.join("t.csv"), &[]);
     assert_eq!(ds["samples"], 10_051);
 }
+
+/// Iris as R and seaborn ship it names its label `species`: read as unlabeled, every
+/// row was reported without a label (I007) and the class table was one "(unlabeled)".
+#[test]
+fn the_iris_tables_species_column_is_its_label() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/iris.csv");
+    let ds = &scan_json(&path, &[]);
+    assert_eq!(ds["label_column"], "species");
+    assert!(ds["guesses"].to_string().contains("label column: species"));
+    let codes = codes(ds);
+    assert!(!codes.contains(&"I007".to_string()), "{codes:?}");
+    assert_eq!(
+        counts(ds),
+        ["setosa", "versicolor", "virginica"]
+            .iter()
+            .map(|c| ("-".to_string(), c.to_string(), 50))
+            .collect::<Vec<_>>()
+    );
+    // Rows 101 and 142 are the same flower twice, with the same species.
+    let rows: Vec<u64> = finding(ds, "D001")["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [101, 142]);
+}

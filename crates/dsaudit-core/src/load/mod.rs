@@ -211,5 +211,17 @@ pub(crate) fn guarded_load(
     }
 }
 
-/// Label column names tried in order when none is given.
-pub const LABEL_NAMES: &[&str] = &["label", "target", "class", "y"];
+/// Label column names tried in order when none is given: the generic names, then
+/// those of well-known tables (iris and penguins' `species`, the Wisconsin breast
+/// cancer file's `diagnosis`, the Pima diabetes file's `outcome`), each a label in
+/// every copy of them we know.
+pub const LABEL_NAMES: &[&str] = &[
+    "label",
+    "labels",
+    "target",
+    "class",
+    "y",
+    "species",
+    "diagnosis",
+    "outcome",
+];
