@@ -353,6 +353,15 @@ fn parts_of_a_table_file_merge_to_the_scans_findings() {
             out
         })
         .collect();
+    // The rows' decimal values are packed: under 3 bytes a value, 8 as `f64`.
+    let bytes: u64 = parts
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(
+        bytes < 599 * 30 * 3,
+        "{bytes} bytes for 599 rows of 30 numbers"
+    );
     let merged = merge(&parts, &["--format", "json", "--max-samples", "1000"]);
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     let merged = &merged["datasets"][0];

@@ -286,7 +286,7 @@ fn bad_parts_are_one_line_errors_naming_the_part() {
     let older = dsaudit_core::partial::dsp::stamped(b"TABLE 1\nits blocks without files");
     let e = merge_error(vec![("p1".into(), older)]);
     assert!(
-        e.contains("p1: a table's partial scan in format 1 where this build reads format 2"),
+        e.contains("p1: a table's partial scan in format 1 where this build reads format 3"),
         "{e}"
     );
     // The same block twice, another table's part, a part whose columns differ.

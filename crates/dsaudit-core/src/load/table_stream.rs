@@ -68,7 +68,7 @@ pub fn needed(spec: &DatasetSpec, files: &[(Option<String>, PathBuf)]) -> Option
 }
 
 /// Each row's sampling key, from its content hash: copies share theirs.
-pub(super) fn sample_keys(hashes: &[u128]) -> Vec<u64> {
+pub(crate) fn sample_keys(hashes: &[u128]) -> Vec<u64> {
     hashes
         .iter()
         .map(|h| xxhash_rust::xxh3::xxh3_64_with_seed(&h.to_le_bytes(), SAMPLE_SEED))

@@ -10,6 +10,7 @@
 //! changed between the parts. Layouts whose samples are one image file each
 //! (`Layout::shardable`) can be split so far.
 
+mod decimal_columns;
 pub mod dsp;
 pub mod dsp_file;
 pub mod join;

@@ -1,7 +1,9 @@
 //! A table's part as bytes (a Spark partition's, sent back to the driver): the blocks'
-//! counts and column statistics, and the sampled rows as an Arrow IPC file, behind
-//! the `.dsp` header of this build. Layout in docs/partial.md.
+//! counts and column statistics, and the sampled rows (their decimal columns packed,
+//! the others as a zstd-compressed Arrow IPC file), behind the `.dsp` header of this
+//! build. Layout in docs/partial.md.
 
+use super::decimal_columns::{self, Packed};
 use crate::finding::SampleRef;
 use crate::load::columns::ColumnStats;
 use crate::load::table_parts::{Block, Part, PartRoles};
@@ -13,7 +15,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What follows the header names the kind of part: a table's, not a `Dsp`.
-const KIND: &[u8; 8] = b"TABLE 2\n";
+const KIND: &[u8; 8] = b"TABLE 3\n";
 /// What every format of a table's part starts with.
 const TABLE: &[u8] = b"TABLE ";
 
@@ -23,8 +25,16 @@ struct Stored {
     roles: PartRoles,
     room: u64,
     blocks: Vec<StoredBlock>,
+    /// The sampled rows: how many, their decimal float columns, and the other columns
+    /// as an Arrow IPC file (empty when there are none).
+    rows: u64,
+    decimals: Vec<Packed>,
     #[serde(with = "serde_bytes")]
     sample: Vec<u8>,
+    /// Per sampled row its key, block and row in that block; all three left out
+    /// (`whole`) when the rows are every row of the part's blocks in their order, as
+    /// a part that kept every row writes them: the merge computes them again.
+    whole: bool,
     keys: Vec<u64>,
     block_of: Vec<u32>,
     at: Vec<u64>,
@@ -103,21 +113,56 @@ pub fn to_bytes(name: &str, part: Part) -> Result<Vec<u8>> {
 
 /// A part of a table file's bytes, with where it comes from.
 pub fn to_bytes_from(name: &str, part: Part, origin: Option<Origin>) -> Result<Vec<u8>> {
-    let mut sample = part.sample;
+    let (mut rest, decimals) = decimal_columns::pack(&part.sample)?;
+    // The IPC file is compressed whole, not buffer by buffer by the IPC writer:
+    // polars' reader of compressed buffers panics on damaged lengths, and the
+    // frame's checksum refuses damage before the IPC reader sees it.
     let mut ipc = Vec::new();
-    IpcWriter::new(&mut ipc).finish(&mut sample)?;
+    if rest.width() > 0 {
+        IpcWriter::new(&mut ipc).finish(&mut rest)?;
+        ipc = decimal_columns::compressed(&ipc)?;
+    }
+    let whole = holds_its_blocks(&part);
+    fn listed<T>(whole: bool, v: Vec<T>) -> Vec<T> {
+        if whole {
+            Vec::new()
+        } else {
+            v
+        }
+    }
     let stored = Stored {
         name: name.to_string(),
         roles: part.roles,
         room: part.room,
         blocks: part.blocks.iter().map(stored_block).collect(),
+        rows: part.sample.height() as u64,
+        decimals,
         sample: ipc,
-        keys: part.keys,
-        block_of: part.block_of,
-        at: part.at,
+        whole,
+        keys: listed(whole, part.keys),
+        block_of: listed(whole, part.block_of),
+        at: listed(whole, part.at),
         origin,
     };
     super::dsp::stamped_postcard(KIND, &stored)
+}
+
+/// Whether the part's rows are every row of its blocks, block after block in order:
+/// then its keys and places need not be written.
+fn holds_its_blocks(part: &Part) -> bool {
+    let mut expected = part
+        .blocks
+        .iter()
+        .enumerate()
+        .flat_map(|(b, block)| (0..block.rows).map(move |at| (b as u32, at)));
+    part.blocks.iter().all(|b| b.stats.is_none())
+        && part.block_of.len() == part.sample.height()
+        && part
+            .block_of
+            .iter()
+            .zip(&part.at)
+            .all(|(&b, &at)| expected.next() == Some((b, at)))
+        && expected.next().is_none()
 }
 
 /// Whether `bytes` are a table's part (else an image part, or no part).
@@ -189,14 +234,6 @@ pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>
         bail!("{shown}: a partial scan of images, not of a table");
     };
     let stored: Stored = super::dsp::decoded(shown, body)?;
-    let n = stored.keys.len();
-    if stored.block_of.len() != n || stored.at.len() != n {
-        bail!(
-            "{shown}: damaged partial scan: {n} sampled rows but {} blocks and {} places",
-            stored.block_of.len(),
-            stored.at.len()
-        );
-    }
     let blocks = match stored
         .blocks
         .into_iter()
@@ -206,34 +243,86 @@ pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>
         Ok(b) => b,
         Err(e) => bail!("{shown}: damaged partial scan: {e}"),
     };
+    let n = stored.rows as usize;
+    let (block_of, at) = match stored.whole {
+        true => places_of_whole(shown, &blocks, n)?,
+        false => (stored.block_of, stored.at),
+    };
+    if (!stored.whole && stored.keys.len() != n) || block_of.len() != n || at.len() != n {
+        bail!(
+            "{shown}: damaged partial scan: {n} sampled rows but {} keys, {} blocks and {} places",
+            stored.keys.len(),
+            block_of.len(),
+            at.len()
+        );
+    }
     if let Some(i) = (0..n).find(|&i| {
         blocks
-            .get(stored.block_of[i] as usize)
-            .is_none_or(|b| stored.at[i] >= b.rows)
+            .get(block_of[i] as usize)
+            .is_none_or(|b| at[i] >= b.rows)
     }) {
         bail!("{shown}: damaged partial scan: sampled row {i} is in no block");
     }
-    let sample = match IpcReader::new(std::io::Cursor::new(stored.sample))
-        .set_rechunk(false)
-        .finish()
-    {
-        Ok(df) if df.height() == n => df,
+    let rest = match stored.sample.is_empty() {
+        true => DataFrame::empty(),
+        false => {
+            let ipc = match decimal_columns::decompressed(&stored.sample, u64::MAX) {
+                Ok(ipc) => ipc,
+                Err(e) => bail!("{shown}: damaged partial scan: its rows do not read: {e}"),
+            };
+            match IpcReader::new(std::io::Cursor::new(ipc))
+                .set_rechunk(false)
+                .finish()
+            {
+                Ok(df) => df,
+                Err(e) => bail!("{shown}: damaged partial scan: its rows do not read: {e}"),
+            }
+        }
+    };
+    let sample = match decimal_columns::unpack(rest, stored.decimals, n) {
+        Ok(df) if df.width() == stored.roles.schema.len() => df,
         Ok(df) => bail!(
-            "{shown}: damaged partial scan: {} sampled rows for {n} keys",
-            df.height()
+            "{shown}: damaged partial scan: {} columns for {} in its schema",
+            df.width(),
+            stored.roles.schema.len()
         ),
         Err(e) => bail!("{shown}: damaged partial scan: its rows do not read: {e}"),
+    };
+    let keys = match stored.whole {
+        true => keys_of(&sample, &stored.roles)?,
+        false => stored.keys,
     };
     let part = Part {
         roles: stored.roles,
         blocks,
         room: stored.room,
         sample,
-        keys: stored.keys,
-        block_of: stored.block_of,
-        at: stored.at,
+        keys,
+        block_of,
+        at,
     };
     Ok((stored.name, part, stored.origin))
+}
+
+/// The blocks and places of the `n` rows of a part that holds every row of its
+/// blocks, in their order.
+fn places_of_whole(shown: &str, blocks: &[Block], n: usize) -> Result<(Vec<u32>, Vec<u64>)> {
+    let total = blocks.iter().try_fold(0u64, |a, b| a.checked_add(b.rows));
+    if total != Some(n as u64) || blocks.iter().any(|b| b.stats.is_some()) {
+        bail!("{shown}: damaged partial scan: {n} rows said to be its blocks' every row");
+    }
+    Ok(blocks
+        .iter()
+        .enumerate()
+        .flat_map(|(b, block)| (0..block.rows).map(move |at| (b as u32, at)))
+        .unzip())
+}
+
+/// The sampling keys of a part's rows, as `table_parts::describe` computed them.
+fn keys_of(sample: &DataFrame, roles: &PartRoles) -> Result<Vec<u64>> {
+    let features = crate::load::rows::Features::of(sample, &roles.not_features());
+    let hashes = crate::load::rows::fingerprint(sample, &features)?.hash;
+    Ok(crate::load::table_stream::sample_keys(&hashes))
 }
 
 fn stored_block(b: &Block) -> StoredBlock {

@@ -60,7 +60,7 @@ impl PartRoles {
     }
 
     /// The columns left out of the row fingerprints: label, split, a regression target.
-    pub(super) fn not_features(&self) -> Vec<&str> {
+    pub(crate) fn not_features(&self) -> Vec<&str> {
         let mut out = self.described();
         out.extend(self.regression.as_deref());
         out
