@@ -132,14 +132,14 @@ fn empty_split_file_and_single_class() {
 #[test]
 fn no_label_column_means_unlabeled_and_label_flag_fixes_it() {
     let d = Dir::new();
-    d.write("t.csv", "a,b,species\n1,2,x\n3,4,y\n");
+    d.write("t.csv", "a,b,kind\n1,2,x\n3,4,y\n");
     let ds = scan_json(&d.join("t.csv"), &[]);
     let f = finding(&ds, "I007");
     assert_eq!(f["sample_count"], 2);
     assert!(f["message"].as_str().unwrap().contains("no label column"));
-    let ds = scan_json(&d.join("t.csv"), &["--label", "species"]);
+    let ds = scan_json(&d.join("t.csv"), &["--label", "kind"]);
     assert!(integrity_codes(&ds).is_empty(), "{ds:#}");
-    assert_eq!(ds["label_column"], "species");
+    assert_eq!(ds["label_column"], "kind");
 }
 
 #[test]
