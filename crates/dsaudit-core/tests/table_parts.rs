@@ -203,6 +203,34 @@ proptest! {
         assert_same(&merged("table.csv", &df, &cuts, &order, (None, None)), &whole("table.csv", &df));
     }
 
+    /// scikit-learn's diabetes table (442 rows; its target 214 whole numbers) is a
+    /// regression, in blocks of any size: a block of 60 rows alone looked like 60
+    /// classes, and its part reported a class table of the target's values.
+    #[test]
+    fn parts_of_a_regression_table_find_the_whole_tables_task(
+        cuts in proptest::collection::vec(0usize..442, 1..9),
+        order in Just((0..10).collect::<Vec<usize>>()).prop_shuffle(),
+    ) {
+        let df = read("tests/data/diabetes.csv");
+        let want = whole("diabetes.csv", &df);
+        let got = merged("diabetes.csv", &df, &cuts, &order, (None, None));
+        assert_same(&got, &want);
+        let (g, w) = (&got["datasets"][0], &want["datasets"][0]);
+        prop_assert!(w["guesses"][1].as_str().unwrap().starts_with("task: regression"));
+        prop_assert_eq!(&g["guesses"].as_array().unwrap()[1..], &w["guesses"].as_array().unwrap()[1..]);
+        prop_assert_eq!(&g["label_column"], &w["label_column"]);
+        prop_assert_eq!(&g["splits"], &w["splits"]);
+        prop_assert_eq!(&g["labels"], &w["labels"]);
+        let target = |v: &Value| v["stats"]["columns"].as_array().unwrap().iter().any(|c| c["name"] == "target");
+        prop_assert!(target(g) && target(w));
+        // A table of classes keeps its label out of the columns, cut or whole.
+        let iris = read("tests/data/iris.csv");
+        let got = merged("iris.csv", &iris, &cuts, &order, (None, None));
+        let want = whole("iris.csv", &iris);
+        assert_same(&got, &want);
+        prop_assert_eq!(&got["datasets"][0]["splits"], &want["datasets"][0]["splits"]);
+    }
+
     #[test]
     fn parts_of_a_sampled_table_agree_whatever_the_cuts(
         cuts in proptest::collection::vec(0usize..1000, 1..7),
@@ -363,4 +391,42 @@ fn damaged_parts_are_errors_not_panics() {
         }
         dsaudit_core::fuzzing::dsp(&b);
     }
+}
+
+/// A text column with one value in each part (`north` in one partition, `south` in
+/// the other) has two values, not one: counted as sets, not by the larger part's count
+/// (which called it constant); and an identifier column cut anywhere keeps its N005.
+#[test]
+fn distinct_text_values_add_up_across_parts() {
+    let mut df = read("tests/data/breast_cancer.csv");
+    let h = df.height();
+    let site: Vec<&str> = (0..h)
+        .map(|i| if i < 300 { "north" } else { "south" })
+        .collect();
+    let id: Vec<String> = (0..h).map(|i| format!("patient-{i:04}")).collect();
+    df.with_column(Column::new("site".into(), site)).unwrap();
+    df.with_column(Column::new("patient_id".into(), id))
+        .unwrap();
+    let got = merged("bc.csv", &df, &[300, 150, 450], &[2, 0, 3, 1], (None, None));
+    let want = whole("bc.csv", &df);
+    assert_same(&got, &want);
+    let n_unique = |v: &Value, name: &str| {
+        v["datasets"][0]["stats"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["n_unique"]
+            .as_u64()
+    };
+    assert_eq!(n_unique(&got, "site"), Some(2));
+    assert_eq!(n_unique(&got, "patient_id"), Some(h as u64));
+    let codes: Vec<String> = findings(&got);
+    assert!(
+        codes
+            .iter()
+            .any(|f| f.contains("N005") && f.contains("patient_id")),
+        "{codes:?}"
+    );
+    assert!(!codes.iter().any(|f| f.contains("'site'")), "{codes:?}");
 }

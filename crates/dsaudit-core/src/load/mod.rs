@@ -20,6 +20,7 @@ pub mod table;
 pub mod table_file;
 pub mod table_parts;
 pub mod table_stream;
+pub mod target;
 mod triangle;
 pub mod webdataset;
 pub mod yolo;

@@ -85,47 +85,11 @@ pub fn label_strings(col: &Column) -> Result<Column> {
     Ok(s.into_column())
 }
 
-/// Distinct values above which a numeric label with fractions is a quantity, not
-/// a set of classes.
-const CONTINUOUS_DISTINCT: usize = 10;
+pub use super::target::continuous;
 
-/// Distinct whole numbers above which, with fewer than `MIN_ROWS_PER_CLASS` rows
-/// each on average, a label is a quantity too: scikit-learn's diabetes target holds
-/// 214 whole numbers over 442 rows (2.1 a value), a 100-class table of 5 samples a
-/// class holds 5 a value.
-const WHOLE_DISTINCT: usize = 50;
-const MIN_ROWS_PER_CLASS: f64 = 3.0;
-
-/// Why a label column holds a continuous target (a regression task), or None when it
-/// may be classes: numbers with fractional values and more than a handful of distinct
-/// values, or whole numbers so many and so spread that few rows share one. Whole
-/// numbers of few distinct values (1.0, 2.0) stay classes, as a class id read as
-/// float is.
-pub fn continuous(col: &Column) -> Option<String> {
-    if !col.dtype().is_primitive_numeric() {
-        return None;
-    }
-    let f = col.cast(&DataType::Float64).ok()?;
-    let values = f.f64().ok()?;
-    let finite = || values.iter().flatten().filter(|v| v.is_finite());
-    let rows = finite().count();
-    let fractional = finite().filter(|v| v.fract() != 0.0).count();
-    let mut distinct: Vec<u64> = finite().map(f64::to_bits).collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let n = distinct.len();
-    if fractional > 0 && n > CONTINUOUS_DISTINCT {
-        return Some(format!(
-            "{n} distinct numbers, {fractional} of them not whole"
-        ));
-    }
-    if n > WHOLE_DISTINCT && (rows as f64) < MIN_ROWS_PER_CLASS * n as f64 {
-        return Some(format!(
-            "{n} distinct numbers over {rows} rows, {:.1} rows a value",
-            rows as f64 / n as f64
-        ));
-    }
-    None
+/// What the report says of a label column found to hold a continuous target.
+pub fn regression_guess(label: &str, why: &str) -> String {
+    format!("task: regression: label column {label} holds a continuous target ({why}); the classification checks (class balance, label errors, conflicting labels) do not apply")
 }
 
 pub fn split_strings(col: &Column) -> Result<Column> {
@@ -246,6 +210,9 @@ pub(super) struct Tables {
     label_column: Option<String>,
     split_column: Option<String>,
     pub(super) regression: Option<String>,
+    /// Leave whether the label is a continuous target to whoever sees every block (a
+    /// table's part: the merge decides).
+    pub(super) defer_task: bool,
     declared_splits: Vec<String>,
     /// Rows read so far: the next file's first sample id.
     pub(super) offset: u64,
@@ -399,12 +366,10 @@ impl Tables {
     ) -> Result<Roles> {
         let mut label = resolve_label(df, path, spec.hints.label.as_deref())?;
         // A continuous target is not a set of classes: no class checks on it.
-        if let Some(l) = &label {
+        if let (Some(l), false) = (&label, self.defer_task) {
             if let Some(why) = continuous(df.column(l)?) {
                 if self.regression.is_none() {
-                    self.guesses.push(format!(
-                        "task: regression: label column {l} holds a continuous target ({why}); the classification checks (class balance, label errors, conflicting labels) do not apply"
-                    ));
+                    self.guesses.push(regression_guess(l, &why));
                 }
                 self.regression = Some(l.clone());
                 label = None;

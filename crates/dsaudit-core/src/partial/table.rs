@@ -7,6 +7,7 @@ use super::decimal_columns::{self, Packed};
 use crate::finding::SampleRef;
 use crate::load::columns::ColumnStats;
 use crate::load::table_parts::{Block, Part, PartRoles};
+use crate::load::target::TargetShape;
 use crate::stats::moments::Moments;
 use crate::stats::numeric::{NumericStats, StringStats};
 use crate::stats::sketch::QuantileSketch;
@@ -87,6 +88,7 @@ struct StoredBlock {
     rows: u64,
     /// (split, class, rows).
     tally: Vec<(Option<String>, Option<String>, u64)>,
+    target: Option<TargetShape>,
     /// None: the part's rows are all of the block's, the merge describes them.
     stats: Option<Vec<StoredColumn>>,
 }
@@ -335,6 +337,7 @@ fn stored_block(b: &Block) -> StoredBlock {
             .iter()
             .flat_map(|(s, classes)| classes.iter().map(move |(l, &n)| (s.clone(), l.clone(), n)))
             .collect(),
+        target: b.target.clone(),
         stats: b
             .stats
             .as_ref()
@@ -360,6 +363,7 @@ fn block_of(b: StoredBlock) -> Result<Block, String> {
         file: b.file,
         rows: b.rows,
         tally,
+        target: b.target,
         stats,
     })
 }

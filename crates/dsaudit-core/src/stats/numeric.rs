@@ -67,6 +67,34 @@ pub struct StringStats {
     pub sampled: u64,
     /// Up to three distinct sampled values that are not numbers.
     pub non_numeric_examples: Vec<String>,
+    /// The distinct values' hashes, sorted (a missing value counts as one, as in
+    /// `n_unique`): what makes distinct counts add up exactly across blocks and parts.
+    /// None past `DISTINCT_HELD`: `n_unique` is then a lower bound.
+    pub distinct: Option<Vec<u64>>,
+}
+
+/// Distinct values a column's summary holds to count them across blocks: 512 KiB a
+/// column at most.
+pub const DISTINCT_HELD: usize = 1 << 16;
+
+fn distinct_hashes(ca: &StringChunked) -> Option<Vec<u64>> {
+    let mut out: Vec<u64> = Vec::new();
+    for v in ca.iter() {
+        out.push(match v {
+            Some(v) => xxhash_rust::xxh3::xxh3_64_with_seed(v.as_bytes(), 1),
+            None => 0,
+        });
+        if out.len() > 4 * DISTINCT_HELD {
+            out.sort_unstable();
+            out.dedup();
+            if out.len() > DISTINCT_HELD {
+                return None;
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    (out.len() <= DISTINCT_HELD).then_some(out)
 }
 
 impl StringStats {
@@ -96,12 +124,23 @@ impl StringStats {
             },
             sampled,
             non_numeric_examples: examples,
+            distinct: distinct_hashes(ca),
         })
     }
 
     pub fn merge(&mut self, o: &StringStats) {
-        // Distinct counts do not add across shards; the larger is a lower bound.
-        self.n_unique = self.n_unique.max(o.n_unique);
+        // Distinct values add up as sets; once a set is past what is held, the larger
+        // count is a lower bound.
+        self.distinct = match (self.distinct.take(), &o.distinct) {
+            (Some(a), Some(b)) => {
+                Some(crate::util::sorted_union(&a, b)).filter(|u| u.len() <= DISTINCT_HELD)
+            }
+            _ => None,
+        };
+        self.n_unique = match &self.distinct {
+            Some(d) => d.len() as u64,
+            None => self.n_unique.max(o.n_unique),
+        };
         let total = self.sampled + o.sampled;
         if total > 0 {
             self.numeric_share = (self.numeric_share * self.sampled as f64
@@ -114,5 +153,53 @@ impl StringStats {
                 self.non_numeric_examples.push(e.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn of(values: &[Option<&str>]) -> StringStats {
+        StringStats::of_column(&Column::new("c".into(), values)).unwrap()
+    }
+
+    proptest! {
+        /// A text column cut into blocks anywhere, the blocks' summaries merged in
+        /// either order, counts the whole column's distinct values (a missing value
+        /// one of them, as polars counts it).
+        #[test]
+        fn distinct_values_add_up_across_blocks(
+            values in proptest::collection::vec(proptest::option::of("[a-e]{0,2}"), 1..200),
+            cut in 0usize..200,
+            reverse in any::<bool>(),
+        ) {
+            let v: Vec<Option<&str>> = values.iter().map(|x| x.as_deref()).collect();
+            let whole = of(&v);
+            let cut = cut % (v.len() + 1);
+            let (mut a, mut b) = (of(&v[..cut]), of(&v[cut..]));
+            if reverse {
+                std::mem::swap(&mut a, &mut b);
+            }
+            a.merge(&b);
+            prop_assert_eq!(a.n_unique, whole.n_unique);
+            prop_assert_eq!(a.distinct, whole.distinct);
+        }
+    }
+
+    #[test]
+    fn two_constant_blocks_are_not_a_constant_column() {
+        let mut a = of(&[Some("train"); 3]);
+        a.merge(&of(&[Some("test"); 3]));
+        assert_eq!(a.n_unique, 2);
+        // Past what is held, the count is a lower bound, as before.
+        let many: Vec<String> = (0..DISTINCT_HELD + 1).map(|i| i.to_string()).collect();
+        let many: Vec<Option<&str>> = many.iter().map(|s| Some(s.as_str())).collect();
+        let mut big = of(&many);
+        assert_eq!(big.distinct, None);
+        assert_eq!(big.n_unique, many.len() as u64);
+        big.merge(&a);
+        assert_eq!((big.distinct, big.n_unique), (None, many.len() as u64));
     }
 }

@@ -86,7 +86,7 @@ impl Blocks {
                 self.ragged(&text)?;
                 if self.schema.is_some() && e.to_string().contains("could not parse") {
                     bail!(
-                        "{shown}: a value after row {} does not parse as its column's type, which the first {} rows gave ({}); a table larger than --memory-limit is read in blocks: raise the limit to read it whole",
+                        "{shown}: a value after row {} does not parse as its column's type, which the first {} rows gave ({}); a table read in blocks (larger than --memory-limit, or cut by `dsaudit partial`) takes its types from its first block: raise --memory-limit to read it whole, or --block-size",
                         self.rows,
                         self.rows,
                         crate::util::one_line(&e.to_string())

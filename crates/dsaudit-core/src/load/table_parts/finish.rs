@@ -5,7 +5,8 @@
 
 use super::{fill_stats, threshold, Part, PartRoles, TableFile};
 use crate::load::columns::{merge_all, ColumnStats};
-use crate::load::table::{Rows, Tables};
+use crate::load::table::{regression_guess, Rows, Tables};
+use crate::load::target::TargetShape;
 use crate::load::{DatasetSpec, Hints, Loaded};
 use crate::tally::Tally;
 use anyhow::{bail, Result};
@@ -73,14 +74,27 @@ pub fn finish_files(
     if let Some(other) = parts.iter().find(|p| p.roles != roles) {
         bail!("{name}: the parts read the table differently (columns, types or label): one has {}, another {}; every part of one table must have the same columns", shown(&roles), shown(&other.roles));
     }
+    let roles = task_of(roles, &parts);
     describe_whole_parts(name, &mut parts)?;
     let Folded {
         first_row,
         file_first,
         total,
-        stats,
-        tally,
+        mut stats,
+        mut tally,
     } = in_block_order(name, files, &parts)?;
+    match (&roles.label, &roles.regression) {
+        // Classes: the label column is no column of the report, as in a scan.
+        (Some(l), _) => stats.retain(|c| c.name != *l),
+        // A continuous target: its rows counted per split, not per value.
+        (None, Some(_)) => {
+            for classes in tally.values_mut() {
+                let n = classes.values().sum();
+                *classes = [(None, n)].into_iter().collect();
+            }
+        }
+        (None, None) => {}
+    }
     if total == 0 {
         bail!("{name}: empty dataset: the table has no rows");
     }
@@ -129,6 +143,35 @@ pub fn finish_files(
         "layout: one table in {n_parts} parts ({name}, {total} rows)"
     )];
     Ok((spec, loaded))
+}
+
+/// The parts' roles once every block's label values are seen: a numeric label that
+/// all of them together show to be a continuous target becomes the regression target,
+/// with the guess a scan of the whole table makes (parts do not decide alone: a block
+/// of few rows of a continuous target looks like a few classes).
+fn task_of(mut roles: PartRoles, parts: &[Part]) -> PartRoles {
+    let Some(label) = roles.label.clone() else {
+        return roles;
+    };
+    let mut shape: Option<TargetShape> = None;
+    for t in parts
+        .iter()
+        .flat_map(|p| &p.blocks)
+        .filter_map(|b| b.target.as_ref())
+    {
+        match &mut shape {
+            None => shape = Some(t.clone()),
+            Some(s) => s.merge(t),
+        }
+    }
+    let Some(why) = shape.and_then(|s| s.continuous()) else {
+        return roles;
+    };
+    // The whole scan's guesses for a regression: the task alone (no label or split line).
+    roles.guesses = vec![regression_guess(&label, &why)];
+    roles.regression = Some(label);
+    roles.label = None;
+    roles
 }
 
 /// What the blocks add up to, in block order.

@@ -14,6 +14,7 @@ use crate::load::columns::ColumnStats;
 use crate::load::rows::{fingerprint, Features};
 use crate::load::table::{column_stats, label_and_split, Roles, Tables};
 use crate::load::table_stream::{sample_keys, FRAME_FACTOR};
+use crate::load::target::TargetShape;
 use crate::load::Hints;
 use crate::tally::Tally;
 use anyhow::{bail, Result};
@@ -31,7 +32,11 @@ pub struct Block {
     pub file: u32,
     pub rows: u64,
     pub tally: Tally,
-    /// Column statistics, example rows numbered from the block's first row; None
+    /// What decides whether a numeric label is a continuous target, of this block's
+    /// values (the merge decides on every block's).
+    pub target: Option<TargetShape>,
+    /// Column statistics (the label column's too), example rows numbered from the
+    /// block's first row; None
     /// when the part's sample holds every row of its one block, which the merge
     /// describes (the part then carries each value once, in its rows).
     pub stats: Option<Vec<ColumnStats>>,
@@ -51,19 +56,23 @@ pub struct PartRoles {
 }
 
 impl PartRoles {
-    /// The label and split columns, which are described but are no features.
-    pub(super) fn described(&self) -> Vec<&str> {
-        [self.label.as_deref(), self.split.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect()
+    /// The columns a part leaves out of its column statistics: the split column. A
+    /// label column is described, for the merge may find it a continuous target (and
+    /// then reports it as a column); else the merge drops it.
+    pub(super) fn undescribed(&self) -> Vec<&str> {
+        self.split.as_deref().into_iter().collect()
     }
 
     /// The columns left out of the row fingerprints: label, split, a regression target.
     pub(crate) fn not_features(&self) -> Vec<&str> {
-        let mut out = self.described();
-        out.extend(self.regression.as_deref());
-        out
+        [
+            self.label.as_deref(),
+            self.split.as_deref(),
+            self.regression.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     fn file_roles(&self) -> Roles {
@@ -130,7 +139,7 @@ pub fn describe_block(
 ) -> Result<Part> {
     let name = of.source.as_str();
     let (roles, room) = roles_and_room(of, hints, &df)?;
-    let (described, skip) = (roles.described(), roles.not_features());
+    let (undescribed, skip) = (roles.undescribed(), roles.not_features());
     let features = Features::of(&df, &skip);
     let (names, hashes) = rayon::join(
         || label_and_split(&df, &roles.file_roles(), of.split.as_ref()),
@@ -146,7 +155,11 @@ pub fn describe_block(
     let whole = chosen.len() == df.height();
     let stats = match whole {
         true => None,
-        false => Some(column_stats(&df, &described, name, 0, 0)?),
+        false => Some(column_stats(&df, &undescribed, name, 0, 0)?),
+    };
+    let target = match &roles.label {
+        Some(l) => TargetShape::of(df.column(l)?),
+        None => None,
     };
     Ok(Part {
         roles,
@@ -155,6 +168,7 @@ pub fn describe_block(
             file,
             rows: df.height() as u64,
             tally,
+            target,
             stats,
         }],
         room: room as u64,
@@ -176,6 +190,7 @@ fn roles_and_room(of: &TableFile, hints: &Hints, df: &DataFrame) -> Result<(Part
     let name = of.source.as_str();
     let spec = super::open_frame(name, DataFrame::empty(), hints.clone());
     let mut acc = Tables::default();
+    acc.defer_task = true;
     let roles = acc.roles(&spec, df, of.split.as_ref(), Path::new(name))?;
     let limit = hints
         .memory_limit
@@ -297,7 +312,7 @@ pub fn prune_part(name: &str, p: &mut Part, room: usize) -> Result<()> {
 /// The statistics of each block of `p` that has none, from its rows in the sample (a
 /// part of one block: the sample itself, in the chunks it was read in).
 fn fill_stats(name: &str, p: &mut Part) -> Result<()> {
-    let described = p.roles.described();
+    let undescribed = p.roles.undescribed();
     let single = p.blocks.len() == 1;
     for (b, block) in p.blocks.iter_mut().enumerate() {
         if block.stats.is_some() {
@@ -311,10 +326,10 @@ fn fill_stats(name: &str, p: &mut Part) -> Result<()> {
             bail!("{name}: damaged part: its block of {} rows has no column statistics and {} of its rows", block.rows, rows.len());
         }
         let stats = match single {
-            true => column_stats(&p.sample, &described, name, 0, 0)?,
+            true => column_stats(&p.sample, &undescribed, name, 0, 0)?,
             false => {
                 let df = p.sample.take(&IdxCa::from_vec("".into(), rows))?;
-                column_stats(&df, &described, name, 0, 0)?
+                column_stats(&df, &undescribed, name, 0, 0)?
             }
         };
         block.stats = Some(stats);
