@@ -204,6 +204,20 @@ def test_spark_table_finds_what_the_file_scan_finds(spark, table_csv: Path, part
     assert cols(got) == cols(whole)
 
 
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_a_regression_table_is_one_whatever_the_partitions(spark, partitions: int) -> None:
+    """scikit-learn's diabetes table: its target (214 whole numbers over 442 rows) is a
+    continuous one, which a partition of 55 rows alone took for 55 classes."""
+    path = REPO / "tests" / "data" / "diabetes.csv"
+    whole = dsaudit.scan(path, isolated=True)
+    got = spark_table_scan(spark, path, partitions)
+    assert row_findings(got) == row_findings(whole)
+    g, w = (json.loads(r.to_json())["datasets"][0] for r in (got, whole))
+    assert w["guesses"][1].startswith("task: regression"), w["guesses"]
+    assert g["guesses"][1:] == w["guesses"][1:]
+    assert g["label_column"] is None and g["splits"] == w["splits"]
+
+
 def test_a_sampled_spark_table_is_the_same_whatever_the_partitions(spark, table_csv: Path) -> None:
     # A budget that holds about a third of the rows: the sample is the rows of the
     # lowest content keys whichever partitions they were in; counts cover every row.
