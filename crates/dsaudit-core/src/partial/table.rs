@@ -265,21 +265,9 @@ pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>
     }) {
         bail!("{shown}: damaged partial scan: sampled row {i} is in no block");
     }
-    let rest = match stored.sample.is_empty() {
-        true => DataFrame::empty(),
-        false => {
-            let ipc = match decimal_columns::decompressed(&stored.sample, u64::MAX) {
-                Ok(ipc) => ipc,
-                Err(e) => bail!("{shown}: damaged partial scan: its rows do not read: {e}"),
-            };
-            match IpcReader::new(std::io::Cursor::new(ipc))
-                .set_rechunk(false)
-                .finish()
-            {
-                Ok(df) => df,
-                Err(e) => bail!("{shown}: damaged partial scan: its rows do not read: {e}"),
-            }
-        }
+    let rest = match other_columns(&stored.sample) {
+        Ok(df) => df,
+        Err(e) => bail!("{shown}: damaged partial scan: its rows do not read: {e}"),
     };
     let sample = match decimal_columns::unpack(rest, stored.decimals, n) {
         Ok(df) if df.width() == stored.roles.schema.len() => df,
@@ -304,6 +292,18 @@ pub fn decode(shown: &str, bytes: &[u8]) -> Result<(String, Part, Option<Origin>
         at,
     };
     Ok((stored.name, part, stored.origin))
+}
+
+/// The sampled rows' columns other than the packed ones, from their zstd frame of an
+/// Arrow IPC file (none: no such columns).
+fn other_columns(frame: &[u8]) -> Result<DataFrame> {
+    if frame.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    let ipc = decimal_columns::decompressed(frame, u64::MAX)?;
+    Ok(IpcReader::new(std::io::Cursor::new(ipc))
+        .set_rechunk(false)
+        .finish()?)
 }
 
 /// The blocks and places of the `n` rows of a part that holds every row of its

@@ -83,18 +83,7 @@ pub fn finish_files(
         mut stats,
         mut tally,
     } = in_block_order(name, files, &parts)?;
-    match (&roles.label, &roles.regression) {
-        // Classes: the label column is no column of the report, as in a scan.
-        (Some(l), _) => stats.retain(|c| c.name != *l),
-        // A continuous target: its rows counted per split, not per value.
-        (None, Some(_)) => {
-            for classes in tally.values_mut() {
-                let n = classes.values().sum();
-                *classes = [(None, n)].into_iter().collect();
-            }
-        }
-        (None, None) => {}
-    }
+    as_decided(&roles, &mut stats, &mut tally);
     if total == 0 {
         bail!("{name}: empty dataset: the table has no rows");
     }
@@ -172,6 +161,22 @@ fn task_of(mut roles: PartRoles, parts: &[Part]) -> PartRoles {
     roles.regression = Some(label);
     roles.label = None;
     roles
+}
+
+/// The folded statistics and counts as the task decided makes them: classes leave the
+/// label column out of the report's columns, as a scan does; a continuous target's
+/// rows are counted per split, not per value.
+fn as_decided(roles: &PartRoles, stats: &mut Vec<ColumnStats>, tally: &mut Tally) {
+    match (&roles.label, &roles.regression) {
+        (Some(l), _) => stats.retain(|c| c.name != *l),
+        (None, Some(_)) => {
+            for classes in tally.values_mut() {
+                let n = classes.values().sum();
+                *classes = [(None, n)].into_iter().collect();
+            }
+        }
+        (None, None) => {}
+    }
 }
 
 /// What the blocks add up to, in block order.
