@@ -37,13 +37,7 @@ fn check_frame_report(ds: &serde_json::Value) {
         ),
         (Some(1), Some(1))
     );
-    let rows: Vec<u64> = nf["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["row"].as_u64().unwrap())
-        .collect();
-    assert_eq!(rows, [2, 5]);
+    assert_eq!(rows(&nf), [2, 5]);
     let mv = finding(ds, "I008");
     assert_eq!(mv["evidence"]["column"], "x2");
     assert_eq!(mv["evidence"]["count"], 2);
@@ -252,11 +246,5 @@ fn the_iris_tables_species_column_is_its_label() {
             .collect::<Vec<_>>()
     );
     // Rows 101 and 142 are the same flower twice, with the same species.
-    let rows: Vec<u64> = finding(ds, "D001")["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["row"].as_u64().unwrap())
-        .collect();
-    assert_eq!(rows, [101, 142]);
+    assert_eq!(rows(finding(ds, "D001")), [101, 142]);
 }

@@ -144,6 +144,16 @@ pub fn sources(f: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The table rows a finding names, in its order.
+pub fn rows(f: &Value) -> Vec<u64> {
+    f["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["row"].as_u64().unwrap())
+        .collect()
+}
+
 /// Split → class → count, from the report.
 pub fn counts(ds: &Value) -> Vec<(String, String, u64)> {
     let mut out = Vec::new();
