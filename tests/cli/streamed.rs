@@ -45,15 +45,6 @@ fn table_with_copies(d: &Dir) -> std::path::PathBuf {
     d.write("cancer.csv", text)
 }
 
-fn rows_of(f: &serde_json::Value) -> Vec<u64> {
-    f["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["row"].as_u64().unwrap())
-        .collect()
-}
-
 #[test]
 fn a_table_over_the_memory_limit_is_counted_whole_and_checked_on_a_sample() {
     let d = Dir::new();
@@ -106,7 +97,7 @@ fn a_table_over_the_memory_limit_is_counted_whole_and_checked_on_a_sample() {
         .as_str()
         .unwrap()
         .contains("in a sample"));
-    let conflicts = rows_of(finding(&streamed, "L001"));
+    let conflicts = rows(finding(&streamed, "L001"));
     assert!(!conflicts.is_empty());
     let set: BTreeSet<u64> = conflicts.iter().copied().collect();
     for &r in &set {
@@ -122,7 +113,7 @@ fn a_table_over_the_memory_limit_is_counted_whole_and_checked_on_a_sample() {
         assert!(set.contains(&twin), "row {r} without its copy {twin}");
     }
     // The whole scan finds all 60 pairs; the sample about its share of them.
-    assert_eq!(rows_of(finding(&whole, "L001")).len() as u64, 2 * COPIES);
+    assert_eq!(rows(finding(&whole, "L001")).len() as u64, 2 * COPIES);
     let share = kept as f64 / total as f64;
     let pairs = set.len() as f64 / 2.0;
     assert!(

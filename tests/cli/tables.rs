@@ -37,7 +37,7 @@ fn check_frame_report(ds: &serde_json::Value) {
         ),
         (Some(1), Some(1))
     );
-    assert_eq!(rows(&nf), [2, 5]);
+    assert_eq!(rows(nf), [2, 5]);
     let mv = finding(ds, "I008");
     assert_eq!(mv["evidence"]["column"], "x2");
     assert_eq!(mv["evidence"]["count"], 2);
