@@ -573,3 +573,55 @@ fn parts_of_a_table_of_one_file_per_split_merge_to_the_scans_findings() {
         "{e}"
     );
 }
+
+/// An identifier column of 70,000 values read in blocks of about 23,000 rows: more
+/// distinct values than a block's summary holds (65,536) once merged, so the merge
+/// estimates the count and says so, and N005 still names the column; the whole scan
+/// counts it exactly. (Before, the merge reported the largest block's count, half the
+/// rows, and N005 was missing.)
+#[test]
+fn an_identifier_column_past_the_sketch_is_estimated_and_still_found() {
+    let dir = Dir::new();
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let table = dir.join("data/ids.csv");
+    let mut text = String::from("id,x\n");
+    for i in 0..70_000u32 {
+        let x = (i.wrapping_mul(2_654_435_761) % 1000) as f64 / 10.0;
+        text.push_str(&format!("u{i:06},{x}\n"));
+    }
+    std::fs::write(&table, text).unwrap();
+    let n005 =
+        |ds: &serde_json::Value| finding(ds, "N005")["message"].as_str().unwrap().to_string();
+    let scan = scan_json(&table, &["--no-label-check"]);
+    assert_eq!(
+        n005(&scan),
+        "column 'id' has 70000 distinct values in 70000 rows"
+    );
+    let parts: Vec<PathBuf> = (1..=2)
+        .map(|k| {
+            let out = dir.join(&format!("i{k}.dsp"));
+            partial(
+                &table,
+                &["--shard", &format!("{k}/2"), "--block-size", "300KB"],
+                &out,
+            );
+            out
+        })
+        .collect();
+    let merged = merge(&parts, &["--format", "json", "--no-label-check"]);
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let ds = &merged["datasets"][0];
+    let id = ds["stats"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "id")
+        .unwrap();
+    assert_eq!(id["n_unique_estimated"], true);
+    let n = id["n_unique"].as_u64().unwrap();
+    assert!(n.abs_diff(70_000) < 1_000, "{n}");
+    assert_eq!(
+        n005(ds),
+        format!("column 'id' has about {n} distinct values in 70000 rows")
+    );
+}

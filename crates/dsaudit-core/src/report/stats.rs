@@ -44,6 +44,10 @@ fn column_json(c: &ColumnStats) -> Value {
     }
     if let Some(s) = &c.strings {
         v["n_unique"] = json!(s.n_unique);
+        if s.estimated {
+            // Merged from blocks whose distinct values were more than their sketches hold.
+            v["n_unique_estimated"] = json!(true);
+        }
         v["numeric_share"] = json!(s.numeric_share);
     }
     v
@@ -112,8 +116,11 @@ pub fn text(scan: &Scan) -> String {
         let s = c.strings.as_ref().unwrap();
         let _ = writeln!(
             o,
-            "  {:<10} text, {} distinct values, {} missing",
-            c.name, s.n_unique, c.nulls
+            "  {:<10} text, {}{} distinct values, {} missing",
+            c.name,
+            if s.estimated { "about " } else { "" },
+            s.n_unique,
+            c.nulls
         );
     }
     o

@@ -48,8 +48,11 @@ impl Rule for HighCardinality {
                         Finding::new(
                             self.meta(),
                             format!(
-                                "column '{}' has {} distinct values in {} rows",
-                                c.name, s.n_unique, non_null
+                                "column '{}' has {}{} distinct values in {} rows",
+                                c.name,
+                                if s.estimated { "about " } else { "" },
+                                s.n_unique,
+                                non_null
                             ),
                         )
                         .evidence("column", c.name.clone())
