@@ -248,3 +248,37 @@ fn the_iris_tables_species_column_is_its_label() {
     // Rows 101 and 142 are the same flower twice, with the same species.
     assert_eq!(rows(finding(ds, "D001")), [101, 142]);
 }
+
+/// A list column named `label` (several labels a row, as multi-label sets keep them)
+/// is not guessed to be classes: the table is scanned as unlabeled; named with
+/// --label it is refused in one line naming the file (it failed with "cannot cast List
+/// type" and no file named).
+#[test]
+fn a_column_of_label_lists_is_no_class_column() {
+    let d = Dir::new();
+    let label = Series::new(
+        "label".into(),
+        [
+            Series::new("".into(), [1i64, 2]),
+            Series::new("".into(), [3i64]),
+            Series::new("".into(), Vec::<i64>::new()),
+            Series::new("".into(), [1i64]),
+        ],
+    );
+    let mut df = df!("x" => [1.0, 2.0, 3.0, 4.0]).unwrap();
+    df.with_column(label.into()).unwrap();
+    let path = d.join("multi.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let ds = scan_json(&path, &[]);
+    assert_eq!(ds["label_column"], serde_json::Value::Null);
+    assert_eq!(finding(&ds, "I007")["sample_count"], 4);
+    let e = error_of(&run_path(&path, &["--label", "label"]));
+    assert!(
+        e.contains(
+            "multi.parquet: --label column 'label' holds list[i64] values, not one class a row"
+        ),
+        "{e}"
+    );
+}

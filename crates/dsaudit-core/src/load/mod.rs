@@ -218,7 +218,6 @@ pub(crate) fn guarded_load(
 /// every copy of them we know.
 pub const LABEL_NAMES: &[&str] = &[
     "label",
-    "labels",
     "target",
     "class",
     "y",

@@ -34,6 +34,11 @@ fn columns_list(df: &DataFrame) -> String {
 pub fn resolve_label(df: &DataFrame, path: &Path, hint: Option<&str>) -> Result<Option<String>> {
     if let Some(h) = hint {
         return match df.get_column_names().iter().find(|c| c.as_str() == h) {
+            Some(_) if !one_value_a_row(df, h) => bail!(
+                "{}: --label column '{h}' holds {} values, not one class a row (several labels a row are not read as classes)",
+                path.display(),
+                df.column(h)?.dtype()
+            ),
             Some(c) => Ok(Some(c.to_string())),
             None => bail!(
                 "{}: --label column '{h}' not found; columns are: {}",
@@ -42,7 +47,18 @@ pub fn resolve_label(df: &DataFrame, path: &Path, hint: Option<&str>) -> Result<
             ),
         };
     }
-    Ok(LABEL_NAMES.iter().find_map(|n| find_column(df, n)))
+    // A list column named `label` (several labels a row) is not guessed to be classes.
+    Ok(LABEL_NAMES
+        .iter()
+        .filter_map(|n| find_column(df, n))
+        .find(|c| one_value_a_row(df, c)))
+}
+
+/// Whether a column holds one plain value a row (not lists, structs or bytes).
+fn one_value_a_row(df: &DataFrame, name: &str) -> bool {
+    df.column(name).is_ok_and(|c| {
+        !c.dtype().is_nested() && !matches!(c.dtype(), DataType::Binary | DataType::BinaryOffset)
+    })
 }
 
 pub fn resolve_split(df: &DataFrame, path: &Path, hint: Option<&str>) -> Result<Option<String>> {
