@@ -439,6 +439,10 @@ def test_ctrl_c_interrupts_a_scan() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background by a shell without job control (nohup
+        # ... &) ignores SIGINT, and an ignored signal stays ignored across exec:
+        # Python would then install no KeyboardInterrupt handler and the scans run on.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert p.stdout is not None
     assert p.stdout.readline().strip() == "started"
