@@ -369,3 +369,46 @@ fn keys_repeated_across_tar_shards_are_one_finding_naming_both_samples() {
     let clean = scan_json(&root.join("tests/data/webdataset/sample"), &[]);
     assert!(!codes(&clean).contains(&"I017".to_string()));
 }
+
+/// A Parquet shard whose `label` column holds lists (a multi-label set) is read for
+/// its images, unlabeled: the column is not taken for classes. It was reported wholly
+/// unreadable (I001, "cannot cast List type"), every image in it lost.
+#[test]
+fn a_shards_list_label_column_is_no_class_column() {
+    use polars::prelude::*;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let from = root.join("tests/data/hf_parquet/sample/data/train-00000-of-00001.parquet");
+    let mut df = ParquetReader::new(std::fs::File::open(&from).unwrap())
+        .finish()
+        .unwrap();
+    let n = df.height();
+    let lists: Vec<Series> = (0..n)
+        .map(|i| Series::new("".into(), [i as i64 % 3]))
+        .collect();
+    df.with_column(Series::new("label".into(), lists).into())
+        .unwrap();
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    ParquetWriter::new(
+        std::fs::File::create(dir.join("data/train-00000-of-00001.parquet")).unwrap(),
+    )
+    .finish(&mut df)
+    .unwrap();
+    let ds = scan_json(&dir.join(""), &[]);
+    assert!(
+        ds["layout"].as_str().unwrap().starts_with("hf-parquet"),
+        "{}",
+        ds["layout"]
+    );
+    // Its images read as they do with the shard's own labels (the sample's truncated
+    // and empty pictures stay unreadable); none is lost to the label column.
+    let text = ds["findings"].to_string();
+    assert!(!text.contains("cannot cast"), "{text}");
+    assert_eq!(ds["samples"], n);
+    assert!(
+        ds["unreadable"].as_u64().unwrap() <= 3,
+        "{}",
+        ds["unreadable"]
+    );
+    assert_eq!(ds["label_column"], serde_json::Value::Null);
+}

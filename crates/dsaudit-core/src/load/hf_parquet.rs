@@ -82,12 +82,13 @@ pub fn label_column(spec: &DatasetSpec, columns: &Columns) -> Option<(String, Ve
     if let Some(l) = &spec.hints.label {
         return Some((l.clone(), names_of(l)));
     }
-    if let Some((n, names)) = columns.class_labels.first() {
+    let plain = |n: &str| !columns.nested.iter().any(|c| c == n);
+    if let Some((n, names)) = columns.class_labels.iter().find(|(n, _)| plain(n)) {
         return Some((n.clone(), names.clone()));
     }
     super::LABEL_NAMES
         .iter()
-        .find(|n| columns.names.iter().any(|c| c == *n))
+        .find(|n| columns.names.iter().any(|c| c == *n) && plain(n))
         .map(|n| (n.to_string(), Vec::new()))
 }
 

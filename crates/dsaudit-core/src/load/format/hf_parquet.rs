@@ -104,15 +104,21 @@ pub struct Columns {
     pub class_labels: Vec<(String, Vec<String>)>,
     /// Every top-level column, in file order.
     pub names: Vec<String>,
+    /// Top-level columns of nested values (lists, structs): no column of class labels
+    /// (a list of labels a row is a multi-label set).
+    pub nested: Vec<String>,
     /// The class names come from the dataset card (README.md), not the shards.
     pub names_from_card: bool,
 }
 
 impl Columns {
     fn of(footer: &polars_parquet_format::FileMetaData) -> Columns {
+        let top = top_level(&footer.schema);
         let mut c = Columns {
-            names: top_level(&footer.schema)
-                .into_iter()
+            names: top.iter().map(|(e, _)| e.name.clone()).collect(),
+            nested: top
+                .iter()
+                .filter(|(_, children)| !children.is_empty())
                 .map(|(e, _)| e.name.clone())
                 .collect(),
             ..Columns::default()
