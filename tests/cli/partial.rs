@@ -38,10 +38,18 @@ pub(crate) fn partial(data: &Path, args: &[&str], out: &Path) {
 
 /// `dsaudit partial DATA --shard k/n` for every k, into `dir`.
 fn parts(data: &Path, n: u64, dir: &Path) -> Vec<PathBuf> {
+    parts_with(data, n, dir, &[])
+}
+
+/// As `parts`, each run with `extra` too.
+fn parts_with(data: &Path, n: u64, dir: &Path, extra: &[&str]) -> Vec<PathBuf> {
     (1..=n)
         .map(|k| {
             let out = dir.join(format!("part{k}.dsp"));
-            partial(data, &["--shard", &format!("{k}/{n}")], &out);
+            let shard = format!("{k}/{n}");
+            let mut args = vec!["--shard", shard.as_str()];
+            args.extend_from_slice(extra);
+            partial(data, &args, &out);
             out
         })
         .collect()
@@ -342,17 +350,7 @@ fn parts_of_a_table_file_merge_to_the_scans_findings() {
     cancer_table(&table);
     let scan = scan_json(&table, &[]);
     // 8 KB blocks: about fifteen, dealt to three parts.
-    let parts: Vec<PathBuf> = (1..=3)
-        .map(|k| {
-            let out = dir.join(&format!("t{k}.dsp"));
-            partial(
-                &table,
-                &["--shard", &format!("{k}/3"), "--block-size", "8KB"],
-                &out,
-            );
-            out
-        })
-        .collect();
+    let parts = parts_with(&table, 3, dir.path(), &["--block-size", "8KB"]);
     // The rows' decimal values are packed: under 3 bytes a value, 8 as `f64`.
     let bytes: u64 = parts
         .iter()
@@ -597,17 +595,7 @@ fn an_identifier_column_past_the_sketch_is_estimated_and_still_found() {
         n005(&scan),
         "column 'id' has 70000 distinct values in 70000 rows"
     );
-    let parts: Vec<PathBuf> = (1..=2)
-        .map(|k| {
-            let out = dir.join(&format!("i{k}.dsp"));
-            partial(
-                &table,
-                &["--shard", &format!("{k}/2"), "--block-size", "300KB"],
-                &out,
-            );
-            out
-        })
-        .collect();
+    let parts = parts_with(&table, 2, dir.path(), &["--block-size", "300KB"]);
     let merged = merge(&parts, &["--format", "json", "--no-label-check"]);
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     let ds = &merged["datasets"][0];
